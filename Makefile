@@ -1,0 +1,28 @@
+# One virtual environment in .venv, made on first use; every target installs what it needs.
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+
+.PHONY: run test lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+run: $(BIN)/.installed          ## run the bot (SQLite in ./data unless QUOLUM_DATABASE_URL is set)
+	$(BIN)/quolum-bot serve
+
+test: $(BIN)/.installed         ## run the tests (PostgreSQL too when QUOLUM_TEST_POSTGRES_URL is set)
+	$(BIN)/python -m pytest -q
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(BIN)/.installed        ## performance benchmarks (print figures)
+	$(BIN)/python benchmarks/slash_command_latency.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

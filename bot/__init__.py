@@ -1,0 +1,1 @@
+"""Quolum Bot: configuration, app factory, HTTP routes, scheduler and CLI."""

@@ -1,0 +1,189 @@
+"""The `quolum-bot` command: serve, db, keys, manifest."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.config import VARIABLES, ConfigError, Settings
+
+log = logging.getLogger("quolum.cli")
+
+
+def _parser() -> argparse.ArgumentParser:
+    env_help = "\n".join(f"  {name:24} {desc}" for name, (_, desc) in VARIABLES.items())
+    parser = argparse.ArgumentParser(
+        prog="quolum-bot",
+        description="Quolum Bot: a Slack bot that tells you who uses the SaaS seats you pay for.",
+        epilog=f"Configuration comes from environment variables:\n{env_help}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the bot: Slack endpoints, OAuth callbacks and background jobs",
+        description="Serve Slack (HTTP, or Socket Mode with SLACK_APP_TOKEN), the OAuth "
+        "callbacks, /healthz and /readyz, and run the background jobs. SQLite databases "
+        "are migrated on start; PostgreSQL must be migrated with `quolum-bot db upgrade`.",
+    )
+    serve.add_argument("--host", help="interface to listen on (default: $HOST or 0.0.0.0)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: $PORT or 3000)")
+
+    db = sub.add_parser("db", help="database schema", description="Manage the database schema (Alembic).")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_sub.add_parser(
+        "upgrade",
+        help="migrate the database to the latest schema",
+        description="Apply every pending migration to QUOLUM_DATABASE_URL.",
+    )
+    db_sub.add_parser(
+        "current",
+        help="print the schema revision of the database and the latest one",
+        description="Print the database's schema revision and the latest one this version has.",
+    )
+
+    keys = sub.add_parser(
+        "keys",
+        help="encryption keys",
+        description="Manage the Fernet keys that encrypt stored tokens and API keys.",
+    )
+    keys_sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    keys_sub.add_parser(
+        "generate",
+        help="print a new encryption key",
+        description="Print a new Fernet key. Put it first in QUOLUM_ENCRYPTION_KEYS to start "
+        "encrypting with it, keep the old keys after it, then run `quolum-bot keys rotate`.",
+    )
+    keys_sub.add_parser(
+        "rotate",
+        help="re-encrypt every stored secret under the first key",
+        description="Re-encrypt every stored secret with the first key of "
+        "QUOLUM_ENCRYPTION_KEYS; afterwards the older keys can be removed.",
+    )
+
+    manifest = sub.add_parser(
+        "manifest",
+        help="print the Slack app manifest for your host",
+        description="Print the Slack app manifest (YAML) with your public URL filled in.",
+    )
+    manifest.add_argument(
+        "--url", required=True, help="the bot's public https URL, e.g. https://quolum.acme.com"
+    )
+    manifest.add_argument(
+        "--socket-mode", action="store_true", help="a manifest for Socket Mode (no request URLs)"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        from bot.logs import setup_logging
+
+        setup_logging(settings.log_level)
+        return COMMANDS[args.command](args, settings) or 0
+    except ConfigError as error:
+        print(f"quolum-bot: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    import uvicorn
+
+    from bot.web import create_app
+
+    settings = settings.with_overrides(host=args.host or settings.host, port=args.port or settings.port)
+    settings.check_slack()
+    asyncio.run(_prepare_database(settings))
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        timeout_graceful_shutdown=25,
+        proxy_headers=True,
+        forwarded_allow_ips="*" if settings.public_url.startswith("https") else None,
+    )
+    return 0
+
+
+async def _prepare_database(settings: Settings) -> None:
+    from storage.crypto import Encryptor, load_keys
+    from storage.db import Database
+
+    Encryptor(load_keys(settings.encryption_keys, settings.data_dir))  # fail early on bad keys
+    db = Database(settings.database_url)
+    try:
+        if db.is_sqlite:
+            await db.upgrade()
+        elif not await db.is_up_to_date():
+            raise ConfigError(
+                f"the database schema is at revision {await db.current_revision() or 'none'} but this version "
+                f"needs {db.head_revision()}: run `quolum-bot db upgrade` first."
+            )
+    except OSError as error:
+        raise ConfigError(
+            f"cannot reach the database ({error.__class__.__name__}): check QUOLUM_DATABASE_URL."
+        ) from None
+    finally:
+        await db.dispose()
+
+
+def cmd_db(args, settings: Settings) -> int:
+    from storage.db import Database
+
+    async def run() -> None:
+        db = Database(settings.database_url)
+        try:
+            if args.db_command == "upgrade":
+                await db.upgrade()
+                print(f"database is at revision {await db.current_revision()}")
+            else:
+                print(f"database: {await db.current_revision() or 'empty'}; latest: {db.head_revision()}")
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_keys(args, settings: Settings) -> int:
+    from storage.crypto import Encryptor, generate_key, load_keys
+
+    if args.keys_command == "generate":
+        print(generate_key())
+        return 0
+    from storage.db import Database
+    from storage.rotation import rotate_all
+
+    async def run() -> int:
+        db = Database(settings.database_url)
+        try:
+            return await rotate_all(db, Encryptor(load_keys(settings.encryption_keys, settings.data_dir)))
+        finally:
+            await db.dispose()
+
+    print(f"re-encrypted {asyncio.run(run())} rows under the first key")
+    return 0
+
+
+def cmd_manifest(args, settings: Settings) -> int:
+    from bot.manifest import render
+
+    if not args.url.startswith(("https://", "http://")):
+        raise ConfigError("--url must be the bot's public URL, starting with https://.")
+    sys.stdout.write(render(args.url, socket_mode=args.socket_mode))
+    return 0
+
+
+COMMANDS = {"serve": cmd_serve, "db": cmd_db, "keys": cmd_keys, "manifest": cmd_manifest}
+
+if __name__ == "__main__":
+    sys.exit(main())

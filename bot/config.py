@@ -1,0 +1,166 @@
+"""Configuration from the environment, checked once at start-up.
+
+Every variable the bot reads is listed in `VARIABLES` (the README's table is
+written from the same list) and parsed into one frozen `Settings` object that
+is passed down explicitly: nothing else reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+class ConfigError(Exception):
+    """A configuration that cannot work; the message is one sentence for the operator."""
+
+
+# name -> (default, description). Order is the README's order.
+VARIABLES: dict[str, tuple[str | None, str]] = {
+    "SLACK_SIGNING_SECRET": (None, "Signing secret of the Slack app (required for HTTP mode)."),
+    "SLACK_CLIENT_ID": (None, "Multi-workspace mode: the Slack app's client id."),
+    "SLACK_CLIENT_SECRET": (None, "Multi-workspace mode: the Slack app's client secret."),
+    "SLACK_BOT_TOKEN": (None, "Single-workspace mode: the bot token (xoxb-...)."),
+    "SLACK_APP_TOKEN": (None, "Socket Mode: an app-level token (xapp-...) with connections:write."),
+    "SLACK_API_URL": ("https://slack.com/api/", "Base URL of every Slack Web API call."),
+    "SLACK_TOKEN_ROTATION": ("0", "1 when the Slack app has token rotation enabled."),
+    "QUOLUM_PUBLIC_URL": ("http://localhost:3000", "Public https URL of this bot (links, OAuth redirects)."),
+    "QUOLUM_DATA_DIR": ("./data", "Directory for the SQLite database and the generated encryption key."),
+    "QUOLUM_DATABASE_URL": (
+        None,
+        "SQLAlchemy URL; default sqlite in QUOLUM_DATA_DIR. PostgreSQL: postgresql://...",
+    ),
+    "QUOLUM_ENCRYPTION_KEYS": (None, "Comma-separated Fernet keys; the first encrypts, all decrypt."),
+    "QUOLUM_LOG_LEVEL": ("INFO", "Log level (DEBUG, INFO, WARNING, ERROR)."),
+    "QUOLUM_SCHEDULER": ("1", "0 disables background jobs in this process."),
+    "HOST": ("0.0.0.0", "Interface `serve` listens on (also --host)."),
+    "PORT": ("3000", "Port `serve` listens on (also --port)."),
+    "HUBSPOT_CLIENT_ID": (None, "HubSpot public app client id; without it HubSpot is not offered."),
+    "HUBSPOT_CLIENT_SECRET": (None, "HubSpot public app client secret."),
+    "HUBSPOT_API_URL": ("https://api.hubapi.com", "HubSpot API base URL."),
+    "HUBSPOT_AUTHORIZE_URL": ("https://app.hubspot.com/oauth/authorize", "HubSpot consent page URL."),
+    "HUBSPOT_OAUTH_VERSION": ("2026-03", "Version segment of HubSpot's OAuth token endpoints."),
+    "SENDGRID_API_URL": (None, "Overrides the SendGrid API base URL chosen by region."),
+}
+
+TRUE = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    signing_secret: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    bot_token: str | None = field(default=None, repr=False)
+    app_token: str | None = field(default=None, repr=False)
+    slack_api_url: str = "https://slack.com/api/"
+    token_rotation: bool = False
+    public_url: str = "http://localhost:3000"
+    data_dir: Path = Path("./data")
+    database_url: str = ""
+    encryption_keys: tuple[str, ...] = field(default=(), repr=False)
+    log_level: str = "INFO"
+    scheduler_enabled: bool = True
+    host: str = "0.0.0.0"
+    port: int = 3000
+    hubspot_client_id: str | None = None
+    hubspot_client_secret: str | None = field(default=None, repr=False)
+    hubspot_api_url: str = "https://api.hubapi.com"
+    hubspot_authorize_url: str = "https://app.hubspot.com/oauth/authorize"
+    hubspot_oauth_version: str = "2026-03"
+    sendgrid_api_url: str | None = None
+
+    @property
+    def multi_workspace(self) -> bool:
+        return bool(self.client_id or self.client_secret)
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.app_token)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or VARIABLES[name][0]
+
+        data_dir = Path(get("QUOLUM_DATA_DIR") or "./data")
+        port_text = get("PORT") or "3000"
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise ConfigError(f"PORT must be a number between 1 and 65535, not {port_text!r}.")
+        keys = tuple(k.strip() for k in (get("QUOLUM_ENCRYPTION_KEYS") or "").split(",") if k.strip())
+        api_url = get("SLACK_API_URL") or "https://slack.com/api/"
+        return cls(
+            signing_secret=get("SLACK_SIGNING_SECRET"),
+            client_id=get("SLACK_CLIENT_ID"),
+            client_secret=get("SLACK_CLIENT_SECRET"),
+            bot_token=get("SLACK_BOT_TOKEN"),
+            app_token=get("SLACK_APP_TOKEN"),
+            slack_api_url=api_url if api_url.endswith("/") else api_url + "/",
+            token_rotation=(get("SLACK_TOKEN_ROTATION") or "").lower() in TRUE,
+            public_url=(get("QUOLUM_PUBLIC_URL") or "").rstrip("/"),
+            data_dir=data_dir,
+            database_url=normalise_database_url(get("QUOLUM_DATABASE_URL"), data_dir),
+            encryption_keys=keys,
+            log_level=(get("QUOLUM_LOG_LEVEL") or "INFO").upper(),
+            scheduler_enabled=(get("QUOLUM_SCHEDULER") or "1").lower() in TRUE,
+            host=get("HOST") or "0.0.0.0",
+            port=int(port_text),
+            hubspot_client_id=get("HUBSPOT_CLIENT_ID"),
+            hubspot_client_secret=get("HUBSPOT_CLIENT_SECRET"),
+            hubspot_api_url=(get("HUBSPOT_API_URL") or "").rstrip("/"),
+            hubspot_authorize_url=get("HUBSPOT_AUTHORIZE_URL") or "",
+            hubspot_oauth_version=get("HUBSPOT_OAUTH_VERSION") or "2026-03",
+            sendgrid_api_url=(get("SENDGRID_API_URL") or "").rstrip("/") or None,
+        )
+
+    def with_overrides(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+    def check_slack(self) -> None:
+        """Raise ConfigError naming what is missing when Slack cannot be served."""
+        multi = self.multi_workspace
+        if multi and self.bot_token:
+            raise ConfigError(
+                "Set either SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (multi-workspace) or SLACK_BOT_TOKEN "
+                "(single workspace), not both."
+            )
+        if not multi and not self.bot_token:
+            raise ConfigError(
+                "Set SLACK_BOT_TOKEN (single workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
+                "(multi-workspace): neither is set."
+            )
+        if multi and not self.client_id:
+            raise ConfigError(
+                "SLACK_CLIENT_ID is missing: multi-workspace mode needs it with SLACK_CLIENT_SECRET."
+            )
+        if multi and not self.client_secret:
+            raise ConfigError(
+                "SLACK_CLIENT_SECRET is missing: multi-workspace mode needs it with SLACK_CLIENT_ID."
+            )
+        if not self.signing_secret and (not self.socket_mode or multi):
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET is missing: Slack requests cannot be verified without it."
+            )
+        if self.app_token and not self.app_token.startswith("xapp-"):
+            raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-.")
+        if self.bot_token and not self.bot_token.startswith("xox"):
+            raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-.")
+
+
+def normalise_database_url(url: str | None, data_dir: Path) -> str:
+    """Default to SQLite in the data dir; pick the async driver for plain URLs."""
+    if not url:
+        return f"sqlite+aiosqlite:///{(data_dir / 'quolum.db').as_posix()}"
+    for plain, driver in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url

@@ -1,0 +1,66 @@
+"""The Slack app manifest, built from one definition.
+
+`manifest.yml` at the repository root is `build(EXAMPLE_URL)` written out (a
+test keeps them equal); `quolum-bot manifest --url` prints it for a real host.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+from bot.slack_app import BOT_SCOPES
+
+EXAMPLE_URL = "https://quolum.example.com"
+BOT_EVENTS = ["app_home_opened", "app_uninstalled", "tokens_revoked"]
+
+
+def build(url: str, *, socket_mode: bool = False) -> dict:
+    url = url.rstrip("/")
+    events_url = f"{url}/slack/events"
+    command = {
+        "command": "/quolum",
+        "description": "Connect SaaS accounts and see who uses the seats you pay for",
+        "usage_hint": "help | connect | status | invite @admin",
+        "should_escape": True,
+    }
+    settings: dict = {
+        "event_subscriptions": {"bot_events": BOT_EVENTS},
+        "interactivity": {"is_enabled": True},
+        "org_deploy_enabled": False,
+        "socket_mode_enabled": socket_mode,
+        "token_rotation_enabled": False,
+    }
+    if not socket_mode:
+        command["url"] = events_url
+        settings["event_subscriptions"]["request_url"] = events_url
+        settings["interactivity"]["request_url"] = events_url
+    return {
+        "display_information": {
+            "name": "Quolum",
+            "description": "Who uses the SaaS seats you pay for: connect HubSpot and SendGrid, get weekly digests.",
+            "background_color": "#1d3557",
+        },
+        "features": {
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": True,
+            },
+            "bot_user": {"display_name": "Quolum", "always_online": True},
+            "slash_commands": [command],
+        },
+        "oauth_config": {
+            "redirect_urls": [f"{url}/slack/oauth_redirect"],
+            "scopes": {"bot": list(BOT_SCOPES)},
+        },
+        "settings": settings,
+    }
+
+
+def render(url: str, *, socket_mode: bool = False) -> str:
+    header = (
+        "# Slack app manifest for Quolum Bot. Create the app at https://api.slack.com/apps\n"
+        '# ("From an app manifest") after replacing the host, or print one for your host with\n'
+        "#   quolum-bot manifest --url https://your.host [--socket-mode]\n"
+    )
+    return header + yaml.safe_dump(build(url, socket_mode=socket_mode), sort_keys=False, width=100)

@@ -1,0 +1,108 @@
+"""Builds Bolt's AsyncApp for the configured Slack mode (multi-workspace OAuth or one workspace)."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.oauth.async_callback_options import AsyncCallbackOptions, AsyncFailureArgs, AsyncSuccessArgs
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.services import Services
+from handlers import listeners, pages
+from storage.states import SlackInstallStateStore
+
+log = logging.getLogger("quolum.slack")
+
+BOT_SCOPES = ["commands", "chat:write", "chat:write.public", "im:write", "users:read"]
+REINSTALL_MESSAGE = "Quolum Bot is not installed in this workspace any more. Please reinstall it :bow:"
+
+
+def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
+    client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=15)
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+    client.retry_handlers.append(AsyncConnectionErrorRetryHandler(max_retry_count=1))
+    return client
+
+
+def build_bolt_app(services: Services) -> AsyncApp:
+    settings = services.settings
+    settings.check_slack()
+    common = dict(
+        signing_secret=settings.signing_secret or "socket-mode-no-signing-secret",
+        process_before_response=False,
+        request_verification_enabled=bool(settings.signing_secret),
+        user_facing_authorize_error_message=REINSTALL_MESSAGE,
+        logger=logging.getLogger("quolum.bolt"),
+    )
+    if settings.multi_workspace:
+        client = web_client(settings)
+        store = services.storage.installations
+        oauth = AsyncOAuthSettings(
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            scopes=BOT_SCOPES,
+            redirect_uri=f"{settings.public_url}/slack/oauth_redirect",
+            install_path="/slack/install",
+            redirect_uri_path="/slack/oauth_redirect",
+            install_page_rendering_enabled=False,
+            installation_store=store,
+            installation_store_bot_only=True,
+            state_store=SlackInstallStateStore(services.storage.states),
+            callback_options=AsyncCallbackOptions(success=_install_success, failure=_install_failure),
+        )
+        authorize = AsyncInstallationStoreAuthorize(
+            logger=log,
+            installation_store=store,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            bot_only=True,
+            cache_enabled=True,  # no auth.test per request: the result is cached per bot token
+            client=client,
+        )
+        app = AsyncApp(
+            client=client,
+            oauth_settings=oauth,
+            authorize=authorize,
+            installation_store=store,
+            installation_store_bot_only=True,
+            **common,
+        )
+    else:
+        app = AsyncApp(client=web_client(settings, settings.bot_token), token=settings.bot_token, **common)
+    listeners.register(app, services)
+    return app
+
+
+def _html(status: int, html: str, extra: dict | None = None) -> BoltResponse:
+    headers = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"}
+    headers.update(extra or {})
+    return BoltResponse(status=status, body=html, headers=headers)
+
+
+async def _install_success(args: AsyncSuccessArgs) -> BoltResponse:
+    team = args.installation.team_name or args.installation.enterprise_name or "your workspace"
+    cookie = args.settings.state_utils.build_set_cookie_for_deletion()
+    html = pages.render(pages.INSTALL_SUCCESS_TITLE, pages.INSTALL_SUCCESS.format(team=team))
+    return _html(200, html, {"Set-Cookie": cookie})
+
+
+async def _install_failure(args: AsyncFailureArgs) -> BoltResponse:
+    # `reason` is Bolt's short code (invalid_state, access_denied, ...): safe to show, never a token.
+    log.info("slack install failed: %s", args.reason)
+    html = pages.render(
+        pages.INSTALL_FAILURE_TITLE,
+        pages.INSTALL_FAILURE.format(reason=args.reason.replace("_", " ")),
+        hint=pages.INSTALL_FAILURE_HINT,
+        kind="error",
+    )
+    cookie = args.settings.state_utils.build_set_cookie_for_deletion()
+    return _html(args.suggested_status_code, html, {"Set-Cookie": cookie})

@@ -1,0 +1,59 @@
+"""Events API listeners: uninstall/revocation clean-up and the App Home tab."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+
+from bot.logs import annotate
+from bot.services import Services
+from handlers import blocks, commands
+
+log = logging.getLogger("quolum.handlers.events")
+
+HOME_INTRO = "Connect your company's SaaS accounts and get a weekly digest of who uses the seats you pay for."
+
+
+def home_view() -> dict:
+    return {
+        "type": "home",
+        "blocks": [
+            blocks.header("Quolum Bot"),
+            blocks.markdown(HOME_INTRO),
+            blocks.divider(),
+            *blocks.help_message(commands.help_entries())["blocks"][1:],
+        ],
+    }
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    storage = services.storage
+
+    async def deduplicate(body: dict, next, logger) -> BoltResponse | None:
+        # Slack retries events it thinks we missed; handle each event id once, on any replica.
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not await storage.claims.first_delivery(event_id, body.get("team_id")):
+            annotate(outcome="duplicate_event")
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    app.middleware(deduplicate)
+
+    @app.event("app_uninstalled")
+    async def app_uninstalled(context) -> None:
+        annotate(event="app_uninstalled")
+        await storage.forget_workspace(context.enterprise_id, context.team_id)
+
+    @app.event("tokens_revoked")
+    async def tokens_revoked(event: dict, context) -> None:
+        annotate(event="tokens_revoked")
+        if event.get("tokens", {}).get("bot"):
+            await storage.forget_workspace(context.enterprise_id, context.team_id)
+
+    @app.event("app_home_opened")
+    async def app_home_opened(event: dict, client) -> None:
+        if event.get("tab") != "home":
+            return
+        await client.views_publish(user_id=event["user"], view=home_view())

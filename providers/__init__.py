@@ -1,0 +1,1 @@
+"""Provider integrations (HubSpot, SendGrid) and the HTTP layer they share."""

@@ -1,0 +1,1 @@
+"""Persistence: models, repositories, encryption at rest and migrations. Only this package writes SQL."""

@@ -1,0 +1,120 @@
+"""Tables. Columns whose name ends in `_enc` hold MultiFernet ciphertext and nothing else does.
+
+`quolum-bot keys rotate` finds secrets by that suffix, so a new secret column
+only needs the suffix (and a migration) to be covered.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class SlackInstallation(Base):
+    """One row per workspace (or org): the latest bot installation, encrypted whole."""
+
+    __tablename__ = "slack_installations"
+    __table_args__ = (
+        UniqueConstraint("enterprise_key", "team_key", name="uq_slack_installations_workspace"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # '' instead of NULL so the unique constraint holds on every backend
+    enterprise_key: Mapped[str] = mapped_column(String(32), nullable=False, default="")
+    team_key: Mapped[str] = mapped_column(String(32), nullable=False, default="")
+    is_enterprise_install: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    bot_user_id: Mapped[str | None] = mapped_column(String(32))
+    installer_user_id: Mapped[str | None] = mapped_column(String(32))
+    installed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    data_enc: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class OAuthState(Base):
+    """Single-use, expiring OAuth `state` values (Slack install and provider connect).
+
+    Only a SHA-256 of the state is stored; what it is bound to (and the Slack
+    response_url, a capability URL) is encrypted in `payload_enc`.
+    """
+
+    __tablename__ = "oauth_states"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    provider: Mapped[str | None] = mapped_column(String(32))
+    payload_enc: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class JobClaim(Base):
+    """A scheduled job's run, claimed by exactly one replica through the unique key."""
+
+    __tablename__ = "job_claims"
+    __table_args__ = (UniqueConstraint("job", "slot", name="uq_job_claims_job_slot"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job: Mapped[str] = mapped_column(String(64), nullable=False)
+    slot: Mapped[str] = mapped_column(String(64), nullable=False)
+    claimed_by: Mapped[str] = mapped_column(String(128), nullable=False)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+
+
+class SlackEvent(Base):
+    """Event ids already handled, so Slack's retries of an event are processed once."""
+
+    __tablename__ = "slack_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+Index("ix_slack_events_received_at", SlackEvent.received_at)

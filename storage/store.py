@@ -1,0 +1,36 @@
+"""The storage facade handed to handlers: one object, one repository per concern."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import delete
+
+from bot.clock import Clock, utcnow
+from storage.claims import Claims
+from storage.crypto import Encryptor
+from storage.db import Database
+from storage.installations import EncryptedInstallationStore
+from storage.models import OAuthState
+from storage.states import StateStore
+
+log = logging.getLogger("quolum.storage")
+
+
+class Storage:
+    def __init__(self, db: Database, encryptor: Encryptor, *, replica_id: str, clock: Clock = utcnow) -> None:
+        self.db = db
+        self.encryptor = encryptor
+        self.clock = clock
+        self.installations = EncryptedInstallationStore(db, encryptor)
+        self.states = StateStore(db, encryptor, clock)
+        self.claims = Claims(db, replica_id, clock)
+
+    async def forget_workspace(self, enterprise_id: str | None, team_id: str | None) -> None:
+        """The app was uninstalled or its tokens revoked: drop the workspace's Slack tokens,
+        every provider connection it has and its pending OAuth states."""
+        await self.installations.async_delete_all(enterprise_id=enterprise_id, team_id=team_id)
+        if team_id:
+            async with self.db.session() as session, session.begin():
+                await session.execute(delete(OAuthState).where(OAuthState.team_id == team_id))
+        log.info("forgot workspace team=%s enterprise=%s", team_id, enterprise_id)

@@ -1,0 +1,148 @@
+"""Shared fixtures: database backends, stand-ins, settings and the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.config import Settings
+from bot.web import create_app
+from storage.crypto import Encryptor
+from storage.db import Database
+from storage.store import Storage
+from tests.slack_requests import SIGNING_SECRET
+from tests.standins.server import ThreadedServer
+from tests.standins.slack import SlackStandIn
+
+POSTGRES_URL = os.environ.get("QUOLUM_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+TEST_KEY = "hFv2n3h0mK2d1vS7cQ3ZqLQ5yYxWZ0cC0vOqVQx8Q9E="
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def _pg_url() -> str:
+    from bot.config import normalise_database_url
+
+    return normalise_database_url(POSTGRES_URL, Path("."))
+
+
+@pytest.fixture(scope="session")
+def _postgres_schema():
+    """Migrate the test PostgreSQL database once per session, from an empty schema."""
+    if not POSTGRES_URL:
+        return None
+
+    async def reset() -> None:
+        db = Database(_pg_url())
+        async with db.engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await db.upgrade()
+        await db.dispose()
+
+    asyncio.run(reset())
+    return _pg_url()
+
+
+async def truncate_all(url: str) -> None:
+    from storage.models import Base
+
+    db = Database(url)
+    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    async with db.engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    await db.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path) -> str:
+    """A migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'quolum.db'}"
+
+        async def migrate() -> None:
+            db = Database(url)
+            await db.upgrade()
+            await db.dispose()
+
+        asyncio.run(migrate())
+        return url
+    url = request.getfixturevalue("_postgres_schema")
+    asyncio.run(truncate_all(url))
+    return url
+
+
+@pytest.fixture
+async def storage(database_url):
+    """The test's own view of the database (the server under test has its own engine)."""
+    store = Storage(Database(database_url), Encryptor([TEST_KEY]), replica_id="test")
+    yield store
+    await store.db.dispose()
+
+
+@pytest.fixture
+def slack():
+    standin = SlackStandIn()
+    server = ThreadedServer(standin.app).start()
+    standin.url = server.url
+    standin.add_workspace("T0001", "Acme")
+    yield standin
+    server.stop()
+
+
+@pytest.fixture
+def settings(slack, database_url, tmp_path) -> Settings:
+    """Multi-workspace settings pointed at the stand-ins."""
+    return Settings(
+        signing_secret=SIGNING_SECRET,
+        client_id=slack.client_id,
+        client_secret=slack.client_secret,
+        slack_api_url=f"{slack.url}/api/",
+        public_url="http://localhost:3000",
+        data_dir=tmp_path,
+        database_url=database_url,
+        encryption_keys=(TEST_KEY,),
+        scheduler_enabled=False,
+    )
+
+
+@pytest.fixture
+def serve():
+    """Start the real app under uvicorn on a free port: `serve(settings, **create_app_kwargs)`."""
+    servers: list[ThreadedServer] = []
+
+    def start(settings: Settings, **kwargs) -> ThreadedServer:
+        app = create_app(settings, **kwargs)
+        server = ThreadedServer(app, lifespan="on").start()
+        server.app = app
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        with contextlib.suppress(Exception):
+            server.stop()
+
+
+async def install(storage: Storage, slack: SlackStandIn, team_id: str = "T0001") -> None:
+    """Record a Slack installation for a stand-in workspace, as the OAuth flow would."""
+    from slack_sdk.oauth.installation_store.models.installation import Installation
+
+    ws = slack.workspaces[team_id]
+    await storage.installations.async_save(
+        Installation(
+            app_id="A0QUOLUM",
+            team_id=ws.team_id,
+            team_name=ws.name,
+            bot_token=ws.bot_token,
+            bot_id=ws.bot_id,
+            bot_user_id=ws.bot_user_id,
+            bot_scopes="commands,chat:write,chat:write.public,im:write,users:read",
+            user_id="UINSTALLER",
+        )
+    )

@@ -1,0 +1,427 @@
+"""OAuth half of the HubSpot stand-in: consent page, token, introspect and revoke endpoints.
+
+`TokenStore` holds codes, connections (one per install, keyed by its current
+refresh token) and access tokens. It is guarded by the stand-in's lock because
+tests read and change it from their own thread while the server thread serves.
+"""
+
+from __future__ import annotations
+
+import html
+import secrets
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from tests.standins.hubspot_seed import PortalData
+
+if TYPE_CHECKING:
+    from tests.standins.hubspot import HubSpotStandIn
+
+TOKEN_VERSIONS = ("v1", "v3", "2026-03", "2026-09")
+CODE_TTL_SECONDS = 60
+TOKEN_USE = "user"  # present in HubSpot's token responses; its values are not documented
+
+
+def correlation_id() -> str:
+    return str(uuid.uuid4())
+
+
+class OAuthError(Exception):
+    """A token-endpoint error: HTTP 400 with HubSpot's `status` and the OAuth `error`."""
+
+    def __init__(self, status: str, error: str, description: str) -> None:
+        super().__init__(description)
+        self.status, self.error, self.description = status, error, description
+
+    def response(self) -> JSONResponse:
+        body = {
+            "error": self.error,
+            "error_description": self.description,
+            "status": self.status,
+            "message": self.description,
+            "correlationId": correlation_id(),
+        }
+        return JSONResponse(body, status_code=400)
+
+
+def bad_grant_type() -> OAuthError:
+    return OAuthError("BAD_GRANT_TYPE", "unsupported_grant_type", "missing or unknown grant type")
+
+
+def bad_refresh_token() -> OAuthError:
+    return OAuthError("BAD_REFRESH_TOKEN", "invalid_grant", "refresh token is invalid, expired or revoked")
+
+
+@dataclass
+class AuthCode:
+    code: str
+    client_id: str
+    redirect_uri: str
+    portal_id: int
+    user_id: int
+    scopes: list[str]
+    expires_at: float
+    used: bool = False
+
+
+@dataclass
+class Connection:
+    """One install of the app into one portal; survives refresh-token rotation."""
+
+    portal_id: int
+    user_id: int
+    scopes: list[str]
+    client_id: str
+    refresh_token: str
+    revoked: bool = False  # refresh token revoked (revoke endpoint, uninstall)
+    hub_revoked: bool = False  # account deleted / disconnected: refresh answers BAD_HUB
+
+
+@dataclass
+class AccessToken:
+    token: str
+    connection: Connection
+    expires_at: float
+    revoked: bool = False
+
+    @property
+    def valid(self) -> bool:
+        return not (self.revoked or self.connection.revoked or self.connection.hub_revoked)
+
+
+@dataclass
+class TokenStore:
+    lock: threading.RLock
+    clock: Callable[[], float]
+    portals: dict[int, PortalData]
+    client_id: str
+    client_secret: str
+    expires_in: int
+    rotate_refresh_tokens: bool
+    codes: dict[str, AuthCode] = field(default_factory=dict)
+    connections: dict[str, Connection] = field(default_factory=dict)  # by current refresh token
+    access_tokens: dict[str, AccessToken] = field(default_factory=dict)
+    revoked: list[str] = field(default_factory=list)
+
+    # --- codes and grants -----------------------------------------------------------------
+
+    def new_code(self, redirect_uri: str, portal_id: int, user_id: int, scopes: list[str]) -> str:
+        code = str(uuid.uuid4())
+        with self.lock:
+            self.codes[code] = AuthCode(
+                code,
+                self.client_id,
+                redirect_uri,
+                portal_id,
+                user_id,
+                scopes,
+                self.clock() + CODE_TTL_SECONDS,
+            )
+        return code
+
+    def grant(self, form: dict[str, str]) -> dict:
+        grant_type = form.get("grant_type")
+        if grant_type not in ("authorization_code", "refresh_token"):
+            raise bad_grant_type()
+        self.check_client(form)
+        with self.lock:
+            if grant_type == "authorization_code":
+                return self._exchange_code(form)
+            return self._refresh(form)
+
+    def check_client(self, form: dict[str, str]) -> None:
+        if form.get("client_id") != self.client_id:
+            raise OAuthError("BAD_CLIENT_ID", "invalid_client", "missing or unknown client id")
+        if form.get("client_secret") != self.client_secret:
+            raise OAuthError("BAD_CLIENT_SECRET", "invalid_client", "missing or invalid client secret")
+
+    def _exchange_code(self, form: dict[str, str]) -> dict:
+        code = self.codes.get(form.get("code", ""))
+        if code is None or code.used or code.client_id != form.get("client_id"):
+            raise OAuthError("BAD_AUTH_CODE", "invalid_grant", "missing or unknown auth code")
+        if self.clock() >= code.expires_at:
+            raise OAuthError("EXPIRED_AUTH_CODE", "invalid_grant", "auth code is expired")
+        if form.get("redirect_uri") != code.redirect_uri:
+            raise OAuthError(
+                "BAD_REDIRECT_URI",
+                "invalid_grant",
+                "redirect_uri does not match the initial authorization request",
+            )
+        code.used = True
+        return self._connect(code.portal_id, code.user_id, code.scopes)
+
+    def _refresh(self, form: dict[str, str]) -> dict:
+        connection = self.connections.get(form.get("refresh_token", ""))
+        if connection is None or connection.revoked:
+            raise bad_refresh_token()
+        if connection.hub_revoked:
+            raise OAuthError("BAD_HUB", "access_denied", "the HubSpot account is deleted or disconnected")
+        if self.rotate_refresh_tokens:
+            del self.connections[connection.refresh_token]
+            connection.refresh_token = self._new_refresh_token(connection.portal_id)
+            self.connections[connection.refresh_token] = connection
+        return self._token_response(connection)
+
+    def _connect(self, portal_id: int, user_id: int, scopes: list[str]) -> dict:
+        connection = Connection(
+            portal_id, user_id, list(scopes), self.client_id, self._new_refresh_token(portal_id)
+        )
+        self.connections[connection.refresh_token] = connection
+        return self._token_response(connection)
+
+    def issue(self, portal_id: int, scopes: list[str]) -> dict:
+        with self.lock:
+            return self._connect(portal_id, self.portals[portal_id].installer_user_id, scopes)
+
+    def _new_refresh_token(self, portal_id: int) -> str:
+        portal = self.portals.get(portal_id)
+        region = portal.data_hosting_location if portal else "na1"
+        return f"{region}-{uuid.uuid4()}"
+
+    def _token_response(self, connection: Connection) -> dict:
+        token = AccessToken("C" + secrets.token_urlsafe(96), connection, self.clock() + self.expires_in)
+        self.access_tokens[token.token] = token
+        return {
+            "access_token": token.token,
+            "refresh_token": connection.refresh_token,
+            "expires_in": self.expires_in,
+            "token_type": "bearer",
+            "token_use": TOKEN_USE,
+            "hub_id": connection.portal_id,
+            "user_id": connection.user_id,
+            "scopes": list(connection.scopes),
+        }
+
+    # --- lookups, introspection, revocation -----------------------------------------------
+
+    def lookup(self, token: str) -> AccessToken | None:
+        with self.lock:
+            return self.access_tokens.get(token)
+
+    def introspect(self, token: str, app_id: int) -> dict:
+        with self.lock:
+            access = self.access_tokens.get(token)
+            if access is not None:
+                remaining = int(access.expires_at - self.clock())
+                if not access.valid or remaining <= 0:
+                    return {"active": False}
+                return self._introspection(access.connection, app_id, "access") | {"expires_in": remaining}
+            connection = self.connections.get(token)
+            if connection is None or connection.revoked or connection.hub_revoked:
+                return {"active": False}
+            return self._introspection(connection, app_id, "refresh")
+
+    def _introspection(self, connection: Connection, app_id: int, token_type: str) -> dict:
+        portal = self.portals.get(connection.portal_id)
+        user = next((u for u in portal.users if u.id == connection.user_id), None) if portal else None
+        return {
+            "active": True,
+            "hub_id": connection.portal_id,
+            "hub_domain": portal.domain if portal else None,
+            "user": user.email if user else None,
+            "user_id": connection.user_id,
+            "scopes": list(connection.scopes),
+            "app_id": app_id,
+            "client_id": connection.client_id,
+            "token_type": token_type,
+            "token_use": TOKEN_USE,
+        }
+
+    def revoke(self, token: str) -> None:
+        with self.lock:
+            connection = self.connections.get(token)
+            if connection is not None and not connection.revoked:
+                connection.revoked = True
+                self.revoked.append(token)
+            elif token in self.access_tokens:
+                self.access_tokens[token].revoked = True
+
+    def uninstall(self, portal_id: int) -> None:
+        with self.lock:
+            for connection in self.connections.values():
+                if connection.portal_id == portal_id and not connection.revoked:
+                    connection.revoked = True
+                    self.revoked.append(connection.refresh_token)
+
+    def revoke_portal(self, portal_id: int) -> None:
+        with self.lock:
+            for connection in self.connections.values():
+                if connection.portal_id == portal_id:
+                    connection.hub_revoked = True
+
+    def expire_access_tokens(self) -> None:
+        with self.lock:
+            now = self.clock()
+            for token in self.access_tokens.values():
+                token.expires_at = min(token.expires_at, now)
+
+
+# --- HTTP ----------------------------------------------------------------------------------
+
+
+async def read_form(request: Request) -> dict[str, str] | None:
+    """The url-encoded form body, or None when the body is not a form (e.g. JSON)."""
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return None
+    return dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
+
+
+def split_scopes(value: str | None) -> list[str]:
+    return [s for s in (value or "").replace("+", " ").split(" ") if s]
+
+
+def with_query(url: str, params: dict[str, str]) -> str:
+    return url + ("&" if "?" in url else "?") + urlencode({k: v for k, v in params.items() if v is not None})
+
+
+def error_page(message: str) -> HTMLResponse:
+    body = f"<!doctype html><html><head><title>HubSpot - error</title></head><body><h1>Authorization failed</h1><p id='error'>{html.escape(message)}</p></body></html>"
+    return HTMLResponse(body, status_code=400)
+
+
+def _consent_page(standin: HubSpotStandIn, portal: PortalData, params: dict[str, str]) -> HTMLResponse:
+    def items(scopes: list[str]) -> str:
+        return "".join(f"<li>{html.escape(s)}</li>" for s in scopes) or "<li>(none)</li>"
+
+    hidden = "".join(
+        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in params.items()
+    )
+    title = f"Connect {html.escape(standin.app_name)} to {html.escape(portal.domain)}"
+    body = f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>{title}</title></head>
+<body>
+<h1 id="title">{title}</h1>
+<p>Account: {html.escape(portal.domain)} (Hub ID {portal.portal_id})</p>
+<h2>Required permissions</h2><ul id="required-scopes">{items(split_scopes(params.get("scope")))}</ul>
+<h2>Optional permissions</h2><ul id="optional-scopes">{items(split_scopes(params.get("optional_scope")))}</ul>
+<form method="post" action="/oauth/authorize/decision">{hidden}
+<button type="submit" id="approve" name="decision" value="approve">Connect app</button>
+<button type="submit" id="deny" name="decision" value="deny">Cancel</button>
+</form>
+</body></html>"""
+    return HTMLResponse(body)
+
+
+def _validate_authorize(standin: HubSpotStandIn, params: dict[str, str]) -> str | None:
+    if params.get("client_id") != standin.client_id:
+        return "Invalid client_id: this app does not exist."
+    if not params.get("redirect_uri"):
+        return "Missing redirect_uri."
+    allowed = standin.registered_redirect_uris
+    if allowed is not None and params["redirect_uri"] not in allowed:
+        return "The redirect_uri does not match the app's redirect URLs."
+    if not split_scopes(params.get("scope")):
+        return "Missing scope: the authorization URL must request scopes."
+    return None
+
+
+def _install_portal(standin: HubSpotStandIn, params: dict[str, str]) -> PortalData | None:
+    pinned = params.get("portal_id")
+    if pinned:
+        return standin.portals.get(int(pinned)) if pinned.isdigit() else None
+    return standin.install_target()
+
+
+async def authorize(request: Request) -> Response:
+    standin: HubSpotStandIn = request.app.state.standin
+    params = {k: v for k, v in request.query_params.items() if k in _AUTHORIZE_PARAMS}
+    if "portal_id" in request.path_params:
+        params["portal_id"] = str(request.path_params["portal_id"])
+    problem = _validate_authorize(standin, params)
+    portal = _install_portal(standin, params)
+    if problem is None and portal is None:
+        problem = "There is no HubSpot account to install this app into."
+    return error_page(problem) if problem else _consent_page(standin, portal, params)
+
+
+_AUTHORIZE_PARAMS = ("client_id", "scope", "optional_scope", "redirect_uri", "state")
+
+
+async def authorize_decision(request: Request) -> Response:
+    standin: HubSpotStandIn = request.app.state.standin
+    form = await read_form(request) or {}
+    problem = _validate_authorize(standin, form)
+    portal = _install_portal(standin, form)
+    if problem or portal is None:
+        return error_page(problem or "Unknown HubSpot account.")
+    redirect_uri, state = form["redirect_uri"], form.get("state")
+    if form.get("decision") != "approve" or standin.take_deny_next():
+        params = {
+            "error": "access_denied",
+            "error_description": "The user denied the request.",
+            "state": state,
+        }
+        return RedirectResponse(with_query(redirect_uri, params), status_code=302)
+    required = split_scopes(form.get("scope"))
+    optional = [s for s in split_scopes(form.get("optional_scope")) if s not in required]
+    scopes = required + standin.granted_optional(optional)
+    code = standin.tokens.new_code(redirect_uri, portal.portal_id, portal.installer_user_id, scopes)
+    return RedirectResponse(with_query(redirect_uri, {"code": code, "state": state}), status_code=302)
+
+
+def _unknown_version(request: Request) -> Response | None:
+    if request.path_params["version"] in TOKEN_VERSIONS:
+        return None
+    return JSONResponse(
+        {"status": "error", "message": "Resource not found", "correlationId": correlation_id()},
+        status_code=404,
+    )
+
+
+async def token(request: Request) -> Response:
+    standin: HubSpotStandIn = request.app.state.standin
+    early = _unknown_version(request) or await standin.faults.apply(request.url.path)
+    if early is not None:
+        return early
+    form = await read_form(request)
+    standin.record_token_request((form or {}).get("grant_type"))
+    try:
+        return JSONResponse(standin.tokens.grant(form or {}))
+    except OAuthError as error:
+        return error.response()
+
+
+async def introspect(request: Request) -> Response:
+    standin: HubSpotStandIn = request.app.state.standin
+    early = _unknown_version(request) or await standin.faults.apply(request.url.path)
+    if early is not None:
+        return early
+    form = await read_form(request) or {}
+    try:
+        standin.tokens.check_client(form)
+    except OAuthError as error:
+        return error.response()
+    return JSONResponse(standin.tokens.introspect(form.get("token", ""), standin.app_id))
+
+
+async def revoke(request: Request) -> Response:
+    standin: HubSpotStandIn = request.app.state.standin
+    early = _unknown_version(request) or await standin.faults.apply(request.url.path)
+    if early is not None:
+        return early
+    form = await read_form(request) or {}
+    try:
+        standin.tokens.check_client(form)
+    except OAuthError as error:
+        return error.response()
+    standin.tokens.revoke(form.get("token", ""))
+    return Response(status_code=204)
+
+
+def oauth_routes() -> list[Route]:
+    return [
+        Route("/oauth/authorize", authorize, methods=["GET"]),
+        Route("/oauth/authorize/decision", authorize_decision, methods=["POST"]),
+        Route("/oauth/{portal_id:int}/authorize", authorize, methods=["GET"]),
+        Route("/oauth/{version}/token", token, methods=["POST"]),
+        Route("/oauth/{version}/token/introspect", introspect, methods=["POST"]),
+        Route("/oauth/{version}/token/revoke", revoke, methods=["POST"]),
+    ]

@@ -1,0 +1,289 @@
+"""A stand-in for Slack's Web API (and response_url webhooks) on 127.0.0.1.
+
+It answers as Slack does: HTTP 200 with `{"ok": true, ...}` or
+`{"ok": false, "error": "..."}`, HTTP 429 with `Retry-After` when asked to,
+form-encoded or JSON arguments, the token in the Authorization header or the
+`token` field. Every call is recorded (with the token's last 4 characters only)
+so tests can assert on what the bot sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from tests.standins.faults import FaultInjector
+
+NO_AUTH_METHODS = {"oauth.v2.access", "oauth.v2.exchange", "api.test"}
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict
+    token: str | None = field(repr=False)
+
+
+@dataclass
+class Workspace:
+    team_id: str
+    name: str
+    enterprise_id: str | None = None
+    bot_user_id: str = "UBOT0001"
+    bot_id: str = "BBOT0001"
+    bot_token: str = ""
+
+
+class SlackStandIn:
+    def __init__(self, *, client_id: str = "1111.2222", client_secret: str = "slack-client-secret") -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.faults = FaultInjector()
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self.calls: list[Call] = []
+        self.responses: list[dict] = []  # bodies POSTed to response_url webhooks
+        self.workspaces: dict[str, Workspace] = {}
+        self.tokens: dict[str, str] = {}  # bot token -> team id
+        self.revoked: set[str] = set()
+        self.users: dict[str, dict] = {}
+        self.codes: dict[str, str] = {}  # oauth code -> team id
+        self._errors: dict[str, list[tuple[str, int, dict]]] = {}
+        self.app = Starlette(
+            routes=[
+                Route("/api/{method}", self._api, methods=["GET", "POST"]),
+                Route("/response/{hook}", self._response_url, methods=["POST"]),
+            ]
+        )
+        self.url = ""  # set by the fixture once served
+
+    # --- test set-up -------------------------------------------------------
+    def add_workspace(
+        self, team_id: str = "T0001", name: str = "Acme", enterprise_id: str | None = None
+    ) -> Workspace:
+        ws = Workspace(team_id=team_id, name=name, enterprise_id=enterprise_id)
+        ws.bot_token = f"xoxb-{team_id}-{secrets.token_hex(12)}"
+        with self._lock:
+            self.workspaces[team_id] = ws
+            self.tokens[ws.bot_token] = team_id
+        return ws
+
+    def add_user(self, user_id: str, team_id: str = "T0001", **flags) -> dict:
+        user = {
+            "id": user_id,
+            "team_id": team_id,
+            "name": flags.pop("name", user_id.lower()),
+            "real_name": flags.pop("real_name", f"User {user_id}"),
+            "deleted": False,
+            "is_admin": False,
+            "is_owner": False,
+            "is_primary_owner": False,
+            "is_restricted": False,
+            "is_ultra_restricted": False,
+            "is_bot": False,
+            "tz": "Europe/Berlin",
+            "profile": {"email": f"{user_id.lower()}@example.com", "display_name": user_id.lower()},
+        }
+        user.update(flags)
+        with self._lock:
+            self.users[user_id] = user
+        return user
+
+    def issue_code(self, team_id: str) -> str:
+        code = f"code-{secrets.token_hex(8)}"
+        with self._lock:
+            self.codes[code] = team_id
+        return code
+
+    def fail_next(self, method: str, error: str, *, count: int = 1, status: int = 200, headers=None) -> None:
+        """The next `count` calls of `method` answer `{"ok": false, "error": error}` (or HTTP `status`)."""
+        with self._lock:
+            self._errors.setdefault(method, []).extend([(error, status, dict(headers or {}))] * count)
+
+    def rate_limit_next(self, method: str, *, retry_after: int = 1, count: int = 1) -> None:
+        self.fail_next(
+            method, "ratelimited", count=count, status=429, headers={"Retry-After": str(retry_after)}
+        )
+
+    def revoke(self, token: str) -> None:
+        with self._lock:
+            self.revoked.add(token)
+
+    def response_url(self) -> str:
+        return f"{self.url}/response/{next(self._ids)}"
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    # --- HTTP ----------------------------------------------------------------
+    async def _args(self, request: Request) -> dict:
+        args = dict(request.query_params)
+        body = await request.body()
+        if not body:
+            return args
+        if request.headers.get("content-type", "").startswith("application/json"):
+            args.update(json.loads(body))
+        else:
+            args.update(parse_qsl(body.decode(), keep_blank_values=True))
+        for key in ("blocks", "view", "attachments"):
+            if isinstance(args.get(key), str):
+                try:
+                    args[key] = json.loads(args[key])
+                except ValueError:
+                    pass
+        return args
+
+    async def _api(self, request: Request) -> Response:
+        method = request.path_params["method"]
+        injected = await self.faults.apply(f"/api/{method}")
+        if injected is not None:
+            return injected
+        args = await self._args(request)
+        auth = request.headers.get("authorization", "")
+        token = auth[7:] if auth.lower().startswith("bearer ") else args.pop("token", None)
+        if auth.lower().startswith("basic "):  # oauth.v2.access: client credentials by HTTP Basic auth
+            client_id, _, client_secret = base64.b64decode(auth[6:]).decode().partition(":")
+            args.setdefault("client_id", client_id)
+            args.setdefault("client_secret", client_secret)
+        with self._lock:
+            self.calls.append(Call(method, args, token))
+            queued = self._errors.get(method)
+            error = queued.pop(0) if queued else None
+        if error is not None:
+            code, status, headers = error
+            return JSONResponse({"ok": False, "error": code}, status_code=status, headers=headers)
+        if method not in NO_AUTH_METHODS:
+            if not token:
+                return _fail("not_authed")
+            if token in self.revoked:
+                return _fail("token_revoked")
+            if token not in self.tokens:
+                return _fail("invalid_auth")
+        handler = getattr(self, "m_" + method.replace(".", "_"), None)
+        if handler is None:
+            return _fail("unknown_method")
+        team_id = self.tokens.get(token or "")
+        return handler(args, self.workspaces.get(team_id) if team_id else None)
+
+    async def _response_url(self, request: Request) -> Response:
+        body = json.loads(await request.body() or b"{}")
+        with self._lock:
+            self.responses.append({"hook": request.path_params["hook"], **body})
+        return PlainTextResponse("ok")
+
+    # --- methods --------------------------------------------------------------
+    def m_api_test(self, args, ws):
+        return _ok(args=args)
+
+    def m_auth_test(self, args, ws):
+        return _ok(
+            url=f"https://{ws.name.lower()}.slack.com/",
+            team=ws.name,
+            user="quolum",
+            team_id=ws.team_id,
+            user_id=ws.bot_user_id,
+            bot_id=ws.bot_id,
+            enterprise_id=ws.enterprise_id,
+            is_enterprise_install=False,
+        )
+
+    def m_oauth_v2_access(self, args, ws):
+        if args.get("client_id") != self.client_id or args.get("client_secret") != self.client_secret:
+            return _fail(
+                "invalid_client_id" if args.get("client_id") != self.client_id else "bad_client_secret"
+            )
+        with self._lock:
+            team_id = self.codes.pop(args.get("code", ""), None)
+        if team_id is None:
+            return _fail("invalid_code")
+        ws = self.workspaces[team_id]
+        return _ok(
+            app_id="A0QUOLUM",
+            authed_user={"id": "UINSTALLER"},
+            scope="commands,chat:write,chat:write.public,im:write,users:read",
+            token_type="bot",
+            access_token=ws.bot_token,
+            bot_user_id=ws.bot_user_id,
+            team={"id": ws.team_id, "name": ws.name},
+            enterprise=None,
+            is_enterprise_install=False,
+        )
+
+    def _ts(self) -> str:
+        return f"{time.time():.6f}"
+
+    def m_chat_postMessage(self, args, ws):
+        if not args.get("channel"):
+            return _fail("channel_not_found")
+        if not args.get("text") and not args.get("blocks"):
+            return _fail("no_text")
+        return _ok(channel=args["channel"], ts=self._ts(), message={"text": args.get("text", "")})
+
+    def m_chat_postEphemeral(self, args, ws):
+        if args.get("user") not in self.users:
+            return _fail("user_not_in_channel")
+        return _ok(message_ts=self._ts())
+
+    def m_chat_update(self, args, ws):
+        if not args.get("ts"):
+            return _fail("message_not_found")
+        return _ok(channel=args.get("channel"), ts=args["ts"], text=args.get("text", ""))
+
+    def m_conversations_open(self, args, ws):
+        users = args.get("users", "")
+        if isinstance(users, list):
+            users = ",".join(users)
+        first = users.split(",")[0] if users else ""
+        user = self.users.get(first)
+        if user is None:
+            return _fail("user_not_found")
+        if user.get("is_bot"):
+            return _fail("cannot_dm_bot")
+        if user.get("deleted"):
+            return _fail("user_disabled")
+        return _ok(channel={"id": "D" + first[1:]})
+
+    def m_users_info(self, args, ws):
+        user = self.users.get(args.get("user", ""))
+        if user is None:
+            return _fail("user_not_found")
+        return _ok(user=user)
+
+    def m_users_list(self, args, ws):
+        members = [u for u in self.users.values() if ws is None or u["team_id"] == ws.team_id]
+        return _ok(members=members, response_metadata={"next_cursor": ""})
+
+    def m_views_open(self, args, ws):
+        if not args.get("trigger_id"):
+            return _fail("invalid_trigger_id")
+        view = args.get("view") or {}
+        return _ok(view={"id": f"V{next(self._ids):08d}", **view})
+
+    def m_views_update(self, args, ws):
+        view = args.get("view") or {}
+        return _ok(view={"id": args.get("view_id", "V0"), **view})
+
+    def m_views_publish(self, args, ws):
+        if args.get("user_id") not in self.users:
+            return _fail("user_not_found")
+        return _ok(view={"id": f"V{next(self._ids):08d}", **(args.get("view") or {})})
+
+
+def _ok(**fields) -> JSONResponse:
+    return JSONResponse({"ok": True, **fields})
+
+
+def _fail(error: str) -> JSONResponse:
+    return JSONResponse({"ok": False, "error": error})

@@ -1,0 +1,57 @@
+import json
+import logging
+
+import httpx
+import pytest
+
+from bot.logs import REDACTED, JsonFormatter, redact, register_secret
+from tests import slack_requests as sr
+from tests.conftest import install
+
+
+@pytest.mark.parametrize(
+    "text,secret",
+    [
+        ("token xoxb-123-456-abcdefABCDEF leaked", "xoxb-123-456-abcdefABCDEF"),
+        ("refresh xoxe-1-abcdefghijkl", "xoxe-1-abcdefghijkl"),
+        ("app xapp-1-A111-222-abcdef", "xapp-1-A111-222-abcdef"),
+        (
+            "key SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+            "SG.abcdefghijklmnopqrstuv",
+        ),
+        ("hubspot na1-1a2b-3c4d-5e6f-7a8b-9c0d1e2f3a4b", "na1-1a2b-3c4d-5e6f"),
+        ("Authorization: Bearer abc.def.ghi-123456", "abc.def.ghi-123456"),
+        ("grant_type=refresh_token&refresh_token=opaque123456&client_secret=shh12345", "opaque123456"),
+        ('{"access_token": "opaque-access-987654"}', "opaque-access-987654"),
+    ],
+)
+def test_redact_scrubs_token_shapes(text, secret):
+    cleaned = redact(text)
+    assert secret not in cleaned and REDACTED in cleaned
+
+
+def test_registered_secrets_are_scrubbed_whatever_their_shape():
+    register_secret("plain-looking-client-secret")
+    assert "plain-looking-client-secret" not in redact("oops plain-looking-client-secret here")
+
+
+async def test_one_access_line_per_request_and_no_secret_anywhere(serve, settings, storage, slack, caplog):
+    caplog.set_level(logging.DEBUG)
+    await install(storage, slack)
+    server = serve(settings)
+    body = sr.command("help")
+    assert (
+        httpx.post(f"{server.url}/slack/events", content=body, headers=sr.signed_headers(body)).status_code
+        == 200
+    )
+    assert httpx.post(f"{server.url}/slack/events", content=body, headers={}).status_code == 401
+    access = [r for r in caplog.records if r.name == "quolum.access"]
+    assert len(access) == 2
+    ok, rejected = access[0].fields, access[1].fields
+    assert ok["team"] == "T0001" and ok["command"] == "help" and ok["status"] == 200 and ok["latency_ms"] >= 0
+    assert ok["outcome"] == "ok"
+    assert rejected["status"] == 401 and rejected["outcome"] == "unauthorized"
+    formatted = "\n".join(JsonFormatter().format(r) for r in caplog.records)
+    json.loads(JsonFormatter().format(access[0]))
+    for secret in (slack.workspaces["T0001"].bot_token, settings.signing_secret, settings.client_secret):
+        assert secret not in formatted

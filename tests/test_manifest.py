@@ -1,0 +1,46 @@
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.manifest import EXAMPLE_URL, build, render
+from tests.conftest import SHARED
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = SHARED / "reference" / "slack-manifest.schema.1.0.0.json"
+
+
+def test_manifest_yml_is_the_rendered_manifest():
+    assert (ROOT / "manifest.yml").read_text() == render(EXAMPLE_URL)
+
+
+@pytest.mark.parametrize("socket_mode", [False, True])
+def test_manifest_validates_against_slacks_schema(socket_mode):
+    if not SCHEMA.exists():
+        pytest.skip(f"Slack's manifest schema is read from {SCHEMA}, which is not in this checkout")
+    import jsonschema
+
+    schema = json.loads(SCHEMA.read_text())
+    manifest = yaml.safe_load(render("https://bot.acme.com", socket_mode=socket_mode))
+    jsonschema.validate(manifest, schema)
+
+
+def test_manifest_has_what_the_bot_needs():
+    manifest = build("https://bot.acme.com/")
+    command = manifest["features"]["slash_commands"][0]
+    assert command["command"] == "/quolum" and command["should_escape"] is True
+    assert command["url"] == "https://bot.acme.com/slack/events"
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
+        "app_uninstalled",
+        "tokens_revoked",
+        "app_home_opened",
+    }
+    assert {"commands", "chat:write", "im:write", "users:read"} <= set(
+        manifest["oauth_config"]["scopes"]["bot"]
+    )
+    assert manifest["oauth_config"]["redirect_urls"] == ["https://bot.acme.com/slack/oauth_redirect"]
+    socket = build("https://bot.acme.com", socket_mode=True)
+    assert socket["settings"]["socket_mode_enabled"] is True
+    assert "url" not in socket["features"]["slash_commands"][0]
