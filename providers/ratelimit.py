@@ -1,0 +1,202 @@
+"""Proactive, per-account rate limiting shared by every coroutine of the process.
+
+A `Limiter` is a registry of strict sliding windows keyed by
+``(provider, account_id, bucket)``. Create one per process (the app factory
+does) and hand it to every `ProviderHTTP`; `acquire()` returns when a request
+may START without breaking any window it takes from.
+
+Buckets are data (`ProviderLimits`): HubSpot allows 110 requests per rolling
+10 s per account, and CRM search is throttled at 4 per second on top of that,
+so a search takes from both ``default`` and ``search``. SendGrid is handled
+reactively from its headers and has no buckets unless configured.
+
+How it works: scheduling by reservation. `acquire()` books, synchronously and
+in all of its buckets at once, the earliest start time that keeps every
+window valid given the starts already booked (first fit), then sleeps once
+until that time. Hence:
+
+* strict: in every half-open interval of ``window`` seconds at most ``limit``
+  starts of a bucket are booked, past and future alike;
+* fair: bookings are made in arrival order and never move, so a later request
+  can never delay an earlier one (no starvation: a search waiting for the 4/s
+  bucket keeps the ``default`` slot it booked), while it may still fill an
+  earlier gap that nobody needs (plain calls are not stuck behind searches);
+* no busy-waiting and no threads: each waiter sleeps exactly once; a cancelled
+  waiter gives its future slot back.
+
+`clock` must be monotonic; `clock` and `sleep` are injectable for tests. The
+guarantee is about booked start times: the request itself leaves when the
+event loop resumes the waiter, a moment later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import math
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[object]]
+
+DEFAULT_BUCKET = "default"
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """At most `limit` request starts in any `window` seconds."""
+
+    limit: int
+    window: float
+
+    def __post_init__(self) -> None:
+        if self.limit < 1 or self.window <= 0:
+            raise ValueError(f"invalid bucket: limit={self.limit}, window={self.window}")
+
+
+@dataclass(frozen=True)
+class ProviderLimits:
+    """A provider's buckets, and those every request takes from besides the one it names."""
+
+    buckets: Mapping[str, Bucket] = field(default_factory=dict)
+    always: tuple[str, ...] = (DEFAULT_BUCKET,)
+
+    def buckets_for(self, bucket: str | None) -> tuple[str, ...]:
+        """Names of the buckets a request for `bucket` takes from (may be empty)."""
+        if bucket is not None and bucket not in self.buckets:
+            raise ValueError(f"unknown rate-limit bucket {bucket!r}")
+        names = [name for name in self.always if name in self.buckets]
+        if bucket is not None and bucket not in names:
+            names.append(bucket)
+        return tuple(names)
+
+
+HUBSPOT_LIMITS = ProviderLimits(
+    buckets={DEFAULT_BUCKET: Bucket(limit=110, window=10.0), "search": Bucket(limit=4, window=1.0)},
+)
+# SendGrid limits are per endpoint and announced in X-RateLimit-* headers: handled reactively.
+SENDGRID_LIMITS = ProviderLimits()
+
+DEFAULT_LIMITS: Mapping[str, ProviderLimits] = {"hubspot": HUBSPOT_LIMITS, "sendgrid": SENDGRID_LIMITS}
+
+
+class _Window:
+    """Sorted booked start times of one (provider, account, bucket), pruned as they age out."""
+
+    __slots__ = ("bucket", "times")
+
+    def __init__(self, bucket: Bucket) -> None:
+        self.bucket = bucket
+        self.times: list[float] = []
+
+    def prune(self, now: float) -> None:
+        """Forget starts that can no longer share a window with a start at or after `now`."""
+        window = self.bucket.window
+        cut = 0
+        while cut < len(self.times) and now - self.times[cut] >= window:
+            cut += 1
+        del self.times[:cut]
+
+    def earliest(self, t: float) -> float:
+        """The earliest time >= `t` at which one more start keeps every window within the limit.
+
+        Adding a start at t breaks the limit exactly when some `limit` consecutive
+        booked starts S[j..j+limit-1] span less than `window` and t lies less than
+        `window` after S[j] and before S[j+limit-1]; the fix is to move t to
+        S[j] + window. Groups are scanned in order; their ends only grow.
+        """
+        limit, window, times = self.bucket.limit, self.bucket.window, self.times
+        for j in range(len(times) - limit + 1):
+            first, last = times[j], times[j + limit - 1]
+            if last - t >= window:
+                break  # this group and every later one end a full window after t
+            if last - first < window and t - first < window:
+                t = _at_least_after(first, window)
+        return t
+
+    def book(self, t: float) -> None:
+        bisect.insort(self.times, t)
+
+    def cancel(self, t: float) -> None:
+        index = bisect.bisect_left(self.times, t)
+        if index < len(self.times) and self.times[index] == t:
+            del self.times[index]
+
+
+def _at_least_after(start: float, window: float) -> float:
+    """The smallest float t with t - start >= window (exact, despite rounding)."""
+    t = start + window
+    while t - start < window:
+        t = math.nextafter(t, math.inf)
+    return t
+
+
+class Limiter:
+    """Registry of per-account rate-limit windows, keyed by (provider, account_id, bucket)."""
+
+    def __init__(
+        self,
+        limits: Mapping[str, ProviderLimits] = DEFAULT_LIMITS,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._limits = dict(limits)
+        self._clock = clock
+        self._sleep = sleep
+        self._windows: dict[tuple[str, str, str], _Window] = {}
+
+    async def acquire(self, provider: str, account_id: str, bucket: str | None = None) -> float:
+        """Wait until a request of `account_id` may start; return its booked start time.
+
+        `bucket` names an extra bucket (e.g. ``"search"``) on top of those every
+        request of the provider takes from. Providers without buckets return at
+        once. Unknown bucket names raise ValueError.
+        """
+        limits = self._limits.get(provider)
+        names = limits.buckets_for(bucket) if limits is not None else ()
+        now = self._clock()
+        if not names:
+            return now
+        windows = [self._window(provider, account_id, name, limits.buckets[name]) for name in names]
+        start = self._book(windows, now)
+        if start > now:
+            try:
+                await self._sleep(start - now)
+            except BaseException:  # cancelled: give the slot back if it is still ahead
+                if start > self._clock():
+                    for window in windows:
+                        window.cancel(start)
+                raise
+        return start
+
+    def booked(self, provider: str, account_id: str, bucket: str = DEFAULT_BUCKET) -> list[float]:
+        """Booked start times of one window not yet aged out (past and future), oldest first."""
+        window = self._windows.get((provider, account_id, bucket))
+        return list(window.times) if window else []
+
+    def _window(self, provider: str, account_id: str, name: str, spec: Bucket) -> _Window:
+        key = (provider, account_id, name)
+        window = self._windows.get(key)
+        if window is None:
+            window = self._windows[key] = _Window(spec)
+        return window
+
+    @staticmethod
+    def _book(windows: list[_Window], now: float) -> float:
+        """Book the earliest start >= now that fits every window (no await: atomic)."""
+        for window in windows:
+            window.prune(now)
+        start = now
+        while True:
+            candidate = start
+            for window in windows:
+                candidate = window.earliest(candidate)
+            if candidate == start:
+                break
+            start = candidate
+        for window in windows:
+            window.book(start)
+        return start
