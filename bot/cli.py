@@ -100,6 +100,10 @@ def cmd_serve(args, settings: Settings) -> int:
 
     settings = settings.with_overrides(host=args.host or settings.host, port=args.port or settings.port)
     settings.check_slack()
+    if settings.socket_mode:
+        from bot.slack_app import check_app_token
+
+        asyncio.run(check_app_token(settings))
     asyncio.run(_prepare_database(settings))
     app = create_app(settings)
     uvicorn.run(

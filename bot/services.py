@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from bot.clock import Clock
 from bot.config import Settings
 from storage.store import Storage
+
+if TYPE_CHECKING:
+    from bot.connections import ConnectionsService
+    from providers.credentials import CredentialManager
+    from providers.hubspot import HubSpotClient
+    from providers.ratelimit import Limiter
 
 
 @dataclass
@@ -17,3 +24,32 @@ class Services:
     storage: Storage
     clock: Clock
     http: httpx.AsyncClient  # shared by every provider call of this process
+    limiter: Limiter | None = None  # one per process: HubSpot's limits are per account, across coroutines
+    hubspot: HubSpotClient | None = None
+    credentials: CredentialManager | None = None
+    connections: ConnectionsService | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def build_services(settings: Settings, storage: Storage, clock: Clock, http: httpx.AsyncClient) -> Services:
+    """Wire the provider clients and services around storage and one shared HTTP client."""
+    from bot.connections import ConnectionsService
+    from providers import hubspot
+    from providers.credentials import CredentialManager
+    from providers.http import HUBSPOT, ProviderHTTP
+    from providers.ratelimit import Limiter
+
+    limiter = Limiter()
+    hubspot_client = hubspot.HubSpotClient(ProviderHTTP(http, HUBSPOT, limiter=limiter), settings)
+
+    def hubspot_revoked(error) -> str | None:
+        return hubspot.revoked_reason(error) if hubspot.classify(error) == "revoked" else None
+
+    services = Services(
+        settings=settings, storage=storage, clock=clock, http=http, limiter=limiter, hubspot=hubspot_client
+    )
+    services.credentials = CredentialManager(
+        storage.connections, {"hubspot": (hubspot_client.refresh, hubspot_revoked)}, clock
+    )
+    services.connections = ConnectionsService(services)
+    return services

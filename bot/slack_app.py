@@ -9,6 +9,7 @@ from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAutho
 from slack_bolt.oauth.async_callback_options import AsyncCallbackOptions, AsyncFailureArgs, AsyncSuccessArgs
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -31,6 +32,21 @@ def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
     client.retry_handlers.append(AsyncConnectionErrorRetryHandler(max_retry_count=1))
     return client
+
+
+async def check_app_token(settings: Settings) -> None:
+    """Socket Mode: slack_sdk retries a refused app token forever; refuse to start instead."""
+    from bot.config import ConfigError
+
+    try:
+        await web_client(settings).apps_connections_open(app_token=settings.app_token)
+    except SlackApiError as error:
+        raise ConfigError(
+            f"Slack refused SLACK_APP_TOKEN ({error.response.get('error')}): "
+            "create an app-level token with connections:write."
+        ) from None
+    except Exception as error:  # Slack unreachable: start anyway, the Socket Mode client keeps retrying
+        log.warning("could not check SLACK_APP_TOKEN with Slack: %s", type(error).__name__)
 
 
 def build_bolt_app(services: Services) -> AsyncApp:

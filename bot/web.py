@@ -30,8 +30,9 @@ from bot.clock import Clock, utcnow
 from bot.config import Settings
 from bot.logs import AccessLogMiddleware, annotate, register_secret
 from bot.scheduler import Scheduler
-from bot.services import Services
+from bot.services import build_services
 from bot.slack_app import build_bolt_app
+from handlers.oauth import routes as oauth_routes
 from storage.crypto import Encryptor, load_keys
 from storage.db import Database
 from storage.store import Storage
@@ -76,7 +77,7 @@ def create_app(
         register_secret(secret)
     storage = storage or build_storage(settings, clock=clock, replica_id=replica_id)
     http = http or httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0), follow_redirects=False)
-    services = Services(settings=settings, storage=storage, clock=clock, http=http)
+    services = build_services(settings, storage, clock, http)
     bolt = build_bolt_app(services)
     slack = AsyncSlackRequestHandler(bolt)
     scheduler = Scheduler(storage.claims, clock)
@@ -147,6 +148,7 @@ def create_app(
         Route("/slack/oauth_redirect", slack_oauth, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        *oauth_routes(services.connections),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(AccessLogMiddleware)

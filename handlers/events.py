@@ -44,13 +44,13 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.event("app_uninstalled")
     async def app_uninstalled(context) -> None:
         annotate(event="app_uninstalled")
-        await storage.forget_workspace(context.enterprise_id, context.team_id)
+        await services.connections.forget_workspace(context.enterprise_id, context.team_id)
 
     @app.event("tokens_revoked")
     async def tokens_revoked(event: dict, context) -> None:
         annotate(event="tokens_revoked")
         if event.get("tokens", {}).get("bot"):
-            await storage.forget_workspace(context.enterprise_id, context.team_id)
+            await services.connections.forget_workspace(context.enterprise_id, context.team_id)
 
     @app.event("app_home_opened")
     async def app_home_opened(event: dict, client) -> None:

@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.logs import annotate
 from bot.services import Services
-from handlers import blocks, commands, events
+from handlers import blocks, commands, connections, events
 
 log = logging.getLogger("quolum.handlers")
 
@@ -39,6 +39,7 @@ def register(app: AsyncApp, services: Services) -> None:
         await respond(response_type="ephemeral", **await _safely(commands.run(text, request)))
 
     events.register(app, services)
+    connections.register(app, services)
 
     @app.error
     async def on_error(error, body, logger) -> None:

@@ -118,3 +118,60 @@ class SlackEvent(Base):
 
 
 Index("ix_slack_events_received_at", SlackEvent.received_at)
+
+
+class Connection(Base):
+    """A workspace's connection to one provider account. One row per (team, provider), kept across
+    reconnects and disconnects so its history stays; `credentials_enc` is NULL once disconnected."""
+
+    __tablename__ = "connections"
+    __table_args__ = (UniqueConstraint("team_id", "provider", name="uq_connections_team_provider"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    provider: Mapped[str] = mapped_column(String(32), nullable=False)
+    status: Mapped[str] = mapped_column(
+        String(32), nullable=False
+    )  # connected | needs_reconnect | disconnected
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    account_id: Mapped[str | None] = mapped_column(String(64))
+    account_name: Mapped[str | None] = mapped_column(String(255))
+    details: Mapped[str | None] = mapped_column(Text)  # JSON: time zone, currency, hosting, installer...
+    scopes: Mapped[str | None] = mapped_column(Text)  # JSON list of granted scopes
+    unavailable: Mapped[str | None] = mapped_column(Text)  # JSON list of features unavailable (scopes)
+    credentials_enc: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    token_lifetime: Mapped[int | None] = mapped_column(Integer)  # seconds, from expires_in
+    connected_by: Mapped[str | None] = mapped_column(String(32))
+    connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disconnected_by: Mapped[str | None] = mapped_column(String(32))
+    disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class ConnectionEvent(Base):
+    """What happened to a connection, and who did it: its history."""
+
+    __tablename__ = "connection_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    connection_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    team_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    actor: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class WorkspaceAdmin(Base):
+    """Members a Slack admin granted Quolum admin rights (connect, disconnect) to."""
+
+    __tablename__ = "workspace_admins"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    granted_by: Mapped[str] = mapped_column(String(32), nullable=False)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

@@ -8,6 +8,7 @@ from sqlalchemy import delete
 
 from bot.clock import Clock, utcnow
 from storage.claims import Claims
+from storage.connections import AdminStore, ConnectionStore
 from storage.crypto import Encryptor
 from storage.db import Database
 from storage.installations import EncryptedInstallationStore
@@ -25,6 +26,8 @@ class Storage:
         self.installations = EncryptedInstallationStore(db, encryptor)
         self.states = StateStore(db, encryptor, clock)
         self.claims = Claims(db, replica_id, clock)
+        self.connections = ConnectionStore(db, encryptor, clock)
+        self.admins = AdminStore(db, clock)
 
     async def forget_workspace(self, enterprise_id: str | None, team_id: str | None) -> None:
         """The app was uninstalled or its tokens revoked: drop the workspace's Slack tokens,
@@ -33,4 +36,5 @@ class Storage:
         if team_id:
             async with self.db.session() as session, session.begin():
                 await session.execute(delete(OAuthState).where(OAuthState.team_id == team_id))
+                await self.connections.forget_team(session, team_id)
         log.info("forgot workspace team=%s enterprise=%s", team_id, enterprise_id)

@@ -117,11 +117,11 @@ def serve():
     servers: list[ThreadedServer] = []
 
     def start(settings: Settings, **kwargs) -> ThreadedServer:
-        app = create_app(settings, **kwargs)
-        server = ThreadedServer(app, lifespan="on").start()
-        server.app = app
+        server = ThreadedServer(None, lifespan="on")  # bind first: the public URL is the server's own
+        server.settings = settings.with_overrides(public_url=server.url)
+        server.app = create_app(server.settings, **kwargs)
         servers.append(server)
-        return server
+        return server.start()
 
     yield start
     for server in servers:
@@ -145,4 +145,46 @@ async def install(storage: Storage, slack: SlackStandIn, team_id: str = "T0001")
             bot_scopes="commands,chat:write,chat:write.public,im:write,users:read",
             user_id="UINSTALLER",
         )
+    )
+
+
+HUBSPOT_CLIENT_ID = "test-client-id"
+HUBSPOT_CLIENT_SECRET = "test-client-secret"
+
+
+@pytest.fixture
+def hubspot():
+    """The HubSpot stand-in with two small portals (101 is installed by default)."""
+    from datetime import UTC, datetime
+
+    from tests.standins.hubspot import HubSpotStandIn
+    from tests.standins.hubspot_seed import generate_portal
+
+    standin = HubSpotStandIn(client_id=HUBSPOT_CLIENT_ID, client_secret=HUBSPOT_CLIENT_SECRET)
+    start, end = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 22, tzinfo=UTC)
+    for portal_id in (101, 202):
+        standin.add_portal(
+            generate_portal(
+                portal_id,
+                portal_id=portal_id,
+                start=start,
+                end=end,
+                n_users=5,
+                records_per_type=5,
+                logins_per_user=2,
+            )
+        )
+    server = ThreadedServer(standin.app).start()
+    standin.url = server.url
+    yield standin
+    server.stop()
+
+
+@pytest.fixture
+def hub_settings(settings, hubspot) -> Settings:
+    return settings.with_overrides(
+        hubspot_client_id=HUBSPOT_CLIENT_ID,
+        hubspot_client_secret=HUBSPOT_CLIENT_SECRET,
+        hubspot_api_url=hubspot.url,
+        hubspot_authorize_url=f"{hubspot.url}/oauth/authorize",
     )

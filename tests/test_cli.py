@@ -77,6 +77,20 @@ def test_unworkable_configuration_exits_with_one_sentence(env, named, tmp_path):
     assert len(lines) == 1 and named in lines[0] and "Traceback" not in result.stderr
 
 
+def test_a_refused_app_token_stops_serve_with_one_sentence(tmp_path, slack):
+    env = {
+        "QUOLUM_DATA_DIR": str(tmp_path),
+        "SLACK_BOT_TOKEN": slack.workspaces["T0001"].bot_token,
+        "SLACK_APP_TOKEN": "xapp-1-unknown",
+        "SLACK_API_URL": f"{slack.url}/api/",
+    }
+    result = run("serve", env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "quolum-bot: Slack refused SLACK_APP_TOKEN (invalid_auth): create an app-level token with connections:write."
+    ]
+
+
 def test_keys_generate_prints_a_fernet_key():
     from storage.crypto import Encryptor
 

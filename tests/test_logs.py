@@ -45,8 +45,8 @@ async def test_one_access_line_per_request_and_no_secret_anywhere(serve, setting
         == 200
     )
     assert httpx.post(f"{server.url}/slack/events", content=body, headers={}).status_code == 401
-    access = [r for r in caplog.records if r.name == "quolum.access"]
-    assert len(access) == 2
+    access = [r for r in caplog.records if r.name == "quolum.access" and r.fields["path"] == "/slack/events"]
+    assert len(access) == 2, [r.fields for r in access]
     ok, rejected = access[0].fields, access[1].fields
     assert ok["team"] == "T0001" and ok["command"] == "help" and ok["status"] == 200 and ok["latency_ms"] >= 0
     assert ok["outcome"] == "ok"

@@ -27,14 +27,18 @@ class ThreadedServer:
         self._sock.bind(("127.0.0.1", 0))
         self.port: int = self._sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, log_level="warning", lifespan=lifespan, timeout_graceful_shutdown=1)
-        self._server = uvicorn.Server(config)
+        self.lifespan = lifespan
         self._thread = threading.Thread(target=self._run, name=f"standin-{self.port}", daemon=True)
 
     def _run(self) -> None:
         asyncio.run(self._server.serve(sockets=[self._sock]))
 
     def start(self) -> ThreadedServer:
+        """Serve `self.app` (which may be set after construction, once the port is known)."""
+        config = uvicorn.Config(
+            self.app, log_level="warning", lifespan=self.lifespan, timeout_graceful_shutdown=1
+        )
+        self._server = uvicorn.Server(config)
         self._thread.start()
         for _ in range(500):
             if self._server.started:

@@ -1,10 +1,10 @@
-"""A stand-in for Slack's Web API (and response_url webhooks) on 127.0.0.1.
+"""A stand-in for Slack's Web API (and response_url webhooks, and Socket Mode) on 127.0.0.1.
 
 It answers as Slack does: HTTP 200 with `{"ok": true, ...}` or
 `{"ok": false, "error": "..."}`, HTTP 429 with `Retry-After` when asked to,
 form-encoded or JSON arguments, the token in the Authorization header or the
 `token` field. Every call is recorded (with the token's last 4 characters only)
-so tests can assert on what the bot sent.
+so tests can assert on what the bot sent. Socket Mode's WebSocket side is in slack_socket.py.
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ from urllib.parse import parse_qsl
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from tests.standins.faults import FaultInjector
+from tests.standins.slack_socket import SocketModeServer
 
 NO_AUTH_METHODS = {"oauth.v2.access", "oauth.v2.exchange", "api.test"}
+APP_LEVEL_METHODS = {"apps.connections.open"}  # app-level tokens (xapp-) only
 
 
 @dataclass
@@ -60,10 +62,12 @@ class SlackStandIn:
         self.users: dict[str, dict] = {}
         self.codes: dict[str, str] = {}  # oauth code -> team id
         self._errors: dict[str, list[tuple[str, int, dict]]] = {}
+        self.socket = SocketModeServer(self)  # Socket Mode: app tokens, the WebSocket, envelopes and acks
         self.app = Starlette(
             routes=[
                 Route("/api/{method}", self._api, methods=["GET", "POST"]),
                 Route("/response/{hook}", self._response_url, methods=["POST"]),
+                WebSocketRoute("/link/", self.socket.endpoint),
             ]
         )
         self.url = ""  # set by the fixture once served
@@ -164,11 +168,20 @@ class SlackStandIn:
         if error is not None:
             code, status, headers = error
             return JSONResponse({"ok": False, "error": code}, status_code=status, headers=headers)
+        if method in APP_LEVEL_METHODS:
+            if request.method != "POST":
+                return _fail("insecure_request")
+            app_error = self.socket.check_app_token(token, in_header=auth.lower().startswith("bearer "))
+            if app_error is not None:
+                return _fail(app_error)
+            return self.m_apps_connections_open(args, token)
         if method not in NO_AUTH_METHODS:
             if not token:
                 return _fail("not_authed")
             if token in self.revoked:
                 return _fail("token_revoked")
+            if token in self.socket.app_tokens:
+                return _fail("not_allowed_token_type")
             if token not in self.tokens:
                 return _fail("invalid_auth")
         handler = getattr(self, "m_" + method.replace(".", "_"), None)
@@ -186,6 +199,9 @@ class SlackStandIn:
     # --- methods --------------------------------------------------------------
     def m_api_test(self, args, ws):
         return _ok(args=args)
+
+    def m_apps_connections_open(self, args, app_token: str):
+        return _ok(url=self.socket.issue_url(app_token))
 
     def m_auth_test(self, args, ws):
         return _ok(

@@ -1,0 +1,293 @@
+"""Connecting providers: who may, the Connect links, the OAuth completion, disconnecting.
+
+This is the service behind the Connections card and the browser routes. It
+reads and writes through storage, talks to providers through their modules,
+and tells Slack what happened; handlers only translate requests to calls here.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.services import Services
+from handlers.cards import Row, connections_card
+from providers import hubspot
+from providers.catalogue import CATALOGUE, ProviderSpec, is_available
+from providers.http import ProviderError
+from storage.connections import ConnectionRecord
+
+log = logging.getLogger("quolum.connections")
+
+CONNECT_STATE = "connect"
+STATE_TTL = timedelta(minutes=10)
+ROLE_CACHE_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the browser is shown after the OAuth callback."""
+
+    ok: bool
+    title: str
+    message: str
+    status: int = 200
+    hint: str = ""
+
+
+class ConnectionsService:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.storage = services.storage
+        self.settings = services.settings
+        self._roles: dict[tuple[str, str], tuple[float, bool]] = {}
+
+    # --- who may connect ---------------------------------------------------------------
+    async def is_slack_admin(self, client: AsyncWebClient, team_id: str, user_id: str) -> bool:
+        cached = self._roles.get((team_id, user_id))
+        if cached and time.monotonic() - cached[0] < ROLE_CACHE_SECONDS:
+            return cached[1]
+        user = (await client.users_info(user=user_id))["user"]
+        admin = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+        self._roles[(team_id, user_id)] = (time.monotonic(), admin)
+        return admin
+
+    async def can_connect(self, client: AsyncWebClient, team_id: str, user_id: str) -> bool:
+        if await self.storage.admins.is_granted(team_id, user_id):
+            return True
+        return await self.is_slack_admin(client, team_id, user_id)
+
+    # --- the card -------------------------------------------------------------------------
+    async def card(
+        self,
+        *,
+        team_id: str,
+        user_id: str,
+        can_connect: bool,
+        response_url: str | None,
+        only: ProviderSpec | None = None,
+        notice: str | None = None,
+    ) -> dict:
+        connections = await self.storage.connections.for_team(team_id)
+        rows = []
+        for spec in CATALOGUE.values():
+            if only is not None and spec.key != only.key:
+                continue
+            available = is_available(spec, self.settings)
+            url = None
+            if available and can_connect and spec.auth_mode == "oauth2":
+                url = await self.connect_url(team_id, user_id, spec, response_url)
+            rows.append(
+                Row(spec=spec, available=available, connection=connections.get(spec.key), connect_url=url)
+            )
+        return connections_card(rows, can_connect=can_connect, notice=notice)
+
+    async def connect_url(
+        self, team_id: str, user_id: str, spec: ProviderSpec, response_url: str | None, **payload
+    ) -> str:
+        """A short-lived, single-use link bound to the workspace, the person, the provider and the card."""
+        state = await self.storage.states.issue(
+            CONNECT_STATE,
+            ttl=STATE_TTL,
+            team_id=team_id,
+            user_id=user_id,
+            provider=spec.key,
+            payload={"response_url": response_url, **payload},
+        )
+        return f"{self.settings.public_url}/oauth/{spec.key}/start?{urlencode({'state': state})}"
+
+    # --- OAuth completion --------------------------------------------------------------
+    async def complete_hubspot(self, state: str, code: str) -> Outcome:
+        """The state was checked by the route; consume it, exchange the code, save, tell Slack."""
+        status, record = await self.storage.states.consume(state, CONNECT_STATE)
+        if status != "valid" or record is None or record.provider != "hubspot":
+            return LINK_PROBLEMS.get(status, LINK_PROBLEMS["unknown"])
+        client = self.services.hubspot
+        try:
+            tokens = await client.exchange_code(code)
+            portal = await client.portal(tokens.access_token)
+        except ProviderError as error:
+            return _exchange_failure(error)
+        saved = await self.storage.connections.save_connected(
+            team_id=record.team_id,
+            provider="hubspot",
+            account_id=portal.hub_id,
+            account_name=portal.domain,
+            credentials=tokens.credentials(),
+            connected_by=record.user_id,
+            scopes=list(portal.scopes or tokens.scopes),
+            details=portal.details,
+            expires_in=tokens.expires_in,
+        )
+        message = CONNECTED_PAGE.format(domain=portal.domain)
+        slack_note = CONNECTED_SLACK.format(provider="HubSpot", account=portal.domain, id=portal.hub_id)
+        if saved.previous_account:
+            before = saved.previous_account[1] or saved.previous_account[0]
+            message = f"{message} {PORTAL_CHANGED.format(before=before, after=portal.domain)}"
+            slack_note = f"{slack_note} {PORTAL_CHANGED.format(before=before, after=portal.domain)}"
+        await self.after_connect(saved.record, record.user_id, record.payload, slack_note)
+        return Outcome(True, CONNECTED_TITLE, message)
+
+    async def after_connect(
+        self, connection: ConnectionRecord, user_id: str, payload: dict, note: str
+    ) -> None:
+        """Update the card in place and confirm to the person; Slack being down must not undo the connection."""
+        response_url = payload.get("response_url")
+        if response_url:
+            card = await self.card(
+                team_id=connection.team_id,
+                user_id=user_id,
+                can_connect=True,
+                response_url=response_url,
+                notice=note,
+            )
+            try:
+                await AsyncWebhookClient(response_url).send(replace_original=True, **card)
+            except Exception as error:  # an expired response_url is expected after ~30 minutes
+                log.info("could not update the card: %s", type(error).__name__)
+        await self.notify(connection.team_id, user_id, note)
+
+    async def notify(self, team_id: str, user_id: str, text: str) -> bool:
+        """A DM (the app's Messages tab) to one person; False when Slack refused."""
+        client = await self.slack_client(team_id)
+        if client is None:
+            return False
+        try:
+            await client.chat_postMessage(channel=user_id, text=text)
+            return True
+        except SlackApiError as error:
+            log.info("could not message %s: %s", user_id, error.response.get("error"))
+            return False
+
+    async def slack_client(self, team_id: str) -> AsyncWebClient | None:
+        from bot.slack_app import web_client
+
+        if self.settings.bot_token:
+            return web_client(self.settings, self.settings.bot_token)
+        bot = await self.storage.installations.async_find_bot(enterprise_id=None, team_id=team_id)
+        return web_client(self.settings, bot.bot_token) if bot else None
+
+    # --- disconnect -------------------------------------------------------------------------
+    async def disconnect(self, team_id: str, spec: ProviderSpec, actor: str) -> str:
+        connection = await self.storage.connections.get(team_id, spec.key)
+        if connection is None or not connection.exists:
+            return NOT_CONNECTED_NOTE.format(provider=spec.display_name)
+        revoked = await self.revoke(connection)
+        await self.storage.connections.disconnect(connection.id, actor)
+        account = connection.account_name or spec.display_name
+        note = DISCONNECTED_NOTE.format(provider=spec.display_name, account=account, user=actor)
+        if spec.auth_mode == "api_key":
+            note += " " + API_KEY_NOT_REVOKED.format(provider=spec.display_name, url=spec.console_url)
+        elif not revoked:
+            note += " " + REVOKE_FAILED.format(provider=spec.display_name, url=spec.console_url)
+        return note
+
+    async def revoke(self, connection: ConnectionRecord) -> bool:
+        """Best effort: ask the provider to forget our refresh token."""
+        refresh_token = connection.credentials.get("refresh_token")
+        if connection.provider != "hubspot" or not refresh_token:
+            return False
+        try:
+            await self.services.hubspot.revoke(refresh_token)
+            return True
+        except ProviderError as error:
+            log.info("revoking connection %s at HubSpot failed: %s", connection.id, error)
+            return False
+
+    async def forget_workspace(self, enterprise_id: str | None, team_id: str | None) -> None:
+        """Uninstalled: revoke what we can at the providers, then delete everything of the workspace."""
+        if team_id:
+            for connection in (await self.storage.connections.for_team(team_id)).values():
+                await self.revoke(connection)
+        await self.storage.forget_workspace(enterprise_id, team_id)
+
+
+# --- what people read -----------------------------------------------------------------------
+CONNECTED_TITLE = "HubSpot is connected"
+CONNECTED_PAGE = "Connected to {domain}. You can close this tab."
+CONNECTED_SLACK = ":white_check_mark: {provider} is connected to *{account}* (portal {id})."
+PORTAL_CHANGED = "This replaces the connection to {before}: Quolum now reads {after} instead."
+DISCONNECTED_NOTE = (
+    "{provider} ({account}) was disconnected by <@{user}>; its stored credentials were deleted."
+)
+API_KEY_NOT_REVOKED = "Quolum cannot revoke {provider} API keys: delete the key at {url}."
+REVOKE_FAILED = "{provider} could not be told to revoke Quolum's access; you can uninstall the app at {url}."
+NOT_CONNECTED_NOTE = "{provider} is not connected."
+TRY_AGAIN_HINT = "Go back to Slack and run /quolum connect for a new link."
+
+LINK_PROBLEMS = {
+    "unknown": Outcome(
+        False,
+        "This link is not valid",
+        "This Connect link is not one Quolum issued, or it was cut short.",
+        400,
+        TRY_AGAIN_HINT,
+    ),
+    "used": Outcome(
+        False,
+        "This link was already used",
+        "Each Connect link works once, and this one has been used.",
+        400,
+        TRY_AGAIN_HINT,
+    ),
+    "expired": Outcome(
+        False,
+        "This link has expired",
+        "Connect links are valid for 10 minutes, and this one is older.",
+        400,
+        TRY_AGAIN_HINT,
+    ),
+    "elsewhere": Outcome(
+        False,
+        "This link was opened elsewhere",
+        "This sign-in was started in another browser or for another Slack workspace, "
+        "so Quolum did not use it.",
+        400,
+        TRY_AGAIN_HINT,
+    ),
+}
+
+
+def _exchange_failure(error: ProviderError) -> Outcome:
+    kind = hubspot.classify(error)
+    log.warning("hubspot code exchange failed (%s): %s", kind, error)
+    if kind == "configuration":
+        return Outcome(
+            False,
+            "Quolum's HubSpot app is misconfigured",
+            "HubSpot did not accept this bot's own app credentials. Nothing is wrong with your "
+            "HubSpot account.",
+            502,
+            "Please tell whoever runs this Quolum bot; nothing was saved.",
+        )
+    if kind == "bad_code":
+        return Outcome(
+            False,
+            "HubSpot did not accept the approval",
+            "The approval code from HubSpot was rejected or had expired before Quolum could use it. "
+            "Nothing was saved.",
+            400,
+            TRY_AGAIN_HINT,
+        )
+    if kind == "unavailable":
+        return Outcome(
+            False,
+            "HubSpot is not answering",
+            "Quolum could not reach HubSpot to finish connecting. Nothing was saved.",
+            503,
+            "Please try again in a few minutes: run /quolum connect in Slack for a new link.",
+        )
+    return Outcome(
+        False,
+        "HubSpot connection failed",
+        "HubSpot refused to finish the connection. Nothing was saved.",
+        502,
+        TRY_AGAIN_HINT,
+    )

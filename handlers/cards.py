@@ -1,0 +1,148 @@
+"""The Connections card: one row per provider with its state and buttons. Pure: data in, message out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from handlers import blocks
+from providers.catalogue import ProviderSpec
+from storage.connections import CONNECTED, NEEDS_RECONNECT, ConnectionRecord
+
+TITLE = "Connections"
+NOT_CONNECTED = "Not connected"
+NOT_AVAILABLE = "Not available on this installation"
+NEEDS_RECONNECT_TEXT = ":warning: *Needs reconnect:* {reason}"
+CONNECTED_TEXT = (
+    ":white_check_mark: *Connected* to *{account}*{account_id} by <@{user}> since {since}. Last used {used}."
+)
+MEMBER_HINT = (
+    "Only Slack admins and Quolum admins can connect accounts. "
+    "Ask the account's admin to connect it with `/quolum invite @someone`."
+)
+CONNECT, RECONNECT, DISCONNECT = "Connect", "Reconnect", "Disconnect"
+DISCONNECT_CONFIRM = "Quolum will stop reading {provider} and delete its stored credentials for {account}."
+
+# action_id prefixes; the provider key follows the colon
+CONNECT_LINK = "connect_link"  # a link button (OAuth): Slack still sends an action we acknowledge
+CONNECT_MODAL = "connect_modal"  # an API-key provider: opens a modal
+DISCONNECT_ACTION = "disconnect"
+
+
+@dataclass(frozen=True)
+class Row:
+    spec: ProviderSpec
+    available: bool
+    connection: ConnectionRecord | None
+    connect_url: str | None = None  # OAuth providers, for people who may connect
+
+
+def slack_date(moment: datetime | None) -> str:
+    if moment is None:
+        return "never"
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}}|{moment.date().isoformat()}>"
+
+
+def state_line(row: Row) -> str:
+    connection = row.connection
+    if not row.available:
+        return NOT_AVAILABLE
+    if connection is None or connection.status not in (CONNECTED, NEEDS_RECONNECT):
+        return NOT_CONNECTED
+    if connection.status == NEEDS_RECONNECT:
+        return NEEDS_RECONNECT_TEXT.format(reason=connection.status_reason or "access was lost")
+    account_id = f" ({account_label(row.spec, connection.account_id)})" if connection.account_id else ""
+    return CONNECTED_TEXT.format(
+        account=connection.account_name or connection.account_id,
+        account_id=account_id,
+        user=connection.connected_by,
+        since=slack_date(connection.connected_at),
+        used=slack_date(connection.last_used_at),
+    )
+
+
+def account_label(spec: ProviderSpec, account_id: str | None) -> str:
+    return f"portal {account_id}" if spec.key == "hubspot" else f"account {account_id}"
+
+
+def _buttons(row: Row, *, can_connect: bool, can_disconnect: bool) -> list[ButtonElement]:
+    if not row.available or not can_connect:
+        return []
+    exists = row.connection is not None and row.connection.exists
+    label = RECONNECT if exists else CONNECT
+    key = row.spec.key
+    if row.spec.auth_mode == "oauth2":
+        if not row.connect_url:
+            return []
+        buttons = [
+            ButtonElement(
+                text=label,
+                action_id=f"{CONNECT_LINK}:{key}",
+                url=row.connect_url,
+                style=None if exists else "primary",
+            )
+        ]
+    else:
+        buttons = [
+            ButtonElement(
+                text=label, action_id=f"{CONNECT_MODAL}:{key}", value=key, style=None if exists else "primary"
+            )
+        ]
+    if exists and can_disconnect:
+        account = row.connection.account_name or row.spec.display_name
+        buttons.append(
+            ButtonElement(
+                text=DISCONNECT,
+                action_id=f"{DISCONNECT_ACTION}:{key}",
+                value=key,
+                style="danger",
+                confirm=ConfirmObject(
+                    title=f"Disconnect {row.spec.display_name}?",
+                    text=DISCONNECT_CONFIRM.format(provider=row.spec.display_name, account=account),
+                    confirm=DISCONNECT,
+                    deny="Cancel",
+                    style="danger",
+                ),
+            )
+        )
+    return buttons
+
+
+def connections_card(rows: list[Row], *, can_connect: bool, notice: str | None = None) -> dict:
+    """The card; `can_connect` is true for Slack admins, Quolum admins and invited admins."""
+    out: list[dict] = [blocks.header(TITLE)]
+    if notice:
+        out.append(blocks.markdown(notice))
+    for row in rows:
+        out.append(
+            SectionBlock(
+                block_id=f"row:{row.spec.key}",
+                text=MarkdownTextObject(text=f"*{row.spec.display_name}*\n{state_line(row)}"),
+            ).to_dict()
+        )
+        buttons = _buttons(row, can_connect=can_connect, can_disconnect=can_connect)
+        if buttons:
+            out.append(ActionsBlock(block_id=f"actions:{row.spec.key}", elements=buttons).to_dict())
+    if not can_connect:
+        out.append(ContextBlock(elements=[MarkdownTextObject(text=MEMBER_HINT)]).to_dict())
+    summary = "; ".join(f"{row.spec.display_name}: {_plain_state(row)}" for row in rows)
+    return blocks.message(f"{TITLE}: {summary}", out)
+
+
+def _plain_state(row: Row) -> str:
+    if not row.available:
+        return NOT_AVAILABLE.lower()
+    if row.connection is None or not row.connection.exists:
+        return NOT_CONNECTED.lower()
+    if row.connection.status == NEEDS_RECONNECT:
+        return "needs reconnect"
+    return f"connected to {row.connection.account_name}"

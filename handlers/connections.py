@@ -1,0 +1,147 @@
+"""`/quolum connect|status|disconnect|admins` and the Connections card's buttons."""
+
+from __future__ import annotations
+
+import re
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.logs import annotate
+from bot.services import Services
+from handlers import blocks
+from handlers.cards import CONNECT_LINK, DISCONNECT_ACTION
+from handlers.commands import CommandRequest, command
+from providers.catalogue import CATALOGUE, find
+
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+UNKNOWN_PROVIDER = "I don't know a provider called `{name}`. I can connect: {known}."
+ADMINS_ONLY = "Only Slack admins and Quolum admins can {what}."
+SLACK_ADMINS_ONLY = "Only Slack workspace owners and admins can change who is a Quolum admin."
+ADMINS_USAGE = (
+    "Usage: `/quolum admins add @someone`, `/quolum admins remove @someone` or `/quolum admins list`."
+)
+DISCONNECT_USAGE = "Usage: `/quolum disconnect {known}`"
+GRANTED = "<@{user}> is now a Quolum admin: they can connect and disconnect accounts."
+ALREADY = "<@{user}> is a Quolum admin already."
+REVOKED = "<@{user}> is no longer a Quolum admin."
+NOT_ADMIN = "<@{user}> was not a Quolum admin."
+ADMIN_LIST = "Quolum admins (besides Slack's owners and admins): {users}."
+NO_ADMINS = "No members have been made Quolum admins; Slack's owners and admins can connect accounts."
+
+
+def known() -> str:
+    return ", ".join(f"`{key}`" for key in CATALOGUE)
+
+
+def provider_arg(args: str):
+    """(spec or None, error message or None) for an optional provider argument."""
+    name = args.split()[0] if args.split() else ""
+    if not name:
+        return None, None
+    spec = find(name)
+    return (spec, None) if spec else (None, UNKNOWN_PROVIDER.format(name=name[:40], known=known()))
+
+
+@command("connect", "connect [hubspot|sendgrid]", "connect a SaaS account (admins)")
+async def connect(request: CommandRequest) -> dict:
+    spec, error = provider_arg(request.args)
+    if error:
+        return blocks.message(error)
+    return await _card(request, only=spec)
+
+
+@command("status", "status", "what is connected, and by whom", aliases=("list",))
+async def status(request: CommandRequest) -> dict:
+    return await _card(request)
+
+
+async def _card(request: CommandRequest, *, only=None, notice: str | None = None) -> dict:
+    service = request.services.connections
+    can = await service.can_connect(request.client, request.team_id, request.user_id)
+    return await service.card(
+        team_id=request.team_id,
+        user_id=request.user_id,
+        can_connect=can,
+        response_url=request.response_url,
+        only=only,
+        notice=notice,
+    )
+
+
+@command(
+    "disconnect", "disconnect hubspot|sendgrid", "disconnect an account and delete its credentials (admins)"
+)
+async def disconnect(request: CommandRequest) -> dict:
+    spec, error = provider_arg(request.args)
+    if error or spec is None:
+        return blocks.message(error or DISCONNECT_USAGE.format(known="|".join(CATALOGUE)))
+    service = request.services.connections
+    if not await service.can_connect(request.client, request.team_id, request.user_id):
+        return blocks.message(ADMINS_ONLY.format(what="disconnect accounts"))
+    note = await service.disconnect(request.team_id, spec, request.user_id)
+    return await _card(request, notice=note)
+
+
+@command("admins", "admins add|remove|list @someone", "choose who may connect accounts (Slack admins)")
+async def admins(request: CommandRequest) -> dict:
+    words = request.args.split()
+    action = words[0].lower() if words else "list"
+    store = request.services.storage.admins
+    if action == "list":
+        granted = await store.list(request.team_id)
+        users = ", ".join(f"<@{user}>" for user, _ in granted)
+        return blocks.message(ADMIN_LIST.format(users=users) if granted else NO_ADMINS)
+    targets = MENTION.findall(request.args)
+    if action not in ("add", "remove") or not targets:
+        return blocks.message(ADMINS_USAGE)
+    if not await request.services.connections.is_slack_admin(
+        request.client, request.team_id, request.user_id
+    ):
+        return blocks.message(SLACK_ADMINS_ONLY)
+    lines = []
+    for user in dict.fromkeys(targets):
+        if action == "add":
+            lines.append(
+                (GRANTED if await store.grant(request.team_id, user, request.user_id) else ALREADY).format(
+                    user=user
+                )
+            )
+        else:
+            lines.append(
+                (REVOKED if await store.revoke(request.team_id, user) else NOT_ADMIN).format(user=user)
+            )
+    return blocks.message("\n".join(lines))
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @app.action(re.compile(f"^{CONNECT_LINK}:"))
+    async def connect_link(ack, body) -> None:
+        # A link button opens the browser by itself; Slack still sends the click, which we acknowledge.
+        annotate(team=body.get("team", {}).get("id"), action=CONNECT_LINK)
+        await ack()
+
+    @app.action(re.compile(f"^{DISCONNECT_ACTION}:"))
+    async def disconnect_button(ack, body, action, respond, client) -> None:
+        await ack()
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        annotate(team=team_id, action=DISCONNECT_ACTION)
+        spec = find(action.get("value", ""))
+        service = services.connections
+        if spec is None:
+            return
+        if not await service.can_connect(client, team_id, user_id):
+            await respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text=ADMINS_ONLY.format(what="disconnect accounts"),
+            )
+            return
+        note = await service.disconnect(team_id, spec, user_id)
+        card = await service.card(
+            team_id=team_id,
+            user_id=user_id,
+            can_connect=True,
+            response_url=body.get("response_url"),
+            notice=note,
+        )
+        await respond(replace_original=True, **card)

@@ -1,0 +1,111 @@
+"""Browser routes of the provider OAuth flow: the Connect link and the callback page.
+
+`/oauth/{provider}/start` checks the link before sending anyone to the
+provider (an expired link gets a friendly page here, not an error there) and
+binds the browser to the state with a short-lived cookie; `/oauth/{provider}/callback`
+requires that cookie, so a callback URL carried to another browser (or a state
+issued to another workspace) is refused without consuming anything.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from bot.connections import CONNECT_STATE, LINK_PROBLEMS, STATE_TTL, ConnectionsService, Outcome
+from handlers.pages import page
+from providers.catalogue import find
+
+COOKIE = "quolum_connect"
+MAX_PARAM = 2048
+DENIED = Outcome(
+    False,
+    "Nothing was connected",
+    "You cancelled on HubSpot's page, so Quolum was not connected. Nothing was changed.",
+    200,
+    "To connect later, run /quolum connect in Slack.",
+)
+PROVIDER_ERROR = "HubSpot did not connect Quolum ({error}). Nothing was changed."
+NOT_FOUND = Outcome(False, "Page not found", "There is no such Connect page.", 404)
+
+
+def show(outcome: Outcome) -> Response:
+    return page(outcome.title, outcome.message, status=outcome.status, hint=outcome.hint)
+
+
+def routes(service: ConnectionsService) -> list[Route]:
+    storage, settings = service.storage, service.settings
+    secure = settings.public_url.startswith("https://")
+
+    def oauth_provider(request: Request):
+        spec = find(request.path_params["provider"])
+        return spec if spec is not None and spec.auth_mode == "oauth2" else None
+
+    async def start(request: Request) -> Response:
+        spec = oauth_provider(request)
+        if spec is None:
+            return show(NOT_FOUND)
+        state = request.query_params.get("state", "")[:MAX_PARAM]
+        record = await storage.states.find(state, CONNECT_STATE)
+        if record is None or record.provider != spec.key:
+            return show(LINK_PROBLEMS["unknown"])
+        status = record.status(service.services.clock())
+        if status != "valid":
+            return show(LINK_PROBLEMS[status])
+        response = RedirectResponse(service.services.hubspot.authorize_url(state), status_code=302)
+        response.set_cookie(
+            COOKIE,
+            state,
+            max_age=int(STATE_TTL.total_seconds()),
+            path=f"/oauth/{spec.key}",
+            secure=secure,
+            httponly=True,
+            samesite="lax",
+        )
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    async def callback(request: Request) -> Response:
+        spec = oauth_provider(request)
+        if spec is None:
+            return show(NOT_FOUND)
+        params = {k: v[:MAX_PARAM] for k, v in request.query_params.items()}
+        outcome = await _callback_outcome(service, params, request.cookies.get(COOKIE))
+        response = show(outcome)
+        response.delete_cookie(
+            COOKIE, path=f"/oauth/{spec.key}", secure=secure, httponly=True, samesite="lax"
+        )
+        return response
+
+    return [
+        Route("/oauth/{provider}/start", start, methods=["GET"]),
+        Route("/oauth/{provider}/callback", callback, methods=["GET"]),
+    ]
+
+
+async def _callback_outcome(service: ConnectionsService, params: dict, cookie: str | None) -> Outcome:
+    if "error" in params:
+        if params["error"] == "access_denied":
+            return DENIED
+        error = params.get("error_description") or params["error"]
+        return Outcome(
+            False,
+            "Nothing was connected",
+            PROVIDER_ERROR.format(error=error[:200]),
+            400,
+            LINK_PROBLEMS["unknown"].hint,
+        )
+    state, code = params.get("state", ""), params.get("code", "")
+    if not state or not code:
+        return LINK_PROBLEMS["unknown"]
+    record = await service.storage.states.find(state, CONNECT_STATE)
+    if record is None:
+        return LINK_PROBLEMS["unknown"]
+    status = record.status(service.services.clock())
+    if status != "valid":
+        return LINK_PROBLEMS[status]
+    if cookie != state:
+        return LINK_PROBLEMS["elsewhere"]
+    return await service.complete_hubspot(state, code)

@@ -1,0 +1,149 @@
+"""Access tokens that stay fresh: a pure refresh decision plus one orchestrator.
+
+`should_refresh(connection, now)` decides; `CredentialManager.current()` lets
+one refresh run per connection — an asyncio lock across the coroutines of this
+process, the connection's row lock across replicas — re-reads the row after
+taking the lock (another holder may have refreshed it already), stores the new
+refresh token when one is returned and keeps the old one otherwise. A refresh
+HubSpot refuses for good marks the connection *Needs reconnect*; a transient
+failure changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from bot.clock import Clock, utcnow
+from providers.http import ProviderError
+from storage.connections import CONNECTED, ConnectionRecord, ConnectionStore
+
+log = logging.getLogger("quolum.providers.credentials")
+
+MAX_MARGIN = timedelta(minutes=5)
+
+
+class NeedsReconnect(ProviderError):
+    """The provider refused the connection's credentials for good."""
+
+
+def refresh_margin(lifetime_seconds: int | None) -> timedelta:
+    """Refresh this long before expiry: 5 minutes, or a quarter of a short token's life."""
+    if not lifetime_seconds:
+        return MAX_MARGIN
+    return min(MAX_MARGIN, timedelta(seconds=lifetime_seconds / 4))
+
+
+def should_refresh(connection: ConnectionRecord, now: datetime) -> tuple[bool, str]:
+    if connection.status != CONNECTED:
+        return False, "not connected"
+    if not connection.credentials.get("refresh_token"):
+        return False, "no refresh token"
+    if not connection.credentials.get("access_token") or connection.expires_at is None:
+        return True, "no access token"
+    if now >= connection.expires_at:
+        return True, "expired"
+    if now >= connection.expires_at - refresh_margin(connection.token_lifetime):
+        return True, "expires soon"
+    return False, "fresh"
+
+
+# provider -> async refresh(refresh_token) returning an object with .credentials(old) and .expires_in
+Refresher = Callable[[str], Awaitable[object]]
+# provider -> (error -> reason for "needs reconnect", or None when the failure is transient)
+Classifier = Callable[[ProviderError], str | None]
+
+
+class CredentialManager:
+    def __init__(
+        self,
+        connections: ConnectionStore,
+        refreshers: dict[str, tuple[Refresher, Classifier]],
+        clock: Clock = utcnow,
+    ) -> None:
+        self.connections = connections
+        self.refreshers = refreshers
+        self.clock = clock
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def current(self, connection_id: int, *, failed_token: str | None = None) -> ConnectionRecord:
+        """The connection with a usable access token, refreshing it first when needed.
+
+        `failed_token`: the access token the provider just answered 401 to; forces a refresh unless
+        someone else has replaced that token meanwhile."""
+        record = await self.connections.by_id(connection_id)
+        if record is None:
+            raise NeedsReconnect("the connection no longer exists", provider="quolum")
+        if not self._needs_refresh(record, failed_token):
+            return record
+        lock = self._locks.setdefault(connection_id, asyncio.Lock())
+        async with lock:
+            return await self._refresh_locked(connection_id, failed_token)
+
+    def _needs_refresh(self, record: ConnectionRecord, failed_token: str | None) -> bool:
+        if record.status != CONNECTED:
+            raise NeedsReconnect(
+                record.status_reason or "the connection needs to be reconnected", provider=record.provider
+            )
+        if failed_token is not None and record.credentials.get("access_token") == failed_token:
+            return bool(record.credentials.get("refresh_token"))
+        return should_refresh(record, self.clock())[0]
+
+    async def _refresh_locked(self, connection_id: int, failed_token: str | None) -> ConnectionRecord:
+        revoked_reason: str | None = None
+        async with self.connections.locked(connection_id) as (session, record):
+            if record is None:
+                raise NeedsReconnect("the connection no longer exists", provider="quolum")
+            if not self._needs_refresh(record, failed_token):
+                return record  # refreshed by another coroutine or replica while we waited
+            refresh, classify = self.refreshers[record.provider]
+            old_refresh = record.credentials["refresh_token"]
+            try:
+                tokens = await refresh(old_refresh)
+            except ProviderError as error:
+                revoked_reason = classify(error)
+                if revoked_reason is None:
+                    log.warning("refresh of connection %s failed, will retry: %s", connection_id, error)
+                    raise
+                await self.connections.mark_needs_reconnect(connection_id, revoked_reason, session)
+                log.warning("connection %s needs reconnect: %s", connection_id, revoked_reason)
+            else:
+                await self.connections.store_tokens(
+                    session, connection_id, tokens.credentials(old_refresh), tokens.expires_in
+                )
+        if revoked_reason is not None:  # raised after the transaction committed the new state
+            raise NeedsReconnect(revoked_reason, provider=record.provider)
+        return await self.connections.by_id(connection_id)
+
+    def auth(self, connection_id: int) -> ConnectionAuth:
+        return ConnectionAuth(self, connection_id)
+
+
+class ConnectionAuth:
+    """The `Auth` ProviderHTTP asks for: a fresh bearer token, and one forced refresh on a 401."""
+
+    def __init__(self, manager: CredentialManager, connection_id: int) -> None:
+        self.manager = manager
+        self.connection_id = connection_id
+        self._sent: str | None = None
+
+    async def headers(self) -> dict[str, str]:
+        record = await self.manager.current(self.connection_id)
+        credentials = record.credentials
+        self._sent = credentials.get("access_token") or credentials.get("api_key")
+        return {"Authorization": f"Bearer {self._sent}"}
+
+    async def refresh(self) -> bool:
+        record = await self.manager.connections.by_id(self.connection_id)
+        if record is None or not record.credentials.get("refresh_token"):
+            return False  # an API key cannot be refreshed: a 401 means it was revoked
+        try:
+            await self.manager.current(self.connection_id, failed_token=self._sent)
+        except NeedsReconnect:
+            return False
+        return True
+
+    def __repr__(self) -> str:
+        return f"ConnectionAuth(connection={self.connection_id})"
