@@ -35,6 +35,7 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "QUOLUM_ENCRYPTION_KEYS": (None, "Comma-separated Fernet keys; the first encrypts, all decrypt."),
     "QUOLUM_LOG_LEVEL": ("INFO", "Log level (DEBUG, INFO, WARNING, ERROR)."),
     "QUOLUM_SCHEDULER": ("1", "0 disables background jobs in this process."),
+    "QUOLUM_INVITES_PER_DAY": ("10", "How many invitations one member may send in 24 hours."),
     "HOST": ("0.0.0.0", "Interface `serve` listens on (also --host)."),
     "PORT": ("3000", "Port `serve` listens on (also --port)."),
     "HUBSPOT_CLIENT_ID": (None, "HubSpot public app client id; without it HubSpot is not offered."),
@@ -63,6 +64,7 @@ class Settings:
     encryption_keys: tuple[str, ...] = field(default=(), repr=False)
     log_level: str = "INFO"
     scheduler_enabled: bool = True
+    invites_per_day: int = 10
     host: str = "0.0.0.0"
     port: int = 3000
     hubspot_client_id: str | None = None
@@ -92,6 +94,9 @@ class Settings:
         port_text = get("PORT") or "3000"
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             raise ConfigError(f"PORT must be a number between 1 and 65535, not {port_text!r}.")
+        invites = get("QUOLUM_INVITES_PER_DAY") or "10"
+        if not invites.isdigit():
+            raise ConfigError(f"QUOLUM_INVITES_PER_DAY must be a whole number, not {invites!r}.")
         keys = tuple(k.strip() for k in (get("QUOLUM_ENCRYPTION_KEYS") or "").split(",") if k.strip())
         api_url = get("SLACK_API_URL") or "https://slack.com/api/"
         return cls(
@@ -108,6 +113,7 @@ class Settings:
             encryption_keys=keys,
             log_level=(get("QUOLUM_LOG_LEVEL") or "INFO").upper(),
             scheduler_enabled=(get("QUOLUM_SCHEDULER") or "1").lower() in TRUE,
+            invites_per_day=int(invites),
             host=get("HOST") or "0.0.0.0",
             port=int(port_text),
             hubspot_client_id=get("HUBSPOT_CLIENT_ID"),

@@ -48,6 +48,8 @@ class ConnectionsService:
         self.storage = services.storage
         self.settings = services.settings
         self._roles: dict[tuple[str, str], tuple[float, bool]] = {}
+        # called as hook(team_id, provider, user_id) after every successful connection (invitations listen)
+        self.connected_hooks: list = []
 
     # --- who may connect ---------------------------------------------------------------
     async def is_slack_admin(self, client: AsyncWebClient, team_id: str, user_id: str) -> bool:
@@ -153,6 +155,8 @@ class ConnectionsService:
             except Exception as error:  # an expired response_url is expected after ~30 minutes
                 log.info("could not update the card: %s", type(error).__name__)
         await self.notify(connection.team_id, user_id, note)
+        for hook in self.connected_hooks:
+            await hook(connection.team_id, connection.provider, user_id)
 
     async def notify(self, team_id: str, user_id: str, text: str) -> bool:
         """A DM (the app's Messages tab) to one person; False when Slack refused."""

@@ -13,6 +13,7 @@ from storage.store import Storage
 
 if TYPE_CHECKING:
     from bot.connections import ConnectionsService
+    from bot.invites import InvitesService
     from providers.credentials import CredentialManager
     from providers.hubspot import HubSpotClient
     from providers.ratelimit import Limiter
@@ -28,12 +29,14 @@ class Services:
     hubspot: HubSpotClient | None = None
     credentials: CredentialManager | None = None
     connections: ConnectionsService | None = None
+    invites: InvitesService | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 
 def build_services(settings: Settings, storage: Storage, clock: Clock, http: httpx.AsyncClient) -> Services:
     """Wire the provider clients and services around storage and one shared HTTP client."""
     from bot.connections import ConnectionsService
+    from bot.invites import InvitesService
     from providers import hubspot
     from providers.credentials import CredentialManager
     from providers.http import HUBSPOT, ProviderHTTP
@@ -52,4 +55,6 @@ def build_services(settings: Settings, storage: Storage, clock: Clock, http: htt
         storage.connections, {"hubspot": (hubspot_client.refresh, hubspot_revoked)}, clock
     )
     services.connections = ConnectionsService(services)
+    services.invites = InvitesService(services)
+    services.connections.connected_hooks.append(services.invites.on_connected)
     return services

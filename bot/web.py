@@ -82,6 +82,7 @@ def create_app(
     slack = AsyncSlackRequestHandler(bolt)
     scheduler = Scheduler(storage.claims, clock)
     scheduler.add("housekeeping", housekeeping_every, housekeeping(storage))
+    scheduler.add("expire_invitations", timedelta(hours=1), services.invites.expire_overdue)
 
     verifier = SignatureVerifier(settings.signing_secret) if settings.signing_secret else None
 

@@ -50,9 +50,11 @@ async def connect(request: CommandRequest) -> dict:
     return await _card(request, only=spec)
 
 
-@command("status", "status", "what is connected, and by whom", aliases=("list",))
+@command("status", "status", "what is connected, by whom, and open invitations", aliases=("list",))
 async def status(request: CommandRequest) -> dict:
-    return await _card(request)
+    card = await _card(request)
+    card["blocks"] += await request.services.invites.open_lines(request.team_id)
+    return card
 
 
 async def _card(request: CommandRequest, *, only=None, notice: str | None = None) -> dict:

@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.logs import annotate
 from bot.services import Services
-from handlers import blocks, commands, connections, events
+from handlers import blocks, commands, connections, events, invites
 
 log = logging.getLogger("quolum.handlers")
 
@@ -40,6 +40,7 @@ def register(app: AsyncApp, services: Services) -> None:
 
     events.register(app, services)
     connections.register(app, services)
+    invites.register(app, services)
 
     @app.error
     async def on_error(error, body, logger) -> None:

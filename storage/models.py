@@ -175,3 +175,34 @@ class WorkspaceAdmin(Base):
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     granted_by: Mapped[str] = mapped_column(String(32), nullable=False)
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class Invitation(Base):
+    """A member asked someone (a provider's admin) to connect that provider. Its id goes in the DM's
+    buttons, so it is random rather than sequential."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    provider: Mapped[str] = mapped_column(String(32), nullable=False)
+    inviter_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    invitee_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)  # open | accepted | declined | expired
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dm_channel: Mapped[str | None] = mapped_column(String(32))
+    dm_ts: Mapped[str | None] = mapped_column(String(32))
+
+
+Index(
+    "ix_invitations_invitee",
+    Invitation.team_id,
+    Invitation.invitee_id,
+    Invitation.provider,
+    Invitation.status,
+)
+Index("ix_invitations_inviter", Invitation.team_id, Invitation.inviter_id, Invitation.created_at)
+Index("ix_invitations_status_expires", Invitation.status, Invitation.expires_at)

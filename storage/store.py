@@ -12,6 +12,7 @@ from storage.connections import AdminStore, ConnectionStore
 from storage.crypto import Encryptor
 from storage.db import Database
 from storage.installations import EncryptedInstallationStore
+from storage.invitations import InvitationStore
 from storage.models import OAuthState
 from storage.states import StateStore
 
@@ -28,6 +29,7 @@ class Storage:
         self.claims = Claims(db, replica_id, clock)
         self.connections = ConnectionStore(db, encryptor, clock)
         self.admins = AdminStore(db, clock)
+        self.invitations = InvitationStore(db, clock)
 
     async def forget_workspace(self, enterprise_id: str | None, team_id: str | None) -> None:
         """The app was uninstalled or its tokens revoked: drop the workspace's Slack tokens,
@@ -37,4 +39,5 @@ class Storage:
             async with self.db.session() as session, session.begin():
                 await session.execute(delete(OAuthState).where(OAuthState.team_id == team_id))
                 await self.connections.forget_team(session, team_id)
+                await self.invitations.forget_team(session, team_id)
         log.info("forgot workspace team=%s enterprise=%s", team_id, enterprise_id)

@@ -1,0 +1,265 @@
+"""Inviting a provider's admin to connect it, from Slack.
+
+The invitation is the permission: it lets one person connect one provider for
+seven days even if they are not a Slack admin. Because a DM can be forwarded,
+its Connect button is an action, not a link: the click is checked (the right
+person, still open, not connected meanwhile) and answered with a fresh,
+single-use Connect link bound to that person.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services import Services
+from handlers import blocks
+from handlers import invite_blocks as ib
+from providers.catalogue import HUBSPOT, ProviderSpec, find, is_available
+from storage.invitations import ACCEPTED, DECLINED, EXPIRED, InvitationRecord, new_id
+
+log = logging.getLogger("quolum.invites")
+
+MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+MAX_INVITEES = 5
+RECENT = timedelta(hours=24)
+
+
+@dataclass
+class InviteRequest:
+    invitees: list[str] = field(default_factory=list)
+    provider: ProviderSpec = HUBSPOT
+    problem: str | None = None  # a usage hint when the text cannot be understood
+
+
+def parse(args: str) -> InviteRequest:
+    request = InviteRequest()
+    strays = []
+    for word in args.split():
+        mention = MENTION.match(word)
+        if mention:
+            request.invitees.append(mention.group(1))
+        elif find(word):
+            request.provider = find(word)
+        else:
+            strays.append(word)
+    request.invitees = list(dict.fromkeys(request.invitees))
+    if strays:
+        request.problem = ib.NOT_MENTIONS.format(words=" ".join(strays)[:80], max=MAX_INVITEES)
+    elif not request.invitees:
+        request.problem = ib.USAGE.format(max=MAX_INVITEES)
+    elif len(request.invitees) > MAX_INVITEES:
+        request.problem = ib.TOO_MANY.format(max=MAX_INVITEES)
+    return request
+
+
+class InvitesService:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.store = services.storage.invitations
+        self.settings = services.settings
+
+    # --- /quolum invite -------------------------------------------------------------------------
+    async def invite(self, client: AsyncWebClient, team_id: str, inviter: str, args: str) -> dict:
+        request = parse(args)
+        if request.problem:
+            return blocks.message(request.problem)
+        spec = request.provider
+        if not is_available(spec, self.settings):
+            return blocks.message(ib.NOT_AVAILABLE.format(provider=spec.display_name))
+        connection = await self.services.storage.connections.get(team_id, spec.key)
+        if connection is not None and connection.status == "connected":
+            return blocks.message(
+                ib.ALREADY_CONNECTED.format(
+                    provider=spec.display_name, account=connection.account_name, user=connection.connected_by
+                )
+            )
+        now = self.services.clock()
+        sent = await self.store.sent_since(team_id, inviter, now - RECENT)
+        limit = self.settings.invites_per_day
+        out: list[dict] = []
+        for invitee in request.invitees:
+            problem = await self._check_invitee(client, invitee, inviter, spec)
+            if problem:
+                out.append(blocks.markdown(problem))
+                continue
+            existing = await self.store.open_for(team_id, invitee, spec.key, now - RECENT)
+            if existing is not None:
+                out += ib.reminder_offer(existing, spec)
+                continue
+            if sent >= limit:
+                out.append(blocks.markdown(ib.LIMIT.format(count=sent, limit=limit)))
+                break
+            outcome = await self._send(client, team_id, inviter, invitee, spec)
+            sent += outcome == ib.SENT
+            out.append(
+                blocks.markdown(
+                    outcome.format(user=invitee, provider=spec.display_name)
+                    if outcome == ib.SENT
+                    else outcome
+                )
+            )
+        text = " ".join(b["text"]["text"] for b in out if b["type"] == "section")[:2900]
+        return blocks.message(text, out)
+
+    async def _check_invitee(self, client, invitee: str, inviter: str, spec: ProviderSpec) -> str | None:
+        if invitee == inviter:
+            return ib.YOURSELF.format(key=spec.key, provider=spec.display_name)
+        try:
+            user = (await client.users_info(user=invitee))["user"]
+        except SlackApiError as error:
+            if error.response.get("error") == "user_not_found":
+                return ib.NOT_FOUND.format(user=invitee)
+            raise
+        if user.get("is_bot") or invitee == "USLACKBOT":
+            return ib.IS_BOT.format(user=invitee, provider=spec.display_name)
+        if user.get("deleted"):
+            return ib.DEACTIVATED.format(user=invitee)
+        if user.get("is_restricted") or user.get("is_ultra_restricted"):
+            return ib.GUEST.format(user=invitee, provider=spec.display_name)
+        return None
+
+    async def _send(self, client, team_id: str, inviter: str, invitee: str, spec: ProviderSpec) -> str:
+        """DM the invitee; record the invitation only once Slack has delivered it."""
+        invitation_id = new_id()
+        until = self.services.clock() + timedelta(days=7)
+        try:
+            channel = (await client.conversations_open(users=invitee))["channel"]["id"]
+            posted = await client.chat_postMessage(
+                channel=channel, **ib.invitation_dm(spec, invitation_id, inviter, until)
+            )
+        except SlackApiError as error:
+            code = error.response.get("error") or "unknown"
+            reason = ib.DM_ERRORS.get(code, ib.DM_FAILED_OTHER.format(error=code))
+            log.info("invitation DM to %s failed: %s", invitee, code)
+            return ib.DM_FAILED.format(user=invitee, reason=reason)
+        await self.store.record_sent(
+            invitation_id,
+            team_id=team_id,
+            provider=spec.key,
+            inviter_id=inviter,
+            invitee_id=invitee,
+            dm_channel=channel,
+            dm_ts=posted.get("ts"),
+        )
+        return ib.SENT
+
+    async def remind(self, client, invitation_id: str, clicker: str) -> str:
+        invitation = await self.store.get(invitation_id)
+        now = self.services.clock()
+        if invitation is None or invitation.inviter_id != clicker or not invitation.is_open(now):
+            return ib.CLOSED
+        spec = find(invitation.provider)
+        if invitation.dm_channel:
+            try:
+                await client.chat_postMessage(
+                    channel=invitation.dm_channel,
+                    thread_ts=invitation.dm_ts,
+                    text=f"Reminder: {ib.DM_TITLE.format(inviter=clicker, provider=spec.display_name)}.",
+                )
+            except SlackApiError as error:
+                code = error.response.get("error") or "unknown"
+                return ib.DM_FAILED.format(
+                    user=invitation.invitee_id,
+                    reason=ib.DM_ERRORS.get(code, ib.DM_FAILED_OTHER.format(error=code)),
+                )
+        await self.store.reminded(invitation_id)
+        return ib.REMINDED.format(user=invitation.invitee_id, provider=spec.display_name)
+
+    # --- the invitee's buttons ------------------------------------------------------------------
+    async def open_check(
+        self, invitation_id: str, clicker: str
+    ) -> tuple[InvitationRecord | None, str | None]:
+        """(invitation, None) when `clicker` may use it now; else (invitation or None, a sentence)."""
+        invitation = await self.store.get(invitation_id)
+        if invitation is None:
+            return None, ib.CLOSED
+        if invitation.invitee_id != clicker:
+            return invitation, ib.NOT_FOR_YOU.format(user=invitation.invitee_id)
+        if invitation.status != "open":
+            return invitation, ib.CLOSED
+        if not invitation.is_open(self.services.clock()):
+            return invitation, ib.EXPIRED.format(inviter=invitation.inviter_id)
+        connection = await self.services.storage.connections.get(invitation.team_id, invitation.provider)
+        if connection is not None and connection.status == "connected":
+            spec = find(invitation.provider)
+            return invitation, ib.NOW_CONNECTED.format(
+                provider=spec.display_name, user=connection.connected_by
+            )
+        return invitation, None
+
+    async def connect_link(self, invitation: InvitationRecord, response_url: str | None) -> dict:
+        spec = find(invitation.provider)
+        url = await self.services.connections.connect_url(
+            invitation.team_id, invitation.invitee_id, spec, response_url, invitation_id=invitation.id
+        )
+        return ib.connect_link(spec, url)
+
+    async def decline(self, invitation_id: str, clicker: str) -> tuple[bool, dict]:
+        """(declined, message): the message replaces the DM when declined, else is said privately."""
+        invitation, problem = await self.open_check(invitation_id, clicker)
+        if problem:
+            return False, blocks.message(problem)
+        if not await self.store.close(invitation.id, DECLINED):
+            return False, blocks.message(ib.CLOSED)
+        spec = find(invitation.provider)
+        await self.services.connections.notify(
+            invitation.team_id,
+            invitation.inviter_id,
+            ib.DECLINED_INVITER.format(
+                invitee=invitation.invitee_id, provider=spec.display_name, key=spec.key
+            ),
+        )
+        return True, ib.closed_dm(ib.DECLINED_THANKS.format(inviter=invitation.inviter_id))
+
+    # --- afterwards -------------------------------------------------------------------------------
+    async def on_connected(self, team_id: str, provider: str, user_id: str) -> None:
+        """The invitee connected: their invitation is accepted and the inviter told."""
+        spec = find(provider)
+        for invitation in await self.store.open_by_invitee(team_id, user_id, provider):
+            if not await self.store.close(invitation.id, ACCEPTED):
+                continue
+            await self.services.connections.notify(
+                team_id,
+                invitation.inviter_id,
+                ib.ACCEPTED_INVITER.format(invitee=user_id, provider=spec.display_name),
+            )
+            await self._retire_dm(invitation, ib.ACCEPTED_DM.format(provider=spec.display_name))
+
+    async def expire_overdue(self) -> int:
+        """Scheduled: close invitations past their 7 days and tell each inviter once."""
+        expired = 0
+        for invitation in await self.store.overdue():
+            if not await self.store.close(invitation.id, EXPIRED):
+                continue  # accepted, declined or expired elsewhere meanwhile
+            expired += 1
+            spec = find(invitation.provider)
+            await self.services.connections.notify(
+                invitation.team_id,
+                invitation.inviter_id,
+                ib.EXPIRED_INVITER.format(
+                    invitee=invitation.invitee_id, provider=spec.display_name, key=spec.key
+                ),
+            )
+            await self._retire_dm(invitation, ib.EXPIRED_DM.format(provider=spec.display_name))
+        return expired
+
+    async def _retire_dm(self, invitation: InvitationRecord, text: str) -> None:
+        client = await self.services.connections.slack_client(invitation.team_id)
+        if client is None or not invitation.dm_channel or not invitation.dm_ts:
+            return
+        try:
+            await client.chat_update(channel=invitation.dm_channel, ts=invitation.dm_ts, **ib.closed_dm(text))
+        except SlackApiError as error:
+            log.info("could not update invitation DM: %s", error.response.get("error"))
+
+    async def open_lines(self, team_id: str) -> list[dict]:
+        from providers.catalogue import CATALOGUE
+
+        names = {key: spec.display_name for key, spec in CATALOGUE.items()}
+        return ib.open_invitations(await self.store.open_in_team(team_id), names)
