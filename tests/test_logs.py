@@ -46,8 +46,11 @@ async def test_one_access_line_per_request_and_no_secret_anywhere(serve, setting
         == 200
     )
     assert httpx.post(f"{server.url}/slack/events", content=body, headers={}).status_code == 401
+
     def access_lines():
-        return [r for r in caplog.records if r.name == "quolum.access" and r.fields["path"] == "/slack/events"]
+        return [
+            r for r in caplog.records if r.name == "quolum.access" and r.fields["path"] == "/slack/events"
+        ]
 
     for _ in range(100):  # the line is written once the response has gone out
         if len(access_lines()) >= 2:
