@@ -117,14 +117,19 @@ def test_serve_refuses_an_unmigrated_postgres(tmp_path):
     from bot.config import normalise_database_url
     from storage.db import Database
 
-    async def fresh_database() -> str:
+    name = f"quolum_unmigrated_{os.getpid()}"  # one per test process: runs may share the server
+
+    async def admin(*statements: str) -> None:
         db = Database(normalise_database_url(url, tmp_path))
         async with db.engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text("DROP DATABASE IF EXISTS quolum_unmigrated"))
-            await conn.execute(text("CREATE DATABASE quolum_unmigrated"))
+            for statement in statements:
+                await conn.execute(text(statement))
         await db.dispose()
-        return url.rsplit("/", 1)[0] + "/quolum_unmigrated"
+
+    async def fresh_database() -> str:
+        await admin(f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}")
+        return url.rsplit("/", 1)[0] + f"/{name}"
 
     env = {
         "QUOLUM_DATABASE_URL": asyncio.run(fresh_database()),
@@ -133,6 +138,7 @@ def test_serve_refuses_an_unmigrated_postgres(tmp_path):
         "QUOLUM_ENCRYPTION_KEYS": TEST_KEY,
     }
     result = run("serve", env=env)
+    asyncio.run(admin(f"DROP DATABASE IF EXISTS {name}"))
     assert result.returncode == 2
     assert "run `quolum-bot db upgrade`" in result.stderr and "Traceback" not in result.stderr
 
