@@ -351,3 +351,48 @@ async def test_no_token_in_plaintext_in_database_or_logs(bot, slack, hubspot, st
 
 
 HUB_SECRET = "test-client-secret"
+
+
+async def test_a_code_that_expired_before_the_exchange(serve, hub_settings, storage, slack):
+    """HubSpot's codes live about a minute: EXPIRED_AUTH_CODE is a page, not a connection."""
+    import time
+
+    from tests.standins.hubspot import HubSpotStandIn
+    from tests.standins.hubspot_seed import generate_portal
+    from tests.standins.server import ThreadedServer
+
+    now = [time.time()]
+    slow = HubSpotStandIn(
+        client_id="test-client-id", client_secret="test-client-secret", clock=lambda: now[0]
+    )
+    from datetime import UTC, datetime
+
+    slow.add_portal(
+        generate_portal(
+            1,
+            portal_id=101,
+            start=datetime(2026, 11, 1, tzinfo=UTC),
+            end=datetime(2026, 11, 2, tzinfo=UTC),
+            n_users=2,
+            records_per_type=1,
+        )
+    )
+    server = ThreadedServer(slow.app).start()
+    slow.url = server.url
+    try:
+        await install(storage, slack)
+        slack.add_user("U0001", is_admin=True)
+        bot = serve(
+            hub_settings.with_overrides(
+                hubspot_api_url=slow.url, hubspot_authorize_url=f"{slow.url}/oauth/authorize"
+            )
+        )
+        browser = Browser(bot, slow)
+        start = browser.start(buttons(open_card(bot, slack))["connect_link:hubspot"]["url"])
+        callback = browser.consent(start.headers["location"]).headers["location"]
+        now[0] += 120
+        page = browser.client.get(callback)
+        assert page.status_code == 400 and "HubSpot did not accept the approval" in page.text
+        assert await storage.connections.get("T0001", "hubspot") is None
+    finally:
+        server.stop()
