@@ -142,7 +142,8 @@ class ConnectionsService:
     ) -> None:
         """Update the card in place and confirm to the person; Slack being down must not undo the connection."""
         response_url = payload.get("response_url")
-        if response_url:
+        # From an invitation the response_url is the invitation DM's: invitations retire that DM themselves.
+        if response_url and not payload.get("invitation_id"):
             card = await self.card(
                 team_id=connection.team_id,
                 user_id=user_id,

@@ -14,6 +14,7 @@ from storage.store import Storage
 if TYPE_CHECKING:
     from bot.connections import ConnectionsService
     from bot.invites import InvitesService
+    from bot.sendgrid_connect import SendGridConnectService
     from providers.credentials import CredentialManager
     from providers.hubspot import HubSpotClient
     from providers.ratelimit import Limiter
@@ -30,6 +31,7 @@ class Services:
     credentials: CredentialManager | None = None
     connections: ConnectionsService | None = None
     invites: InvitesService | None = None
+    sendgrid: SendGridConnectService | None = None  # connect with an API key; the daily key check
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -55,6 +57,16 @@ def build_services(settings: Settings, storage: Storage, clock: Clock, http: htt
         storage.connections, {"hubspot": (hubspot_client.refresh, hubspot_revoked)}, clock
     )
     services.connections = ConnectionsService(services)
+    services.sendgrid = _sendgrid(services, http, limiter)
     services.invites = InvitesService(services)
     services.connections.connected_hooks.append(services.invites.on_connected)
     return services
+
+
+def _sendgrid(services: Services, http: httpx.AsyncClient, limiter: Limiter):
+    from bot.sendgrid_connect import SendGridConnectService
+    from providers.http import SENDGRID, ProviderHTTP
+    from providers.sendgrid import SendGridClient
+
+    client = SendGridClient(ProviderHTTP(http, SENDGRID, limiter=limiter), services.settings)
+    return SendGridConnectService(services, client)

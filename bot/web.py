@@ -83,6 +83,7 @@ def create_app(
     scheduler = Scheduler(storage.claims, clock)
     scheduler.add("housekeeping", housekeeping_every, housekeeping(storage))
     scheduler.add("expire_invitations", timedelta(hours=1), services.invites.expire_overdue)
+    scheduler.add("connection_health", timedelta(days=1), services.sendgrid.check_all)
 
     verifier = SignatureVerifier(settings.signing_secret) if settings.signing_secret else None
 

@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.logs import annotate
 from bot.services import Services
-from handlers import blocks, commands, connections, events, invites
+from handlers import blocks, commands, connections, events, invites, sendgrid
 
 log = logging.getLogger("quolum.handlers")
 
@@ -41,6 +41,7 @@ def register(app: AsyncApp, services: Services) -> None:
     events.register(app, services)
     connections.register(app, services)
     invites.register(app, services)
+    sendgrid.register(app, services)
 
     @app.error
     async def on_error(error, body, logger) -> None:

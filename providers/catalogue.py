@@ -90,6 +90,7 @@ SENDGRID = ProviderSpec(
         Scope("user.credits.read", "compare the email credits you pay for with what you use"),
         Scope("teammates.read", "count teammates, the seats of your SendGrid plan"),
         Scope("stats.read", "read delivery, open and click statistics"),
+        Scope("user.username.read", "name the account on the Connections card", required=False),
     ),
 )
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, utcnow
@@ -117,6 +117,15 @@ class ConnectionStore:
             result = await session.stream_scalars(query)
             async for connection_id in result:
                 yield connection_id
+
+    async def count_active(self, team_id: str | None = None, provider: str | None = None) -> int:
+        query = select(func.count()).select_from(Connection).where(Connection.status == CONNECTED)
+        if team_id:
+            query = query.where(Connection.team_id == team_id)
+        if provider:
+            query = query.where(Connection.provider == provider)
+        async with self.db.session() as session:
+            return await session.scalar(query) or 0
 
     async def save_connected(
         self,

@@ -206,3 +206,33 @@ Index(
 )
 Index("ix_invitations_inviter", Invitation.team_id, Invitation.inviter_id, Invitation.created_at)
 Index("ix_invitations_status_expires", Invitation.status, Invitation.expires_at)
+
+
+class UsageSnapshot(Base):
+    """One connection's usage report for one period: aggregates and the ids needed to name inactive
+    users, never raw records. Re-collecting the same period replaces it (the unique key)."""
+
+    __tablename__ = "usage_snapshots"
+    __table_args__ = (
+        UniqueConstraint(
+            "team_id",
+            "provider",
+            "account_id",
+            "period_start",
+            "period_end",
+            name="uq_usage_snapshots_period",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    provider: Mapped[str] = mapped_column(String(32), nullable=False)
+    account_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    period_start: Mapped[str] = mapped_column(String(10), nullable=False)  # ISO date, inclusive
+    period_end: Mapped[str] = mapped_column(String(10), nullable=False)  # ISO date, inclusive
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False)
+    collected_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    report: Mapped[str] = mapped_column(Text, nullable=False)  # UsageReport.to_json()
+
+
+Index("ix_usage_snapshots_trend", UsageSnapshot.team_id, UsageSnapshot.provider, UsageSnapshot.period_end)

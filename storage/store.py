@@ -15,6 +15,7 @@ from storage.installations import EncryptedInstallationStore
 from storage.invitations import InvitationStore
 from storage.models import OAuthState
 from storage.states import StateStore
+from storage.usage import SnapshotStore
 
 log = logging.getLogger("quolum.storage")
 
@@ -30,6 +31,7 @@ class Storage:
         self.connections = ConnectionStore(db, encryptor, clock)
         self.admins = AdminStore(db, clock)
         self.invitations = InvitationStore(db, clock)
+        self.snapshots = SnapshotStore(db)
 
     async def forget_workspace(self, enterprise_id: str | None, team_id: str | None) -> None:
         """The app was uninstalled or its tokens revoked: drop the workspace's Slack tokens,
@@ -40,4 +42,5 @@ class Storage:
                 await session.execute(delete(OAuthState).where(OAuthState.team_id == team_id))
                 await self.connections.forget_team(session, team_id)
                 await self.invitations.forget_team(session, team_id)
+                await self.snapshots.forget_team(session, team_id)
         log.info("forgot workspace team=%s enterprise=%s", team_id, enterprise_id)

@@ -188,3 +188,33 @@ def hub_settings(settings, hubspot) -> Settings:
         hubspot_api_url=hubspot.url,
         hubspot_authorize_url=f"{hubspot.url}/oauth/authorize",
     )
+
+
+SENDGRID_ACCOUNT = "acme"
+
+
+@pytest.fixture
+def sendgrid():
+    """The SendGrid stand-in with one paid account, `acme` (`sendgrid.account`, from the seed); mint
+    keys with `sendgrid.add_key("acme", scopes)`."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.standins.sendgrid import SendGridStandIn
+    from tests.standins.sendgrid_seed import generate_account
+
+    standin = SendGridStandIn()
+    end = datetime.now(UTC).date()
+    standin.account = generate_account(
+        7, account_id=SENDGRID_ACCOUNT, start=end - timedelta(days=14), end=end, n_teammates=5
+    )
+    standin.add_account(standin.account)
+    server = ThreadedServer(standin.app).start()
+    standin.url = server.url
+    yield standin
+    server.stop()
+
+
+@pytest.fixture
+def sg_settings(settings, sendgrid) -> Settings:
+    """`settings` with every SendGrid region pointed at the stand-in (SENDGRID_API_URL)."""
+    return settings.with_overrides(sendgrid_api_url=sendgrid.url)

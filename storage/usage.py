@@ -1,0 +1,56 @@
+"""Usage snapshots. Saving is an upsert on (team, provider, account, period): collecting the same
+period again replaces its snapshot, on every replica, without a read-modify-write race."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from storage.db import Database
+from storage.models import UsageSnapshot
+
+KEY = ["team_id", "provider", "account_id", "period_start", "period_end"]
+
+
+class SnapshotStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def save(self, report: dict) -> None:
+        """`report` is UsageReport.to_json()."""
+        values = {
+            "team_id": report["team_id"],
+            "provider": report["provider"],
+            "account_id": str(report["account"]["id"]),
+            "period_start": report["period"]["start"],
+            "period_end": report["period"]["end"],
+            "timezone": report["period"]["timezone"],
+            "collected_at": datetime.fromisoformat(report["collected_at"]),
+            "report": json.dumps(report, separators=(",", ":")),
+        }
+        insert = sqlite_insert if self.db.is_sqlite else pg_insert
+        statement = insert(UsageSnapshot).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=KEY,
+            set_={k: statement.excluded[k] for k in ("timezone", "collected_at", "report")},
+        )
+        async with self.db.session() as session, session.begin():
+            await session.execute(statement)
+
+    async def history(self, team_id: str, provider: str, limit: int = 12) -> list[dict]:
+        """The latest snapshots, newest period first (for trends)."""
+        async with self.db.session() as session:
+            rows = await session.scalars(
+                select(UsageSnapshot.report)
+                .where(UsageSnapshot.team_id == team_id, UsageSnapshot.provider == provider)
+                .order_by(UsageSnapshot.period_end.desc(), UsageSnapshot.period_start.desc())
+                .limit(limit)
+            )
+            return [json.loads(r) for r in rows]
+
+    async def forget_team(self, session, team_id: str) -> None:
+        await session.execute(delete(UsageSnapshot).where(UsageSnapshot.team_id == team_id))
