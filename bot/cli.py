@@ -64,6 +64,27 @@ def _parser() -> argparse.ArgumentParser:
         "QUOLUM_ENCRYPTION_KEYS; afterwards the older keys can be removed.",
     )
 
+    usage = sub.add_parser("usage", help="usage reports", description="Collect and print usage reports.")
+    usage_sub = usage.add_subparsers(dest="usage_command", metavar="ACTION", required=True)
+    collect = usage_sub.add_parser(
+        "collect",
+        help="collect usage from the connected accounts now",
+        description="Collect seats and activity from every connected account (or those selected), store "
+        "each report as a snapshot (replacing one for the same period) and print them. Dates are "
+        "inclusive and in each account's own time zone.",
+    )
+    collect.add_argument("--team", help="only this Slack workspace (team id, e.g. T0123ABC)")
+    collect.add_argument("--provider", choices=["hubspot", "sendgrid"], help="only this provider")
+    collect.add_argument(
+        "--period",
+        default="last-7-days",
+        help="last-7-days (default), last-30-days, or YYYY-MM-DD..YYYY-MM-DD",
+    )
+    collect.add_argument("--json", action="store_true", help="print one JSON object per report per line")
+    collect.add_argument(
+        "--concurrency", type=int, default=8, help="connections collected at once (default 8)"
+    )
+
     manifest = sub.add_parser(
         "manifest",
         help="print the Slack app manifest for your host",
@@ -187,7 +208,13 @@ def cmd_manifest(args, settings: Settings) -> int:
     return 0
 
 
-COMMANDS = {"serve": cmd_serve, "db": cmd_db, "keys": cmd_keys, "manifest": cmd_manifest}
+def cmd_usage(args, settings: Settings) -> int:
+    from bot.usage_cli import collect
+
+    return collect(args, settings)
+
+
+COMMANDS = {"serve": cmd_serve, "db": cmd_db, "keys": cmd_keys, "manifest": cmd_manifest, "usage": cmd_usage}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,129 @@
+"""Collecting usage from every connection: the service behind `quolum-bot usage collect` and the digests.
+
+Connections are streamed from the database into a fixed pool of workers
+(providers.collect.collect_many), each report is stored as a snapshot as soon as
+it is ready and then dropped, so memory does not grow with the number of
+connections. Rate limits are the shared Limiter's business, per account.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.services import Services
+from providers.collect import CollectJob, CollectSummary, collect_many
+from providers.credentials import NeedsReconnect
+from providers.http import HUBSPOT, SENDGRID, ProviderHTTP, Unauthorized
+from providers.hubspot_usage import collect_hubspot
+from providers.sendgrid_usage import collect_sendgrid
+from providers.usage import Period, UsageReport, parse_period, today_in
+from storage.connections import CONNECTED, ConnectionRecord
+
+log = logging.getLogger("quolum.usage")
+
+DEFAULT_PERIOD = "last-7-days"
+REJECTED = {
+    "hubspot": "HubSpot rejected Quolum's access even after a refresh",
+    "sendgrid": "SendGrid rejected the stored API key: it was deleted or revoked",
+}
+
+
+def check_period(text: str) -> None:
+    """Raise ValueError (a sentence) for a period the person typed wrong, before any work starts."""
+    parse_period(text, timezone="UTC", today=today_in("UTC", datetime.now(UTC)))
+
+
+class UsageService:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.storage = services.storage
+        self.http = {
+            "hubspot": ProviderHTTP(services.http, HUBSPOT, limiter=services.limiter),
+            "sendgrid": ProviderHTTP(services.http, SENDGRID, limiter=services.limiter),
+        }
+
+    def period_for(self, connection: ConnectionRecord, text: str) -> Period:
+        timezone = connection.details.get("time_zone") or "UTC"
+        try:
+            return parse_period(text, timezone=timezone, today=today_in(timezone, self.services.clock()))
+        except ValueError:
+            if timezone == "UTC":
+                raise
+            # an account whose zone our tz database lacks: fall back to UTC rather than fail
+            return parse_period(text, timezone="UTC", today=today_in("UTC", self.services.clock()))
+
+    def job(self, connection: ConnectionRecord, period_text: str) -> CollectJob:
+        key = f"{connection.team_id}/{connection.provider}/{connection.account_id}"
+
+        async def run() -> UsageReport:
+            collect, base_url = self._collector(connection)
+            return await collect(
+                self.http[connection.provider],
+                self.services.credentials.auth(connection.id),
+                base_url=base_url,
+                team_id=connection.team_id,
+                account_id=connection.account_id or str(connection.id),
+                account_name=connection.account_name or "",
+                period=self.period_for(connection, period_text),
+                scopes=set(connection.scopes) or None,
+                clock=self.services.clock,
+            )
+
+        return CollectJob(key=key, run=run)
+
+    def _collector(self, connection: ConnectionRecord):
+        if connection.provider == "hubspot":
+            return collect_hubspot, self.services.settings.hubspot_api_url
+        base = self.services.settings.sendgrid_api_url or connection.credentials.get("base_url")
+        return collect_sendgrid, base or "https://api.sendgrid.com"
+
+    async def jobs(
+        self, team_id: str | None, provider: str | None, period_text: str
+    ) -> AsyncIterator[CollectJob]:
+        async for connection_id in self.storage.connections.active(team_id, provider):
+            connection = await self.storage.connections.by_id(connection_id)
+            if connection is not None and connection.status == CONNECTED:
+                yield self.job(connection, period_text)
+
+    async def collect(
+        self,
+        *,
+        team_id: str | None = None,
+        provider: str | None = None,
+        period: str = DEFAULT_PERIOD,
+        concurrency: int = 8,
+        on_report: Callable[[UsageReport], Any] | None = None,
+        on_error: Callable[[str, BaseException], Any] | None = None,
+        on_progress: Callable[[int, int | None], Any] | None = None,
+    ) -> CollectSummary:
+        async def reported(job: CollectJob, report: UsageReport) -> None:
+            await self.storage.snapshots.save(report.to_json())
+            connection = await self.storage.connections.get(report.team_id, report.provider)
+            if connection is not None:
+                await self.storage.connections.touch(connection.id)
+            if on_report:
+                on_report(report)
+
+        async def failed(job: CollectJob, error: BaseException) -> None:
+            team, provider_key, _ = job.key.split("/", 2)
+            if isinstance(error, Unauthorized):
+                connection = await self.storage.connections.get(team, provider_key)
+                if connection is not None:
+                    await self.storage.connections.mark_needs_reconnect(connection.id, REJECTED[provider_key])
+            if not isinstance(error, NeedsReconnect | Unauthorized):
+                log.warning("collecting %s failed: %s", job.key, error)
+            if on_error:
+                on_error(job.key, error)
+
+        total = await self.storage.connections.count_active(team_id, provider)
+        return await collect_many(
+            self.jobs(team_id, provider, period),
+            concurrency=concurrency,
+            on_report=reported,
+            on_error=failed,
+            on_progress=on_progress,
+            total=total,
+        )

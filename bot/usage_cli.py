@@ -1,0 +1,123 @@
+"""`quolum-bot usage collect`: a readable table (or JSON lines) of fresh usage reports."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+import httpx
+
+from bot.clock import utcnow
+from bot.config import ConfigError, Settings
+from bot.services import build_services
+from bot.usage import UsageService, check_period
+from providers.usage import UsageReport
+
+COLUMNS = ("team", "provider", "account", "period", "users", "paid", "active", "inactive paid", "activity")
+
+
+def collect(args, settings: Settings) -> int:
+    try:
+        check_period(args.period)
+    except ValueError as error:
+        raise ConfigError(f"--period: {error}") from None
+    if args.concurrency < 1:
+        raise ConfigError("--concurrency must be at least 1.")
+    return asyncio.run(_collect(args, settings))
+
+
+async def _collect(args, settings: Settings) -> int:
+    from bot.web import build_storage
+
+    storage = build_storage(settings)
+    if not await storage.db.is_up_to_date():
+        await storage.db.dispose()
+        raise ConfigError("the database schema is not up to date: run `quolum-bot db upgrade` first.")
+    rows: list[list[str]] = []
+    failures: list[str] = []
+    progress = Progress(enabled=not args.json and sys.stderr.isatty())
+    try:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0)) as http:
+            service = UsageService(build_services(settings, storage, utcnow, http))
+
+            def on_report(report: UsageReport) -> None:
+                if args.json:
+                    print(json.dumps(report.to_json(), separators=(",", ":")), flush=True)
+                else:
+                    rows.append(table_row(report))
+
+            def on_error(key: str, error: BaseException) -> None:
+                failures.append(f"{key}: {error}")
+
+            summary = await service.collect(
+                team_id=args.team,
+                provider=args.provider,
+                period=args.period,
+                concurrency=args.concurrency,
+                on_report=on_report,
+                on_error=on_error,
+                on_progress=progress.update,
+            )
+    finally:
+        progress.close()
+        await storage.db.dispose()
+    if not args.json:
+        print(render_table(rows) if rows else "No connected accounts matched.")
+    for line in failures:
+        print(f"quolum-bot: could not collect {line}", file=sys.stderr)
+    return 1 if summary.failed else 0
+
+
+def table_row(report: UsageReport) -> list[str]:
+    data = report.to_json()
+    seats, period = data["seats"], data["period"]
+    top = sorted(
+        ((k, v) for k, v in data["activity"].items() if isinstance(v, int) and v), key=lambda kv: -kv[1]
+    )
+    activity = ", ".join(f"{k} {v}" for k, v in top[:3]) or "-"
+
+    def show(value) -> str:
+        return "-" if value is None else str(value)
+
+    return [
+        data["team_id"],
+        data["provider"],
+        data["account"]["name"] or data["account"]["id"],
+        f"{period['start']}..{period['end']}",
+        show(seats["total_users"]),
+        show(seats["paid_seats"]),
+        show(seats["active_users"]),
+        show(len(seats["inactive_paid_users"])),
+        activity,
+    ]
+
+
+def render_table(rows: list[list[str]]) -> str:
+    widths = [max(len(COLUMNS[i]), *(len(r[i]) for r in rows)) for i in range(len(COLUMNS))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in sorted(rows)]
+    return "\n".join(lines)
+
+
+class Progress:
+    """A one-line progress bar on a terminal, for runs over several connections."""
+
+    WIDTH = 30
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.shown = False
+
+    def update(self, done: int, total: int | None) -> None:
+        if not self.enabled or not total or total < 2:
+            return
+        filled = int(self.WIDTH * done / total)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total} connections")
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
