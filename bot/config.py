@@ -25,7 +25,6 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "SLACK_BOT_TOKEN": (None, "Single-workspace mode: the bot token (xoxb-...)."),
     "SLACK_APP_TOKEN": (None, "Socket Mode: an app-level token (xapp-...) with connections:write."),
     "SLACK_API_URL": ("https://slack.com/api/", "Base URL of every Slack Web API call."),
-    "SLACK_TOKEN_ROTATION": ("0", "1 when the Slack app has token rotation enabled."),
     "QUOLUM_PUBLIC_URL": ("http://localhost:3000", "Public https URL of this bot (links, OAuth redirects)."),
     "QUOLUM_DATA_DIR": ("./data", "Directory for the SQLite database and the generated encryption key."),
     "QUOLUM_DATABASE_URL": (
@@ -57,7 +56,6 @@ class Settings:
     bot_token: str | None = field(default=None, repr=False)
     app_token: str | None = field(default=None, repr=False)
     slack_api_url: str = "https://slack.com/api/"
-    token_rotation: bool = False
     public_url: str = "http://localhost:3000"
     data_dir: Path = Path("./data")
     database_url: str = ""
@@ -106,7 +104,6 @@ class Settings:
             bot_token=get("SLACK_BOT_TOKEN"),
             app_token=get("SLACK_APP_TOKEN"),
             slack_api_url=api_url if api_url.endswith("/") else api_url + "/",
-            token_rotation=(get("SLACK_TOKEN_ROTATION") or "").lower() in TRUE,
             public_url=(get("QUOLUM_PUBLIC_URL") or "").rstrip("/"),
             data_dir=data_dir,
             database_url=normalise_database_url(get("QUOLUM_DATABASE_URL"), data_dir),
