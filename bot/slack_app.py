@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_callback_options import AsyncCallbackOptions, AsyncFailureArgs, AsyncSuccessArgs
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
@@ -16,6 +15,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.authorize import CachedInstallationAuthorize
 from bot.config import Settings
 from bot.services import Services
 from handlers import listeners, pages
@@ -75,13 +75,11 @@ def build_bolt_app(services: Services) -> AsyncApp:
             state_store=SlackInstallStateStore(services.storage.states),
             callback_options=AsyncCallbackOptions(success=_install_success, failure=_install_failure),
         )
-        authorize = AsyncInstallationStoreAuthorize(
+        authorize = CachedInstallationAuthorize(
             logger=log,
             installation_store=store,
             client_id=settings.client_id,
             client_secret=settings.client_secret,
-            bot_only=True,
-            cache_enabled=True,  # no auth.test per request: the result is cached per bot token
             client=client,
         )
         app = AsyncApp(

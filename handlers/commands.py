@@ -8,6 +8,8 @@ Later features register their commands in `COMMANDS` through `command(...)`.
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
@@ -85,7 +87,13 @@ NOT_YET = "`/quolum {name}` is not available in this version of Quolum Bot yet."
 
 @command("help", "help", "show this message", aliases=("?",))
 async def help_command(request: CommandRequest) -> dict:
-    return blocks.help_message(help_entries())
+    return copy.deepcopy(_help(tuple(help_entries())))
+
+
+@functools.lru_cache(maxsize=4)
+def _help(entries: tuple[tuple[str, str], ...]) -> dict:
+    # The table is fixed once the handlers are imported; build the message once, hand out copies.
+    return blocks.help_message(entries)
 
 
 for _name in ("connect", "status", "invite", "disconnect", "digest"):

@@ -33,6 +33,12 @@ class EncryptedInstallationStore(AsyncInstallationStore):
     def __init__(self, db: Database, encryptor: Encryptor) -> None:
         self.db = db
         self.encryptor = encryptor
+        # called with (enterprise_id, team_id) after a save or delete: caches of this process listen
+        self.on_change: list = []
+
+    def _changed(self, enterprise_id: str | None, team_id: str | None) -> None:
+        for listener in self.on_change:
+            listener(enterprise_id, team_id)
 
     @property
     def logger(self) -> logging.Logger:
@@ -59,6 +65,7 @@ class EncryptedInstallationStore(AsyncInstallationStore):
             row.installer_user_id = installation.user_id
             row.installed_at = datetime.fromtimestamp(installation.installed_at, UTC)
             row.data_enc = self.encryptor.encrypt_json(data)
+        self._changed(installation.enterprise_id, installation.team_id)
 
     async def async_save_bot(self, bot: Bot) -> None:  # Bolt saves through async_save; kept for the interface
         installation = await self.async_find_installation(
@@ -123,6 +130,7 @@ class EncryptedInstallationStore(AsyncInstallationStore):
                     SlackInstallation.team_key == (team_id or ""),
                 )
             )
+        self._changed(enterprise_id, team_id)
 
     async def team_ids(self) -> list[str]:
         async with self.db.session() as session:

@@ -66,3 +66,16 @@ async def test_one_access_line_per_request_and_no_secret_anywhere(serve, setting
     json.loads(JsonFormatter().format(access[0]))
     for secret in (slack.workspaces["T0001"].bot_token, settings.signing_secret, settings.client_secret):
         assert secret not in formatted
+
+
+async def test_a_token_in_a_requested_path_is_not_logged(serve, settings, caplog):
+    caplog.set_level(logging.INFO)
+    server = serve(settings)
+    httpx.get(f"{server.url}/slack/xoxb-1234-5678-abcdefghijkl")
+    for _ in range(100):
+        lines = [r for r in caplog.records if r.name == "quolum.access"]
+        if lines:
+            break
+        await asyncio.sleep(0.02)
+    formatted = JsonFormatter().format(lines[0])
+    assert "xoxb-1234-5678-abcdefghijkl" not in formatted and REDACTED in formatted
