@@ -71,7 +71,10 @@ async def _card(request: CommandRequest, *, only=None, notice: str | None = None
 
 
 @command(
-    "disconnect", "disconnect hubspot|sendgrid", "disconnect an account and delete its credentials (admins)"
+    "disconnect",
+    "disconnect hubspot|sendgrid",
+    "disconnect an account and delete its credentials (admins)",
+    reply_in_ack=False,  # revoking at the provider is a network call: ack first, answer after
 )
 async def disconnect(request: CommandRequest) -> dict:
     spec, error = provider_arg(request.args)

@@ -289,11 +289,35 @@ async def test_disconnect_revokes_deletes_and_records_who(bot, slack, hubspot, s
     assert "was disconnected by <@U0001>" in card_text(updated)
 
 
+async def answer_of(slack, hook: str) -> dict:
+    """A command acknowledged at once answers later through its response_url."""
+    import asyncio
+
+    hook_id = hook.rsplit("/", 1)[1]
+    for _ in range(200):
+        found = next((r for r in slack.responses if r["hook"] == hook_id), None)
+        if found:
+            return found
+        await asyncio.sleep(0.025)
+    raise AssertionError("no answer through response_url")
+
+
 async def test_members_cannot_disconnect(bot, slack, hubspot, storage):
     Browser(bot, hubspot).connect(buttons(open_card(bot, slack))["connect_link:hubspot"]["url"])
-    body = sr.command("disconnect hubspot", user_id="U0002")
-    assert "Only Slack admins" in post(bot, body).text
+    hook = slack.response_url()
+    assert post(bot, sr.command("disconnect hubspot", user_id="U0002", response_url=hook)).status_code == 200
+    assert "Only Slack admins" in (await answer_of(slack, hook))["text"]
     assert (await storage.connections.get("T0001", "hubspot")).status == "connected"
+
+
+async def test_disconnect_command_acks_first_then_answers(bot, slack, hubspot, storage):
+    Browser(bot, hubspot).connect(buttons(open_card(bot, slack))["connect_link:hubspot"]["url"])
+    hook = slack.response_url()
+    ack = post(bot, sr.command("disconnect hubspot", response_url=hook))
+    assert ack.status_code == 200 and ack.text == ""
+    answer = await answer_of(slack, hook)
+    assert answer["response_type"] == "ephemeral" and "was disconnected by <@U0001>" in card_text(answer)
+    assert (await storage.connections.get("T0001", "hubspot")).status == "disconnected"
 
 
 async def test_link_buttons_are_acknowledged(bot):

@@ -73,10 +73,21 @@ async def test_replayed_or_forged_install_callback_fails_cleanly(serve, settings
 async def test_app_uninstalled_forgets_the_workspace(serve, settings, storage, slack):
     await install(storage, slack)
     state = await storage.states.issue("connect", ttl=timedelta(minutes=10), team_id="T0001")
+    await storage.connections.save_connected(
+        team_id="T0001",
+        provider="sendgrid",
+        account_id="1",
+        account_name="acme",
+        connected_by="U1",
+        credentials={"api_key": "SG.x.y"},
+        scopes=[],
+        details={},
+    )
     server = serve(settings)
     assert post_event(server, {"type": "app_uninstalled"}).status_code == 200
     await wait_for(lambda: storage.installations.async_find_bot(enterprise_id=None, team_id="T0001"), None)
     assert await storage.states.find(state, "connect") is None
+    assert await storage.connections.for_team("T0001") == {}
 
 
 async def test_tokens_revoked_for_the_bot_forgets_the_workspace(serve, settings, storage, slack):
