@@ -36,11 +36,12 @@ class Storage:
     async def forget_workspace(self, enterprise_id: str | None, team_id: str | None) -> None:
         """The app was uninstalled or its tokens revoked: drop the workspace's Slack tokens,
         every provider connection it has and its pending OAuth states."""
-        await self.installations.async_delete_all(enterprise_id=enterprise_id, team_id=team_id)
         if team_id:
             async with self.db.session() as session, session.begin():
                 await session.execute(delete(OAuthState).where(OAuthState.team_id == team_id))
                 await self.connections.forget_team(session, team_id)
                 await self.invitations.forget_team(session, team_id)
                 await self.snapshots.forget_team(session, team_id)
+        # the Slack tokens last: while they exist, a retried event can still finish the clean-up
+        await self.installations.async_delete_all(enterprise_id=enterprise_id, team_id=team_id)
         log.info("forgot workspace team=%s enterprise=%s", team_id, enterprise_id)
