@@ -42,6 +42,6 @@ class Storage:
                 await self.connections.forget_team(session, team_id)
                 await self.invitations.forget_team(session, team_id)
                 await self.snapshots.forget_team(session, team_id)
-        # the Slack tokens last: while they exist, a retried event can still finish the clean-up
+        # the Slack tokens last: once they are gone, everything else of the workspace is gone too
         await self.installations.async_delete_all(enterprise_id=enterprise_id, team_id=team_id)
         log.info("forgot workspace team=%s enterprise=%s", team_id, enterprise_id)
