@@ -155,6 +155,8 @@ class InvitesService:
         if invitation is None or invitation.inviter_id != clicker or not invitation.is_open(now):
             return ib.CLOSED
         spec = find(invitation.provider)
+        if invitation.reminded_at is not None and now - invitation.reminded_at < RECENT:
+            return ib.REMINDED_ALREADY.format(user=invitation.invitee_id, provider=spec.display_name)
         if invitation.dm_channel:
             try:
                 await client.chat_postMessage(

@@ -32,6 +32,9 @@ ALREADY_INVITED = "You invited <@{user}> to connect {provider} {when}; the invit
 SENT = "Invited <@{user}> to connect {provider}: they have a direct message with a Connect button."
 DM_FAILED = "I couldn't send <@{user}> a direct message: {reason} The invitation was not sent."
 REMINDED = "Reminded <@{user}> about connecting {provider}."
+REMINDED_ALREADY = (
+    "<@{user}> was reminded about connecting {provider} in the last 24 hours; one reminder a day."
+)
 DM_ERRORS = {
     "cannot_dm_bot": "they are a bot.",
     "user_not_found": "Slack doesn't know them.",

@@ -191,6 +191,11 @@ async def test_an_open_invitation_is_offered_as_a_reminder(bot, slack, storage):
     assert answer["text"] == ib.REMINDED.format(user=ADMIN, provider="HubSpot")
     reminder = slack.calls_to("chat.postMessage")[-1]
     assert reminder.args["thread_ts"] and reminder.args["channel"] == "D" + ADMIN[1:]
+    again = await click(bot, slack, "invite_remind", remind["value"], INVITER)
+    assert again["text"] == ib.REMINDED_ALREADY.format(user=ADMIN, provider="HubSpot")
+    assert slack.calls_to("chat.postMessage")[-1] is reminder  # no second reminder the same day
+    other = await click(bot, slack, "invite_remind", remind["value"], OTHER)
+    assert other["text"] == ib.CLOSED  # only the inviter can remind
 
 
 async def test_daily_limit(bot, slack, storage):
