@@ -61,3 +61,16 @@ def serve_in_thread(app) -> Iterator[ThreadedServer]:
         yield server
     finally:
         server.stop()
+
+
+class AppSwitch:
+    """An ASGI app that forwards to whichever app it currently points at.
+
+    A test module can serve one AppSwitch for all its tests (starting uvicorn per test costs time)
+    and point it at each test's own stand-in."""
+
+    def __init__(self) -> None:
+        self.app = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        await self.app(scope, receive, send)

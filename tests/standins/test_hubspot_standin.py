@@ -18,7 +18,7 @@ from tests.standins.hubspot_seed import (
     generate_portal,
     to_ms,
 )
-from tests.standins.server import serve_in_thread
+from tests.standins.server import AppSwitch, serve_in_thread
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 START, END = NOW - timedelta(days=120), NOW - timedelta(hours=1)
@@ -55,17 +55,6 @@ def standin(clock, portal) -> HubSpotStandIn:
     hub = HubSpotStandIn(clock=clock)
     hub.add_portal(portal)
     return hub
-
-
-class AppSwitch:
-    """One real server for the module (starting and stopping uvicorn per test is slow);
-    each test points it at its own stand-in."""
-
-    def __init__(self) -> None:
-        self.app = None
-
-    async def __call__(self, scope, receive, send) -> None:
-        await self.app(scope, receive, send)
 
 
 @pytest.fixture(scope="module")

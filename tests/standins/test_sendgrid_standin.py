@@ -16,7 +16,7 @@ from .sendgrid_seed import (
     sum_metrics,
     zero_metrics,
 )
-from .server import serve_in_thread
+from .server import AppSwitch, serve_in_thread
 
 START = date(2026, 1, 7)  # a Wednesday
 END = date(2026, 3, 18)  # a Wednesday
@@ -50,19 +50,9 @@ def standin(clock, account) -> SendGridStandIn:
     return s
 
 
-class _Switch:
-    """One uvicorn server per module, serving whichever stand-in the current test built."""
-
-    def __init__(self) -> None:
-        self.app = None
-
-    async def __call__(self, scope, receive, send):
-        await self.app(scope, receive, send)
-
-
 @pytest.fixture(scope="module")
 def _shared_server():
-    switch = _Switch()
+    switch = AppSwitch()
     with serve_in_thread(switch) as srv:
         yield srv, switch
 
