@@ -23,7 +23,7 @@ def signed_headers(
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature, "Content-Type": content_type}
 
 
-def command(
+def command_fields(
     text: str,
     *,
     team_id: str = "T0001",
@@ -31,24 +31,29 @@ def command(
     channel_id: str = "C0001",
     response_url: str = "https://hooks.slack.com/commands/T0001/1/x",
     trigger_id: str = "1.2.abc",
-) -> str:
-    return urlencode(
-        {
-            "token": "deprecated-verification-token",
-            "team_id": team_id,
-            "team_domain": "acme",
-            "channel_id": channel_id,
-            "channel_name": "general",
-            "user_id": user_id,
-            "user_name": user_id.lower(),
-            "command": "/quolum",
-            "text": text,
-            "api_app_id": "A0QUOLUM",
-            "is_enterprise_install": "false",
-            "response_url": response_url,
-            "trigger_id": trigger_id,
-        }
-    )
+    command: str = "/quolum",
+) -> dict[str, str]:
+    """A slash command's fields as Slack sends them (the HTTP form, or a Socket Mode payload)."""
+    return {
+        "token": "deprecated-verification-token",
+        "team_id": team_id,
+        "team_domain": "acme",
+        "channel_id": channel_id,
+        "channel_name": "general",
+        "user_id": user_id,
+        "user_name": user_id.lower(),
+        "command": command,
+        "text": text,
+        "api_app_id": "A0QUOLUM",
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": trigger_id,
+    }
+
+
+def command(text: str, **fields) -> str:
+    """A signed-able, form-encoded slash command body."""
+    return urlencode(command_fields(text, **fields))
 
 
 def action(

@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING
 
 from starlette.websockets import WebSocket
 
+from tests.slack_requests import command_fields
+
 if TYPE_CHECKING:
     from tests.standins.slack import SlackStandIn
 
@@ -237,21 +239,15 @@ class SocketModeServer:
         timeout: float = ACK_TIMEOUT,
     ) -> dict:
         """A slash command: the same fields as the HTTP form, as strings; the ack carries the response."""
-        payload = {
-            "token": "deprecated-verification-token",
-            "team_id": team_id,
-            "team_domain": "acme",
-            "channel_id": channel_id,
-            "channel_name": "general",
-            "user_id": user_id,
-            "user_name": user_id.lower(),
-            "command": command,
-            "text": text,
-            "api_app_id": APP_ID,
-            "is_enterprise_install": "false",
-            "response_url": response_url or self._standin.response_url(),
-            "trigger_id": trigger_id,
-        }
+        payload = command_fields(
+            text,
+            team_id=team_id,
+            user_id=user_id,
+            channel_id=channel_id,
+            command=command,
+            response_url=response_url or self._standin.response_url(),
+            trigger_id=trigger_id,
+        )
         return self.send_envelope("slash_commands", payload, accepts_response_payload=True, timeout=timeout)
 
     def send_event(
