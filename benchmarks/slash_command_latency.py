@@ -567,28 +567,16 @@ def serve_baseline(mode: str, port: int) -> int:
 
 
 # --- set-up -------------------------------------------------------------------------------------------
-async def save_installation(database_url: str, key: str, workspace) -> None:
-    """Record the stand-in workspace's installation as the OAuth flow would (tests.conftest.install)."""
-    from slack_sdk.oauth.installation_store.models.installation import Installation
-
+async def save_installation(database_url: str, key: str, slack) -> None:
+    """Record the stand-in workspace's installation as the OAuth flow would, as the tests do."""
     from storage.crypto import Encryptor
     from storage.db import Database
     from storage.store import Storage
+    from tests.conftest import install
 
     storage = Storage(Database(database_url), Encryptor([key]), replica_id="benchmark")
     try:
-        await storage.installations.async_save(
-            Installation(
-                app_id="A0QUOLUM",
-                team_id=workspace.team_id,
-                team_name=workspace.name,
-                bot_token=workspace.bot_token,
-                bot_id=workspace.bot_id,
-                bot_user_id=workspace.bot_user_id,
-                bot_scopes="commands,chat:write,chat:write.public,im:write,users:read",
-                user_id="UINSTALLER",
-            )
-        )
+        await install(storage, slack, team_id=TEAM_ID)
     finally:
         await storage.db.dispose()
 
@@ -630,7 +618,7 @@ def prepare(tmp: Path, slack, workspace) -> Setup:
         raise BenchmarkError(f"`quolum-bot db upgrade` failed:\n{upgrade.stdout}{upgrade.stderr}")
     from bot.config import normalise_database_url
 
-    asyncio.run(save_installation(normalise_database_url(database_url, tmp), key, workspace))
+    asyncio.run(save_installation(normalise_database_url(database_url, tmp), key, slack))
     env["QUOLUM_DATABASE_URL"] = normalise_database_url(database_url, tmp)
     return Setup(tmp=tmp, slack=slack, workspace=workspace, env=env)
 
