@@ -91,7 +91,9 @@ def build_bolt_app(services: Services) -> AsyncApp:
             **common,
         )
     else:
-        app = AsyncApp(client=web_client(settings, settings.bot_token), **common)  # Bolt takes the token from it
+        app = AsyncApp(
+            client=web_client(settings, settings.bot_token), **common
+        )  # Bolt takes the token from it
     listeners.register(app, services)
     return app
 
