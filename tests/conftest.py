@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.web import create_app
 from storage.crypto import Encryptor
 from storage.db import Database
@@ -26,7 +26,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
 def _pg_url() -> str:
-    from bot.config import normalise_database_url
+    from bot.core.config import normalise_database_url
 
     return normalise_database_url(POSTGRES_URL, Path("."))
 
