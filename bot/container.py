@@ -13,9 +13,9 @@ from storage.store import Storage
 
 if TYPE_CHECKING:
     from bot.services.connections import ConnectionsService
+    from bot.services.credentials import CredentialManager
     from bot.services.invites import InvitesService
     from bot.services.sendgrid_connect import SendGridConnectService
-    from providers.credentials import CredentialManager
     from providers.hubspot import HubSpotClient
     from providers.ratelimit import Limiter
 
@@ -38,9 +38,9 @@ class Services:
 def build_services(settings: Settings, storage: Storage, clock: Clock, http: httpx.AsyncClient) -> Services:
     """Wire the provider clients and services around storage and one shared HTTP client."""
     from bot.services.connections import ConnectionsService
+    from bot.services.credentials import CredentialManager
     from bot.services.invites import InvitesService
     from providers import hubspot
-    from providers.credentials import CredentialManager
     from providers.http import HUBSPOT, ProviderHTTP
     from providers.ratelimit import Limiter
 

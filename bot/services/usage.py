@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.container import Services
+from bot.services.credentials import NeedsReconnect
 from providers.collect import CollectJob, CollectSummary, collect_many
-from providers.credentials import NeedsReconnect
 from providers.http import HUBSPOT, SENDGRID, ProviderHTTP, Unauthorized
 from providers.hubspot_usage import collect_hubspot
 from providers.sendgrid_usage import collect_sendgrid
