@@ -17,9 +17,10 @@ run: $(BIN)/.installed          ## run the bot (SQLite in ./data unless QUOLUM_D
 test: $(BIN)/.installed         ## run the tests (PostgreSQL too when QUOLUM_TEST_POSTGRES_URL is set)
 	$(BIN)/python -m pytest -q
 
-lint: $(BIN)/.installed
+lint: $(BIN)/.installed          ## ruff, and the import contracts in pyproject.toml ([tool.importlinter])
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 bench: $(BIN)/.installed        ## performance benchmarks (print figures)
 	$(BIN)/python benchmarks/slash_command_latency.py
