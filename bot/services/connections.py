@@ -178,7 +178,7 @@ class ConnectionsService:
 
     async def notify(self, team_id: str, user_id: str, text: str) -> bool:
         """A DM (the app's Messages tab) to one person; False when Slack refused."""
-        client = await self.slack_client(team_id)
+        client = await self.slack_clients(team_id)
         if client is None:
             return False
         try:
@@ -187,9 +187,6 @@ class ConnectionsService:
         except SlackApiError as error:
             log.info("could not message %s: %s", user_id, error.response.get("error"))
             return False
-
-    async def slack_client(self, team_id: str) -> AsyncWebClient | None:
-        return await self.slack_clients(team_id)
 
     # --- disconnect -------------------------------------------------------------------------
     async def disconnect(self, team_id: str, spec: ProviderSpec, actor: str) -> str:
