@@ -16,7 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("bot", "handlers", "providers", "storage")
-LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+# `lint-imports`, run by this interpreter (the venv the tests run in)
+LINT_IMPORTS = [sys.executable, "-c", "from importlinter.cli import lint_imports_command as m; m()"]
 CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
 LAYERS = "Imports point down"
 CYCLES = "No import cycle"
@@ -26,7 +27,7 @@ TYPE_CHECKING_ONLY = "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n   
 def lint_imports(cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(cwd)}  # the copy, ahead of the editable install
     return subprocess.run(
-        [str(LINT_IMPORTS), "--no-cache"], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+        [*LINT_IMPORTS, "--no-cache"], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
     )
 
 
