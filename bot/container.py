@@ -12,7 +12,9 @@ from bot.core.config import Settings
 from storage.store import Storage
 
 if TYPE_CHECKING:
+    from bot.services.alerts import AlertsService
     from bot.services.connections import ConnectionsService
+    from bot.services.health import HealthService
     from bot.services.invites import InvitesService
     from bot.services.sendgrid_connect import SendGridConnectService
     from providers.credentials import CredentialManager
@@ -31,7 +33,9 @@ class Services:
     credentials: CredentialManager | None = None
     connections: ConnectionsService | None = None
     invites: InvitesService | None = None
-    sendgrid: SendGridConnectService | None = None  # connect with an API key; the daily key check
+    sendgrid: SendGridConnectService | None = None  # connect with an API key; the key check
+    alerts: AlertsService | None = None  # one alert per incident, updated in place
+    health: HealthService | None = None  # the connection_health job; every use reports to it
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -48,7 +52,7 @@ def build_services(settings: Settings, storage: Storage, clock: Clock, http: htt
     hubspot_client = hubspot.HubSpotClient(ProviderHTTP(http, HUBSPOT, limiter=limiter), settings)
 
     def hubspot_revoked(error) -> str | None:
-        return hubspot.revoked_reason(error) if hubspot.classify(error) == "revoked" else None
+        return hubspot.revoked_reason(error) if hubspot.classify(error, "refresh") == "revoked" else None
 
     services = Services(
         settings=settings, storage=storage, clock=clock, http=http, limiter=limiter, hubspot=hubspot_client
@@ -60,7 +64,34 @@ def build_services(settings: Settings, storage: Storage, clock: Clock, http: htt
     services.sendgrid = _sendgrid(services, http, limiter)
     services.invites = InvitesService(services)
     services.connections.connected_hooks.append(services.invites.on_connected)
+    _health(services)
     return services
+
+
+def _health(services: Services) -> None:
+    """Alerts and health receive what they use (stores, clients, a Slack client factory, the clock)."""
+    from bot.services.alerts import AlertsService
+    from bot.services.health import HealthService
+
+    storage = services.storage
+    services.alerts = AlertsService(
+        incidents=storage.incidents,
+        routes=storage.alert_routes,
+        connections=storage.connections,
+        admins=storage.admins,
+        slack_client=services.connections.slack_client,
+        clock=services.clock,
+    )
+    services.connections.connected_hooks.append(services.alerts.on_connected)
+    services.health = HealthService(
+        connections=storage.connections,
+        checks=storage.checks,
+        alerts=services.alerts,
+        credentials=services.credentials,
+        hubspot=services.hubspot,
+        sendgrid=services.sendgrid,
+        clock=services.clock,
+    )
 
 
 def _sendgrid(services: Services, http: httpx.AsyncClient, limiter: Limiter):
