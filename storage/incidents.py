@@ -95,8 +95,13 @@ class IncidentStore:
         now = self.clock()
         try:
             async with self.db.session() as session, session.begin():
+                # The next number follows the last *resolved* incident, so every replica that finds
+                # none open computes the same number, even if another has just committed one: the
+                # unique key then lets exactly one of them in.
                 last = await session.scalar(
-                    select(func.max(Incident.number)).where(Incident.connection_id == connection_id)
+                    select(func.max(Incident.number)).where(
+                        Incident.connection_id == connection_id, Incident.resolved_at.is_not(None)
+                    )
                 )
                 row = Incident(
                     connection_id=connection_id,

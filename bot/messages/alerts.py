@@ -117,7 +117,8 @@ def resolved_message(view: AlertView) -> dict:
     else:
         text = RESOLVED_ITSELF.format(provider=view.provider, at=at)
     was = ContextBlock(elements=[MarkdownTextObject(text=WAS.format(headline=headline(view)))]).to_dict()
-    return blocks.message(text, [blocks.markdown(text), was])
+    section = SectionBlock(block_id="alert", text=MarkdownTextObject(text=text)).to_dict()
+    return blocks.message(text, [section, was])
 
 
 def reminder_message(view: AlertView) -> dict:
