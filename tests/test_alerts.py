@@ -30,6 +30,7 @@ from storage.db import Database
 from storage.store import Storage
 from tests import slack_requests as sr
 from tests.conftest import POSTGRES_URL, TEST_KEY, install
+from tests.test_browser import chromium  # noqa: F401  (the fixture)
 from tests.test_connect_hubspot import Browser, answer_of, buttons, open_card, post
 
 SCOPES = ["oauth", "settings.users.read", "crm.objects.owners.read", "crm.objects.contacts.read"]
@@ -107,6 +108,22 @@ async def run_job(services) -> bool:
 
 def alerts_in(slack) -> list[dict]:
     return [m for m in slack.all_messages() if not m["thread_ts"] and "alert" in json.dumps(m["blocks"])]
+
+
+async def save_hubspot(storage, hubspot) -> None:
+    """Portal 101 connected by U0001 without the browser flow."""
+    tokens = hubspot.issue_tokens(101, SCOPES)
+    await storage.connections.save_connected(
+        team_id="T0001",
+        provider="hubspot",
+        account_id="101",
+        account_name="portal101.example.com",
+        credentials={"access_token": tokens["access_token"], "refresh_token": tokens["refresh_token"]},
+        connected_by="U0001",
+        scopes=SCOPES,
+        details={},
+        expires_in=tokens["expires_in"],
+    )
 
 
 def connect(bot, slack, hubspot) -> None:
@@ -209,18 +226,7 @@ async def test_hubspot_503_alerts_only_after_24_hours_and_resolves_itself(
 ):
     await install(storage, slack)
     slack.add_user("U0001", is_admin=True)
-    tokens = hubspot.issue_tokens(101, SCOPES)
-    await storage.connections.save_connected(
-        team_id="T0001",
-        provider="hubspot",
-        account_id="101",
-        account_name="portal101.example.com",
-        credentials={"access_token": tokens["access_token"], "refresh_token": tokens["refresh_token"]},
-        connected_by="U0001",
-        scopes=SCOPES,
-        details={},
-        expires_in=tokens["expires_in"],
-    )
+    await save_hubspot(storage, hubspot)
     async with replica(hub_settings, database_url, clock, "r1") as one:
         hubspot.faults.fail_next("", status=503, count=10**6)  # HubSpot answers 503 to everything
         for _ in range(6):  # six runs within a day
@@ -308,18 +314,7 @@ async def test_alerts_command_and_destinations(bot, slack, hubspot, storage, clo
         slack.add_user("U0004", is_owner=True)
         await storage.connections.disconnect((await storage.connections.get("T0001", "hubspot")).id, "U0004")
         await storage.incidents.resolve((await storage.incidents.open_in_team("T0001"))["hubspot"].id, None)
-        tokens = hubspot.issue_tokens(101, SCOPES)
-        await storage.connections.save_connected(
-            team_id="T0001",
-            provider="hubspot",
-            account_id="101",
-            account_name="portal101.example.com",
-            credentials={"access_token": tokens["access_token"], "refresh_token": tokens["refresh_token"]},
-            connected_by="U0001",
-            scopes=SCOPES,
-            details={},
-            expires_in=tokens["expires_in"],
-        )
+        await save_hubspot(storage, hubspot)
         hubspot.uninstall(101)
         clock.advance(hours=1)
         assert await run_job(one)
@@ -380,3 +375,88 @@ async def test_no_token_or_state_in_any_alert_log_or_slack_payload(
     leaks = [r for r in ours if state in r.getMessage() + JsonFormatter().format(r)]
     assert not leaks, [(r.name, r.getMessage()[:300]) for r in leaks]
     assert not [c for c in slack.calls if c.method != "chat.postEphemeral" and state in json.dumps(c.args)]
+
+
+# --- the Reconnect button, then a real browser ------------------------------------------------------------
+async def test_reconnect_from_the_alert_in_a_real_browser(
+    chromium,  # noqa: F811  (the fixture imported from tests.test_browser)
+    bot,
+    slack,
+    hubspot,
+    storage,
+    clock,
+    database_url,
+):
+    connect(bot, slack, hubspot)
+    hubspot.uninstall(101)
+    async with replica(bot.settings, database_url, clock, "r1") as one:
+        clock.advance(hours=1)
+        assert await run_job(one)
+    incident = (await storage.incidents.open_in_team("T0001"))["hubspot"]
+    hook = slack.response_url()
+    post(bot, sr.action(am.RECONNECT_ACTION, value=str(incident.id), response_url=hook))
+    url = re.search(r"<(http[^|>]+)\|", (await answer_of(slack, hook))["text"]).group(1)
+    page = await chromium.new_page()
+    await page.goto(url)
+    assert page.url.startswith(f"{hubspot.url}/oauth/authorize")
+    await page.click("#approve")
+    await page.wait_for_url(f"{bot.url}/oauth/hubspot/callback**")
+    assert await page.inner_text("h1") == "HubSpot is connected"
+    resolved = await eventually(lambda: "Resolved" in alerts_in(slack)[0]["text"] and alerts_in(slack)[0])
+    assert "reconnected by <@U0001>" in resolved["text"] and resolved["ts"] == incident.ts
+    assert (await storage.connections.get("T0001", "hubspot")).status == "connected"
+
+
+# --- SendGrid: a 401 is revoked, a 403 on one endpoint is degraded ----------------------------------------
+async def test_sendgrid_revoked_and_degraded_alerts(
+    sg_settings, slack, sendgrid, storage, clock, database_url
+):
+    from tests.test_connect_sendgrid import ALL_SCOPES, save_key
+
+    await install(storage, slack)
+    slack.add_user("U0001", is_admin=True)
+    key = sendgrid.add_key("acme", ALL_SCOPES)
+    connection = await save_key(storage, sendgrid, key)
+    async with replica(sg_settings, database_url, clock, "r1") as one:
+        one.sendgrid.client.http = ProviderHTTP(one.http, one.sendgrid.client.http.policy, sleep=_no_sleep)
+        sendgrid.faults.fail_next(
+            "/v3/teammates", status=403, body={"errors": [{"message": "access forbidden"}]}
+        )
+        assert await run_job(one)
+        [degraded] = alerts_in(slack)
+        assert "count teammates" in degraded["text"] and "`teammates.read`" in degraded["text"]
+        clock.advance(hours=1)
+        assert await run_job(one)  # teammates answers again: resolved by itself
+        assert "Resolved" in alerts_in(slack)[0]["text"]
+        sendgrid.revoke_key(key)
+        clock.advance(hours=1)
+        assert await run_job(one)
+    assert len(alerts_in(slack)) == 2
+    revoked = alerts_in(slack)[1]
+    assert "SendGrid" in revoked["text"] and "stopped working" in revoked["text"]
+    assert (await storage.connections.by_id(connection.id)).status == "needs_reconnect"
+    assert key not in json.dumps(slack.all_messages())
+
+
+async def test_sendgrid_reconnect_button_opens_the_key_window_for_admins_only(
+    serve, sg_settings, slack, sendgrid, storage, clock, database_url
+):
+    from tests.test_connect_sendgrid import ALL_SCOPES, save_key
+
+    await install(storage, slack)
+    slack.add_user("U0001", is_admin=True)
+    slack.add_user("U0002")
+    server = serve(sg_settings, clock=clock)
+    key = sendgrid.add_key("acme", ALL_SCOPES)
+    await save_key(storage, sendgrid, key)
+    sendgrid.revoke_key(key)
+    async with replica(sg_settings, database_url, clock, "r1") as one:
+        assert await run_job(one)
+    incident = (await storage.incidents.open_in_team("T0001"))["sendgrid"]
+    hook = slack.response_url()
+    post(server, sr.action(am.RECONNECT_ACTION, value=str(incident.id), user_id="U0002", response_url=hook))
+    assert "/quolum invite @them sendgrid" in (await answer_of(slack, hook))["text"]
+    assert slack.calls_to("views.open") == []
+    post(server, sr.action(am.RECONNECT_ACTION, value=str(incident.id), response_url=slack.response_url()))
+    view = (await eventually(lambda: slack.calls_to("views.open")))[0].args["view"]
+    assert "SendGrid" in json.dumps(view) and key not in json.dumps(view)

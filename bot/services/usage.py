@@ -16,7 +16,8 @@ from typing import Any
 from bot.container import Services
 from providers.collect import CollectJob, CollectSummary, collect_many
 from providers.credentials import NeedsReconnect
-from providers.http import HUBSPOT, SENDGRID, ProviderHTTP, Unauthorized
+from providers.failures import classify
+from providers.http import HUBSPOT, SENDGRID, ProviderError, ProviderHTTP, Unauthorized
 from providers.hubspot_usage import collect_hubspot
 from providers.sendgrid_usage import collect_sendgrid
 from providers.usage import Period, UsageReport, parse_period, today_in
@@ -44,6 +45,15 @@ class UsageService:
             "hubspot": ProviderHTTP(services.http, HUBSPOT, limiter=services.limiter),
             "sendgrid": ProviderHTTP(services.http, SENDGRID, limiter=services.limiter),
         }
+
+    async def _report_health(self, connection: ConnectionRecord, failure) -> None:
+        health = self.services.health
+        if health is None:
+            return
+        try:
+            await health.report(connection, failure)
+        except Exception:  # alerting must not fail a collection
+            log.exception("reporting the health of connection %s failed", connection.id)
 
     def period_for(self, connection: ConnectionRecord, text: str) -> Period:
         timezone = connection.details.get("time_zone") or "UTC"
@@ -104,6 +114,7 @@ class UsageService:
             connection = await self.storage.connections.get(report.team_id, report.provider)
             if connection is not None:
                 await self.storage.connections.touch(connection.id)
+                await self._report_health(connection, None)
             if on_report:
                 on_report(report)
 
@@ -115,6 +126,11 @@ class UsageService:
                     await self.storage.connections.mark_needs_reconnect(connection.id, REJECTED[provider_key])
             if not isinstance(error, NeedsReconnect | Unauthorized):
                 log.warning("collecting %s failed: %s", job.key, error)
+            if isinstance(error, ProviderError):  # a use of the connection: health hears how it went
+                connection = await self.storage.connections.get(team, provider_key)
+                if connection is not None:
+                    name = "HubSpot" if provider_key == "hubspot" else "SendGrid"
+                    await self._report_health(connection, classify(error, "api", provider_name=name))
             if on_error:
                 on_error(job.key, error)
 
