@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -13,6 +14,7 @@ from storage.store import Storage
 
 if TYPE_CHECKING:
     from bot.services.connections import ConnectionsService
+    from bot.services.digests import DigestService
     from bot.services.invites import InvitesService
     from bot.services.sendgrid_connect import SendGridConnectService
     from providers.credentials import CredentialManager
@@ -32,12 +34,14 @@ class Services:
     connections: ConnectionsService | None = None
     invites: InvitesService | None = None
     sendgrid: SendGridConnectService | None = None  # connect with an API key; the daily key check
+    digests: DigestService | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 
 def build_services(settings: Settings, storage: Storage, clock: Clock, http: httpx.AsyncClient) -> Services:
     """Wire the provider clients and services around storage and one shared HTTP client."""
     from bot.services.connections import ConnectionsService
+    from bot.services.digests import DigestService
     from bot.services.invites import InvitesService
     from providers import hubspot
     from providers.credentials import CredentialManager
@@ -60,7 +64,55 @@ def build_services(settings: Settings, storage: Storage, clock: Clock, http: htt
     services.sendgrid = _sendgrid(services, http, limiter)
     services.invites = InvitesService(services)
     services.connections.connected_hooks.append(services.invites.on_connected)
+    services.digests = DigestService(
+        store=storage.digests,
+        snapshots=storage.snapshots,
+        connections=storage.connections,
+        slack=slack_client_factory(settings, storage),
+        collect=_collector(services),
+        clock=clock,
+        replica=storage.claims.replica_id,
+        lease=timedelta(seconds=settings.digest_lease_seconds),
+    )
     return services
+
+
+def slack_client_factory(settings: Settings, storage: Storage):
+    """team id -> a Slack client with that workspace's bot token (None when not installed). Digests
+    wait out 429s for as long as Slack asks (slack_sdk's retry handler), so nothing is dropped."""
+    from bot.slack_app import web_client
+
+    async def client_for(team_id: str):
+        token = settings.bot_token
+        if not token:
+            bot = await storage.installations.async_find_bot(enterprise_id=None, team_id=team_id)
+            token = bot.bot_token if bot else None
+        return web_client(settings, token, rate_limit_retries=20) if token else None
+
+    return client_for
+
+
+def _collector(services: Services):
+    """(connection, period text) -> a fresh report, stored as a snapshot; a refused credential marks
+    the connection Needs reconnect (as `usage collect` does) and raises."""
+    from bot.services.usage import REJECTED, UsageService
+    from providers.http import Unauthorized
+
+    usage = UsageService(services)
+
+    async def collect(connection, period_text: str) -> dict:
+        try:
+            report = (await usage.job(connection, period_text).run()).to_json()
+        except Unauthorized:
+            await services.storage.connections.mark_needs_reconnect(
+                connection.id, REJECTED[connection.provider]
+            )
+            raise
+        await services.storage.snapshots.save(report)
+        await services.storage.connections.touch(connection.id)
+        return report
+
+    return collect
 
 
 def _sendgrid(services: Services, http: httpx.AsyncClient, limiter: Limiter):

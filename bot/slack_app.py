@@ -24,13 +24,24 @@ from storage.states import SlackInstallStateStore
 
 log = logging.getLogger("quolum.slack")
 
-BOT_SCOPES = ["commands", "chat:write", "chat:write.public", "im:write", "users:read"]
+BOT_SCOPES = [
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "im:write",
+    "users:read",
+    "users:read.email",  # digests name idle seats as Slack mentions (users.lookupByEmail)
+    "channels:read",  # subscribing checks the channel (conversations.info)
+    "groups:read",
+]
 REINSTALL_MESSAGE = "Quolum Bot is not installed in this workspace any more. Please reinstall it :bow:"
 
 
-def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
+def web_client(
+    settings: Settings, token: str | None = None, *, rate_limit_retries: int = 2
+) -> AsyncWebClient:
     client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=15)
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries))
     client.retry_handlers.append(AsyncConnectionErrorRetryHandler(max_retry_count=1))
     return client
 

@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.container import Services
 from bot.core.logs import annotate
 from bot.messages import blocks
-from handlers import commands, connections, events, invites, sendgrid
+from handlers import commands, connections, digest, events, invites, sendgrid
 
 log = logging.getLogger("quolum.handlers")
 
@@ -43,6 +43,7 @@ def register(app: AsyncApp, services: Services) -> None:
     connections.register(app, services)
     invites.register(app, services)
     sendgrid.register(app, services)
+    digest.register(app, services)
 
     @app.error
     async def on_error(error, body, logger) -> None:

@@ -11,6 +11,7 @@ from storage.claims import Claims
 from storage.connections import AdminStore, ConnectionStore
 from storage.crypto import Encryptor
 from storage.db import Database
+from storage.digests import DigestStore
 from storage.installations import EncryptedInstallationStore
 from storage.invitations import InvitationStore
 from storage.models import OAuthState
@@ -32,6 +33,7 @@ class Storage:
         self.admins = AdminStore(db, clock)
         self.invitations = InvitationStore(db, clock)
         self.snapshots = SnapshotStore(db)
+        self.digests = DigestStore(db, clock)
 
     async def forget_workspace(self, enterprise_id: str | None, team_id: str | None) -> None:
         """The app was uninstalled or its tokens revoked: drop the workspace's Slack tokens,
@@ -42,6 +44,7 @@ class Storage:
                 await self.connections.forget_team(session, team_id)
                 await self.invitations.forget_team(session, team_id)
                 await self.snapshots.forget_team(session, team_id)
+                await self.digests.forget_team(session, team_id)
         # the Slack tokens last: once they are gone, everything else of the workspace is gone too
         await self.installations.async_delete_all(enterprise_id=enterprise_id, team_id=team_id)
         log.info("forgot workspace team=%s enterprise=%s", team_id, enterprise_id)

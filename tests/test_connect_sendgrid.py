@@ -594,7 +594,7 @@ async def test_connection_health_job_checks_every_active_sendgrid_connection(
     await storage.connections.disconnect(gone.id, "U0001")
 
     scheduler = Scheduler(storage.claims)
-    scheduler.add("connection_health", timedelta(days=1), replica.sendgrid.check_all)
+    scheduler.add("connection_health", timedelta(days=1), lambda now: replica.sendgrid.check_all())
     assert await scheduler.run_once("connection_health", "2026-11-23T00:00:00Z") is True
     assert await scheduler.run_once("connection_health", "2026-11-23T00:00:00Z") is False  # once per slot
     assert (await storage.connections.by_id(good.id)).status == "connected"

@@ -31,7 +31,7 @@ def test_slot_is_the_nearest_grid_point(now, every, slot):
 async def test_a_slot_runs_once_and_failures_are_recorded(storage):
     runs = []
 
-    async def job():
+    async def job(now):
         runs.append(1)
         if len(runs) == 2:
             raise RuntimeError("boom")

@@ -35,6 +35,10 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "QUOLUM_LOG_LEVEL": ("INFO", "Log level (DEBUG, INFO, WARNING, ERROR)."),
     "QUOLUM_SCHEDULER": ("1", "0 disables background jobs in this process."),
     "QUOLUM_INVITES_PER_DAY": ("10", "How many invitations one member may send in 24 hours."),
+    "QUOLUM_DIGEST_LEASE_SECONDS": (
+        "600",
+        "How long a replica holds a digest delivery it claimed; an unfinished one is retried after.",
+    ),
     "HOST": ("0.0.0.0", "Interface `serve` listens on (also --host)."),
     "PORT": ("3000", "Port `serve` listens on (also --port)."),
     "HUBSPOT_CLIENT_ID": (None, "HubSpot public app client id; without it HubSpot is not offered."),
@@ -63,6 +67,7 @@ class Settings:
     log_level: str = "INFO"
     scheduler_enabled: bool = True
     invites_per_day: int = 10
+    digest_lease_seconds: int = 600
     host: str = "0.0.0.0"
     port: int = 3000
     hubspot_client_id: str | None = None
@@ -95,6 +100,11 @@ class Settings:
         invites = get("QUOLUM_INVITES_PER_DAY") or "10"
         if not invites.isdigit():
             raise ConfigError(f"QUOLUM_INVITES_PER_DAY must be a whole number, not {invites!r}.")
+        lease = get("QUOLUM_DIGEST_LEASE_SECONDS") or "600"
+        if not lease.isdigit() or int(lease) < 1:
+            raise ConfigError(
+                f"QUOLUM_DIGEST_LEASE_SECONDS must be a whole number of seconds, not {lease!r}."
+            )
         keys = tuple(k.strip() for k in (get("QUOLUM_ENCRYPTION_KEYS") or "").split(",") if k.strip())
         api_url = get("SLACK_API_URL") or "https://slack.com/api/"
         return cls(
@@ -111,6 +121,7 @@ class Settings:
             log_level=(get("QUOLUM_LOG_LEVEL") or "INFO").upper(),
             scheduler_enabled=(get("QUOLUM_SCHEDULER") or "1").lower() in TRUE,
             invites_per_day=int(invites),
+            digest_lease_seconds=int(lease),
             host=get("HOST") or "0.0.0.0",
             port=int(port_text),
             hubspot_client_id=get("HUBSPOT_CLIENT_ID"),
