@@ -49,8 +49,9 @@ async def _jobs(args, settings: Settings) -> int:
     from bot.web import build_scheduler
 
     at = parse_at(getattr(args, "at", None))
-    clock = (lambda: at) if at else utcnow
-    async with _services(settings, clock) as services:
+    # The job decides as of --at; leases and records keep the real clock, so a run for a past time
+    # still holds its claims for as long as a scheduled one would.
+    async with _services(settings) as services:
         scheduler = build_scheduler(services)
         if args.jobs_command == "list":
             runs = await services.storage.claims.last_runs()

@@ -38,7 +38,7 @@ NO_CONNECTIONS = "No accounts are connected yet: an admin can connect one with `
 IDLE_HEADLINE = "*{idle} of {paid} paid seats idle*{cost}"
 IDLE_NONE = "*Every paid seat was used* ({paid} of {paid})"
 SIGNAL_UNAVAILABLE = ":grey_question: {signal} unavailable: {reason}"
-MORE_ACCOUNTS = "…and {n} more accounts: {names}. See `/quolum digest preview`."
+MORE_ACCOUNTS = "…and {n} more accounts that did not fit in one message:"
 AND_MORE = "…and {n} more"
 FOOTER = "Collected {collected}. Change this digest with `/quolum digest subscribe` or `/quolum digest unsubscribe`."
 FALLBACK = "Quolum digest {period}: {summary}"
@@ -187,7 +187,7 @@ def _cost(idle: int, price: tuple[int, str] | None) -> str:
 
 def connection_blocks(c: ConnectionDigest) -> list[dict]:
     """At most 5 blocks for one connection."""
-    title = f"*{c.provider_name}* · {c.account}"
+    title = f"*{c.provider_name}* · {c.account[:200]}"
     if c.state == "needs_reconnect":
         since = f"{c.since:%Y-%m-%d}" if c.since else "recently"
         text = NEEDS_RECONNECT.format(
@@ -292,8 +292,8 @@ def digest_message(data: DigestData) -> dict:
         reserve = 2 if rest else 0  # a divider and the "more accounts" line
         if len(body) + len(part) + reserve > room:
             left = connections[index:]
-            names = ", ".join(f"{x.provider_name} {x.account}" for x in left)
-            body += [blocks.divider(), blocks.markdown(fit([MORE_ACCOUNTS.format(n=len(left), names=names)]))]
+            names = [f"• {x.provider_name} {x.account[:100]}" for x in left]
+            body += [blocks.divider(), blocks.markdown(fit([MORE_ACCOUNTS.format(n=len(left)), *names]))]
             break
         body += part
     return blocks.message(headline(data)[:3000], top + body + footer)
