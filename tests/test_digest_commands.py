@@ -148,3 +148,49 @@ async def test_send_posts_now_without_counting_as_the_scheduled_one(bot, slack, 
     assert (await run(bot, slack, "digest send <#CPRIV|secret>"))["text"] == hd.REFUSED["cannot_see"].format(
         channel="CPRIV"
     )
+
+
+def select_action(action_id: str, fields: dict, *, user_id="U0001", response_url=None) -> str:
+    from urllib.parse import urlencode
+
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T0001", "domain": "acme"},
+        "user": {"id": user_id, "team_id": "T0001"},
+        "api_app_id": "A0QUOLUM",
+        "trigger_id": "1.2.trigger",
+        "container": {"type": "message"},
+        "channel": {"id": "D0001"},
+        "response_url": response_url,
+        "actions": [{"action_id": action_id, "block_id": "b", "action_ts": "1.2", **fields}],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+async def click(bot, slack, action_id: str, fields: dict, user="U0001") -> dict:
+    hook = slack.response_url()
+    assert post(bot, select_action(action_id, fields, user_id=user, response_url=hook)).status_code == 200
+    hook_id = hook.rsplit("/", 1)[1]
+    return await until(lambda: next((r for r in slack.responses if r["hook"] == hook_id), None), timeout=20)
+
+
+async def test_the_connect_dm_buttons_preview_and_subscribe(bot, slack, storage):
+    from bot.messages import digest as db
+
+    preview = await click(bot, slack, db.PREVIEW_ACTION, {"type": "button", "value": "preview"}, user="U0002")
+    assert preview["response_type"] == "ephemeral" and "Seat usage" in json.dumps(preview["blocks"])
+    picked = await click(
+        bot,
+        slack,
+        db.SUBSCRIBE_PICK_ACTION,
+        {"type": "conversations_select", "selected_conversation": "C0001"},
+    )
+    assert picked["text"].startswith(":white_check_mark: <#C0001> will get the usage digest every Monday")
+    assert (await storage.digests.get("T0001", "C0001")).subscriber_id == "U0001"
+    refused = await click(
+        bot,
+        slack,
+        db.SUBSCRIBE_PICK_ACTION,
+        {"type": "conversations_select", "selected_conversation": "COLD"},
+    )
+    assert refused["text"] == hd.REFUSED["archived"].format(channel="COLD")
