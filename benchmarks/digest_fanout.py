@@ -37,11 +37,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.core.config import normalise_database_url  # noqa: E402
-from bot.services.digest_schedule import WEEKLY, Schedule, next_send  # noqa: E402
+from bot.services.digest_schedule import WEEKLY, Schedule  # noqa: E402
 from storage.crypto import Encryptor  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.store import Storage  # noqa: E402
-from tests.conftest import TEST_KEY, install  # noqa: E402
+from tests.conftest import TEST_KEY, connect_hubspot, install, subscribe_due  # noqa: E402
 from tests.slack_requests import SIGNING_SECRET  # noqa: E402
 from tests.standins.hubspot import HubSpotStandIn  # noqa: E402
 from tests.standins.hubspot_seed import generate_portal  # noqa: E402
@@ -90,29 +90,9 @@ async def prepare(
         team_id, portal_id = f"T{i:06d}", 100_000 + i
         slack.add_workspace(team_id, f"Team {i}")
         await install(storage, slack, team_id)
-        issued = hubspot.issue_tokens(portal_id, SCOPES)
+        issued = await connect_hubspot(storage, hubspot, portal_id, SCOPES, team_id=team_id, time_zone="UTC")
         tokens[issued["access_token"]] = portal_id
-        await storage.connections.save_connected(
-            team_id=team_id,
-            provider="hubspot",
-            account_id=str(portal_id),
-            account_name=f"portal{portal_id}.example.com",
-            credentials={"access_token": issued["access_token"], "refresh_token": issued["refresh_token"]},
-            connected_by="U0001",
-            scopes=issued["scopes"],
-            details={"time_zone": "UTC"},
-            expires_in=issued["expires_in"],
-        )
-        await storage.digests.subscribe(
-            team_id=team_id,
-            channel_id="C" + team_id[1:],
-            cadence=WEEKLY,
-            weekday=schedule.weekday,
-            send_time=schedule.send_time,
-            timezone="UTC",
-            subscriber_id="U0001",
-            next_send_at=next_send(schedule, now),
-        )
+        await subscribe_due(storage, team_id, "C" + team_id[1:], schedule, now)
     await db.dispose()
 
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.services.digest_schedule import WEEKLY, Schedule, next_send
-from tests.conftest import POSTGRES_URL, TEST_KEY, install
+from tests.conftest import POSTGRES_URL, TEST_KEY, connect_hubspot, install, subscribe_due
 
 pytestmark = pytest.mark.skipif(
     not POSTGRES_URL,
@@ -75,31 +75,11 @@ async def workspaces(storage, slack, hubspot, hub_settings):
         if team_id not in slack.workspaces:
             slack.add_workspace(team_id, team_id)
         await install(storage, slack, team_id)
-        tokens = hubspot.issue_tokens(portal, SCOPES)
-        await storage.connections.save_connected(
-            team_id=team_id,
-            provider="hubspot",
-            account_id=str(portal),
-            account_name=f"portal{portal}.example.com",
-            credentials={"access_token": tokens["access_token"], "refresh_token": tokens["refresh_token"]},
-            connected_by="U0001",
-            scopes=tokens["scopes"],
-            details={"time_zone": "UTC"},
-            expires_in=tokens["expires_in"],
-        )
+        await connect_hubspot(storage, hubspot, portal, SCOPES, team_id=team_id, time_zone="UTC")
         for pattern in CHANNELS:
             channel = pattern.format(n=team_id[-1])
             slack.add_channel(channel, team_id=team_id)
-            await storage.digests.subscribe(
-                team_id=team_id,
-                channel_id=channel,
-                cadence=schedule.cadence,
-                weekday=schedule.weekday,
-                send_time=schedule.send_time,
-                timezone="UTC",
-                subscriber_id="U0001",
-                next_send_at=next_send(schedule, now),
-            )
+            await subscribe_due(storage, team_id, channel, schedule, now)
             channels.append(channel)
     assert next_send(schedule, now) == send_at
     return send_at, channels

@@ -19,7 +19,7 @@ from bot.messages import digest as db
 from bot.services.digest_schedule import WEEKLY, Schedule
 from bot.services.digests import subscribe
 from providers.usage import Period
-from tests.conftest import TEST_KEY, install
+from tests.conftest import TEST_KEY, connect_hubspot, hubspot_standin, install
 from tests.providers.test_hubspot_usage import expected_hubspot
 from tests.providers.test_sendgrid_usage import expected_sendgrid
 
@@ -70,27 +70,18 @@ def clock():
 @pytest.fixture
 def hubspot(clock):
     """Portal 101 big and quiet enough that several paid seats sit idle in the digest's week."""
-    from tests.conftest import HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET
-    from tests.standins.hubspot import HubSpotStandIn
     from tests.standins.hubspot_seed import generate_portal
-    from tests.standins.server import ThreadedServer
 
-    standin = HubSpotStandIn(
-        client_id=HUBSPOT_CLIENT_ID, client_secret=HUBSPOT_CLIENT_SECRET, clock=lambda: clock().timestamp()
+    portal = generate_portal(
+        12,
+        portal_id=101,
+        start=datetime(2026, 10, 1, tzinfo=UTC),
+        end=datetime(2026, 11, 22, tzinfo=UTC),
+        n_users=40,
+        records_per_type=30,
+        logins_per_user=2,
     )
-    standin.add_portal(
-        generate_portal(
-            12,
-            portal_id=101,
-            start=datetime(2026, 10, 1, tzinfo=UTC),
-            end=datetime(2026, 11, 22, tzinfo=UTC),
-            n_users=40,
-            records_per_type=30,
-            logins_per_user=2,
-        )
-    )
-    server = ThreadedServer(standin.app).start()
-    standin.url = server.url
+    standin, server = hubspot_standin(clock, [portal])
     yield standin
     server.stop()
 
@@ -100,18 +91,7 @@ async def bot(storage, slack, hubspot, sendgrid, hub_settings, clock):
     """Workspace T0001 with HubSpot portal 101 and SendGrid `acme` connected; yields Services."""
     await install(storage, slack)
     slack.add_user("U0001", is_admin=True)
-    tokens = hubspot.issue_tokens(101, HUBSPOT_SCOPES)
-    await storage.connections.save_connected(
-        team_id="T0001",
-        provider="hubspot",
-        account_id="101",
-        account_name="portal101.example.com",
-        credentials={"access_token": tokens["access_token"], "refresh_token": tokens["refresh_token"]},
-        connected_by="U0001",
-        scopes=tokens["scopes"],
-        details={"time_zone": "US/Eastern"},
-        expires_in=tokens["expires_in"],
-    )
+    await connect_hubspot(storage, hubspot, 101, HUBSPOT_SCOPES)
     key = sendgrid.add_key("acme", SENDGRID_SCOPES)
     await storage.connections.save_connected(
         team_id="T0001",
@@ -302,17 +282,8 @@ async def test_a_connection_needing_reconnect_is_shown_as_such_never_with_old_nu
 
 async def test_an_unavailable_signal_says_so_instead_of_zero(bot, storage, hubspot, clock):
     hub = await storage.connections.get("T0001", "hubspot")
-    tokens = hubspot.issue_tokens(101, [s for s in HUBSPOT_SCOPES if s != "account-info.security.read"])
-    await storage.connections.save_connected(
-        team_id="T0001",
-        provider="hubspot",
-        account_id="101",
-        account_name="portal101.example.com",
-        credentials={"access_token": tokens["access_token"], "refresh_token": tokens["refresh_token"]},
-        connected_by="U0001",
-        scopes=tokens["scopes"],
-        details={"time_zone": "US/Eastern"},
-        expires_in=tokens["expires_in"],
+    await connect_hubspot(
+        storage, hubspot, 101, [s for s in HUBSPOT_SCOPES if s != "account-info.security.read"]
     )
     assert hub is not None
     clock.now = SEND
