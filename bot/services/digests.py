@@ -81,7 +81,6 @@ class DigestService:
         replica: str,
         lease: timedelta = timedelta(minutes=10),
         concurrency: int = 32,
-        batch: int = 50,
     ) -> None:
         self.store = store
         self.snapshots = snapshots
@@ -92,7 +91,6 @@ class DigestService:
         self.replica = replica
         self.lease = lease
         self.concurrency = concurrency
-        self.batch = batch
 
     # --- the job -----------------------------------------------------------------------------
     async def run(self, now: datetime) -> Outcome:
@@ -120,28 +118,27 @@ class DigestService:
         return created
 
     async def deliver(self, now: datetime) -> Outcome:
+        """`concurrency` workers, each claiming one delivery at a time until none is left: the pipeline
+        stays full (no waiting for the slowest of a batch) and replicas interleave row by row."""
         cache: dict[tuple, asyncio.Task] = {}
-        gate = asyncio.Semaphore(self.concurrency)
         counts = {"posted": 0, "paused": 0, "retrying": 0}
         lease_start = max(now, self.clock())  # `jobs run --at` in the past must still hold a real lease
 
-        async def one(delivery: Delivery) -> None:
-            async with gate:
+        async def worker() -> None:
+            while True:
+                claimed = await self.store.claim(self.replica, now, self.lease, limit=1, lease_from=lease_start)
+                if not claimed:
+                    return
+                (delivery,) = claimed
                 try:
                     result = await self._deliver(delivery, now, cache)
                 except Exception:
                     log.exception("digest delivery %s failed", delivery.id)
                     await self.store.release(delivery, "error", self.clock() + RETRY_AFTER)
                     result = "retrying"
-                counts[result] = counts.get(result, 0) + 1
+                counts[result] += 1
 
-        while True:
-            claimed = await self.store.claim(
-                self.replica, now, self.lease, limit=self.batch, lease_from=lease_start
-            )
-            if not claimed:
-                break
-            await asyncio.gather(*(one(d) for d in claimed))
+        await asyncio.gather(*(worker() for _ in range(self.concurrency)))
         return Outcome(0, counts["posted"], counts["paused"], counts["retrying"])
 
     async def _deliver(self, delivery: Delivery, now: datetime, cache: dict) -> str:
