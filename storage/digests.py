@@ -140,17 +140,6 @@ class DigestStore:
             )
             return result.rowcount > 0
 
-    async def set_timezone(self, team_id: str, timezone: str, next_send) -> int:
-        """Every subscription of the workspace moves to `timezone`; `next_send(sub)` recomputes."""
-        changed = 0
-        for sub in await self.for_team(team_id):
-            async with self.db.session() as session, session.begin():
-                row = await session.get(DigestSubscription, sub.id)
-                row.timezone = timezone
-                row.next_send_at = next_send(_subscription(row))
-                changed += 1
-        return changed
-
     async def due(self, now: datetime, limit: int = 500) -> AsyncIterator[Subscription]:
         """Active subscriptions whose next send time has come, oldest first, streamed."""
         query = (

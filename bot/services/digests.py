@@ -18,7 +18,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -126,7 +126,9 @@ class DigestService:
 
         async def worker() -> None:
             while True:
-                claimed = await self.store.claim(self.replica, now, self.lease, limit=1, lease_from=lease_start)
+                claimed = await self.store.claim(
+                    self.replica, now, self.lease, limit=1, lease_from=lease_start
+                )
                 if not claimed:
                     return
                 (delivery,) = claimed
@@ -300,29 +302,24 @@ class DigestService:
         return people
 
     # --- on demand ----------------------------------------------------------------------------
-    async def preview(self, team_id: str, timezone: str, *, now: datetime | None = None) -> dict:
+    async def preview(
+        self, team_id: str, timezone: str, *, now: datetime | None = None, as_preview: bool = True
+    ) -> dict:
         """The digest for the period that ended last (the workspace's first schedule, else weekly)."""
         now = now or self.clock()
         subs = await self.store.for_team(team_id)
         schedule = schedule_of(subs[0]) if subs else Schedule(WEEKLY, 0, "09:00", timezone)
         client = await self.slack(team_id)
-        data = await self.digest_data(
-            team_id, latest_period(schedule, now), schedule.timezone, client, preview=True
-        )
+        period = latest_period(schedule, now)
+        data = await self.digest_data(team_id, period, schedule.timezone, client, preview=as_preview)
         return builder.digest_message(data)
 
     async def send_now(self, team_id: str, channel_id: str, timezone: str) -> str:
         """Post the current digest now (not the scheduled one). Returns the ts; SlackApiError passes."""
-        message = await self.preview(team_id, timezone)
-        message["blocks"] = [
-            b for b in message["blocks"] if b.get("elements", [{}])[0].get("text") != builder.PREVIEW
-        ]
+        message = await self.preview(team_id, timezone, as_preview=False)
         client = await self.slack(team_id)
         answer = await client.chat_postMessage(channel=channel_id, unfurl_links=False, **message)
         return answer["ts"]
-
-    def next_send_for(self, schedule: Schedule, now: datetime | None = None) -> datetime:
-        return next_send(schedule, now or self.clock())
 
 
 async def _lookup(client: AsyncWebClient, email: str) -> str | None:
@@ -332,10 +329,6 @@ async def _lookup(client: AsyncWebClient, email: str) -> str | None:
         return None  # users_not_found, or the scope is missing: the email it is
     user = answer.get("user") or {}
     return None if user.get("deleted") else user.get("id")
-
-
-def utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)
 
 
 # --- subscriptions (the commands' flows) ------------------------------------------------------
