@@ -104,6 +104,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=5)
     parser.add_argument("--records", type=int, default=5)
     parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--concurrency", type=int, default=64, help="QUOLUM_DIGEST_CONCURRENCY of the job")
     parser.add_argument("--profile", help="write a cProfile of the job process to this file")
     parser.add_argument("--database-url", help="PostgreSQL to use (wiped!); default a temporary SQLite file")
     args = parser.parse_args()
@@ -145,8 +146,9 @@ def main() -> int:
             "SLACK_API_URL": f"{slack.url}/api/",
             "QUOLUM_DATABASE_URL": url,
             "QUOLUM_ENCRYPTION_KEYS": TEST_KEY,
-            "QUOLUM_LOG_LEVEL": "WARNING",
+            "QUOLUM_LOG_LEVEL": "ERROR",
             "QUOLUM_DATA_DIR": tmp,
+            "QUOLUM_DIGEST_CONCURRENCY": str(args.concurrency),
             "HUBSPOT_CLIENT_ID": "test-client-id",
             "HUBSPOT_CLIENT_SECRET": "test-client-secret",
             "HUBSPOT_API_URL": hub_server.url,

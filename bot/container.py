@@ -73,6 +73,7 @@ def build_services(settings: Settings, storage: Storage, clock: Clock, http: htt
         clock=clock,
         replica=storage.claims.replica_id,
         lease=timedelta(seconds=settings.digest_lease_seconds),
+        concurrency=settings.digest_concurrency,
     )
     return services
 

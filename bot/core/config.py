@@ -39,6 +39,10 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
         "600",
         "How long a replica holds a digest delivery it claimed; an unfinished one is retried after.",
     ),
+    "QUOLUM_DIGEST_CONCURRENCY": (
+        "64",
+        "Digests one process builds and posts at once (each collects its accounts).",
+    ),
     "HOST": ("0.0.0.0", "Interface `serve` listens on (also --host)."),
     "PORT": ("3000", "Port `serve` listens on (also --port)."),
     "HUBSPOT_CLIENT_ID": (None, "HubSpot public app client id; without it HubSpot is not offered."),
@@ -68,6 +72,7 @@ class Settings:
     scheduler_enabled: bool = True
     invites_per_day: int = 10
     digest_lease_seconds: int = 600
+    digest_concurrency: int = 64
     host: str = "0.0.0.0"
     port: int = 3000
     hubspot_client_id: str | None = None
@@ -105,6 +110,11 @@ class Settings:
             raise ConfigError(
                 f"QUOLUM_DIGEST_LEASE_SECONDS must be a whole number of seconds, not {lease!r}."
             )
+        concurrency = get("QUOLUM_DIGEST_CONCURRENCY") or "64"
+        if not concurrency.isdigit() or int(concurrency) < 1:
+            raise ConfigError(
+                f"QUOLUM_DIGEST_CONCURRENCY must be a whole number, at least 1, not {concurrency!r}."
+            )
         keys = tuple(k.strip() for k in (get("QUOLUM_ENCRYPTION_KEYS") or "").split(",") if k.strip())
         api_url = get("SLACK_API_URL") or "https://slack.com/api/"
         return cls(
@@ -122,6 +132,7 @@ class Settings:
             scheduler_enabled=(get("QUOLUM_SCHEDULER") or "1").lower() in TRUE,
             invites_per_day=int(invites),
             digest_lease_seconds=int(lease),
+            digest_concurrency=int(concurrency),
             host=get("HOST") or "0.0.0.0",
             port=int(port_text),
             hubspot_client_id=get("HUBSPOT_CLIENT_ID"),
