@@ -104,7 +104,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=5)
     parser.add_argument("--records", type=int, default=5)
     parser.add_argument("--latency", type=float, default=0.05)
-    parser.add_argument("--concurrency", type=int, default=64, help="QUOLUM_DIGEST_CONCURRENCY of the job")
+    parser.add_argument("--concurrency", type=int, default=32, help="QUOLUM_DIGEST_CONCURRENCY of the job")
     parser.add_argument("--profile", help="write a cProfile of the job process to this file")
     parser.add_argument("--database-url", help="PostgreSQL to use (wiped!); default a temporary SQLite file")
     args = parser.parse_args()

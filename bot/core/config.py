@@ -72,7 +72,7 @@ class Settings:
     scheduler_enabled: bool = True
     invites_per_day: int = 10
     digest_lease_seconds: int = 600
-    digest_concurrency: int = 64
+    digest_concurrency: int = 32
     host: str = "0.0.0.0"
     port: int = 3000
     hubspot_client_id: str | None = None
@@ -110,7 +110,7 @@ class Settings:
             raise ConfigError(
                 f"QUOLUM_DIGEST_LEASE_SECONDS must be a whole number of seconds, not {lease!r}."
             )
-        concurrency = get("QUOLUM_DIGEST_CONCURRENCY") or "64"
+        concurrency = get("QUOLUM_DIGEST_CONCURRENCY") or "32"
         if not concurrency.isdigit() or int(concurrency) < 1:
             raise ConfigError(
                 f"QUOLUM_DIGEST_CONCURRENCY must be a whole number, at least 1, not {concurrency!r}."
