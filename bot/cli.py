@@ -1,4 +1,4 @@
-"""The `quolum-bot` command: serve, db, keys, manifest."""
+"""The `quolum-bot` command: serve, db, keys, manifest, usage, jobs, digest."""
 
 from __future__ import annotations
 
@@ -84,6 +84,34 @@ def _parser() -> argparse.ArgumentParser:
     collect.add_argument(
         "--concurrency", type=int, default=8, help="connections collected at once (default 8)"
     )
+
+    jobs = sub.add_parser(
+        "jobs",
+        help="scheduled jobs: list them, run one now",
+        description="The background jobs every `serve` process schedules.",
+    )
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
+    jobs_sub.add_parser("list", help="each job, its period, its last run and outcome")
+    run = jobs_sub.add_parser(
+        "run",
+        help="run one job now, through the same claims as the scheduler",
+        description="Run one job now as if the clock read --at (default: now), claiming its slot like the "
+        "scheduler does: a slot that already ran is not run again. For catching up by hand.",
+    )
+    run.add_argument("name", help="the job's name (see `quolum-bot jobs list`)")
+    run.add_argument("--at", help="ISO-8601 time the job runs as of, e.g. 2026-11-23T09:00:00+01:00")
+
+    digest = sub.add_parser("digest", help="usage digests", description="Usage digests.")
+    digest_sub = digest.add_subparsers(dest="digest_command", metavar="ACTION", required=True)
+    preview = digest_sub.add_parser(
+        "preview",
+        help="print the digest a workspace would get now",
+        description="Print the digest for the period that ended last, collecting usage as needed. "
+        "Nothing is posted.",
+    )
+    preview.add_argument("--team", required=True, help="the Slack workspace (team id, e.g. T0123ABC)")
+    preview.add_argument("--tz", default="UTC", help="time zone when the workspace has no subscription")
+    preview.add_argument("--json", action="store_true", help="print the Block Kit message as JSON")
 
     manifest = sub.add_parser(
         "manifest",
@@ -214,7 +242,27 @@ def cmd_usage(args, settings: Settings) -> int:
     return collect(args, settings)
 
 
-COMMANDS = {"serve": cmd_serve, "db": cmd_db, "keys": cmd_keys, "manifest": cmd_manifest, "usage": cmd_usage}
+def cmd_jobs(args, settings: Settings) -> int:
+    from bot.jobs_cli import jobs
+
+    return jobs(args, settings)
+
+
+def cmd_digest(args, settings: Settings) -> int:
+    from bot.jobs_cli import digest
+
+    return digest(args, settings)
+
+
+COMMANDS = {
+    "serve": cmd_serve,
+    "db": cmd_db,
+    "keys": cmd_keys,
+    "manifest": cmd_manifest,
+    "usage": cmd_usage,
+    "jobs": cmd_jobs,
+    "digest": cmd_digest,
+}
 
 if __name__ == "__main__":
     sys.exit(main())

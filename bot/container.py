@@ -8,6 +8,7 @@ constructor. Services never import this module; handlers only for type checking.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ from bot.core.config import Settings
 from bot.services.alerts import AlertsService
 from bot.services.connections import ConnectionsService
 from bot.services.credentials import CredentialManager
+from bot.services.digests import DigestService
 from bot.services.health import HealthService
 from bot.services.invites import InvitesService
 from bot.services.sendgrid_connect import SendGridConnectService
@@ -46,6 +48,7 @@ class Services:
     usage: UsageService | None = None  # `quolum-bot usage collect` and the digests
     alerts: AlertsService | None = None  # one alert per incident, updated in place
     health: HealthService | None = None  # the connection_health job; every use reports to it
+    digests: DigestService | None = None  # the scheduled digests, previews and sends
     extras: dict[str, Any] = field(default_factory=dict)  # handler-to-handler wiring (the SendGrid modal)
 
 
@@ -94,6 +97,18 @@ def build_services(settings: Settings, storage: Storage, clock: Clock, http: htt
         clock=clock,
     )
     usage.health = health  # every real use of a connection reports its outcome to the health service
+    digests = DigestService(
+        store=storage.digests,
+        snapshots=storage.snapshots,
+        connections=storage.connections,
+        # digests wait out 429s for as long as Slack asks (slack_sdk's retry handler): nothing is dropped
+        slack=SlackClients(settings, storage.installations, rate_limit_retries=20),
+        collect=usage.collect_and_store,
+        clock=clock,
+        replica=storage.claims.replica_id,
+        lease=timedelta(seconds=settings.digest_lease_seconds),
+        concurrency=settings.digest_concurrency,
+    )
     return Services(
         settings=settings,
         storage=storage,
@@ -109,4 +124,5 @@ def build_services(settings: Settings, storage: Storage, clock: Clock, http: htt
         usage=usage,
         alerts=alerts,
         health=health,
+        digests=digests,
     )

@@ -20,7 +20,7 @@ def build(url: str, *, socket_mode: bool = False) -> dict:
     command = {
         "command": "/quolum",
         "description": "Connect SaaS accounts and see who uses the seats you pay for",
-        "usage_hint": "help | connect | status | invite @admin",
+        "usage_hint": "help | connect | status | digest subscribe | invite @admin",
         "should_escape": True,
     }
     settings: dict = {

@@ -2,8 +2,13 @@
 
 Every replica schedules the same jobs on the same grid (interval triggers are
 anchored at the Unix epoch, so fire times line up across replicas). When a job
-fires, its slot is that grid point; the replica that inserts (job, slot) first
-runs it and the others skip. A replica that is down simply does not compete.
+fires, its slot is that grid point and the job's `run(now)` receives the slot's
+time. An *exclusive* job (the default) runs on the replica that inserts (job,
+slot) first; the others skip. A *shared* job (the digests) runs on every
+replica and shares its work through claims of its own (rows with leases); its
+runs are recorded per replica so `quolum-bot jobs list` can show them.
+`quolum-bot jobs run NAME --at T` goes through the same `run_once` as if the
+clock read T.
 """
 
 from __future__ import annotations
@@ -22,28 +27,28 @@ from storage.claims import Claims
 
 log = logging.getLogger("quolum.scheduler")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+SLOT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+Run = Callable[[datetime], Awaitable[object]]
 
 
-def slot_for(now: datetime, every: timedelta) -> str:
+def slot_time(now: datetime, every: timedelta) -> datetime:
     """The grid point nearest to `now` (jobs fire on the grid, slightly late)."""
     step = every.total_seconds()
     index = math.floor((now - EPOCH).total_seconds() / step + 0.5)
-    return (EPOCH + timedelta(seconds=index * step)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return EPOCH + timedelta(seconds=index * step)
 
 
-def slot_time(slot: str) -> datetime | None:
-    """The time a slot stands for (None for a slot that is not one of ours, e.g. in tests)."""
-    try:
-        return datetime.strptime(slot, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except ValueError:
-        return None
+def slot_for(now: datetime, every: timedelta) -> str:
+    return slot_time(now, every).strftime(SLOT_FORMAT)
 
 
 @dataclass(frozen=True)
 class Job:
     name: str
     every: timedelta
-    run: Callable[[datetime], Awaitable[object]]  # receives the slot's time
+    run: Run  # receives the slot's time
+    exclusive: bool = True  # False: every replica runs it (the job shares its work by claims of its own)
 
 
 class Scheduler:
@@ -53,24 +58,33 @@ class Scheduler:
         self.jobs: dict[str, Job] = {}
         self._aps = AsyncIOScheduler(timezone=UTC)
 
-    def add(self, name: str, every: timedelta, run: Callable[[datetime], Awaitable[object]]) -> None:
-        self.jobs[name] = Job(name, every, run)
+    def add(self, name: str, every: timedelta, run: Run, *, exclusive: bool = True) -> None:
+        self.jobs[name] = Job(name, every, run, exclusive)
 
-    async def run_once(self, name: str, slot: str | None = None) -> bool:
+    async def run_once(self, name: str, slot: str | None = None, *, now: datetime | None = None) -> bool:
         """Claim this job's slot and run it; False if another replica (or an earlier run) has it."""
         job = self.jobs[name]
-        slot = slot or slot_for(self.clock(), job.every)
-        if not await self.claims.claim(name, slot):
+        if slot is not None:
+            at = (
+                datetime.strptime(slot, SLOT_FORMAT).replace(tzinfo=UTC)
+                if slot[:1].isdigit()
+                else self.clock()
+            )
+        else:
+            at = slot_time(now or self.clock(), job.every)
+            slot = at.strftime(SLOT_FORMAT)
+        key = slot if job.exclusive else f"{slot} {self.claims.replica_id}"[:64]
+        if not await self.claims.claim(name, key):
             log.debug("job %s slot %s claimed elsewhere", name, slot)
             return False
         outcome = "ok"
         try:
-            await job.run(slot_time(slot) or self.clock())
+            await job.run(at)
         except Exception:
             outcome = "failed"
             log.exception("job %s failed", name)
         finally:
-            await self.claims.finish(name, slot, outcome)
+            await self.claims.finish(name, key, outcome)
         return True
 
     def start(self) -> None:

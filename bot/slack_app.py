@@ -20,7 +20,16 @@ from storage.states import SlackInstallStateStore
 
 log = logging.getLogger("quolum.slack")
 
-BOT_SCOPES = ["commands", "chat:write", "chat:write.public", "im:write", "users:read"]
+BOT_SCOPES = [
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "im:write",
+    "users:read",
+    "users:read.email",  # digests name idle seats as Slack mentions (users.lookupByEmail)
+    "channels:read",  # subscribing checks the channel (conversations.info)
+    "groups:read",
+]
 REINSTALL_MESSAGE = "Quolum Bot is not installed in this workspace any more. Please reinstall it :bow:"
 
 

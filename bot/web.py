@@ -59,6 +59,18 @@ def housekeeping(storage: Storage):
     return run
 
 
+def build_scheduler(services, *, housekeeping_every: timedelta = timedelta(hours=1)) -> Scheduler:
+    """The jobs every replica schedules (also what `quolum-bot jobs list|run` sees)."""
+    storage = services.storage
+    scheduler = Scheduler(storage.claims, services.clock)
+    scheduler.add("housekeeping", housekeeping_every, housekeeping(storage))
+    scheduler.add("expire_invitations", timedelta(hours=1), lambda now: services.invites.expire_overdue())
+    scheduler.add("connection_health", JOB_EVERY, services.health.run)
+    # every replica, every minute: deliveries are claimed row by row (storage.digests)
+    scheduler.add("digests", timedelta(minutes=1), services.digests.run, exclusive=False)
+    return scheduler
+
+
 def create_app(
     settings: Settings,
     *,
@@ -81,10 +93,7 @@ def create_app(
     services = build_services(settings, storage, clock, http)
     bolt = build_bolt_app(services)
     slack = AsyncSlackRequestHandler(bolt)
-    scheduler = Scheduler(storage.claims, clock)
-    scheduler.add("housekeeping", housekeeping_every, housekeeping(storage))
-    scheduler.add("expire_invitations", timedelta(hours=1), lambda now: services.invites.expire_overdue())
-    scheduler.add("connection_health", JOB_EVERY, services.health.run)
+    scheduler = build_scheduler(services, housekeeping_every=housekeeping_every)
 
     verifier = SignatureVerifier(settings.signing_secret) if settings.signing_secret else None
 

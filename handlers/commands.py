@@ -76,7 +76,7 @@ def parse(text: str) -> tuple[Command | None, str]:
 def help_entries() -> list[tuple[str, str]]:
     seen, entries = set(), []
     for cmd in COMMANDS.values():
-        if cmd.handler is not None and cmd.name not in seen:
+        if cmd.handler is not None and cmd.description and cmd.name not in seen:
             seen.add(cmd.name)
             entries.append((cmd.usage, cmd.description))
     return entries
@@ -96,7 +96,7 @@ def _help(entries: tuple[tuple[str, str], ...]) -> dict:
     return blocks.help_message(entries)
 
 
-for _name in ("connect", "status", "invite", "disconnect", "digest"):
+for _name in ("connect", "status", "invite", "disconnect"):
     slot(_name)
 
 

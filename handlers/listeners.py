@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.core.logs import annotate
 from bot.messages import blocks
-from handlers import alerts, commands, connections, events, invites, sendgrid
+from handlers import alerts, commands, connections, digest, events, invites, sendgrid
 
 if TYPE_CHECKING:
     from bot.container import Services  # handlers receive the container at registration
@@ -47,6 +47,7 @@ def register(app: AsyncApp, services: Services) -> None:
     invites.register(app, services)
     sendgrid.register(app, services)
     alerts.register(app, services)
+    digest.register(app, services)
 
     @app.error
     async def on_error(error, body, logger) -> None:

@@ -45,3 +45,20 @@ class Claims:
         except IntegrityError:
             return False
         return True
+
+    async def last_runs(self) -> dict[str, JobClaim]:
+        """Each job's latest recorded run (by claim time)."""
+        from sqlalchemy import func, select
+
+        async with self.db.session() as session:
+            latest = (
+                select(JobClaim.job, func.max(JobClaim.claimed_at).label("at"))
+                .group_by(JobClaim.job)
+                .subquery()
+            )
+            rows = await session.scalars(
+                select(JobClaim).join(
+                    latest, (JobClaim.job == latest.c.job) & (JobClaim.claimed_at == latest.c.at)
+                )
+            )
+            return {row.job: row for row in rows}

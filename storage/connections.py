@@ -42,6 +42,7 @@ class ConnectionRecord:
     last_refreshed_at: datetime | None
     disconnected_by: str | None
     disconnected_at: datetime | None
+    updated_at: datetime | None = None  # when the status last changed (e.g. "needs reconnect since")
 
     @property
     def exists(self) -> bool:
@@ -87,6 +88,7 @@ class ConnectionStore:
             last_refreshed_at=row.last_refreshed_at,
             disconnected_by=row.disconnected_by,
             disconnected_at=row.disconnected_at,
+            updated_at=row.updated_at,
         )
 
     async def get(self, team_id: str, provider: str) -> ConnectionRecord | None:

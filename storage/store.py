@@ -11,6 +11,7 @@ from storage.claims import Claims
 from storage.connections import AdminStore, ConnectionStore
 from storage.crypto import Encryptor
 from storage.db import Database
+from storage.digests import DigestStore
 from storage.incidents import AlertRouteStore, CheckStore, IncidentStore
 from storage.installations import EncryptedInstallationStore
 from storage.invitations import InvitationStore
@@ -33,6 +34,7 @@ class Storage:
         self.admins = AdminStore(db, clock)
         self.invitations = InvitationStore(db, clock)
         self.snapshots = SnapshotStore(db)
+        self.digests = DigestStore(db, clock)
         self.incidents = IncidentStore(db, clock)
         self.checks = CheckStore(db, clock)
         self.alert_routes = AlertRouteStore(db, clock)
@@ -47,6 +49,7 @@ class Storage:
                 await self.connections.forget_team(session, team_id)
                 await self.invitations.forget_team(session, team_id)
                 await self.snapshots.forget_team(session, team_id)
+                await self.digests.forget_team(session, team_id)
         # the Slack tokens last: once they are gone, everything else of the workspace is gone too
         await self.installations.async_delete_all(enterprise_id=enterprise_id, team_id=team_id)
         log.info("forgot workspace team=%s enterprise=%s", team_id, enterprise_id)

@@ -52,5 +52,19 @@ class SnapshotStore:
             )
             return [json.loads(r) for r in rows]
 
+    async def get(self, team_id: str, provider: str, account_id: str, start: str, end: str) -> dict | None:
+        """The snapshot of exactly this period, if one was stored."""
+        async with self.db.session() as session:
+            text = await session.scalar(
+                select(UsageSnapshot.report).where(
+                    UsageSnapshot.team_id == team_id,
+                    UsageSnapshot.provider == provider,
+                    UsageSnapshot.account_id == account_id,
+                    UsageSnapshot.period_start == start,
+                    UsageSnapshot.period_end == end,
+                )
+            )
+            return json.loads(text) if text else None
+
     async def forget_team(self, session, team_id: str) -> None:
         await session.execute(delete(UsageSnapshot).where(UsageSnapshot.team_id == team_id))

@@ -170,6 +170,61 @@ async def install(storage: Storage, slack: SlackStandIn, team_id: str = "T0001")
     )
 
 
+async def connect_hubspot(
+    storage: Storage,
+    hubspot,
+    portal_id: int,
+    scopes: list[str],
+    *,
+    team_id: str = "T0001",
+    time_zone="US/Eastern",
+):
+    """Save a HubSpot connection to a stand-in portal, as the OAuth callback would."""
+    tokens = hubspot.issue_tokens(portal_id, scopes)
+    await storage.connections.save_connected(
+        team_id=team_id,
+        provider="hubspot",
+        account_id=str(portal_id),
+        account_name=f"portal{portal_id}.example.com",
+        credentials={"access_token": tokens["access_token"], "refresh_token": tokens["refresh_token"]},
+        connected_by="U0001",
+        scopes=tokens["scopes"],
+        details={"time_zone": time_zone},
+        expires_in=tokens["expires_in"],
+    )
+    return tokens
+
+
+async def subscribe_due(storage: Storage, team_id: str, channel_id: str, schedule, now) -> None:
+    """A digest subscription saved straight to storage, next due per `schedule` after `now`."""
+    from bot.services.digest_schedule import next_send
+
+    await storage.digests.subscribe(
+        team_id=team_id,
+        channel_id=channel_id,
+        cadence=schedule.cadence,
+        weekday=schedule.weekday,
+        send_time=schedule.send_time,
+        timezone=schedule.timezone,
+        subscriber_id="U0001",
+        next_send_at=next_send(schedule, now),
+    )
+
+
+def hubspot_standin(clock, portals):
+    """The HubSpot stand-in serving `portals`, on the test's clock: (stand-in, server)."""
+    from tests.standins.hubspot import HubSpotStandIn
+
+    standin = HubSpotStandIn(
+        client_id=HUBSPOT_CLIENT_ID, client_secret=HUBSPOT_CLIENT_SECRET, clock=lambda: clock().timestamp()
+    )
+    for portal in portals:
+        standin.add_portal(portal)
+    server = ThreadedServer(standin.app).start()
+    standin.url = server.url
+    return standin, server
+
+
 HUBSPOT_CLIENT_ID = "test-client-id"
 HUBSPOT_CLIENT_SECRET = "test-client-secret"
 
@@ -179,27 +234,16 @@ def hubspot(clock):
     """The HubSpot stand-in with two small portals (101 is installed by default), on the test's clock."""
     from datetime import UTC, datetime
 
-    from tests.standins.hubspot import HubSpotStandIn
     from tests.standins.hubspot_seed import generate_portal
 
-    standin = HubSpotStandIn(
-        client_id=HUBSPOT_CLIENT_ID, client_secret=HUBSPOT_CLIENT_SECRET, clock=lambda: clock().timestamp()
-    )
     start, end = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 22, tzinfo=UTC)
-    for portal_id in (101, 202):
-        standin.add_portal(
-            generate_portal(
-                portal_id,
-                portal_id=portal_id,
-                start=start,
-                end=end,
-                n_users=5,
-                records_per_type=5,
-                logins_per_user=2,
-            )
+    portals = [
+        generate_portal(
+            p, portal_id=p, start=start, end=end, n_users=5, records_per_type=5, logins_per_user=2
         )
-    server = ThreadedServer(standin.app).start()
-    standin.url = server.url
+        for p in (101, 202)
+    ]
+    standin, server = hubspot_standin(clock, portals)
     yield standin
     server.stop()
 

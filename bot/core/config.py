@@ -35,6 +35,14 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "QUOLUM_LOG_LEVEL": ("INFO", "Log level (DEBUG, INFO, WARNING, ERROR)."),
     "QUOLUM_SCHEDULER": ("1", "0 disables background jobs in this process."),
     "QUOLUM_INVITES_PER_DAY": ("10", "How many invitations one member may send in 24 hours."),
+    "QUOLUM_DIGEST_LEASE_SECONDS": (
+        "600",
+        "How long a replica holds a digest delivery it claimed; an unfinished one is retried after.",
+    ),
+    "QUOLUM_DIGEST_CONCURRENCY": (
+        "64",
+        "Digests one process builds and posts at once (each collects its accounts).",
+    ),
     "HOST": ("0.0.0.0", "Interface `serve` listens on (also --host)."),
     "PORT": ("3000", "Port `serve` listens on (also --port)."),
     "HUBSPOT_CLIENT_ID": (None, "HubSpot public app client id; without it HubSpot is not offered."),
@@ -63,6 +71,8 @@ class Settings:
     log_level: str = "INFO"
     scheduler_enabled: bool = True
     invites_per_day: int = 10
+    digest_lease_seconds: int = 600
+    digest_concurrency: int = 32
     host: str = "0.0.0.0"
     port: int = 3000
     hubspot_client_id: str | None = None
@@ -95,6 +105,16 @@ class Settings:
         invites = get("QUOLUM_INVITES_PER_DAY") or "10"
         if not invites.isdigit():
             raise ConfigError(f"QUOLUM_INVITES_PER_DAY must be a whole number, not {invites!r}.")
+        lease = get("QUOLUM_DIGEST_LEASE_SECONDS") or "600"
+        if not lease.isdigit() or int(lease) < 1:
+            raise ConfigError(
+                f"QUOLUM_DIGEST_LEASE_SECONDS must be a whole number of seconds, not {lease!r}."
+            )
+        concurrency = get("QUOLUM_DIGEST_CONCURRENCY") or "32"
+        if not concurrency.isdigit() or int(concurrency) < 1:
+            raise ConfigError(
+                f"QUOLUM_DIGEST_CONCURRENCY must be a whole number, at least 1, not {concurrency!r}."
+            )
         keys = tuple(k.strip() for k in (get("QUOLUM_ENCRYPTION_KEYS") or "").split(",") if k.strip())
         api_url = get("SLACK_API_URL") or "https://slack.com/api/"
         return cls(
@@ -111,6 +131,8 @@ class Settings:
             log_level=(get("QUOLUM_LOG_LEVEL") or "INFO").upper(),
             scheduler_enabled=(get("QUOLUM_SCHEDULER") or "1").lower() in TRUE,
             invites_per_day=int(invites),
+            digest_lease_seconds=int(lease),
+            digest_concurrency=int(concurrency),
             host=get("HOST") or "0.0.0.0",
             port=int(port_text),
             hubspot_client_id=get("HUBSPOT_CLIENT_ID"),

@@ -22,6 +22,7 @@ from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.messages.alerts import incident_summary
 from bot.messages.cards import Row, connections_card
+from bot.messages.digest import offer_blocks
 from providers import hubspot
 from providers.catalogue import CATALOGUE, ProviderSpec, is_available
 from providers.http import ProviderError
@@ -181,17 +182,20 @@ class ConnectionsService:
                 await AsyncWebhookClient(response_url).send(replace_original=True, **card)
             except Exception as error:  # an expired response_url is expected after ~30 minutes
                 log.info("could not update the card: %s", type(error).__name__)
-        await self.notify(connection.team_id, user_id, note)
+        # the first insight at once: preview the digest now, or pick a channel for it
+        await self.notify(connection.team_id, user_id, note, blocks=offer_blocks(note))
         for hook in self.connected_hooks:
             await hook(connection.team_id, connection.provider, user_id)
 
-    async def notify(self, team_id: str, user_id: str, text: str) -> bool:
+    async def notify(self, team_id: str, user_id: str, text: str, blocks: list[dict] | None = None) -> bool:
         """A DM (the app's Messages tab) to one person; False when Slack refused."""
         client = await self.slack_clients(team_id)
         if client is None:
             return False
         try:
-            await client.chat_postMessage(channel=user_id, text=text)
+            await client.chat_postMessage(
+                channel=user_id, text=text, **({"blocks": blocks} if blocks else {})
+            )
             return True
         except SlackApiError as error:
             log.info("could not message %s: %s", user_id, error.response.get("error"))

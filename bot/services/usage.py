@@ -133,27 +133,15 @@ class UsageService:
         on_progress: Callable[[int, int | None], Any] | None = None,
     ) -> CollectSummary:
         async def reported(job: CollectJob, report: UsageReport) -> None:
-            await self.storage.snapshots.save(report.to_json())
             connection = await self.storage.connections.get(report.team_id, report.provider)
-            if connection is not None:
-                await self.storage.connections.touch(connection.id)
-                await self._report_health(connection, None)
+            await self._stored(connection, report)
             if on_report:
                 on_report(report)
 
         async def failed(job: CollectJob, error: BaseException) -> None:
             team, provider_key, _ = job.key.split("/", 2)
-            if isinstance(error, Unauthorized):
-                connection = await self.storage.connections.get(team, provider_key)
-                if connection is not None:
-                    await self.storage.connections.mark_needs_reconnect(connection.id, REJECTED[provider_key])
-            if not isinstance(error, NeedsReconnect | Unauthorized):
-                log.warning("collecting %s failed: %s", job.key, error)
-            if isinstance(error, ProviderError):  # a use of the connection: health hears how it went
-                connection = await self.storage.connections.get(team, provider_key)
-                if connection is not None:
-                    name = "HubSpot" if provider_key == "hubspot" else "SendGrid"
-                    await self._report_health(connection, classify(error, "api", provider_name=name))
+            connection = await self.storage.connections.get(team, provider_key)
+            await self._failed(connection, job.key, error)
             if on_error:
                 on_error(job.key, error)
 
@@ -166,3 +154,32 @@ class UsageService:
             on_progress=on_progress,
             total=total,
         )
+
+    async def collect_and_store(self, connection: ConnectionRecord, period_text: str) -> dict:
+        """One connection and period (the digests): stored as a snapshot and its outcome reported as
+        `collect` does; a failure is raised after it was recorded."""
+        job = self.job(connection, period_text)
+        try:
+            report = await job.run()
+        except Exception as error:
+            await self._failed(connection, job.key, error)
+            raise
+        await self._stored(connection, report)
+        return report.to_json()
+
+    async def _stored(self, connection: ConnectionRecord | None, report: UsageReport) -> None:
+        await self.storage.snapshots.save(report.to_json())
+        if connection is not None:
+            await self.storage.connections.touch(connection.id)
+            await self._report_health(connection, None)
+
+    async def _failed(self, connection: ConnectionRecord | None, key: str, error: BaseException) -> None:
+        if not isinstance(error, NeedsReconnect | Unauthorized):
+            log.warning("collecting %s failed: %s", key, error)
+        if connection is None:
+            return
+        if isinstance(error, Unauthorized):
+            await self.storage.connections.mark_needs_reconnect(connection.id, REJECTED[connection.provider])
+        if isinstance(error, ProviderError):  # a use of the connection: health hears how it went
+            name = "HubSpot" if connection.provider == "hubspot" else "SendGrid"
+            await self._report_health(connection, classify(error, "api", provider_name=name))

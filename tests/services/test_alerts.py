@@ -295,6 +295,7 @@ async def test_alerts_command_and_destinations(bot, slack, hubspot, storage, clo
         assert post(bot, sr.command(text, user_id=user, response_url=hook)).status_code == 200
         return (await answer_of(slack, hook))["text"]
 
+    slack.add_channel("C0999", "ops")
     assert await say("alerts") == ha.DEFAULT
     assert await say("alerts <#C0999|ops>", user="U0002") == ha.ADMINS_ONLY
     assert await say("alerts #ops now") == ha.USAGE
@@ -460,3 +461,23 @@ async def test_sendgrid_reconnect_button_opens_the_key_window_for_admins_only(
     post(server, sr.action(am.RECONNECT_ACTION, value=str(incident.id), response_url=slack.response_url()))
     view = (await eventually(lambda: slack.calls_to("views.open")))[0].args["view"]
     assert "SendGrid" in json.dumps(view) and key not in json.dumps(view)
+
+
+# --- operators: `quolum-bot jobs run connection_health --at ...` --------------------------------
+async def test_jobs_run_connection_health_from_the_command_line_alerts_once(
+    bot, slack, hubspot, storage, clock
+):
+    from tests.services.test_digests import cli
+
+    connect(bot, slack, hubspot)
+    hubspot.uninstall(101)  # both tokens refused
+    at = (clock() + timedelta(hours=1)).isoformat()
+    ran = cli(bot.settings, "jobs", "run", "connection_health", "--at", at)
+    assert (ran.returncode, ran.stdout.strip()) == (0, "connection_health: ok"), ran.stderr
+    [alert] = alerts_in(slack)
+    assert "stopped working" in alert["text"]
+    assert (await storage.connections.get("T0001", "hubspot")).status == "needs_reconnect"
+
+    again = cli(bot.settings, "jobs", "run", "connection_health", "--at", at)  # the same slot
+    assert again.returncode == 0 and "already ran" in again.stdout, again.stderr
+    assert len(alerts_in(slack)) == 1 and alerts_in(slack)[0]["edits"] == 0

@@ -9,9 +9,11 @@ so tests can assert on what the bot sent. Socket Mode's WebSocket side is in sla
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import json
+import math
 import secrets
 import threading
 import time
@@ -39,6 +41,50 @@ class Call:
 
 
 @dataclass
+class Channel:
+    id: str
+    name: str
+    team_id: str
+    is_private: bool = False
+    is_member: bool = False  # public channels take posts anyway (chat:write.public)
+    is_archived: bool = False
+
+    def info(self) -> dict:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "is_channel": not self.is_private,
+            "is_group": self.is_private,
+            "is_im": False,
+            "is_mpim": False,
+            "is_private": self.is_private,
+            "is_archived": self.is_archived,
+            "is_member": self.is_member,
+            "context_team_id": self.team_id,
+        }
+
+
+class ChannelRate:
+    """chat.postMessage's limit: about one message per second per channel, with a short burst
+    (a token bucket); beyond it Slack answers HTTP 429 with Retry-After in whole seconds."""
+
+    def __init__(self, per_second: float = 1.0, burst: int = 3, clock=time.monotonic) -> None:
+        self.per_second, self.burst, self.clock = per_second, burst, clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # channel -> (tokens, at)
+
+    def take(self, channel: str) -> float:
+        """0 when the post may go; else the seconds until it could."""
+        now = self.clock()
+        tokens, at = self._buckets.get(channel, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - at) * self.per_second)
+        if tokens >= 1:
+            self._buckets[channel] = (tokens - 1, now)
+            return 0.0
+        self._buckets[channel] = (tokens, now)
+        return (1 - tokens) / self.per_second
+
+
+@dataclass
 class Workspace:
     team_id: str
     name: str
@@ -62,6 +108,12 @@ class SlackStandIn(MessagesMixin):
         self.revoked: set[str] = set()
         self.users: dict[str, dict] = {}
         self.codes: dict[str, str] = {}  # oauth code -> team id
+        self.channels: dict[str, Channel] = {}
+        self.posts: dict[str, list[dict]] = {}  # channel -> messages posted there (accepted only)
+        self.refusing: dict[str, str] = {}  # channel -> the error chat.postMessage answers
+        self.rate: ChannelRate | None = ChannelRate()  # None: no per-channel rate limit
+        self.rate_limited = 0  # 429s answered by the per-channel limit
+        self.latency = 0.0  # seconds every Web API call waits before answering (benchmarks)
         self._errors: dict[str, list[tuple[str, int, dict]]] = {}
         self.socket = SocketModeServer(self)  # Socket Mode: app tokens, the WebSocket, envelopes and acks
         self.app = Starlette(
@@ -82,7 +134,32 @@ class SlackStandIn(MessagesMixin):
         with self._lock:
             self.workspaces[team_id] = ws
             self.tokens[ws.bot_token] = team_id
+        self.add_channel("C" + team_id[1:], "general", team_id=team_id)
         return ws
+
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str | None = None,
+        *,
+        team_id: str = "T0001",
+        private: bool = False,
+        member: bool = False,
+        archived: bool = False,
+    ) -> Channel:
+        channel = Channel(channel_id, name or channel_id.lower(), team_id, private, member, archived)
+        with self._lock:
+            self.channels[channel_id] = channel
+        return channel
+
+    def refuse_channel(self, channel_id: str, error: str = "not_in_channel") -> None:
+        """chat.postMessage to this channel answers `error` from now on (not_in_channel, channel_not_found...)."""
+        with self._lock:
+            self.refusing[channel_id] = error
+
+    def posts_to(self, channel_id: str) -> list[dict]:
+        with self._lock:
+            return list(self.posts.get(channel_id, []))
 
     def add_user(self, user_id: str, team_id: str = "T0001", **flags) -> dict:
         user = {
@@ -188,6 +265,8 @@ class SlackStandIn(MessagesMixin):
         handler = getattr(self, "m_" + method.replace(".", "_"), None)
         if handler is None:
             return _fail("unknown_method")
+        if self.latency:
+            await asyncio.sleep(self.latency)
         team_id = self.tokens.get(token or "")
         return handler(args, self.workspaces.get(team_id) if team_id else None)
 
@@ -239,14 +318,73 @@ class SlackStandIn(MessagesMixin):
         )
 
     def _ts(self) -> str:
-        return f"{time.time():.6f}"
+        return f"{int(time.time())}.{next(self._ids):06d}"
 
     def m_chat_postMessage(self, args, ws):
-        if not args.get("channel"):
+        channel_id = args.get("channel") or ""
+        if not channel_id:
             return _fail("channel_not_found")
+        with self._lock:
+            refused = self.refusing.get(channel_id)
+            channel = self.channels.get(channel_id)
+        if refused:
+            return _fail(refused)
+        if channel_id[0] in "CG":  # a conversation, not a DM to a user id or a D... channel
+            if channel is None or (ws and channel.team_id != ws.team_id):
+                return _fail("channel_not_found")
+            if channel.is_private and not channel.is_member:
+                return _fail("channel_not_found")  # Slack does not admit a private channel exists
+            if channel.is_archived:
+                return _fail("is_archived")
         if not args.get("text") and not args.get("blocks"):
             return _fail("no_text")
-        return self._post_message(args)
+        blocks = args.get("blocks") or []
+        if len(blocks) > 50:
+            return _fail("invalid_blocks")
+        if len(args.get("text") or "") > 40000:
+            return _fail("msg_too_long")
+        with self._lock:
+            wait = self.rate.take(channel_id) if self.rate else 0.0
+            if wait:
+                self.rate_limited += 1
+            else:
+                ts = self._ts()
+        if wait:
+            return JSONResponse(
+                {"ok": False, "error": "ratelimited"},
+                status_code=429,
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            )
+        answer = self._post_message(args, ts=ts)  # kept for chat.update and threads (slack_messages.py)
+        if answer.status_code == 200 and b'"ok":true' in answer.body.replace(b" ", b""):
+            with self._lock:
+                self.posts.setdefault(channel_id, []).append({**args, "ts": ts})
+        return answer
+
+    def m_conversations_info(self, args, ws):
+        with self._lock:
+            channel = self.channels.get(args.get("channel", ""))
+        if channel is None or (ws and channel.team_id != ws.team_id):
+            return _fail("channel_not_found")
+        if channel.is_private and not channel.is_member:
+            return _fail("channel_not_found")
+        return _ok(channel=channel.info())
+
+    def m_users_lookupByEmail(self, args, ws):
+        email = (args.get("email") or "").lower()
+        with self._lock:
+            found = next(
+                (
+                    u
+                    for u in self.users.values()
+                    if (u.get("profile") or {}).get("email", "").lower() == email
+                    and (ws is None or u["team_id"] == ws.team_id)
+                ),
+                None,
+            )
+        if found is None or not email:
+            return _fail("users_not_found")
+        return _ok(user=found)
 
     def m_chat_postEphemeral(self, args, ws):
         if args.get("user") not in self.users:

@@ -28,14 +28,14 @@ class MessagesMixin:
             self._channels: dict[str, str] = {}  # a user id posted to -> the DM channel it is
         return self._message_store
 
-    def _post_message(self, args: dict) -> JSONResponse:
+    def _post_message(self, args: dict, ts: str | None = None) -> JSONResponse:
         channel = self._dm_of(args["channel"])
         store = self._messages()
         thread = args.get("thread_ts")
         if thread and (channel, thread) not in store:
             return _fail("thread_not_found")
         with self._lock:
-            ts = f"{time.time():.6f}"
+            ts = ts or f"{time.time():.6f}"
             while (channel, ts) in store:  # ts is unique within a channel
                 ts = f"{float(ts) + 0.000001:.6f}"
             store[(channel, ts)] = {
@@ -73,7 +73,10 @@ class MessagesMixin:
                 return _fail("user_not_found")
             if user.get("deleted"):
                 return _fail("user_disabled")
-        return _ok(channel={"id": "G" + "".join(u[1:4] for u in sorted(users))})
+        group = "G" + "".join(u[1:4] for u in sorted(users))
+        if group not in self.channels:  # a group DM: private, and the bot is in it
+            self.add_channel(group, f"mpdm-{'-'.join(sorted(users))}", private=True, member=True)
+        return _ok(channel={"id": group})
 
     def messages_in(self, channel: str) -> list[dict]:
         """Top-level messages posted in `channel` (a user id means the DM with them), oldest first."""

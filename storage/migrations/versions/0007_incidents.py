@@ -11,7 +11,7 @@ from alembic import op
 from storage.models import UTCDateTime
 
 revision = "0007"
-down_revision = "0004"  # colleagues add 0005 and 0006: rechained at merge
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

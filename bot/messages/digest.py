@@ -1,0 +1,337 @@
+"""The usage digest: one Block Kit message per workspace and period. Pure: data in, message out.
+
+Shaped like Sentry's daily summary: a header with the period, then per connection the number that
+matters (idle paid seats and what they cost), the change against the previous period with a small
+trend, the first few names, a line of activity, then a footer. Within Slack's limits by
+construction: at most MAX_BLOCKS blocks (accounts beyond what fits are listed by name), every
+section text at most SECTION_LIMIT characters (long lists end with "and N more").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
+
+from bot.messages import blocks
+
+MAX_BLOCKS = 50
+SECTION_LIMIT = 3000
+FIELD_LIMIT = 2000
+NAMED = 5  # inactive seats named before "and N more"
+SPARK = "▁▂▃▄▅▆▇█"
+RECONNECT_ACTION = "digest_reconnect"
+
+TITLE = "Seat usage · {period}"
+LATE = ":hourglass_flowing_sand: This digest was due {due} and is late: Quolum was not running then."
+PREVIEW = ":eyes: Preview — only you can see this. Nothing was posted."
+NEEDS_RECONNECT = (
+    ":warning: *{provider} needs reconnecting* (since {since}): {reason}\n"
+    "No figures until an admin reconnects it — these would be stale."
+)
+UNAVAILABLE = (
+    ":grey_question: *{provider}* did not answer while this digest was prepared: no figures this time."
+)
+NO_CONNECTIONS = "No accounts are connected yet: an admin can connect one with `/quolum connect`."
+IDLE_HEADLINE = "*{idle} of {paid} paid seats idle*{cost}"
+IDLE_NONE = "*Every paid seat was used* ({paid} of {paid})"
+SIGNAL_UNAVAILABLE = ":grey_question: {signal} unavailable: {reason}"
+MORE_ACCOUNTS = "…and {n} more accounts that did not fit in one message:"
+AND_MORE = "…and {n} more"
+FOOTER = "Collected {collected}. Change this digest with `/quolum digest subscribe` or `/quolum digest unsubscribe`."
+FALLBACK = "Quolum digest {period}: {summary}"
+
+
+@dataclass(frozen=True)
+class Person:
+    label: str  # a Slack mention (<@U…>) or the account's email
+    last_active: str | None  # ISO instant, None when never seen
+
+
+@dataclass(frozen=True)
+class ConnectionDigest:
+    provider: str  # hubspot | sendgrid
+    provider_name: str
+    account: str
+    state: str = "ok"  # ok | needs_reconnect | unavailable
+    reason: str | None = None
+    since: datetime | None = None
+    report: dict | None = None  # UsageReport.to_json()
+    history: Sequence[dict] = ()  # earlier reports of the same length, newest first
+    named: Sequence[Person] = ()  # the first inactive seats, resolved to Slack mentions
+    price: tuple[int, str] | None = None  # (amount in minor units per seat per month, currency)
+
+
+@dataclass(frozen=True)
+class DigestData:
+    period: tuple[date, date]
+    timezone: str
+    connections: Sequence[ConnectionDigest]
+    collected_at: datetime | None = None
+    late_since: datetime | None = None  # the send time it was due at, when sent late
+    preview: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+# --- formatting helpers (pure) -------------------------------------------------------------
+def period_label(period: tuple[date, date]) -> str:
+    start, end = period
+    if start.year == end.year:
+        return f"{start:%-d %b} – {end:%-d %b %Y}"
+    return f"{start:%-d %b %Y} – {end:%-d %b %Y}"
+
+
+SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
+
+
+def money(minor: int, currency: str) -> str:
+    value = minor / 100
+    amount = f"{value:,.0f}" if minor % 100 == 0 else f"{value:,.2f}"
+    symbol = SYMBOLS.get(currency)
+    return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+
+
+def sparkline(values: Sequence[float]) -> str:
+    """Oldest to newest, scaled between the lowest and highest value."""
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    if high == low:
+        return SPARK[len(SPARK) // 2] * len(values)
+    return "".join(SPARK[round((v - low) / (high - low) * (len(SPARK) - 1))] for v in values)
+
+
+def fit(lines: Sequence[str], limit: int = SECTION_LIMIT, total: int | None = None) -> str:
+    """Join lines, dropping the tail (with "and N more") so the text stays within `limit`."""
+    total = len(lines) if total is None else total
+    kept = list(lines)
+    while True:
+        more = total - len(kept)
+        text = "\n".join(kept + ([AND_MORE.format(n=more)] if more > 0 else []))
+        if len(text) <= limit or not kept:
+            return text[:limit]
+        kept.pop()
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _day(iso: str | None) -> str:
+    return iso[:10] if iso else "never"
+
+
+def utilisation(report: dict) -> float | None:
+    seats = report["seats"]
+    if seats.get("active_paid_users") is None or not seats.get("paid_seats"):
+        return None
+    return seats["active_paid_users"] / seats["paid_seats"]
+
+
+def idle_count(report: dict) -> int:
+    seats = report["seats"]
+    if seats.get("active_paid_users") is not None and seats.get("paid_seats") is not None:
+        return max(0, seats["paid_seats"] - seats["active_paid_users"])
+    return len(seats.get("inactive_paid_users") or [])
+
+
+def activity_figures(report: dict) -> list[tuple[str, int | None]]:
+    """The few most telling figures: (label, count); None when the signal was unavailable."""
+    a = report.get("activity") or {}
+
+    def total(*keys: str) -> int | None:
+        values = [a.get(k) for k in keys]
+        known = [v for v in values if v is not None]
+        return sum(known) if known else None
+
+    if report["provider"] == "sendgrid":
+        return [("Emails requested", a.get("requests")), ("Delivered", a.get("delivered"))]
+    return [
+        ("Records created", total("contacts_created", "companies_created", "deals_created")),
+        (
+            "Engagements logged",
+            total("calls_logged", "emails_logged", "meetings_logged", "notes_logged", "tasks_logged"),
+        ),
+        ("Logins", a.get("logins")),
+    ]
+
+
+def change_text(report: dict, history: Sequence[dict]) -> str:
+    if not history:
+        return "first period: no change to show yet"
+    before = history[0]
+    now_idle, then_idle = idle_count(report), idle_count(before)
+    diff = now_idle - then_idle
+    arrow = "▲" if diff > 0 else "▼" if diff < 0 else "="
+    text = f"idle seats {arrow}{abs(diff) if diff else ''} vs {then_idle} the period before"
+    trend = [u for u in (utilisation(r) for r in reversed([report, *history][:8])) if u is not None]
+    if len(trend) >= 2:
+        text += f" · utilisation {sparkline(trend)}"
+    return text
+
+
+# --- blocks ---------------------------------------------------------------------------------
+def _fields(items: Sequence[tuple[str, str]]) -> dict:
+    return SectionBlock(
+        fields=[blocks.MarkdownTextObject(text=f"*{k}*\n{v}"[:FIELD_LIMIT]) for k, v in items[:10]]
+    ).to_dict()
+
+
+def _cost(idle: int, price: tuple[int, str] | None) -> str:
+    if not price or not idle:
+        return ""
+    return f" — about *{money(idle * price[0], price[1])}/month*"
+
+
+def connection_blocks(c: ConnectionDigest) -> list[dict]:
+    """At most 5 blocks for one connection."""
+    title = f"*{c.provider_name}* · {c.account[:200]}"
+    if c.state == "needs_reconnect":
+        since = f"{c.since:%Y-%m-%d}" if c.since else "recently"
+        text = NEEDS_RECONNECT.format(
+            provider=c.provider_name, since=since, reason=c.reason or "access was refused"
+        )
+        button = ButtonElement(text="Reconnect", action_id=RECONNECT_ACTION, value=c.provider)
+        return [blocks.markdown(fit([title, text])), ActionsBlock(elements=[button]).to_dict()]
+    if c.state == "unavailable" or c.report is None:
+        return [blocks.markdown(fit([title, UNAVAILABLE.format(provider=c.provider_name)]))]
+    report = c.report
+    seats = report["seats"]
+    period = report["period"]
+    out: list[dict] = []
+    head = [title, f"{period['start']} – {period['end']} ({period['timezone']})"]
+    idle = idle_count(report)
+    if report["provider"] == "hubspot" or seats.get("active_paid_users") is not None:
+        paid = seats.get("paid_seats") or 0
+        head.append(
+            IDLE_HEADLINE.format(idle=idle, paid=paid, cost=_cost(idle, c.price))
+            if idle
+            else IDLE_NONE.format(paid=paid)
+        )
+        out.append(blocks.markdown(fit(head)))
+        out.append(
+            _fields(
+                [
+                    ("Paid seats", str(paid)),
+                    ("Active paid users", f"{seats.get('active_paid_users')} ({_pct(utilisation(report))})"),
+                    ("Change", change_text(report, c.history)),
+                ]
+            )
+        )
+        names = [f"• {p.label} — last active {_day(p.last_active)}" for p in c.named]
+        if idle:
+            out.append(blocks.markdown(fit(["*Idle paid seats*", *names], total=1 + max(idle, len(names)))))
+    else:  # SendGrid: seats are teammates, capacity is credits, activity is email statistics
+        out.append(blocks.markdown(fit(head + [f"*{seats.get('total_users') or 0} teammates*"])))
+        credits = (report.get("capacity") or {}).get("credits")
+        a = report.get("activity") or {}
+        items = []
+        if credits:
+            items.append(("Credits used", f"{credits['used']:,} of {credits['total']:,}"))
+            items.append(
+                ("Remaining", f"{credits['remaining']:,} (resets {credits.get('next_reset') or '—'})")
+            )
+        items += [
+            ("Delivered", _pct(a.get("delivered_rate"))),
+            ("Bounces", _pct(a.get("bounce_rate"))),
+            ("Opens · clicks", f"{_pct(a.get('open_rate'))} · {_pct(a.get('click_rate'))}"),
+            ("Spam reports", _pct(a.get("spam_rate"))),
+        ]
+        out.append(_fields(items))
+    figures = [f"{label} *{value:,}*" for label, value in activity_figures(report) if value is not None]
+    notes = [
+        SIGNAL_UNAVAILABLE.format(signal=u["signal"].replace("_", " ").capitalize(), reason=u["reason"])
+        for u in (report.get("signals") or {}).get("unavailable", [])
+    ]
+    line = " · ".join(figures)
+    if line or notes:
+        out.append(blocks.context(fit([x for x in [line, *notes] if x], limit=SECTION_LIMIT)))
+    return out
+
+
+def headline(data: DigestData) -> str:
+    parts = []
+    for c in data.connections:
+        if c.state == "needs_reconnect":
+            parts.append(f"{c.provider_name} needs reconnecting")
+        elif c.report is None:
+            parts.append(f"{c.provider_name} unavailable")
+        elif c.report["provider"] == "hubspot" or c.report["seats"].get("active_paid_users") is not None:
+            idle = idle_count(c.report)
+            parts.append(
+                f"{idle} idle paid {c.provider_name} seat{'s' if idle != 1 else ''}{_cost(idle, c.price).replace('*', '')}"
+            )
+        else:
+            credits = (c.report.get("capacity") or {}).get("credits")
+            parts.append(
+                f"{c.provider_name} {credits['remaining']:,} credits left" if credits else c.provider_name
+            )
+    return FALLBACK.format(
+        period=period_label(data.period), summary="; ".join(parts) or "no accounts connected"
+    )
+
+
+def digest_message(data: DigestData) -> dict:
+    top = [blocks.header(TITLE.format(period=period_label(data.period)))]
+    if data.preview:
+        top.append(blocks.context(PREVIEW))
+    if data.late_since is not None:
+        top.append(blocks.context(LATE.format(due=f"{data.late_since:%A %-d %b %H:%M} UTC")))
+    collected = f"{data.collected_at:%Y-%m-%d %H:%M} UTC" if data.collected_at else "—"
+    footer = [blocks.divider(), blocks.context(FOOTER.format(collected=collected))]
+    body: list[dict] = []
+    room = MAX_BLOCKS - len(top) - len(footer)
+    connections = list(data.connections)
+    if not connections:
+        body.append(blocks.markdown(NO_CONNECTIONS))
+    for index, c in enumerate(connections):
+        part = ([blocks.divider()] if body else []) + connection_blocks(c)
+        rest = connections[index + 1 :]
+        reserve = 2 if rest else 0  # a divider and the "more accounts" line
+        if len(body) + len(part) + reserve > room:
+            left = connections[index:]
+            names = [f"• {x.provider_name} {x.account[:100]}" for x in left]
+            body += [blocks.divider(), blocks.markdown(fit([MORE_ACCOUNTS.format(n=len(left)), *names]))]
+            break
+        body += part
+    return blocks.message(headline(data)[:3000], top + body + footer)
+
+
+PAUSED_DM = {
+    "not_in_channel": (
+        "I could not post the usage digest in <#{channel}>: I am not a member of it. Invite me there "
+        "with `/invite @Quolum`, then run `/quolum digest subscribe <#{channel}>` to resume it."
+    ),
+    "channel_not_found": (
+        "I could not post the usage digest in <#{channel}>: it no longer exists, or it is private and "
+        "I was removed. The digest is paused; `/quolum digest subscribe` in a channel I can post in resumes it."
+    ),
+    "is_archived": (
+        "<#{channel}> was archived, so the usage digest is paused. Run `/quolum digest subscribe` in "
+        "another channel to keep receiving it."
+    ),
+    "account_inactive": (
+        "Slack says Quolum's access to this workspace is inactive, so the usage digest for <#{channel}> "
+        "is paused. Reinstall Quolum, then run `/quolum digest subscribe <#{channel}>`."
+    ),
+}
+
+
+def offer_blocks(note: str) -> list[dict]:
+    """The connect confirmation, with the first insight on offer: preview now, or pick a channel."""
+    from slack_sdk.models.blocks import ConversationFilter, ConversationSelectElement
+
+    picker = ConversationSelectElement(
+        action_id=SUBSCRIBE_PICK_ACTION,
+        placeholder="Subscribe a channel",
+        filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True),
+    )
+    preview = ButtonElement(text="Preview digest", action_id=PREVIEW_ACTION, value="preview", style="primary")
+    return [blocks.markdown(note), blocks.markdown(OFFER), ActionsBlock(elements=[preview, picker]).to_dict()]
+
+
+PREVIEW_ACTION = "digest_preview"
+SUBSCRIBE_PICK_ACTION = "digest_subscribe_pick"
+OFFER = "See what the weekly digest will say now, or pick a channel to receive it every Monday at 09:00."

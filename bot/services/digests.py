@@ -1,0 +1,382 @@
+"""Digests: find what is due, collect once, claim each delivery, post, record Slack's ts.
+
+Deciding is separate from delivering (Sentry's digests): `schedule_due(now)` turns due subscriptions
+into delivery rows keyed by (subscription, period) — only the latest period of each, so a bot that
+was down sends one late digest, not a backlog — and moves each subscription's next send time on.
+`deliver(now)` claims pending rows with a lease (storage.digests), builds each digest, posts it and
+stores the ts. A replica killed mid-delivery leaves a claimed row without a ts; once the lease lapses
+another run takes it. Usage is collected once per (workspace, connection, period): a snapshot of the
+period taken after it ended is reused, and concurrent deliveries of one workspace share one task.
+
+Everything arrives through the constructor: the stores, a Slack client factory, the collector, the
+clock. Nothing here imports the container or handlers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core.clock import Clock
+from bot.messages import digest as builder
+from bot.services.digest_schedule import (
+    WEEKLY,
+    Schedule,
+    last_send,
+    latest_period,
+    next_send,
+    period_for,
+    period_key,
+)
+from providers.catalogue import CATALOGUE
+from storage.connections import CONNECTED, NEEDS_RECONNECT, ConnectionRecord, ConnectionStore
+from storage.digests import ACTIVE, Delivery, DigestStore, Subscription
+from storage.usage import SnapshotStore
+
+log = logging.getLogger("quolum.digests")
+
+SlackFactory = Callable[[str], Awaitable[AsyncWebClient | None]]
+Collector = Callable[[ConnectionRecord, str], Awaitable[dict]]  # (connection, "YYYY-MM-DD..YYYY-MM-DD")
+
+# Slack's answers that mean "this channel will not take posts": pause, tell the subscriber once.
+PAUSE_ERRORS = {"channel_not_found", "not_in_channel", "is_archived", "account_inactive"}
+STOP_ERRORS = {"token_revoked", "invalid_auth"}  # the workspace is gone: nobody to tell
+LATE_AFTER = timedelta(minutes=15)  # sent this long after its time, a digest says it is late
+RETRY_AFTER = timedelta(minutes=2)  # a delivery Slack did not take (5xx, timeouts) is retried then
+
+
+@dataclass(frozen=True)
+class Outcome:
+    scheduled: int = 0
+    posted: int = 0
+    paused: int = 0
+    retrying: int = 0
+
+
+def schedule_of(sub: Subscription) -> Schedule:
+    return Schedule(sub.cadence, sub.weekday, sub.send_time, sub.timezone)
+
+
+def _parse_period(key: str) -> tuple[date, date]:
+    start, end = key.split("..")
+    return date.fromisoformat(start), date.fromisoformat(end)
+
+
+class DigestService:
+    def __init__(
+        self,
+        *,
+        store: DigestStore,
+        snapshots: SnapshotStore,
+        connections: ConnectionStore,
+        slack: SlackFactory,
+        collect: Collector,
+        clock: Clock,
+        replica: str,
+        lease: timedelta = timedelta(minutes=10),
+        concurrency: int = 32,
+    ) -> None:
+        self.store = store
+        self.snapshots = snapshots
+        self.connections = connections
+        self.slack = slack
+        self.collect = collect
+        self.clock = clock
+        self.replica = replica
+        self.lease = lease
+        self.concurrency = concurrency
+
+    # --- the job -----------------------------------------------------------------------------
+    async def run(self, now: datetime) -> Outcome:
+        """The `digests` job: every minute on every replica."""
+        scheduled = await self.schedule_due(now)
+        outcome = await self.deliver(now)
+        return Outcome(scheduled, outcome.posted, outcome.paused, outcome.retrying)
+
+    async def schedule_due(self, now: datetime) -> int:
+        created = 0
+        for _ in range(100):  # bounded: each pass moves every subscription it saw past `now`
+            due = [sub async for sub in self.store.due(now)]
+            if not due:
+                break
+            for sub in due:
+                schedule = schedule_of(sub)
+                send_at = last_send(schedule, now)  # the latest occurrence: never a backlog
+                if send_at >= sub.created_at:
+                    late = now - send_at > LATE_AFTER
+                    await self.store.ensure_delivery(
+                        sub, period_key(period_for(schedule, send_at)), send_at, late=late
+                    )
+                    created += 1
+                await self.store.advance(sub.id, sub.next_send_at, next_send(schedule, now))
+        return created
+
+    async def deliver(self, now: datetime) -> Outcome:
+        """`concurrency` workers, each claiming one delivery at a time until none is left: the pipeline
+        stays full (no waiting for the slowest of a batch) and replicas interleave row by row."""
+        cache: dict[tuple, asyncio.Task] = {}
+        counts = {"posted": 0, "paused": 0, "retrying": 0}
+        lease_start = max(now, self.clock())  # `jobs run --at` in the past must still hold a real lease
+
+        async def worker() -> None:
+            while True:
+                claimed = await self.store.claim(
+                    self.replica, now, self.lease, limit=1, lease_from=lease_start
+                )
+                if not claimed:
+                    return
+                (delivery,) = claimed
+                try:
+                    result = await self._deliver(delivery, now, cache)
+                except Exception:
+                    log.exception("digest delivery %s failed", delivery.id)
+                    await self.store.release(delivery, "error", self.clock() + RETRY_AFTER)
+                    result = "retrying"
+                counts[result] += 1
+
+        await asyncio.gather(*(worker() for _ in range(self.concurrency)))
+        return Outcome(0, counts["posted"], counts["paused"], counts["retrying"])
+
+    async def _deliver(self, delivery: Delivery, now: datetime, cache: dict) -> str:
+        sub = await self.store.by_id(delivery.subscription_id)
+        if sub is None or sub.status != ACTIVE:
+            await self.store.refused(delivery, "unsubscribed")
+            return "paused"
+        client = await self.slack(sub.team_id)
+        if client is None:
+            await self.store.refused(delivery, "not_installed")
+            return "paused"
+        data = await self.digest_data(
+            sub.team_id,
+            _parse_period(delivery.period),
+            sub.timezone,
+            client,
+            cache=cache,
+            late_since=delivery.due_at if delivery.late else None,
+        )
+        message = builder.digest_message(data)
+        try:
+            answer = await client.chat_postMessage(
+                channel=sub.channel_id, unfurl_links=False, unfurl_media=False, **message
+            )
+        except SlackApiError as error:
+            code = error.response.get("error") or "error"
+            if code in PAUSE_ERRORS or code in STOP_ERRORS:
+                await self.store.refused(delivery, code)
+                if await self.store.pause(sub.id, code) and code not in STOP_ERRORS:
+                    await self._tell_subscriber(client, sub, code)
+                return "paused"
+            log.warning("slack refused digest %s: %s", delivery.id, code)
+            await self.store.release(delivery, code, self.clock() + RETRY_AFTER)
+            return "retrying"
+        await self.store.posted(delivery, self.replica, answer["channel"], answer["ts"])
+        return "posted"
+
+    async def _tell_subscriber(self, client: AsyncWebClient, sub: Subscription, code: str) -> None:
+        text = builder.PAUSED_DM.get(code, builder.PAUSED_DM["channel_not_found"]).format(
+            channel=sub.channel_id
+        )
+        try:
+            await client.chat_postMessage(channel=sub.subscriber_id, text=text)
+        except SlackApiError as error:
+            log.info(
+                "could not tell %s the digest is paused: %s", sub.subscriber_id, error.response.get("error")
+            )
+
+    # --- building ---------------------------------------------------------------------------
+    async def digest_data(
+        self,
+        team_id: str,
+        period: tuple[date, date],
+        timezone: str,
+        client: AsyncWebClient | None,
+        *,
+        cache: dict | None = None,
+        late_since: datetime | None = None,
+        preview: bool = False,
+    ) -> builder.DigestData:
+        cache = {} if cache is None else cache
+        prices = await self.store.prices(team_id)
+        records = await self.connections.for_team(team_id)
+        parts = []
+        collected = []
+        for key in CATALOGUE:
+            connection = records.get(key)
+            if connection is None or connection.status not in (CONNECTED, NEEDS_RECONNECT):
+                continue
+            part = await self._connection(connection, period, client, cache, prices.get(key))
+            if part.report:
+                collected.append(datetime.fromisoformat(part.report["collected_at"]))
+            parts.append(part)
+        return builder.DigestData(
+            period=period,
+            timezone=timezone,
+            connections=parts,
+            collected_at=min(collected) if collected else None,
+            late_since=late_since,
+            preview=preview,
+        )
+
+    async def _connection(self, connection, period, client, cache, price) -> builder.ConnectionDigest:
+        spec = CATALOGUE[connection.provider]
+        base = dict(
+            provider=spec.key,
+            provider_name=spec.display_name,
+            account=connection.account_name or spec.display_name,
+        )
+        if connection.status == NEEDS_RECONNECT:
+            return builder.ConnectionDigest(
+                **base, state="needs_reconnect", reason=connection.status_reason, since=connection.updated_at
+            )
+        key = (connection.team_id, connection.id, period_key(period))
+        if key not in cache:
+            cache[key] = asyncio.ensure_future(self._report(connection, period))
+        report = await cache[key]
+        if report is None:
+            fresh = await self.connections.by_id(connection.id)
+            if fresh is not None and fresh.status == NEEDS_RECONNECT:
+                return builder.ConnectionDigest(
+                    **base, state="needs_reconnect", reason=fresh.status_reason, since=fresh.updated_at
+                )
+            return builder.ConnectionDigest(**base, state="unavailable")
+        history = await self._history(report)
+        named = await self._names(client, report, cache)
+        return builder.ConnectionDigest(
+            **base,
+            report=report,
+            history=history,
+            named=named,
+            price=(price.amount_minor, price.currency) if price else None,
+        )
+
+    async def _report(self, connection: ConnectionRecord, period: tuple[date, date]) -> dict | None:
+        """A snapshot of this period taken after it ended is as good as a new one: reuse it."""
+        start, end = (d.isoformat() for d in period)
+        stored = await self.snapshots.get(
+            connection.team_id, connection.provider, connection.account_id or "", start, end
+        )
+        if stored is not None and datetime.fromisoformat(stored["collected_at"]).date() > period[1]:
+            return stored
+        try:
+            return await self.collect(connection, period_key(period))
+        except Exception as error:
+            log.warning(
+                "collecting %s/%s for a digest failed: %s",
+                connection.team_id,
+                connection.provider,
+                type(error).__name__,
+            )
+            return None
+
+    async def _history(self, report: dict) -> list[dict]:
+        """Earlier periods of the same length, newest first (for the change and the trend)."""
+        days = (
+            date.fromisoformat(report["period"]["end"]) - date.fromisoformat(report["period"]["start"])
+        ).days
+        earlier = []
+        for old in await self.snapshots.history(report["team_id"], report["provider"], limit=24):
+            start, end = (date.fromisoformat(old["period"][k]) for k in ("start", "end"))
+            if (end - start).days == days and end < date.fromisoformat(report["period"]["start"]):
+                earlier.append(old)
+        return earlier[:8]
+
+    async def _names(self, client, report: dict, cache: dict) -> list[builder.Person]:
+        """The first inactive seats, as Slack mentions where the email matches a member."""
+        people = []
+        for seat in (report["seats"].get("inactive_paid_users") or [])[: builder.NAMED]:
+            email = seat.get("email") or seat.get("user_id")
+            label = email
+            if client is not None and seat.get("email"):
+                key = ("email", report["team_id"], seat["email"].lower())
+                if key not in cache:
+                    cache[key] = asyncio.ensure_future(_lookup(client, seat["email"]))
+                user_id = await cache[key]
+                label = f"<@{user_id}>" if user_id else email
+            people.append(builder.Person(label, seat.get("last_active")))
+        return people
+
+    # --- on demand ----------------------------------------------------------------------------
+    async def preview(
+        self, team_id: str, timezone: str, *, now: datetime | None = None, as_preview: bool = True
+    ) -> dict:
+        """The digest for the period that ended last (the workspace's first schedule, else weekly)."""
+        now = now or self.clock()
+        subs = await self.store.for_team(team_id)
+        schedule = schedule_of(subs[0]) if subs else Schedule(WEEKLY, 0, "09:00", timezone)
+        client = await self.slack(team_id)
+        period = latest_period(schedule, now)
+        data = await self.digest_data(team_id, period, schedule.timezone, client, preview=as_preview)
+        return builder.digest_message(data)
+
+    async def send_now(self, team_id: str, channel_id: str, timezone: str) -> str:
+        """Post the current digest now (not the scheduled one). Returns the ts; SlackApiError passes."""
+        message = await self.preview(team_id, timezone, as_preview=False)
+        client = await self.slack(team_id)
+        answer = await client.chat_postMessage(channel=channel_id, unfurl_links=False, **message)
+        return answer["ts"]
+
+
+async def _lookup(client: AsyncWebClient, email: str) -> str | None:
+    try:
+        answer = await client.users_lookupByEmail(email=email)
+    except SlackApiError:
+        return None  # users_not_found, or the scope is missing: the email it is
+    user = answer.get("user") or {}
+    return None if user.get("deleted") else user.get("id")
+
+
+# --- subscriptions (the commands' flows) ------------------------------------------------------
+CANNOT_SEE, ARCHIVED, PRIVATE_NOT_MEMBER, NOT_A_CHANNEL = "cannot_see", "archived", "private", "not_channel"
+
+
+async def check_channel(client: AsyncWebClient, channel_id: str) -> str | None:
+    """Why the bot could not post in the channel, or None when it can (public channels need no
+    invitation thanks to chat:write.public; private ones need the bot as a member)."""
+    try:
+        info = (await client.conversations_info(channel=channel_id))["channel"]
+    except SlackApiError as error:
+        if error.response.get("error") in ("channel_not_found", "not_in_channel"):
+            return CANNOT_SEE
+        raise
+    if info.get("is_im") or info.get("is_mpim"):
+        return NOT_A_CHANNEL
+    if info.get("is_archived"):
+        return ARCHIVED
+    if info.get("is_private") and not info.get("is_member"):
+        return PRIVATE_NOT_MEMBER
+    return None
+
+
+async def user_timezone(client: AsyncWebClient, user_id: str, default: str = "UTC") -> str:
+    try:
+        user = (await client.users_info(user=user_id))["user"]
+    except SlackApiError:
+        return default
+    return user.get("tz") or default
+
+
+async def subscribe(
+    service: DigestService,
+    *,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    schedule: Schedule,
+) -> Subscription:
+    now = service.clock()
+    return await service.store.subscribe(
+        team_id=team_id,
+        channel_id=channel_id,
+        cadence=schedule.cadence,
+        weekday=schedule.weekday,
+        send_time=schedule.send_time,
+        timezone=schedule.timezone,
+        subscriber_id=user_id,
+        next_send_at=next_send(schedule, now),
+    )

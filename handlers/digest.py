@@ -1,0 +1,327 @@
+"""`/quolum digest ...`, `/quolum price ...` and the digest's buttons: parse, call the service, answer."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from bot.core.logs import annotate
+from bot.messages import blocks
+from bot.messages import digest as digest_blocks
+from bot.services import digests
+from bot.services.digest_schedule import MONTHLY, WEEKDAYS, WEEKLY, Schedule
+from handlers.commands import CommandRequest, command
+from providers.catalogue import CATALOGUE, find
+from providers.usage import zone
+
+if TYPE_CHECKING:
+    from bot.container import Services  # handlers receive the container at registration
+
+CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")
+TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+USAGE = (
+    "Usage: `/quolum digest subscribe [#channel] [weekly|monthly] [on <weekday>] [at HH:MM] [tz Area/City]`, "
+    "`/quolum digest unsubscribe [#channel]`, `/quolum digest list`, `/quolum digest preview`, "
+    "`/quolum digest send [#channel]`, `/quolum digest tz Area/City [#channel]`."
+)
+ADMINS_ONLY = "Only Slack admins and Quolum admins can {what}."
+SUBSCRIBED = (
+    ":white_check_mark: <#{channel}> will get the usage digest {when} ({tz}); next on {next}. "
+    "Change the time zone with `/quolum digest tz Area/City`."
+)
+UNSUBSCRIBED = "<#{channel}> will not get the usage digest any more."
+NOT_SUBSCRIBED = "<#{channel}> is not subscribed to the usage digest."
+NONE_YET = "No channel gets the usage digest yet: `/quolum digest subscribe` in a channel subscribes it."
+LIST_LINE = "<#{channel}> — {when} ({tz}) · next {next} · last sent {last}{paused}"
+TZ_CHANGED = "<#{channel}> now gets its digest in {tz}; next on {next}."
+POSTED = "Posted the current digest to <#{channel}> (the scheduled one still goes out as usual)."
+NO_CHANNEL = "Run this in a channel, or name one: `/quolum digest subscribe #channel`."
+REFUSED = {
+    digests.CANNOT_SEE: (
+        "I can't see <#{channel}>. If it is private, invite me first with `/invite @Quolum` in that "
+        "channel, then subscribe again."
+    ),
+    digests.PRIVATE_NOT_MEMBER: "<#{channel}> is private and I am not in it: invite me with `/invite @Quolum` there first.",
+    digests.ARCHIVED: "<#{channel}> is archived: choose another channel.",
+    digests.NOT_A_CHANNEL: "Digests go to channels, not direct messages: run this in a channel or name one.",
+}
+BAD_WORD = "I did not understand `{word}`. " + USAGE
+BAD_TZ = "{error}"
+PRICE_USAGE = "Usage: `/quolum price <provider> <amount> [<currency>]`, e.g. `/quolum price hubspot 90 EUR`."
+PRICE_SET = "One paid {provider} seat costs {price} a month: digests will say what idle seats cost."
+PRICE_LIST = "Seat prices: {prices}."
+NO_PRICES = (
+    "No seat prices set: `/quolum price hubspot 90 EUR` sets one, so digests can say what idle seats cost."
+)
+UNKNOWN_PROVIDER = "I don't know a provider called `{name}`. Known: {known}."
+
+
+def when(sub_or_schedule) -> str:
+    s = sub_or_schedule
+    if s.cadence == MONTHLY:
+        return f"monthly on the 1st at {s.send_time}"
+    return f"every {WEEKDAYS[s.weekday].capitalize()} at {s.send_time}"
+
+
+def local(moment: datetime | None, tz: str) -> str:
+    return f"{moment.astimezone(ZoneInfo(tz)):%a %-d %b %H:%M}" if moment else "never"
+
+
+def parse_schedule(words: list[str], default_tz: str) -> tuple[Schedule | None, str | None, str | None]:
+    """(schedule, channel id or None, error) from `[#channel] [weekly|monthly] [on day] [at HH:MM] [tz Z]`."""
+    cadence, weekday, at, tz, channel = WEEKLY, 0, "09:00", None, None
+    i = 0
+    while i < len(words):
+        word, lower = words[i], words[i].lower()
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if CHANNEL.fullmatch(word):
+            channel = CHANNEL.fullmatch(word).group(1)
+        elif lower in (WEEKLY, MONTHLY):
+            cadence = lower
+        elif lower == "on" and nxt.lower().rstrip("s") in WEEKDAYS:
+            weekday, i = WEEKDAYS.index(nxt.lower().rstrip("s")), i + 1
+        elif lower == "on" and nxt[:3].lower() in [d[:3] for d in WEEKDAYS]:
+            weekday, i = [d[:3] for d in WEEKDAYS].index(nxt[:3].lower()), i + 1
+        elif lower == "at" and TIME.match(nxt):
+            hour, minute = TIME.match(nxt).groups()
+            at, i = f"{int(hour):02d}:{minute}", i + 1
+        elif lower == "tz" and nxt:
+            tz, i = nxt, i + 1
+        else:
+            return None, None, BAD_WORD.format(word=word[:40])
+        i += 1
+    tz = tz or default_tz
+    try:
+        zone(tz)
+    except ValueError as error:
+        return None, None, str(error)
+    return Schedule(cadence, weekday, at, tz), channel, None
+
+
+async def _is_admin(request: CommandRequest) -> bool:
+    return await request.services.connections.can_connect(request.client, request.team_id, request.user_id)
+
+
+def _channel(request: CommandRequest, words: list[str]) -> str | None:
+    named = [CHANNEL.fullmatch(w).group(1) for w in words if CHANNEL.fullmatch(w)]
+    return named[0] if named else request.channel_id
+
+
+async def _refusal(request: CommandRequest, channel: str | None) -> str | None:
+    if not channel or channel.startswith("D"):
+        return NO_CHANNEL if not channel else REFUSED[digests.NOT_A_CHANNEL]
+    why = await digests.check_channel(request.client, channel)
+    return REFUSED[why].format(channel=channel) if why else None
+
+
+@command("digest", "digest subscribe|unsubscribe|list|preview|send", "weekly usage digests in a channel")
+async def digest_help(request: CommandRequest) -> dict:
+    return blocks.message(USAGE)
+
+
+@command("digest subscribe", "digest subscribe", "", reply_in_ack=False)
+async def digest_subscribe(request: CommandRequest) -> dict:
+    if not await _is_admin(request):
+        return blocks.message(ADMINS_ONLY.format(what="subscribe channels to digests"))
+    tz = await digests.user_timezone(request.client, request.user_id)
+    schedule, channel, error = parse_schedule(request.args.split(), tz)
+    if error:
+        return blocks.message(error)
+    channel = channel or request.channel_id
+    refusal = await _refusal(request, channel)
+    if refusal:
+        return blocks.message(refusal)
+    sub = await digests.subscribe(
+        request.services.digests,
+        team_id=request.team_id,
+        channel_id=channel,
+        user_id=request.user_id,
+        schedule=schedule,
+    )
+    return blocks.message(
+        SUBSCRIBED.format(
+            channel=channel, when=when(sub), tz=sub.timezone, next=local(sub.next_send_at, sub.timezone)
+        )
+    )
+
+
+@command("digest unsubscribe", "digest unsubscribe", "")
+async def digest_unsubscribe(request: CommandRequest) -> dict:
+    if not await _is_admin(request):
+        return blocks.message(ADMINS_ONLY.format(what="unsubscribe channels from digests"))
+    channel = _channel(request, request.args.split())
+    if not channel:
+        return blocks.message(NO_CHANNEL)
+    done = await request.services.storage.digests.unsubscribe(request.team_id, channel)
+    return blocks.message((UNSUBSCRIBED if done else NOT_SUBSCRIBED).format(channel=channel))
+
+
+@command("digest list", "digest list", "")
+async def digest_list(request: CommandRequest) -> dict:
+    subs = await request.services.storage.digests.for_team(request.team_id)
+    if not subs:
+        return blocks.message(NONE_YET)
+    lines = [
+        LIST_LINE.format(
+            channel=s.channel_id,
+            when=when(s),
+            tz=s.timezone,
+            next=local(s.next_send_at, s.timezone) if s.status == "active" else "—",
+            last=local(s.last_sent_at, s.timezone),
+            paused=f" · *paused* ({s.paused_reason.replace('_', ' ')})" if s.status != "active" else "",
+        )
+        for s in subs
+    ]
+    return blocks.message(digest_blocks.fit(lines), [blocks.markdown(digest_blocks.fit(lines))])
+
+
+@command("digest tz", "digest tz", "", reply_in_ack=False)
+async def digest_tz(request: CommandRequest) -> dict:
+    if not await _is_admin(request):
+        return blocks.message(ADMINS_ONLY.format(what="change digests"))
+    words = request.args.split()
+    names = [w for w in words if not CHANNEL.fullmatch(w)]
+    if len(names) != 1:
+        return blocks.message(USAGE)
+    try:
+        zone(names[0])
+    except ValueError as error:
+        return blocks.message(str(error))
+    channel = _channel(request, words)
+    store = request.services.storage.digests
+    sub = await store.get(request.team_id, channel or "")
+    if sub is None:
+        return blocks.message(NOT_SUBSCRIBED.format(channel=channel))
+    schedule = Schedule(sub.cadence, sub.weekday, sub.send_time, names[0])
+    sub = await digests.subscribe(
+        request.services.digests,
+        team_id=request.team_id,
+        channel_id=channel,
+        user_id=sub.subscriber_id,
+        schedule=schedule,
+    )
+    return blocks.message(
+        TZ_CHANGED.format(channel=channel, tz=sub.timezone, next=local(sub.next_send_at, sub.timezone))
+    )
+
+
+@command("digest preview", "digest preview", "", reply_in_ack=False)
+async def digest_preview(request: CommandRequest) -> dict:
+    tz = await digests.user_timezone(request.client, request.user_id)
+    return await request.services.digests.preview(request.team_id, tz)
+
+
+@command("digest send", "digest send", "", reply_in_ack=False)
+async def digest_send(request: CommandRequest) -> dict:
+    if not await _is_admin(request):
+        return blocks.message(ADMINS_ONLY.format(what="post digests"))
+    channel = _channel(request, request.args.split())
+    refusal = await _refusal(request, channel)
+    if refusal:
+        return blocks.message(refusal)
+    tz = await digests.user_timezone(request.client, request.user_id)
+    try:
+        await request.services.digests.send_now(request.team_id, channel, tz)
+    except SlackApiError as error:
+        code = error.response.get("error") or "error"
+        return blocks.message(REFUSED.get(code, f"Slack refused the post ({code}).").format(channel=channel))
+    return blocks.message(POSTED.format(channel=channel))
+
+
+def parse_price(words: list[str]) -> tuple[str | None, int | None, str | None, str | None]:
+    """(provider, amount in minor units, currency or None, error)."""
+    if len(words) not in (2, 3):
+        return None, None, None, PRICE_USAGE
+    spec = find(words[0])
+    if spec is None:
+        return None, None, None, UNKNOWN_PROVIDER.format(name=words[0][:40], known=", ".join(CATALOGUE))
+    try:
+        amount = Decimal(words[1].replace(",", "."))
+    except InvalidOperation:
+        return None, None, None, PRICE_USAGE
+    if not amount.is_finite() or amount < 0 or amount > 1_000_000:
+        return None, None, None, PRICE_USAGE
+    currency = words[2].upper() if len(words) == 3 else None
+    if currency is not None and not re.fullmatch(r"[A-Z]{3}", currency):
+        return None, None, None, PRICE_USAGE
+    return spec.key, int((amount * 100).to_integral_value()), currency, None
+
+
+@command(
+    "price", "price [<provider> <amount> [<currency>]]", "what one paid seat costs a month (admins set it)"
+)
+async def price(request: CommandRequest) -> dict:
+    store = request.services.storage.digests
+    words = request.args.split()
+    if not words:
+        prices = await store.prices(request.team_id)
+        if not prices:
+            return blocks.message(NO_PRICES)
+        listed = ", ".join(
+            f"{CATALOGUE[p.provider].display_name} {digest_blocks.money(p.amount_minor, p.currency)}"
+            for p in prices.values()
+        )
+        return blocks.message(PRICE_LIST.format(prices=listed))
+    provider, amount, currency, error = parse_price(words)
+    if error:
+        return blocks.message(error)
+    if not await _is_admin(request):
+        return blocks.message(ADMINS_ONLY.format(what="set seat prices"))
+    if currency is None:
+        connection = await request.services.storage.connections.get(request.team_id, provider)
+        currency = ((connection.details.get("currency") if connection else None) or "USD").upper()[:3]
+    await store.set_price(request.team_id, provider, amount, currency, request.user_id)
+    return blocks.message(
+        PRICE_SET.format(
+            provider=CATALOGUE[provider].display_name, price=digest_blocks.money(amount, currency)
+        )
+    )
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @app.action(digest_blocks.PREVIEW_ACTION)
+    async def preview_button(ack, body, respond, client) -> None:
+        await ack()
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        annotate(team=team_id, action=digest_blocks.PREVIEW_ACTION)
+        tz = await digests.user_timezone(client, user_id)
+        message = await services.digests.preview(team_id, tz)
+        await respond(response_type="ephemeral", replace_original=False, **message)
+
+    @app.action(digest_blocks.SUBSCRIBE_PICK_ACTION)
+    async def subscribe_pick(ack, body, action, respond, client) -> None:
+        await ack()
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        annotate(team=team_id, action=digest_blocks.SUBSCRIBE_PICK_ACTION)
+        channel = action.get("selected_conversation") or ""
+        request = CommandRequest(team_id, None, user_id, channel, "", None, None, services, client)
+        await respond(response_type="ephemeral", replace_original=False, **await digest_subscribe(request))
+
+    @app.action(digest_blocks.RECONNECT_ACTION)
+    async def reconnect(ack, body, action, respond, client) -> None:
+        await ack()
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        annotate(team=team_id, action=digest_blocks.RECONNECT_ACTION)
+        connections = services.connections
+        if not await connections.can_connect(client, team_id, user_id):
+            await respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text=ADMINS_ONLY.format(what="reconnect accounts"),
+            )
+            return
+        card = await connections.card(
+            team_id=team_id,
+            user_id=user_id,
+            can_connect=True,
+            response_url=body.get("response_url"),
+            only=find(action.get("value", "")),
+        )
+        await respond(response_type="ephemeral", replace_original=False, **card)

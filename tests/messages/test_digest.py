@@ -1,0 +1,216 @@
+"""The digest builder: pure, table-driven, within Slack's limits however much there is to say."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from slack_sdk.models.blocks import Block
+
+from bot.messages import digest as db
+
+PERIOD = (date(2026, 11, 16), date(2026, 11, 22))
+
+
+def report(
+    provider="hubspot", *, paid=40, active_paid=30, idle_emails=None, team="T1", end="2026-11-22", **extra
+):
+    idle_emails = (
+        idle_emails if idle_emails is not None else [f"user{i}@acme.com" for i in range(paid - active_paid)]
+    )
+    return {
+        "team_id": team,
+        "provider": provider,
+        "account": {"id": "101", "name": "acme"},
+        "period": {"start": "2026-11-16", "end": end, "timezone": "US/Eastern"},
+        "seats": {
+            "total_users": paid + 5,
+            "paid_seats": paid,
+            "active_users": active_paid + 2 if active_paid is not None else None,
+            "active_paid_users": active_paid,
+            "inactive_paid_users": [
+                {"user_id": str(i), "email": e, "last_active": None} for i, e in enumerate(idle_emails)
+            ],
+            "seat_types": {},
+        },
+        "activity": extra.get(
+            "activity", {"contacts_created": 3, "companies_created": 1, "deals_created": 2, "logins": 9}
+        ),
+        "per_user": {},
+        "capacity": extra.get("capacity", {"credits": None, "teammates_by_type": None}),
+        "signals": extra.get("signals", {"used": ["logins"], "unavailable": []}),
+        "details": {},
+        "collected_at": "2026-11-23T08:00:00+00:00",
+    }
+
+
+def hub(**kw) -> db.ConnectionDigest:
+    r = report(**kw)
+    named = [db.Person(s["email"], s["last_active"]) for s in r["seats"]["inactive_paid_users"][: db.NAMED]]
+    return db.ConnectionDigest("hubspot", "HubSpot", "acme", report=r, named=named, price=(9000, "EUR"))
+
+
+def sendgrid() -> db.ConnectionDigest:
+    r = report(
+        "sendgrid",
+        paid=12,
+        active_paid=None,
+        idle_emails=[],
+        activity={
+            "requests": 1000,
+            "delivered": 980,
+            "delivered_rate": 0.98,
+            "bounce_rate": 0.02,
+            "open_rate": 0.4,
+            "click_rate": 0.1,
+            "spam_rate": 0.001,
+        },
+        capacity={
+            "credits": {
+                "used": 1200,
+                "total": 100000,
+                "remaining": 98800,
+                "overage": 0,
+                "last_reset": "2026-11-01",
+                "next_reset": "2026-12-01",
+                "reset_frequency": "monthly",
+            },
+            "teammates_by_type": None,
+        },
+    )
+    return db.ConnectionDigest("sendgrid", "SendGrid", "acme-mail", report=r)
+
+
+def limits_hold(message: dict) -> None:
+    assert len(message["blocks"]) <= db.MAX_BLOCKS
+    assert message["text"] and len(message["text"]) <= 3000
+    for block in message["blocks"]:
+        Block.parse(block).validate_json()  # slack_sdk raises on any over-long text or too many fields
+        if block["type"] == "section" and "text" in block:
+            assert len(block["text"]["text"]) <= db.SECTION_LIMIT
+
+
+def data(*connections, **kw) -> db.DigestData:
+    return db.DigestData(
+        PERIOD, "Europe/Berlin", list(connections), collected_at=datetime(2026, 11, 23, 8, tzinfo=UTC), **kw
+    )
+
+
+@pytest.mark.parametrize(
+    "connections,expect,absent",
+    [
+        (
+            [hub()],
+            [
+                "*10 of 40 paid seats idle* — about *€900/month*",
+                "user0@acme.com",
+                "…and 5 more",
+                "Records created *6*",
+            ],
+            [],
+        ),
+        ([hub(active_paid=40)], ["*Every paid seat was used* (40 of 40)"], ["paid seats idle"]),
+        (
+            [sendgrid()],
+            ["1,200 of 100,000", "98,800 (resets 2026-12-01)", "98.0%", "*17 teammates*"],
+            ["paid seats idle"],
+        ),
+        (
+            [
+                db.ConnectionDigest(
+                    "hubspot",
+                    "HubSpot",
+                    "acme",
+                    state="needs_reconnect",
+                    reason="refused",
+                    since=datetime(2026, 11, 20, tzinfo=UTC),
+                )
+            ],
+            ["HubSpot needs reconnecting* (since 2026-11-20): refused", db.RECONNECT_ACTION],
+            ["Paid seats"],
+        ),
+        (
+            [db.ConnectionDigest("sendgrid", "SendGrid", "x", state="unavailable")],
+            ["did not answer"],
+            ["Credits"],
+        ),
+        (
+            [
+                hub(
+                    signals={
+                        "used": ["crm_activity"],
+                        "unavailable": [{"signal": "logins", "reason": "scope missing"}],
+                    },
+                    activity={"contacts_created": 1, "logins": None},
+                )
+            ],
+            ["Logins unavailable: scope missing"],
+            ["Logins *"],
+        ),
+        ([], [db.NO_CONNECTIONS], []),
+    ],
+)
+def test_what_the_digest_says(connections, expect, absent):
+    message = db.digest_message(data(*connections))
+    limits_hold(message)
+    text = str(message["blocks"])
+    for phrase in expect:
+        assert phrase in text
+    for phrase in absent:
+        assert phrase not in text
+
+
+def test_the_change_and_the_trend_come_from_earlier_periods():
+    history = [report(active_paid=32, end="2026-11-15"), report(active_paid=35, end="2026-11-08")]
+    c = hub()
+    c = db.ConnectionDigest(**{**c.__dict__, "history": history})
+    text = str(db.digest_message(data(c))["blocks"])
+    assert "idle seats ▲2 vs 8 the period before" in text
+    assert "utilisation █▄▁" in text  # 35/40, 32/40, 30/40: falling
+
+
+@pytest.mark.parametrize("n_connections,n_idle", [(1, 5000), (12, 300), (30, 50), (60, 1)])
+def test_limits_hold_with_many_connections_and_long_lists(n_connections, n_idle):
+    long = [f"someone.with.a.very.long.name.{i}@{'sub.' * 10}example.com" for i in range(n_idle)]
+    connections = []
+    for i in range(n_connections):
+        c = hub(paid=n_idle + 1, active_paid=1, idle_emails=long)
+        named = [
+            db.Person(f"<@U{i:08d}>" if i % 2 else e, "2026-10-02T14:03:11+00:00") for e in long[: db.NAMED]
+        ]
+        connections.append(
+            db.ConnectionDigest(**{**c.__dict__, "account": f"account-{i} " + "x" * 200, "named": named})
+        )
+    message = db.digest_message(data(*connections, late_since=datetime(2026, 11, 23, 8, tzinfo=UTC)))
+    limits_hold(message)
+    text = str(message["blocks"])
+    assert "is late" in text
+    if n_connections > 8:
+        assert "more accounts" in text
+
+
+@pytest.mark.parametrize(
+    "lines,limit,expected",
+    [
+        (["a", "b", "c"], 100, "a\nb\nc"),
+        (["a" * 10, "b" * 10, "c" * 10], 25, "a" * 10 + "\n…and 2 more"),
+        (["aaaa"], 100, "aaaa"),
+    ],
+)
+def test_fit(lines, limit, expected):
+    assert db.fit(lines, limit) == expected
+
+
+@pytest.mark.parametrize(
+    "values,line",
+    [([], ""), ([1, 1, 1], "▅▅▅"), ([0, 1], "▁█"), ([0.5, 0.75, 1.0], "▁▅█")],
+)
+def test_sparkline(values, line):
+    assert db.sparkline(values) == line
+
+
+@pytest.mark.parametrize(
+    "minor,currency,text", [(9000, "EUR", "€90"), (12345, "USD", "$123.45"), (100000, "CHF", "1,000 CHF")]
+)
+def test_money(minor, currency, text):
+    assert db.money(minor, currency) == text
