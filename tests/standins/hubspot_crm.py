@@ -281,6 +281,21 @@ async def list_roles(request: Request, portal: PortalData) -> dict:
     return {"results": roles}
 
 
+async def list_teams(request: Request, portal: PortalData) -> dict:
+    """`GET /settings/v3/users/teams`: every team with its members (primary and secondary)."""
+    return {
+        "results": [
+            {
+                "id": team.id,
+                "name": team.name,
+                "userIds": [str(u.id) for u in portal.users if u.primary_team_id == team.id],
+                "secondaryUserIds": [],
+            }
+            for team in portal.teams
+        ]
+    }
+
+
 def owner_json(owner: Owner) -> dict:
     return {
         "id": str(owner.id),
@@ -569,6 +584,7 @@ def api_routes() -> list[Route]:
         Route("/settings/v3/users/", api_endpoint(list_users, users_scopes)),
         Route("/settings/v3/users", api_endpoint(list_users, users_scopes)),
         Route("/settings/v3/users/roles", api_endpoint(list_roles, users_scopes)),
+        Route("/settings/v3/users/teams", api_endpoint(list_teams, ("settings.users.teams.read",))),
         Route("/crm/v3/owners/", api_endpoint(list_owners, ("crm.objects.owners.read",))),
         Route("/crm/v3/owners", api_endpoint(list_owners, ("crm.objects.owners.read",))),
         Route("/account-info/v3/activity/login", api_endpoint(list_logins, ("account-info.security.read",))),
