@@ -397,6 +397,78 @@ async def test_login_paging_stops_once_every_paid_user_has_been_seen(world, port
     assert pages < -(-len(portal.logins) // 200)
 
 
+@pytest.mark.parametrize("order", ["oldest", "shuffled"])
+async def test_logins_count_right_in_any_order(world, portal, order):
+    """HubSpot does not document the order of login history: oldest first or shuffled, the count holds."""
+    portal = copy.deepcopy(portal)
+    seen = {a.user_id for a in portal.logins if a.login_succeeded}
+    template = portal.logins[0]
+    for user in portal.users:  # as in the early-stop test: newest first, paging could stop early
+        if user.id not in seen:
+            at = int((SEED_START + timedelta(days=20)).timestamp() * 1000)
+            portal.logins.append(
+                dataclasses.replace(
+                    template, id=user.id, login_at_ms=at, user_id=user.id, login_succeeded=True
+                )
+            )
+    world.standin.add_portal(portal)
+    world.standin.login_order = order
+    async with world.client() as client:
+        report = await collect(
+            world.url, make_http(client, world.clock), world.auth(101), portal, clock=world.clock
+        )
+
+    assert observed(report) == expected_hubspot(portal, PERIOD)
+    pages = len(world.sent.paths("/account-info/v3/activity/login"))
+    in_history = [a for a in portal.logins if a.login_at_ms >= (NOW - timedelta(days=90)).timestamp() * 1000]
+    assert pages == -(-len(in_history) // 200)  # not newest first: read to the end
+
+
+async def test_inactive_seats_are_grouped_by_hubspot_team(world, portal):
+    world.standin.add_portal(portal)
+    scopes = ALL_SCOPES + ["settings.users.teams.read"]
+    async with world.client() as client:
+        report = await collect(
+            world.url,
+            make_http(client, world.clock),
+            world.auth(101, scopes),
+            portal,
+            scopes=scopes,
+            clock=world.clock,
+        )
+
+    expected = expected_hubspot(portal, PERIOD)
+    assert observed(report) == expected
+    names = {t.id: t.name for t in portal.teams}
+    team_of = {str(u.id): u.primary_team_id for u in portal.users}
+    for seat in report.seats.inactive_paid_users:
+        wanted = team_of[seat.user_id]
+        assert (seat.team.id, seat.team.name) == (wanted, names[wanted]) if wanted else seat.team is None
+    billing = {r.id for r in portal.roles if r.requires_billing_write}
+    paid = [u for u in portal.users if u.seat_names or set(u.role_ids) & billing]
+    inactive = {s["user_id"] for s in expected["seats"]["inactive_paid_users"]}
+    rows = {(row.team.id if row.team else None): row for row in report.seats.teams}
+    assert set(rows) == {u.primary_team_id for u in paid}
+    for team_id, row in rows.items():
+        members = [str(u.id) for u in paid if u.primary_team_id == team_id]
+        assert row.paid_seats == len(members)
+        assert row.inactive_paid_users == len(set(members) & inactive)
+        assert row.active_paid_users == row.paid_seats - row.inactive_paid_users
+    assert sum(r.inactive_paid_users for r in report.seats.teams) == len(inactive) > 0
+    json_team = report.to_json()["seats"]["inactive_paid_users"][0]["team"]
+    assert json_team is None or set(json_team) == {"id", "name"}
+
+
+async def test_without_the_teams_scope_seats_are_not_grouped_and_no_call_is_made(world, portal):
+    world.standin.add_portal(portal)
+    async with world.client() as client:
+        report = await collect(
+            world.url, make_http(client, world.clock), world.auth(101), portal, clock=world.clock
+        )
+    assert report.seats.teams is None and all(s.team is None for s in report.seats.inactive_paid_users)
+    assert not world.sent.paths("/settings/v3/users/teams")
+
+
 async def test_a_period_over_10000_results_is_split_until_every_record_is_reachable(world):
     week = (datetime(2026, 5, 10, tzinfo=UTC), datetime(2026, 5, 17, tzinfo=UTC))
     portal = seeded_portal(

@@ -54,6 +54,9 @@ class HubSpotStandIn:
         self.app_name = app_name
         self.app_id = app_id
         self.faults = FaultInjector()
+        # Login history order: HubSpot does not document one. "newest" (what it is seen to do),
+        # "oldest" or "shuffled" (the same shuffle on every page).
+        self.login_order = "newest"
         self.limiter = RateLimiter(clock)
         self._portals: dict[int, PortalData] = {}
         self._next_install_portal: int | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -110,7 +111,9 @@ def rate_limited(policy: str) -> JSONResponse:
 
 
 class RateLimiter:
-    """110 requests per rolling 10 s per portal; CRM search also 5 per rolling second."""
+    """110 requests per rolling 10 s per portal; CRM search 5 per rolling second instead (searches are
+    not counted in the 10-second budget and carry no rate-limit headers, per HubSpot's usage
+    guidelines). Requests count when they arrive."""
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self.ten_secondly = RollingWindow(TEN_SECONDLY_LIMIT, 10.0, clock)
@@ -120,19 +123,18 @@ class RateLimiter:
     def violations(self) -> int:
         return self.ten_secondly.violations + self.secondly.violations
 
-    def check(self, portal_id: int, search: bool) -> tuple[Response | None, dict[str, str]]:
-        if search and not self.secondly.hit(portal_id)[0]:
-            return rate_limited("SECONDLY"), {}
-        allowed, remaining, _ = self.ten_secondly.hit(portal_id)
-        headers = (
-            {}
-            if search
-            else {  # search responses carry no rate-limit headers
-                "X-HubSpot-RateLimit-Max": str(TEN_SECONDLY_LIMIT),
-                "X-HubSpot-RateLimit-Remaining": str(remaining),
-                "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
-            }
-        )
+    def check(
+        self, portal_id: int, search: bool, arrived: float | None = None
+    ) -> tuple[Response | None, dict[str, str]]:
+        if search:
+            allowed = self.secondly.hit(portal_id, arrived)[0]
+            return (None if allowed else rate_limited("SECONDLY")), {}
+        allowed, remaining, _ = self.ten_secondly.hit(portal_id, arrived)
+        headers = {
+            "X-HubSpot-RateLimit-Max": str(TEN_SECONDLY_LIMIT),
+            "X-HubSpot-RateLimit-Remaining": str(remaining),
+            "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+        }
         return (None if allowed else rate_limited("TEN_SECONDLY_ROLLING")), headers
 
 
@@ -162,13 +164,14 @@ def _authenticate(
 def api_endpoint(handler: Handler, scopes: Scopes, *, search: bool = False):
     async def endpoint(request: Request) -> Response:
         standin: HubSpotStandIn = request.app.state.standin
+        arrived = standin.clock()  # limits count arrivals; `faults.latency` delays the answer
         fault = await standin.faults.apply(request.url.path)
         if fault is not None:
             return fault
         portal, granted, problem = _authenticate(standin, request)
         if problem is not None:
             return problem
-        limited, headers = standin.limiter.check(portal.portal_id, search)
+        limited, headers = standin.limiter.check(portal.portal_id, search, arrived)
         response = limited or await _authorized(handler, request, portal, granted, scopes)
         response.headers.update(headers)
         return response
@@ -343,6 +346,11 @@ async def list_logins(request: Request, portal: PortalData) -> dict:
         if now_ms - LOGIN_HISTORY_MS <= a.login_at_ms <= now_ms and (not user_id or str(a.user_id) == user_id)
     ]
     attempts.sort(key=lambda a: (a.login_at_ms, a.id), reverse=True)
+    order = request.app.state.standin.login_order
+    if order == "oldest":
+        attempts.reverse()
+    elif order == "shuffled":  # the same permutation for every page of one history
+        random.Random(portal.portal_id).shuffle(attempts)
     page, paging = cursor_page(attempts, request, 100, 200)
     return listing([login_json(a) for a in page], paging)
 
