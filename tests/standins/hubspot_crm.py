@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -183,11 +184,22 @@ async def _authorized(handler: Handler, request: Request, portal, granted, scope
     needed = scopes(request) if callable(scopes) else scopes
     if needed and not set(needed) & set(granted):
         return missing_scopes(needed)
+    cache = request.app.state.standin.response_cache
+    key = None
+    if cache is not None:
+        key = (portal.portal_id, request.method, request.url.path, request.url.query, await request.body())
+        if (body := cache.get(key)) is not None:
+            return Response(body, media_type="application/json")
     try:
         result = await handler(request, portal)
     except ValidationError as error:
         return error.response()
-    return result if isinstance(result, Response) else JSONResponse(result)
+    if isinstance(result, Response):
+        return result
+    body = msgspec.json.encode(result)
+    if key is not None:
+        cache[key] = body
+    return Response(body, media_type="application/json")
 
 
 # --- paging helpers -------------------------------------------------------------------------
