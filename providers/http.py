@@ -420,8 +420,6 @@ def provider_client(**kwargs: Any) -> httpx.AsyncClient:
     return HttpxAiohttpClient(**(options | kwargs))
 
 
-
-
 class ProviderHTTP:
     """Sends requests to one provider through a shared `httpx.AsyncClient` (not owned).
 
@@ -472,7 +470,7 @@ class ProviderHTTP:
         method = method.upper()
         extra_headers = dict(httpx_kwargs.pop("headers", None) or {})
         httpx_kwargs.setdefault("timeout", self._timeout)
-        where = self._where(method, url, httpx_kwargs.get("params"))
+        where: str | None = None  # for messages and logs; built when first needed (it costs a Request)
         attempt, refreshed = 1, False
         sent_secrets: set[str] = set()  # every auth header value used, to scrub from errors
         while True:
@@ -481,8 +479,13 @@ class ProviderHTTP:
             auth_headers = await auth.headers() if auth is not None else {}
             sent_secrets.update(auth_headers.values())
             outcome = await self._send(method, url, {**extra_headers, **auth_headers}, httpx_kwargs)
-            if self._limiter is not None and isinstance(outcome, httpx.Response):
-                self._limiter.observe(self.policy.provider, account_key, outcome.headers)
+            if isinstance(outcome, httpx.Response):
+                if self._limiter is not None:
+                    self._limiter.observe(self.policy.provider, account_key, outcome.headers)
+                if outcome.is_success:  # decide() answers Ok for every 2xx
+                    return outcome
+            if where is None:
+                where = self._where(method, url, httpx_kwargs.get("params"))
             decision = decide(
                 outcome,
                 attempt,

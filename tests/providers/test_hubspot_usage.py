@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from providers.http import HUBSPOT, ProviderHTTP
+from providers.http import HUBSPOT, ProviderHTTP, provider_client
 from providers.hubspot_usage import (
     OBJECTS,
     collect_hubspot,
@@ -587,6 +587,42 @@ async def test_faults_timeouts_slow_answers_and_429s_give_the_same_figures(world
 
     assert observed(report) == expected_hubspot(portal, PERIOD)
     assert faults.injected == 8
+
+
+async def test_the_bots_own_client_gives_the_same_figures_through_faults_and_timeouts(world, portal):
+    """provider_client (httpx over aiohttp): 5xx, 429s and timeouts come out as httpx's own errors."""
+    world.standin.add_portal(portal)
+    faults = world.standin.faults
+    faults.fail_next("/crm/v3/objects/contacts/search", status=502)
+    faults.fail_next(
+        "/crm/v3/objects/deals/search",
+        status=429,
+        body={"status": "error", "errorType": "RATE_LIMIT", "policyName": "SECONDLY"},
+    )
+    faults.hang_next("/crm/v3/objects/notes/search", seconds=1.5)
+    faults.hang_next("/settings/v3/users", seconds=1.5)
+    async with provider_client(event_hooks={"response": [world.sent.hook]}) as client:
+        http = make_http(client, world.clock, timeout=0.4)
+        report = await collect(world.url, http, world.auth(101), portal, clock=world.clock)
+
+    assert observed(report) == expected_hubspot(portal, PERIOD)
+    assert faults.injected == 4
+    assert (502, "/crm/v3/objects/contacts/search") in world.sent.refused
+
+
+async def test_the_bots_own_client_reports_a_timeout_as_one(world, portal):
+    from providers.http import TransientError
+
+    world.standin.add_portal(portal)
+    world.standin.faults.hang_next("/settings/v3/users/roles", seconds=2.0)
+    async with provider_client() as client:
+        with pytest.raises(TransientError, match="timed out"):
+            await make_http(client, world.clock, timeout=0.3).get_json(
+                f"{world.url}/settings/v3/users/roles",
+                auth=world.auth(101),
+                account_key="101",
+                max_retries=0,
+            )
 
 
 async def test_a_401_refreshes_once_then_retries(world, portal):

@@ -772,6 +772,26 @@ def test_searches_are_not_counted_in_the_ten_second_budget(client, standin, cloc
     assert roles.headers["X-HubSpot-RateLimit-Remaining"] == "109"
 
 
+def test_the_response_cache_answers_the_same_bytes_and_still_counts_limits_and_scopes(
+    client, standin, clock, auth
+):
+    body = {"limit": 3, "properties": ["hubspot_owner_id"]}
+    fresh = client.post("/crm/v3/objects/contacts/search", headers=auth, json=body)
+    standin.response_cache = {}
+    first = client.post("/crm/v3/objects/contacts/search", headers=auth, json=body)
+    again = client.post("/crm/v3/objects/contacts/search", headers=auth, json=body)
+    assert (
+        first.json() == fresh.json() and again.content == first.content and len(standin.response_cache) == 1
+    )
+    for _ in range(2):
+        assert client.post("/crm/v3/objects/contacts/search", headers=auth, json=body).status_code == 200
+    assert client.post("/crm/v3/objects/contacts/search", headers=auth, json=body).status_code == 429
+    no_contacts = bearer(standin.issue_tokens(101, ["crm.objects.deals.read"]))
+    clock.advance(1)
+    refused = client.post("/crm/v3/objects/contacts/search", headers=no_contacts, json=body)
+    assert refused.json()["category"] == "MISSING_SCOPES"
+
+
 def test_rate_limits_are_per_portal(client, standin, auth):
     standin.add_portal(generate_portal(9, portal_id=404, start=START, end=END, records_per_type=5))
     other = bearer(standin.issue_tokens(404, ALL_SCOPES))
