@@ -322,11 +322,18 @@ class TypeTally:
         ):
             for raw, n in by_user.items():
                 if (user := norm_id(raw)) is not None:
-                    per_user.setdefault(user, Counter())[feature] += n
+                    _counts(per_user, user)[feature] += n
             for raw, n in by_owner.items():
                 owner = norm_id(raw)
                 if owner is not None and (user := owners.get(owner)) is not None:
-                    per_user.setdefault(user, Counter())[feature] += n
+                    _counts(per_user, user)[feature] += n
+
+
+def _counts(per_user: dict[str, Counter[str]], user: str) -> Counter[str]:
+    counts = per_user.get(user)
+    if counts is None:
+        counts = per_user[user] = Counter()
+    return counts
 
 
 class LoginTally:

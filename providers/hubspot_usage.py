@@ -402,8 +402,9 @@ def _seats(
     active = active_paid = paid = 0
     inactive: list[InactiveSeat] = []
     by_team: dict[str | None, list[int]] = {}  # team id -> [paid, active paid, inactive paid]
+    nothing: Counter[str] = Counter()
     for user in users:
-        counts = per_user.get(user.user_id, Counter())
+        counts = per_user.get(user.user_id, nothing)
         crm_actions = sum(n for feature, n in counts.items() if feature != SIGNAL_LOGINS)
         user_logins = logins.in_period.get(user.user_id, 0) if logins is not None else None
         is_user_active, _ = is_active(user_logins, crm_actions)

@@ -28,16 +28,20 @@ class CursorGuard:
 
     def __init__(self, provider: str = "") -> None:
         self.provider = provider
-        self._recent: deque[str] = deque(maxlen=CURSOR_MEMORY)
+        self._recent: deque[str] = deque()
+        self._seen: set[str] = set()
 
     def next(self, cursor: str) -> str:
         """`cursor`, checked: the one to ask for next."""
-        if cursor in self._recent:
+        if cursor in self._seen:
             raise PaginationError(
                 f"Paging repeated the cursor {cursor[:40]!r}; stopped to avoid an endless loop.",
                 provider=self.provider,
             )
         self._recent.append(cursor)
+        self._seen.add(cursor)
+        if len(self._recent) > CURSOR_MEMORY:
+            self._seen.discard(self._recent.popleft())
         return cursor
 
 
