@@ -6,10 +6,10 @@ import asyncio
 import json
 import sys
 
-from bot.clock import utcnow
-from bot.config import ConfigError, Settings
-from bot.services import build_services
-from bot.usage import UsageService, check_period
+from bot.container import build_services
+from bot.core.clock import utcnow
+from bot.core.config import ConfigError, Settings
+from bot.services.usage import UsageService, check_period
 from providers.http import provider_client
 from providers.usage import UsageReport
 
