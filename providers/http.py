@@ -474,14 +474,15 @@ class ProviderHTTP:
         attempt, refreshed = 1, False
         sent_secrets: set[str] = set()  # every auth header value used, to scrub from errors
         while True:
+            started = None
             if self._limiter is not None:
-                await self._limiter.acquire(self.policy.provider, account_key, bucket)
+                started = await self._limiter.acquire(self.policy.provider, account_key, bucket)
             auth_headers = await auth.headers() if auth is not None else {}
             sent_secrets.update(auth_headers.values())
             outcome = await self._send(method, url, {**extra_headers, **auth_headers}, httpx_kwargs)
             if isinstance(outcome, httpx.Response):
                 if self._limiter is not None:
-                    self._limiter.observe(self.policy.provider, account_key, outcome.headers)
+                    self._limiter.observe(self.policy.provider, account_key, outcome.headers, started)
                 if outcome.is_success:  # decide() answers Ok for every 2xx
                     return outcome
             if where is None:

@@ -120,19 +120,21 @@ DEFAULT_LIMITS: Mapping[str, ProviderLimits] = {"hubspot": HUBSPOT_LIMITS, "send
 class _Window:
     """Sorted booked start times of one (provider, account, bucket), pruned as they age out."""
 
-    __slots__ = ("bucket", "times")
+    __slots__ = ("bucket", "times", "others")
 
     def __init__(self, bucket: Bucket) -> None:
         self.bucket = bucket
-        self.times: list[float] = []
+        self.times: list[float] = []  # every booked start, others' included
+        self.others: list[float] = []  # starts booked for requests the provider saw from elsewhere
 
     def prune(self, now: float) -> None:
         """Forget starts that can no longer share a window with a start at or after `now`."""
         window = self.bucket.window
-        cut = 0
-        while cut < len(self.times) and now - self.times[cut] >= window:
-            cut += 1
-        del self.times[:cut]
+        for times in (self.times, self.others):
+            cut = 0
+            while cut < len(times) and now - times[cut] >= window:
+                cut += 1
+            del times[:cut]
 
     def earliest(self, t: float) -> float:
         """The earliest time >= `t` at which one more start keeps every window within the limit.
@@ -151,12 +153,15 @@ class _Window:
                 t = _at_least_after(first, window)
         return t
 
-    def book(self, t: float) -> None:
+    def book(self, t: float, *, other: bool = False) -> None:
         bisect.insort(self.times, t)
+        if other:
+            bisect.insort(self.others, t)
 
-    def started(self, now: float) -> int:
-        """Booked starts not after `now` (the window is pruned: all within one window of it)."""
-        return bisect.bisect_right(self.times, now)
+    def started(self, t: float, *, own: bool = False) -> int:
+        """Booked starts not after `t` (ours only if `own`) among those kept (pruned: one window)."""
+        count = bisect.bisect_right(self.times, t)
+        return count - bisect.bisect_right(self.others, t) if own else count
 
     def cancel(self, t: float) -> None:
         index = bisect.bisect_left(self.times, t)
@@ -211,13 +216,16 @@ class Limiter:
                 raise
         return start
 
-    def observe(self, provider: str, account_id: str, headers: Mapping[str, str]) -> int:
-        """Take in the provider's own count from a response's rate-limit headers.
+    def observe(
+        self, provider: str, account_id: str, headers: Mapping[str, str], started: float | None = None
+    ) -> int:
+        """Take in the provider's own count from the rate-limit headers of a request started at `started`.
 
-        When the provider says it has counted more requests of `account_id` in its window than
-        this limiter booked there, the difference is booked now (they age out a window from now:
-        we do not know when they started). Returns how many were added. Headers absent or
-        unreadable change nothing.
+        The provider counted, when that request arrived, ``max - remaining`` requests of
+        `account_id` in its window: ours that started until then, and others'. When the others'
+        are more than this limiter already holds for them, the difference is booked now (it ages
+        out a window from now: when they started is unknown). Returns how many were added.
+        Headers absent or unreadable change nothing. `started` defaults to now.
         """
         limits = self._limits.get(provider)
         names = limits.headers if limits is not None else None
@@ -232,9 +240,10 @@ class Limiter:
         now = self._clock()
         window = self._window(provider, account_id, names.bucket, bucket)
         window.prune(now)
-        missing = min(bucket.limit, ceiling - remaining) - window.started(now)
+        ours = window.started(now if started is None else started, own=True)
+        missing = min(bucket.limit, ceiling - remaining - ours) - len(window.others)
         for _ in range(max(0, missing)):
-            window.book(now)
+            window.book(now, other=True)
         return max(0, missing)
 
     def booked(self, provider: str, account_id: str, bucket: str = DEFAULT_BUCKET) -> list[float]:

@@ -625,6 +625,28 @@ async def test_the_bots_own_client_reports_a_timeout_as_one(world, portal):
             )
 
 
+async def test_a_budget_spent_elsewhere_is_read_from_hubspots_headers_before_a_429(served, portal):
+    """Another replica sent 106 of the portal's 110 requests in this 10 s window: the first answers'
+    X-HubSpot-RateLimit-Remaining makes our limiter wait instead of running into 429s."""
+    switch, url = served
+    clock = ScaledTime(NOW, speed=5.0)  # slow enough that the replica's burst stays in the window
+    world = World(HubSpotStandIn(clock=clock.time), url, clock, Sent())
+    switch.app = world.standin.app
+    world.standin.add_portal(portal)
+    other = {"Authorization": f"Bearer {world.standin.issue_tokens(101, ALL_SCOPES)['access_token']}"}
+    with httpx.Client(base_url=world.url) as replica:
+        for _ in range(106):
+            assert replica.get("/settings/v3/users/roles", headers=other).status_code == 200
+    limiter = Limiter(clock=clock.time, sleep=clock.sleep)  # the bot's limits, which read the headers
+    async with world.client() as client:
+        http = make_http(client, world.clock, limiter=limiter)
+        report = await collect(world.url, http, world.auth(101), portal, clock=world.clock)
+
+    assert observed(report) == expected_hubspot(portal, PERIOD)
+    assert world.standin.limiter.ten_secondly.violations == 0  # searches have their own limit
+    assert not [path for status, path in world.sent.refused if status == 429 and "/search" not in path]
+
+
 async def test_a_401_refreshes_once_then_retries(world, portal):
     world.standin.add_portal(portal)
     auth = world.auth(101)
