@@ -373,19 +373,26 @@ async def test_calls_use_maximum_page_sizes_and_one_search_per_type(world, porta
         assert "hubspot_owner_id" in body["properties"] and len(body["properties"]) <= 5
 
 
-async def test_login_paging_stops_once_every_paid_user_has_been_seen(world, portal):
+def with_dormant_logins(portal: PortalData) -> PortalData:
+    """A copy where the dormant users log in once, long ago: newest first, history need not be read
+    to the end."""
     portal = copy.deepcopy(portal)
     seen = {a.user_id for a in portal.logins if a.login_succeeded}
     template = portal.logins[0]
-    for user in portal.users:  # the dormant users log in once, long ago: history need not be read to the end
+    at = int((SEED_START + timedelta(days=20)).timestamp() * 1000)
+    for user in portal.users:
         if user.id not in seen:
-            at = int((SEED_START + timedelta(days=20)).timestamp() * 1000)
             portal.logins.append(
                 dataclasses.replace(
                     template, id=user.id, login_at_ms=at, user_id=user.id, login_succeeded=True
                 )
             )
     portal.logins.sort(key=lambda a: a.login_at_ms, reverse=True)
+    return portal
+
+
+async def test_login_paging_stops_once_every_paid_user_has_been_seen(world, portal):
+    portal = with_dormant_logins(portal)
     world.standin.add_portal(portal)
     async with world.client() as client:
         report = await collect(
@@ -400,17 +407,7 @@ async def test_login_paging_stops_once_every_paid_user_has_been_seen(world, port
 @pytest.mark.parametrize("order", ["oldest", "shuffled"])
 async def test_logins_count_right_in_any_order(world, portal, order):
     """HubSpot does not document the order of login history: oldest first or shuffled, the count holds."""
-    portal = copy.deepcopy(portal)
-    seen = {a.user_id for a in portal.logins if a.login_succeeded}
-    template = portal.logins[0]
-    for user in portal.users:  # as in the early-stop test: newest first, paging could stop early
-        if user.id not in seen:
-            at = int((SEED_START + timedelta(days=20)).timestamp() * 1000)
-            portal.logins.append(
-                dataclasses.replace(
-                    template, id=user.id, login_at_ms=at, user_id=user.id, login_succeeded=True
-                )
-            )
+    portal = with_dormant_logins(portal)  # newest first, paging could stop early
     world.standin.add_portal(portal)
     world.standin.login_order = order
     async with world.client() as client:
