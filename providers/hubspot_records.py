@@ -1,8 +1,8 @@
 """HubSpot result pages, read fast: decode only the fields counted and tally while streaming.
 
 A portal's collection reads tens of thousands of CRM records and login attempts, 200 to a page,
-and the per-record work used to be the collector's main CPU cost (benchmarks/README.md: 3.7 µs
-per record, 0.7 ms per page). Here a page is decoded by msgspec straight into small typed
+and the per-record work used to be a large part of the collector's CPU (4.7 µs per record, 0.9 ms
+per page: benchmarks/aggregate_page.py). Here a page is decoded by msgspec straight into small typed
 structs holding only the properties that are counted, dates parsed to aware datetimes in C; the
 tallies compare them with the period's edges (datetimes computed once per collection) and bump
 plain dict counters keyed by the raw id strings, normalised once per distinct id at the end.
