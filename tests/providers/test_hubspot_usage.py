@@ -21,9 +21,11 @@ import httpx
 import pytest
 
 from providers.http import HUBSPOT, ProviderHTTP, provider_client
+from providers.hubspot_records import LoginTally, TypeTally, read_login_page, read_search_page
 from providers.hubspot_usage import (
     OBJECTS,
     collect_hubspot,
+    from_ms,
     parse_ms,
     record_events,
     search_body,
@@ -742,3 +744,70 @@ def test_search_body_has_disjoint_groups_within_hubspot_limits():
         {"propertyName": "createdate", "direction": "ASCENDING"}
     ]
     assert len(search_body(SPEC["meetings"], 1_000, 2_000, 500)["filterGroups"]) == 1
+
+
+def _tallied(raw: bytes, spec) -> tuple[bool, dict, dict]:
+    page = read_search_page(raw, spec)
+    tally = TypeTally(spec, P0, P1)
+    tally.count(page)
+    per_user: dict = {}
+    tally.add_per_user(per_user, {"90": "9"})
+    return page.typed, tally.activity(), {u: dict(c) for u, c in per_user.items()}
+
+
+def test_a_page_in_another_shape_is_counted_the_same_by_the_tolerant_path():
+    records = [  # created and updated in the period; an update by an integration (owner 90 -> user 9)
+        {"createdate": "1970-01-01T00:25:00.000Z", "lastmodifieddate": "1970-01-01T00:31:40.000Z",
+         "hs_created_by_user_id": "7", "hs_updated_by_user_id": "8", "hubspot_owner_id": "90"},
+        {"createdate": "1970-01-01T00:00:00.010Z", "lastmodifieddate": "1970-01-01T00:20:00.000Z",
+         "hubspot_owner_id": "90"},
+        {"createdate": "1970-01-01T00:40:00.000Z", "lastmodifieddate": None},  # after the period
+    ]  # fmt: skip
+    typed = json.dumps({"total": 3, "results": [{"properties": r} for r in records]}).encode()
+    odd_records = [dict(r) for r in records]
+    odd_records[0] |= {"createdate": 1_500_000, "hs_created_by_user_id": "7.0"}  # a number, a float id
+    odd_records[1] |= {"lastmodifieddate": "1200000", "hubspot_owner_id": 90}  # epoch ms string, number
+    odd = json.dumps({"total": 3, "results": [{"properties": r} for r in odd_records]}).encode()
+
+    fast, slow = _tallied(typed, SPEC["contacts"]), _tallied(odd, SPEC["contacts"])
+    assert fast[0] is True and slow[0] is False
+    assert (
+        fast[1:]
+        == slow[1:]
+        == (
+            {"contacts_created": 1, "contacts_updated": 2},
+            {"7": {"contacts_created": 1}, "8": {"contacts_updated": 1}, "9": {"contacts_updated": 1}},
+        )
+    )
+
+
+def test_login_pages_count_in_any_order_and_any_shape():
+    attempts = [  # (loginAt, succeeded, userId)
+        ("1970-01-01T00:20:00.000Z", True, 7),
+        ("1970-01-01T00:10:00.000Z", True, 7),  # before the period: the last login before its end
+        ("1970-01-01T00:30:00.000Z", False, 8),  # failed: not counted
+        ("1970-01-01T00:40:00.000Z", True, 8),  # after the period
+        ("1970-01-01T00:25:00.000Z", True, "8"),
+    ]
+
+    def tally(pages: list[list[tuple]], *, epoch_ms: bool = False) -> LoginTally:
+        result = LoginTally(P0, P1)
+        for page in pages:
+            results = [
+                {"loginAt": parse_ms(at) if epoch_ms else at, "loginSucceeded": ok, "userId": user}
+                for at, ok, user in page
+            ]
+            result.count(read_login_page(json.dumps({"results": results}).encode()))
+        return result
+
+    newest = sorted(attempts, key=lambda a: a[0], reverse=True)
+    for pages, ordered in (
+        ([newest[:2], newest[2:]], True),
+        ([newest[::-1]], False),
+        ([attempts[:3], attempts[3:]], False),
+    ):
+        for epoch_ms in (False, True):
+            result = tally(pages, epoch_ms=epoch_ms)
+            assert result.in_period == {"7": 1, "8": 1}
+            assert result.last_before_end == {"7": from_ms(1_200_000), "8": from_ms(1_500_000)}
+            assert result.newest_first is ordered and result.past_start()
