@@ -216,8 +216,10 @@ class _Collection:
             return None
         try:
             body = await self._get("/settings/v3/users/teams") or {}
-        except MissingScopes:
-            return None
+        except ProviderError as error:  # teams are a nicety: without them seats are not grouped
+            if isinstance(error, MissingScopes) or error.status in (403, 404):
+                return None
+            raise
         return {
             str(t["id"]): Team(str(t["id"]), str(t.get("name") or t["id"]))
             for t in body.get("results") or []

@@ -458,6 +458,18 @@ async def test_inactive_seats_are_grouped_by_hubspot_team(world, portal):
     assert json_team is None or set(json_team) == {"id", "name"}
 
 
+async def test_teams_refused_by_hubspot_leave_seats_ungrouped_and_the_rest_intact(world, portal):
+    world.standin.add_portal(portal)
+    world.standin.faults.fail_next("/settings/v3/users/teams", status=403, body={"status": "error"})
+    scopes = ALL_SCOPES + ["settings.users.teams.read"]
+    async with world.client() as client:
+        http = make_http(client, world.clock)
+        report = await collect(
+            world.url, http, world.auth(101, scopes), portal, scopes=scopes, clock=world.clock
+        )
+    assert observed(report) == expected_hubspot(portal, PERIOD) and report.seats.teams is None
+
+
 async def test_without_the_teams_scope_seats_are_not_grouped_and_no_call_is_made(world, portal):
     world.standin.add_portal(portal)
     async with world.client() as client:
