@@ -48,10 +48,9 @@ CRM_TYPES = ("contacts", "companies", "deals")
 ENGAGEMENTS = ("calls", "emails", "meetings", "notes", "tasks")
 GRACE_MS = 60_000  # the documented "updated" rule: modified more than a minute after creation
 
-# The buckets proposed for providers/ratelimit.py's HUBSPOT_LIMITS: searches paced one per 250 ms
-# (4/s without bursts) and 100 rather than 110 calls per 10 s. With today's buckets a burst of 4
-# searches at t and 4 more at t + 1 s meets HubSpot's strict rolling window with no room for
-# arrival jitter, and the stand-in answers 429s (seen even in real time).
+# Slower buckets than the bot's (providers/ratelimit.py's HUBSPOT_LIMITS) for tests on ScaledTime:
+# at 20x, a millisecond of scheduling jitter is 20 ms of the stand-in's time, more than the bot's
+# 50 ms arrival margin allows for; one search per 250 ms and 100 calls per 10 s meet no 429.
 PACED_LIMITS = {"hubspot": ProviderLimits(buckets={"default": Bucket(100, 10.0), "search": Bucket(1, 0.25)})}
 
 
