@@ -6,12 +6,11 @@ import asyncio
 import json
 import sys
 
-import httpx
-
 from bot.container import build_services
 from bot.core.clock import utcnow
 from bot.core.config import ConfigError, Settings
 from bot.services.usage import check_period
+from providers.http import provider_client
 from providers.usage import UsageReport
 
 COLUMNS = ("team", "provider", "account", "period", "users", "paid", "active", "inactive paid", "activity")
@@ -38,7 +37,7 @@ async def _collect(args, settings: Settings) -> int:
     failures: list[str] = []
     progress = Progress(enabled=not args.json and sys.stderr.isatty())
     try:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0)) as http:
+        async with provider_client() as http:
             service = build_services(settings, storage, utcnow, http).usage
 
             def on_report(report: UsageReport) -> None:

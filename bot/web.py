@@ -34,6 +34,7 @@ from bot.scheduler import Scheduler
 from bot.services.health import JOB_EVERY
 from bot.slack_app import build_bolt_app
 from handlers.oauth import routes as oauth_routes
+from providers.http import provider_client
 from storage.crypto import Encryptor, load_keys
 from storage.db import Database
 from storage.store import Storage
@@ -89,7 +90,7 @@ def create_app(
     ):
         register_secret(secret)
     storage = storage or build_storage(settings, clock=clock, replica_id=replica_id)
-    http = http or httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0), follow_redirects=False)
+    http = http or provider_client()
     services = build_services(settings, storage, clock, http)
     bolt = build_bolt_app(services)
     slack = AsyncSlackRequestHandler(bolt)

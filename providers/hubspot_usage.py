@@ -6,12 +6,17 @@ Calls (all through `ProviderHTTP`, so retries, 401 refresh and the per-portal li
 - ``GET /settings/v3/users/roles``: roles with `requiresBillingWrite` also mark paid seats;
 - ``GET /crm/v3/owners?limit=500`` and ``...&archived=true``: owner id -> user id, deactivated
   users included (records keep the owner id of someone who has left);
-- ``GET /account-info/v3/activity/login?limit=200`` (paged, newest first) when the scope
+- ``GET /settings/v3/users/teams`` when ``settings.users.teams.read`` is granted (or may be):
+  team names, so inactive seats can be grouped by each user's primary team (`primaryTeamId`);
+- ``GET /account-info/v3/activity/login?limit=200`` (paged) when the scope
   ``account-info.security.read`` is granted: successful logins in the period, and the last one
-  before it for users idle in the period. Paging stops once past the period's start when every
-  paid user's last login is known; HubSpot keeps 90 days of history;
+  before it for users idle in the period. HubSpot keeps 90 days of history and does not document
+  the order: every page is counted whatever its order, and paging stops early only while the
+  history has come newest first (every attempt no later than the one before), once past the
+  period's start with every paid user's last login known; any other order is read to the end;
 - one CRM search per object type (8, through the limiter's ``"search"`` bucket, limit 200, only the
-  properties needed, sorted by creation date), each page tallied and dropped as it arrives.
+  properties needed, sorted by creation date), each page tallied and dropped as it arrives
+  (`providers/hubspot_records.py` decodes only the counted fields).
 
 Search filters, with the period [P0, P1) in epoch ms (BETWEEN is inclusive, so P1 - 1):
 
@@ -48,14 +53,26 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Mapping
-from contextlib import aclosing
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import msgspec
 
 from providers.collect import run_all
 from providers.http import Auth, MissingScopes, ProviderError, ProviderHTTP
-from providers.pagination import cursor_pages
+from providers.hubspot_records import (
+    OBJECTS,
+    UPDATE_GRACE_MS,
+    LoginTally,
+    ObjectSpec,
+    Page,
+    TypeTally,
+    from_ms,
+    parse_ms,
+    read_login_page,
+    read_search_page,
+    record_events,
+)
+from providers.pagination import CursorGuard, cursor_pages
 from providers.usage import (
     HUBSPOT_FEATURES,
     SIGNAL_CRM,
@@ -67,6 +84,8 @@ from providers.usage import (
     Seats,
     SeatUser,
     Signals,
+    Team,
+    TeamSeats,
     Unavailable,
     UsageReport,
     inactive_order,
@@ -75,79 +94,27 @@ from providers.usage import (
     seat_counts,
 )
 
+__all__ = [
+    "OBJECTS",
+    "UPDATE_GRACE_MS",
+    "ObjectSpec",
+    "collect_hubspot",
+    "from_ms",
+    "parse_ms",
+    "record_events",
+    "search_body",
+    "split_window",
+]
+
 PROVIDER = "hubspot"
 USERS_PAGE, OWNERS_PAGE, LOGINS_PAGE, SEARCH_PAGE = 100, 500, 200, 200
 MAX_SEARCH_RESULTS = 10_000
-UPDATE_GRACE_MS = 60_000
 LOGIN_SCOPE = "account-info.security.read"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class ObjectSpec:
-    """How one CRM object type is searched and counted."""
-
-    object_type: str
-    created_property: str
-    created_feature: str
-    modified_property: str | None = None  # None: only creations count (engagements)
-    updated_feature: str | None = None
-    scope: str | None = None  # a scope we know it needs; None: let HubSpot say
-
-    @property
-    def features(self) -> tuple[str, ...]:
-        return (self.created_feature,) + ((self.updated_feature,) if self.updated_feature else ())
-
-    @property
-    def properties(self) -> list[str]:
-        names = [self.created_property, "hubspot_owner_id", "hs_created_by_user_id"]
-        if self.modified_property:
-            names += [self.modified_property, "hs_updated_by_user_id"]
-        return names
-
-
-def _crm(object_type: str, modified: str) -> ObjectSpec:
-    return ObjectSpec(
-        object_type,
-        "createdate",
-        f"{object_type}_created",
-        modified,
-        f"{object_type}_updated",
-        f"crm.objects.{object_type}.read",
-    )
-
-
-OBJECTS: tuple[ObjectSpec, ...] = (
-    _crm("contacts", "lastmodifieddate"),
-    _crm("companies", "hs_lastmodifieddate"),
-    _crm("deals", "hs_lastmodifieddate"),
-    *(
-        ObjectSpec(t, "hs_createdate", f"{t}_logged")
-        for t in ("calls", "emails", "meetings", "notes", "tasks")
-    ),
-)
+TEAMS_SCOPE = "settings.users.teams.read"
+_JSON = {"Content-Type": "application/json"}
 
 
 # --------------------------------------------------------------------------- pure helpers
-
-
-def parse_ms(value: Any) -> int | None:
-    """A HubSpot date value (ISO 8601 or epoch ms, as string or number) in epoch ms; None if absent."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, int | float):
-        return int(value)
-    text = str(value).strip()
-    if text.isdigit():
-        return int(text)
-    moment = datetime.fromisoformat(text)  # Python 3.11 reads the trailing "Z"
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return round(moment.timestamp() * 1000)  # exact: epoch ms fit a float's 53 bits
-
-
-def from_ms(ms: int) -> datetime:
-    return _EPOCH + timedelta(milliseconds=ms)
 
 
 def _between(name: str, low: int, high: int) -> dict[str, str]:
@@ -177,63 +144,8 @@ def split_window(low: int, high: int) -> tuple[tuple[int, int], tuple[int, int]]
     return (low, middle), (middle, high)
 
 
-def record_events(
-    spec: ObjectSpec, properties: Mapping[str, Any], period_start: int, period_end: int
-) -> list[tuple[str, str | None, str | None]]:
-    """The counted events of one record: (feature, acting user id, owner id) each.
-
-    Pure: the rules of the module docstring for one record's properties.
-    """
-    events: list[tuple[str, str | None, str | None]] = []
-    created = parse_ms(properties.get(spec.created_property))
-    owner = _id(properties.get("hubspot_owner_id"))
-    if created is not None and period_start <= created < period_end:
-        events.append((spec.created_feature, _id(properties.get("hs_created_by_user_id")), owner))
-    if spec.modified_property and spec.updated_feature:
-        modified = parse_ms(properties.get(spec.modified_property))
-        if (
-            modified is not None
-            and period_start <= modified < period_end
-            and (created is None or modified - created > UPDATE_GRACE_MS)
-        ):
-            events.append((spec.updated_feature, _id(properties.get("hs_updated_by_user_id")), owner))
-    return events
-
-
-def _id(value: Any) -> str | None:
-    if value in (None, ""):
-        return None
-    text = str(value).strip()
-    return text[:-2] if text.endswith(".0") else text  # numbers may come back as "123.0"
-
-
 def scope_reason(what: str, scope: str) -> str:
     return f"HubSpot did not grant Quolum the {scope} scope, so {what} could not be read."
-
-
-# --------------------------------------------------------------------------- tallies
-
-
-@dataclass
-class _Tally:
-    """Counts of one object type, merged into the report only if the whole type was read."""
-
-    activity: Counter[str] = field(default_factory=Counter)
-    by_user: dict[str, Counter[str]] = field(default_factory=dict)
-    by_owner: dict[str, Counter[str]] = field(default_factory=dict)
-
-    def add(self, feature: str, user: str | None, owner: str | None) -> None:
-        self.activity[feature] += 1
-        if user is not None:
-            self.by_user.setdefault(user, Counter())[feature] += 1
-        elif owner is not None:
-            self.by_owner.setdefault(owner, Counter())[feature] += 1
-
-
-@dataclass
-class _Logins:
-    in_period: Counter[str] = field(default_factory=Counter)
-    last_before_end: dict[str, int] = field(default_factory=dict)  # user -> ms of last success < P1
 
 
 # --------------------------------------------------------------------------- the collection
@@ -255,12 +167,21 @@ class _Collection:
         self.scopes = None if scopes is None else set(scopes)
         self.unavailable: list[Unavailable] = []
 
+    def _lacks(self, scope: str) -> bool:
+        return self.scopes is not None and scope not in self.scopes
+
     # --- plain listings
 
     async def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return await self.http.get_json(
             f"{self.base}{path}", auth=self.auth, account_key=self.key, params=params
         )
+
+    async def _raw(self, method: str, path: str, bucket: str | None = None, **kwargs: Any) -> bytes:
+        response = await self.http.request(
+            method, f"{self.base}{path}", auth=self.auth, account_key=self.key, bucket=bucket, **kwargs
+        )
+        return response.content
 
     async def _listing(self, path: str, params: dict[str, Any]):
         async def fetch(after: str | None) -> Mapping[str, Any]:
@@ -276,6 +197,7 @@ class _Collection:
                 email=u.get("email"),
                 seat_names=tuple(u.get("seatNames") or ()),
                 role_ids=tuple(u.get("roleIds") or ([u["roleId"]] if u.get("roleId") else [])),
+                team_id=str(u["primaryTeamId"]) if u.get("primaryTeamId") not in (None, "") else None,
             )
             async for page in self._listing("/settings/v3/users/", {"limit": USERS_PAGE})
             for u in page
@@ -287,6 +209,22 @@ class _Collection:
         except MissingScopes:
             return set()  # seatNames alone then decide paid seats
         return {str(r["id"]) for r in body.get("results") or [] if r.get("requiresBillingWrite")}
+
+    async def teams(self) -> dict[str, Team] | None:
+        """team id -> Team; None when the scope is missing (inactive seats are then not grouped)."""
+        if self._lacks(TEAMS_SCOPE):
+            return None
+        try:
+            body = await self._get("/settings/v3/users/teams") or {}
+        except ProviderError as error:  # teams are a nicety: without them seats are not grouped
+            if isinstance(error, MissingScopes) or error.status in (403, 404):
+                return None
+            raise
+        return {
+            str(t["id"]): Team(str(t["id"]), str(t.get("name") or t["id"]))
+            for t in body.get("results") or []
+            if isinstance(t, dict) and t.get("id") is not None
+        }
 
     async def owners(self) -> dict[str, str]:
         """owner id -> user id, active and archived owners."""
@@ -305,48 +243,45 @@ class _Collection:
             return {}
         return mapping
 
-    async def logins(self, paid_users: set[str]) -> _Logins | None:
-        """Successful logins; paging stops early once every user of `paid_users` has been seen."""
-        if self.scopes is not None and LOGIN_SCOPE not in self.scopes:
+    async def logins(self, paid_users: set[str]) -> LoginTally | None:
+        """Successful logins, counted whatever the order HubSpot lists them in (module docstring)."""
+        if self._lacks(LOGIN_SCOPE):
             self.unavailable.append(Unavailable(SIGNAL_LOGINS, _login_reason()))
             return None
-        result = _Logins()
+        tally = LoginTally(self.p0, self.p1)
         waiting = set(paid_users)
-        pages = self._listing("/account-info/v3/activity/login", {"limit": LOGINS_PAGE})
+        guard = CursorGuard(PROVIDER)
+        params: dict[str, Any] = {"limit": LOGINS_PAGE}
+        path = "/account-info/v3/activity/login"
         try:
-            async with aclosing(pages):
-                async for page in pages:
-                    newest = self._tally_logins(page, result, waiting)
-                    if newest is not None and newest < self.p0 and not waiting:
-                        break  # past the period, and every paid user's last login is known
+            while True:
+                page = self._decoded(read_login_page, await self._raw("GET", path, params=params))
+                waiting -= tally.count(page)
+                if page.after is None:
+                    break
+                if tally.newest_first and tally.past_start() and not waiting:
+                    break  # newest first so far, past the period, every paid user's last login known
+                params = {"limit": LOGINS_PAGE, "after": guard.next(page.after)}
         except MissingScopes:
             self.unavailable.append(Unavailable(SIGNAL_LOGINS, _login_reason()))
             return None
-        return result
+        return tally
 
-    def _tally_logins(self, page: list[dict], result: _Logins, waiting: set[str]) -> int | None:
-        """Count one page of login attempts; return the newest attempt's time (ms)."""
-        newest = None
-        for attempt in page:
-            at, user = parse_ms(attempt.get("loginAt")), _id(attempt.get("userId"))
-            if at is None or user is None:
-                continue
-            newest = at if newest is None else max(newest, at)
-            if not attempt.get("loginSucceeded") or at >= self.p1:
-                continue
-            if at >= self.p0:
-                result.in_period[user] += 1
-            result.last_before_end[user] = max(at, result.last_before_end.get(user, at))
-            waiting.discard(user)
-        return newest
+    def _decoded(self, read, raw: bytes, *args: Any) -> Page:
+        try:
+            return read(raw, *args)
+        except ValueError:
+            raise ProviderError(
+                "HubSpot answered with a body that is not the JSON expected.", provider=PROVIDER
+            ) from None
 
     # --- CRM search
 
-    async def search_type(self, spec: ObjectSpec) -> _Tally | None:
-        if spec.scope and self.scopes is not None and spec.scope not in self.scopes:
+    async def search_type(self, spec: ObjectSpec) -> TypeTally | None:
+        if spec.scope and self._lacks(spec.scope):
             self.unavailable.append(Unavailable(spec.object_type, scope_reason(spec.object_type, spec.scope)))
             return None
-        tally = _Tally()
+        tally = TypeTally(spec, self.p0, self.p1)
         try:
             await self._search_window(spec, self.p0, self.p1, tally)
         except MissingScopes as error:
@@ -355,16 +290,15 @@ class _Collection:
             return None
         return tally
 
-    async def _search(self, spec: ObjectSpec, body: dict[str, Any]) -> Mapping[str, Any]:
-        url = f"{self.base}/crm/v3/objects/{spec.object_type}/search"
-        return (
-            await self.http.post_json(url, body, auth=self.auth, account_key=self.key, bucket="search") or {}
-        )
+    async def _search(self, spec: ObjectSpec, body: dict[str, Any]) -> Page:
+        path = f"/crm/v3/objects/{spec.object_type}/search"
+        raw = await self._raw("POST", path, "search", content=msgspec.json.encode(body), headers=_JSON)
+        return self._decoded(read_search_page, raw, spec)
 
-    async def _search_window(self, spec: ObjectSpec, low: int, high: int, tally: _Tally) -> None:
+    async def _search_window(self, spec: ObjectSpec, low: int, high: int, tally: TypeTally) -> None:
         body = search_body(spec, low, high, self.p0)
-        first: Mapping[str, Any] | None = await self._search(spec, body)
-        if int(first.get("total") or 0) > MAX_SEARCH_RESULTS:
+        page = await self._search(spec, body)
+        if page.total > MAX_SEARCH_RESULTS:
             halves = split_window(low, high)
             if halves is None:
                 raise ProviderError(
@@ -374,20 +308,12 @@ class _Collection:
                 )
             await run_all(*(self._search_window(spec, a, b, tally) for a, b in halves))
             return
-
-        async def fetch(after: str | None) -> Mapping[str, Any]:
-            nonlocal first
-            if after is None and first is not None:
-                page, first = first, None  # drop our reference: pages are not kept
-                return page
-            return await self._search(spec, body | {"after": after})
-
-        async for results in cursor_pages(fetch, provider=PROVIDER):
-            for record in results:
-                for feature, user, owner in record_events(
-                    spec, record.get("properties") or {}, self.p0, self.p1
-                ):
-                    tally.add(feature, user, owner)
+        guard = CursorGuard(PROVIDER)
+        while True:
+            tally.count(page)
+            if page.after is None:
+                return
+            page = await self._search(spec, body | {"after": guard.next(page.after)})
 
 
 def _signal_order(item: Unavailable) -> int:
@@ -424,16 +350,16 @@ async def collect_hubspot(
     """
     run = _Collection(http, auth, base_url, account_id, period, scopes)
 
-    async def seats_then_logins() -> tuple[list[SeatUser], set[str], _Logins | None]:
+    async def seats_then_logins() -> tuple[list[SeatUser], set[str], LoginTally | None]:
         users, roles = await run_all(run.users(), run.billing_roles())
         logins = await run.logins({u.user_id for u in users if is_paid(u, roles)})
         return users, roles, logins
 
-    (users, roles, logins), owners, *tallies = await run_all(
-        seats_then_logins(), run.owners(), *(run.search_type(spec) for spec in OBJECTS)
+    (users, roles, logins), owners, teams, *tallies = await run_all(
+        seats_then_logins(), run.owners(), run.teams(), *(run.search_type(spec) for spec in OBJECTS)
     )
     activity, per_user = _merge(tallies, owners, logins)
-    seats = _seats(users, roles, per_user, logins)
+    seats = _seats(users, roles, per_user, logins, teams)
     used = ((SIGNAL_LOGINS,) if logins is not None else ()) + (
         (SIGNAL_CRM,) if any(t is not None for t in tallies) else ()
     )
@@ -451,21 +377,16 @@ async def collect_hubspot(
 
 
 def _merge(
-    tallies: list[_Tally | None], owners: Mapping[str, str], logins: _Logins | None
+    tallies: list[TypeTally | None], owners: Mapping[str, str], logins: LoginTally | None
 ) -> tuple[dict[str, int | None], dict[str, Counter[str]]]:
     """Account-level features (None: unavailable) and per-user counts, owners resolved to users."""
     activity: dict[str, int | None] = dict.fromkeys(HUBSPOT_FEATURES, None)
     per_user: dict[str, Counter[str]] = {}
-    for spec, tally in zip(OBJECTS, tallies, strict=True):
+    for tally in tallies:
         if tally is None:
             continue
-        for feature in spec.features:
-            activity[feature] = tally.activity[feature]
-        for user, counts in tally.by_user.items():
-            per_user.setdefault(user, Counter()).update(counts)
-        for owner, counts in tally.by_owner.items():
-            if (user := owners.get(owner)) is not None:
-                per_user.setdefault(user, Counter()).update(counts)
+        activity.update(tally.activity())
+        tally.add_per_user(per_user, owners)
     if logins is not None:
         activity[SIGNAL_LOGINS] = sum(logins.in_period.values())
         for user, count in logins.in_period.items():
@@ -477,24 +398,30 @@ def _seats(
     users: list[SeatUser],
     billing_roles: set[str],
     per_user: Mapping[str, Counter[str]],
-    logins: _Logins | None,
+    logins: LoginTally | None,
+    teams: Mapping[str, Team] | None,
 ) -> Seats:
     active = active_paid = paid = 0
     inactive: list[InactiveSeat] = []
+    by_team: dict[str | None, list[int]] = {}  # team id -> [paid, active paid, inactive paid]
+    nothing: Counter[str] = Counter()
     for user in users:
-        counts = per_user.get(user.user_id, Counter())
+        counts = per_user.get(user.user_id, nothing)
         crm_actions = sum(n for feature, n in counts.items() if feature != SIGNAL_LOGINS)
-        user_logins = logins.in_period[user.user_id] if logins is not None else None
+        user_logins = logins.in_period.get(user.user_id, 0) if logins is not None else None
         is_user_active, _ = is_active(user_logins, crm_actions)
         user_paid = is_paid(user, billing_roles)
         active += is_user_active
         paid += user_paid
         active_paid += is_user_active and user_paid
+        team = teams.get(user.team_id) if teams is not None and user.team_id is not None else None
+        if user_paid and teams is not None:
+            row = by_team.setdefault(team.id if team else None, [0, 0, 0])
+            row[0] += 1
+            row[1 if is_user_active else 2] += 1
         if user_paid and not is_user_active:
             last = logins.last_before_end.get(user.user_id) if logins is not None else None
-            inactive.append(
-                InactiveSeat(user.user_id, user.email, from_ms(last) if last is not None else None)
-            )
+            inactive.append(InactiveSeat(user.user_id, user.email, last, team))
     return Seats(
         total_users=len(users),
         paid_seats=paid,
@@ -502,4 +429,16 @@ def _seats(
         active_paid_users=active_paid,
         inactive_paid_users=tuple(sorted(inactive, key=inactive_order)),
         seat_types=seat_counts([name for user in users for name in user.seat_names]),
+        teams=None if teams is None else _team_rows(by_team, teams),
+    )
+
+
+def _team_rows(by_team: Mapping[str | None, list[int]], teams: Mapping[str, Team]) -> tuple[TeamSeats, ...]:
+    """Most inactive seats first, then by name; users in no team last."""
+    rows = [
+        TeamSeats(teams[team_id] if team_id is not None else None, *counts)
+        for team_id, counts in by_team.items()
+    ]
+    return tuple(
+        sorted(rows, key=lambda r: (r.team is None, -r.inactive_paid_users, r.team.name if r.team else ""))
     )

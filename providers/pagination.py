@@ -23,6 +23,28 @@ class PaginationError(ProviderError):
     """The provider's paging went in circles."""
 
 
+class CursorGuard:
+    """Remembers the last `CURSOR_MEMORY` cursors of one listing; a repeat raises `PaginationError`."""
+
+    def __init__(self, provider: str = "") -> None:
+        self.provider = provider
+        self._recent: deque[str] = deque()
+        self._seen: set[str] = set()
+
+    def next(self, cursor: str) -> str:
+        """`cursor`, checked: the one to ask for next."""
+        if cursor in self._seen:
+            raise PaginationError(
+                f"Paging repeated the cursor {cursor[:40]!r}; stopped to avoid an endless loop.",
+                provider=self.provider,
+            )
+        self._recent.append(cursor)
+        self._seen.add(cursor)
+        if len(self._recent) > CURSOR_MEMORY:
+            self._seen.discard(self._recent.popleft())
+        return cursor
+
+
 async def cursor_pages(
     fetch: Callable[[str | None], Awaitable[Mapping[str, Any]]],
     *,
@@ -35,7 +57,7 @@ async def cursor_pages(
     `PaginationError`.
     """
     after: str | None = None
-    recent: deque[str] = deque(maxlen=CURSOR_MEMORY)
+    guard = CursorGuard(provider)
     while True:
         page = await fetch(after)
         results = page.get("results") or []
@@ -45,14 +67,7 @@ async def cursor_pages(
         cursor = next_link.get("after")
         if cursor in (None, ""):
             return
-        cursor = str(cursor)
-        if cursor in recent:
-            raise PaginationError(
-                f"Paging repeated the cursor {cursor[:40]!r}; stopped to avoid an endless loop.",
-                provider=provider,
-            )
-        recent.append(cursor)
-        after = cursor
+        after = guard.next(str(cursor))
 
 
 async def offset_pages(

@@ -36,10 +36,15 @@ Anything else raises ValueError with a sentence to show the person who typed it.
         "active_paid_users": 97,               # null likewise
         "inactive_paid_users": [               # paid seats nobody used in the period, least recent first
           {"user_id": "7000035", "email": "ada.ng5@example.com",
-           "last_active": "2026-03-02T14:03:11+00:00" | null}   # last successful login we know of
+           "last_active": "2026-03-02T14:03:11+00:00" | null,   # last successful login we know of
+           "team": {"id": "501", "name": "Sales"} | null}       # HubSpot: the user's primary team
         ],
-        "seat_types": {"Sales Hub Professional": 60, ...}      # HubSpot: seat name -> holders;
+        "seat_types": {"Sales Hub Professional": 60, ...},     # HubSpot: seat name -> holders;
                                                                # SendGrid: user_type -> teammates
+        "teams": [                             # HubSpot with settings.users.teams.read, else null:
+          {"team": {"id": "501", "name": "Sales"} | null,      #   paid seats by primary team
+           "paid_seats": 40, "active_paid_users": 31, "inactive_paid_users": 9}
+        ] | null                               #   (team null: users in no team), by inactive seats
       },
       "activity": {                            # feature -> count in the period; null = unavailable
         # HubSpot: contacts_created, contacts_updated, companies_created, companies_updated,
@@ -271,6 +276,16 @@ class SeatUser:
     email: str | None
     seat_names: tuple[str, ...] = ()
     role_ids: tuple[str, ...] = ()
+    team_id: str | None = None  # HubSpot: the user's primary team
+
+
+@dataclass(frozen=True)
+class Team:
+    id: str
+    name: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"id": self.id, "name": self.name}
 
 
 @dataclass(frozen=True)
@@ -278,12 +293,32 @@ class InactiveSeat:
     user_id: str
     email: str | None
     last_active: datetime | None  # aware; None when unknown
+    team: Team | None = None  # the user's primary team, when teams could be read
 
     def to_json(self) -> dict[str, Any]:
         return {
             "user_id": self.user_id,
             "email": self.email,
             "last_active": self.last_active.isoformat() if self.last_active else None,
+            "team": self.team.to_json() if self.team else None,
+        }
+
+
+@dataclass(frozen=True)
+class TeamSeats:
+    """Paid seats of one team (`team` None: users in no team)."""
+
+    team: Team | None
+    paid_seats: int
+    active_paid_users: int
+    inactive_paid_users: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "team": self.team.to_json() if self.team else None,
+            "paid_seats": self.paid_seats,
+            "active_paid_users": self.active_paid_users,
+            "inactive_paid_users": self.inactive_paid_users,
         }
 
 
@@ -295,6 +330,7 @@ class Seats:
     active_paid_users: int | None
     inactive_paid_users: tuple[InactiveSeat, ...] = ()
     seat_types: Mapping[str, int] = field(default_factory=dict)
+    teams: tuple[TeamSeats, ...] | None = None  # None: teams unknown (not granted, or no such thing)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -304,6 +340,7 @@ class Seats:
             "active_paid_users": self.active_paid_users,
             "inactive_paid_users": [seat.to_json() for seat in self.inactive_paid_users],
             "seat_types": dict(self.seat_types),
+            "teams": None if self.teams is None else [team.to_json() for team in self.teams],
         }
 
 

@@ -550,9 +550,29 @@ async def test_every_attempt_takes_a_limiter_slot_from_the_right_buckets(mock, c
     )
 
     searches = limiter.booked("hubspot", "portal-9", "search")
-    assert len(searches) == 2  # the retry took a slot too, from both buckets at the same start
-    assert limiter.booked("hubspot", "portal-9", "default") == searches
+    assert len(searches) == 2  # the retry took a slot too
+    assert limiter.booked("hubspot", "portal-9", "default") == []  # search is outside the 10 s budget
     assert limiter.booked("hubspot", "other") == []
+
+
+async def test_hubspots_remaining_header_slows_the_account_down_before_a_429(mock, client, clock):
+    """Another replica used most of the 10-second budget: HubSpot's headers say so, we book it."""
+    headers = {
+        "X-HubSpot-RateLimit-Max": "110",
+        "X-HubSpot-RateLimit-Remaining": "3",
+        "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+    }
+    mock.get(f"{HS}/crm/v3/owners").mock(return_value=httpx.Response(200, json={}, headers=headers))
+    now = [100.0]
+    limiter = Limiter(clock=lambda: now[0])
+
+    await hubspot(client, clock, limiter=limiter).get_json(
+        f"{HS}/crm/v3/owners", auth=StubAuth(), account_key="portal-9"
+    )
+
+    booked = limiter.booked("hubspot", "portal-9")
+    assert len(booked) == 107  # our one request plus the 106 HubSpot counted from elsewhere
+    assert limiter.booked("hubspot", "portal-8") == []
 
 
 async def test_each_retry_is_logged_without_secrets(mock, client, clock, caplog):

@@ -165,7 +165,7 @@ async def test_unknown_bucket_is_rejected(limiter):
 
 def test_buckets_are_data():
     assert HUBSPOT_LIMITS.buckets_for(None) == ("default",)
-    assert HUBSPOT_LIMITS.buckets_for("search") == ("default", "search")
+    assert HUBSPOT_LIMITS.buckets_for("search") == ("search",)  # not counted in the 10-second budget
     with pytest.raises(ValueError):
         Bucket(limit=0, window=1.0)
 
@@ -218,3 +218,33 @@ async def test_real_clock_and_sleep():
 
     assert 0.4 <= time.monotonic() - started < 1.5
     assert max_in_window(starts, 0.2) == 5
+
+
+async def test_the_providers_count_is_booked_when_it_exceeds_ours(vt):
+    limiter = Limiter(clock=vt.clock, sleep=vt.sleep)  # the default limits: HUBSPOT_LIMITS
+    headers = {"X-HubSpot-RateLimit-Max": "110", "X-HubSpot-RateLimit-Remaining": "100"}
+    for _ in range(4):
+        await limiter.acquire("hubspot", "a")
+
+    assert limiter.observe("hubspot", "a", headers) == 6  # HubSpot counted 10, we booked 4
+    assert limiter.observe("hubspot", "a", headers) == 0  # already taken in
+    assert limiter.observe("hubspot", "a", {"X-HubSpot-RateLimit-Remaining": "x"}) == 0
+    assert limiter.observe("hubspot", "a", {}) == 0
+    assert limiter.observe("sendgrid", "a", headers) == 0  # no header rules for SendGrid
+    assert limiter.observe("hubspot", "a", headers | {"X-HubSpot-RateLimit-Remaining": "0"}) == 100
+
+    async def next_start() -> float:
+        return await limiter.acquire("hubspot", "a")
+
+    [start] = await vt.run(next_start())
+    assert start == pytest.approx(HUBSPOT_LIMITS.buckets["default"].window)  # waited, no 429
+
+
+async def test_hubspot_searches_run_at_five_per_second_outside_the_ten_second_budget(vt):
+    limiter = Limiter(clock=vt.clock, sleep=vt.sleep)  # the default limits: HUBSPOT_LIMITS
+
+    starts = await run_all(limiter, vt, ["search"] * 20 + [None] * 110)
+
+    window = HUBSPOT_LIMITS.buckets["search"].window
+    assert starts[:20] == pytest.approx([(i // 5) * window for i in range(20)])
+    assert starts[20:] == [0.0] * 110  # plain calls are not slowed by searches

@@ -16,6 +16,8 @@ from providers.usage import (
     Seats,
     SeatUser,
     Signals,
+    Team,
+    TeamSeats,
     Unavailable,
     UsageReport,
     inactive_order,
@@ -187,8 +189,11 @@ def test_to_json_shape():
             paid_seats=2,
             active_users=1,
             active_paid_users=1,
-            inactive_paid_users=(InactiveSeat("9", "i@x.io", datetime(2026, 4, 2, 8, tzinfo=UTC)),),
+            inactive_paid_users=(
+                InactiveSeat("9", "i@x.io", datetime(2026, 4, 2, 8, tzinfo=UTC), Team("501", "Sales")),
+            ),
             seat_types={"Core Seat": 2},
+            teams=(TeamSeats(Team("501", "Sales"), 2, 1, 1),),
         ),
         activity={"requests": 10, "open_rate": None},
         signals=Signals(used=("stats",), unavailable=(Unavailable("credits", "No scope."),)),
@@ -208,9 +213,22 @@ def test_to_json_shape():
             "active_users": 1,
             "active_paid_users": 1,
             "inactive_paid_users": [
-                {"user_id": "9", "email": "i@x.io", "last_active": "2026-04-02T08:00:00+00:00"}
+                {
+                    "user_id": "9",
+                    "email": "i@x.io",
+                    "last_active": "2026-04-02T08:00:00+00:00",
+                    "team": {"id": "501", "name": "Sales"},
+                }
             ],
             "seat_types": {"Core Seat": 2},
+            "teams": [
+                {
+                    "team": {"id": "501", "name": "Sales"},
+                    "paid_seats": 2,
+                    "active_paid_users": 1,
+                    "inactive_paid_users": 1,
+                }
+            ],
         },
         "activity": {"requests": 10, "open_rate": None},
         "per_user": {"9": {"logins": 0}},

@@ -105,8 +105,9 @@ class RollingWindow:
         self._hits: dict[object, deque[float]] = {}
         self.violations = 0
 
-    def hit(self, key: object) -> tuple[bool, int, float]:
-        now = self.clock()
+    def hit(self, key: object, now: float | None = None) -> tuple[bool, int, float]:
+        """`now`: when the request arrived (default: the clock now)."""
+        now = self.clock() if now is None else now
         with self._lock:
             hits = self._hits.setdefault(key, deque())
             while hits and hits[0] <= now - self.window:

@@ -54,6 +54,13 @@ class HubSpotStandIn:
         self.app_name = app_name
         self.app_id = app_id
         self.faults = FaultInjector()
+        # Login history order: HubSpot does not document one. "newest" (what it is seen to do),
+        # "oldest" or "shuffled" (the same shuffle on every page).
+        self.login_order = "newest"
+        # Benchmarks only: answers of successful reads kept by request (portal, method, path, query,
+        # body) and served again as they are. Valid while the seed does not change and no answer
+        # depends on the time (a seed younger than the 90 days of login history); None: off.
+        self.response_cache: dict | None = None
         self.limiter = RateLimiter(clock)
         self._portals: dict[int, PortalData] = {}
         self._next_install_portal: int | None = None

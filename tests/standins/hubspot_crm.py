@@ -11,11 +11,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -110,7 +112,9 @@ def rate_limited(policy: str) -> JSONResponse:
 
 
 class RateLimiter:
-    """110 requests per rolling 10 s per portal; CRM search also 5 per rolling second."""
+    """110 requests per rolling 10 s per portal; CRM search 5 per rolling second instead (searches are
+    not counted in the 10-second budget and carry no rate-limit headers, per HubSpot's usage
+    guidelines). Requests count when they arrive."""
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self.ten_secondly = RollingWindow(TEN_SECONDLY_LIMIT, 10.0, clock)
@@ -120,19 +124,18 @@ class RateLimiter:
     def violations(self) -> int:
         return self.ten_secondly.violations + self.secondly.violations
 
-    def check(self, portal_id: int, search: bool) -> tuple[Response | None, dict[str, str]]:
-        if search and not self.secondly.hit(portal_id)[0]:
-            return rate_limited("SECONDLY"), {}
-        allowed, remaining, _ = self.ten_secondly.hit(portal_id)
-        headers = (
-            {}
-            if search
-            else {  # search responses carry no rate-limit headers
-                "X-HubSpot-RateLimit-Max": str(TEN_SECONDLY_LIMIT),
-                "X-HubSpot-RateLimit-Remaining": str(remaining),
-                "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
-            }
-        )
+    def check(
+        self, portal_id: int, search: bool, arrived: float | None = None
+    ) -> tuple[Response | None, dict[str, str]]:
+        if search:
+            allowed = self.secondly.hit(portal_id, arrived)[0]
+            return (None if allowed else rate_limited("SECONDLY")), {}
+        allowed, remaining, _ = self.ten_secondly.hit(portal_id, arrived)
+        headers = {
+            "X-HubSpot-RateLimit-Max": str(TEN_SECONDLY_LIMIT),
+            "X-HubSpot-RateLimit-Remaining": str(remaining),
+            "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+        }
         return (None if allowed else rate_limited("TEN_SECONDLY_ROLLING")), headers
 
 
@@ -162,13 +165,14 @@ def _authenticate(
 def api_endpoint(handler: Handler, scopes: Scopes, *, search: bool = False):
     async def endpoint(request: Request) -> Response:
         standin: HubSpotStandIn = request.app.state.standin
+        arrived = standin.clock()  # limits count arrivals; `faults.latency` delays the answer
         fault = await standin.faults.apply(request.url.path)
         if fault is not None:
             return fault
         portal, granted, problem = _authenticate(standin, request)
         if problem is not None:
             return problem
-        limited, headers = standin.limiter.check(portal.portal_id, search)
+        limited, headers = standin.limiter.check(portal.portal_id, search, arrived)
         response = limited or await _authorized(handler, request, portal, granted, scopes)
         response.headers.update(headers)
         return response
@@ -180,11 +184,22 @@ async def _authorized(handler: Handler, request: Request, portal, granted, scope
     needed = scopes(request) if callable(scopes) else scopes
     if needed and not set(needed) & set(granted):
         return missing_scopes(needed)
+    cache = request.app.state.standin.response_cache
+    key = None
+    if cache is not None:
+        key = (portal.portal_id, request.method, request.url.path, request.url.query, await request.body())
+        if (body := cache.get(key)) is not None:
+            return Response(body, media_type="application/json")
     try:
         result = await handler(request, portal)
     except ValidationError as error:
         return error.response()
-    return result if isinstance(result, Response) else JSONResponse(result)
+    if isinstance(result, Response):
+        return result
+    body = msgspec.json.encode(result)
+    if key is not None:
+        cache[key] = body
+    return Response(body, media_type="application/json")
 
 
 # --- paging helpers -------------------------------------------------------------------------
@@ -281,6 +296,21 @@ async def list_roles(request: Request, portal: PortalData) -> dict:
     return {"results": roles}
 
 
+async def list_teams(request: Request, portal: PortalData) -> dict:
+    """`GET /settings/v3/users/teams`: every team with its members (primary and secondary)."""
+    return {
+        "results": [
+            {
+                "id": team.id,
+                "name": team.name,
+                "userIds": [str(u.id) for u in portal.users if u.primary_team_id == team.id],
+                "secondaryUserIds": [],
+            }
+            for team in portal.teams
+        ]
+    }
+
+
 def owner_json(owner: Owner) -> dict:
     return {
         "id": str(owner.id),
@@ -328,6 +358,11 @@ async def list_logins(request: Request, portal: PortalData) -> dict:
         if now_ms - LOGIN_HISTORY_MS <= a.login_at_ms <= now_ms and (not user_id or str(a.user_id) == user_id)
     ]
     attempts.sort(key=lambda a: (a.login_at_ms, a.id), reverse=True)
+    order = request.app.state.standin.login_order
+    if order == "oldest":
+        attempts.reverse()
+    elif order == "shuffled":  # the same permutation for every page of one history
+        random.Random(portal.portal_id).shuffle(attempts)
     page, paging = cursor_page(attempts, request, 100, 200)
     return listing([login_json(a) for a in page], paging)
 
@@ -569,6 +604,7 @@ def api_routes() -> list[Route]:
         Route("/settings/v3/users/", api_endpoint(list_users, users_scopes)),
         Route("/settings/v3/users", api_endpoint(list_users, users_scopes)),
         Route("/settings/v3/users/roles", api_endpoint(list_roles, users_scopes)),
+        Route("/settings/v3/users/teams", api_endpoint(list_teams, ("settings.users.teams.read",))),
         Route("/crm/v3/owners/", api_endpoint(list_owners, ("crm.objects.owners.read",))),
         Route("/crm/v3/owners", api_endpoint(list_owners, ("crm.objects.owners.read",))),
         Route("/account-info/v3/activity/login", api_endpoint(list_logins, ("account-info.security.read",))),

@@ -485,6 +485,25 @@ def test_login_history_is_last_90_days_newest_first(client, auth, portal, clock)
     )
 
 
+@pytest.mark.parametrize("order", ["oldest", "shuffled"])
+def test_login_history_can_come_in_another_order(client, auth, standin, order):
+    newest = [a["id"] for a in collect(client, "/account-info/v3/activity/login", auth, limit=200)]
+    standin.login_order = order
+    other = [a["id"] for a in collect(client, "/account-info/v3/activity/login", auth, limit=50)]
+    assert sorted(other) == sorted(newest) and len(set(other)) == len(other)  # every attempt once
+    assert other == (newest[::-1] if order == "oldest" else other) and other != newest
+
+
+def test_teams_list_their_primary_members(client, standin, portal):
+    teams_auth = bearer(standin.issue_tokens(101, ["settings.users.teams.read"]))
+    teams = client.get("/settings/v3/users/teams", headers=teams_auth).json()["results"]
+    assert [(t["id"], t["name"]) for t in teams] == [(t.id, t.name) for t in portal.teams]
+    members = {u for t in teams for u in t["userIds"]}
+    assert members == {str(u.id) for u in portal.users if u.primary_team_id}
+    without = bearer(standin.issue_tokens(101, ["settings.users.read"]))
+    assert client.get("/settings/v3/users/teams", headers=without).json()["category"] == "MISSING_SCOPES"
+
+
 # --- CRM search ----------------------------------------------------------------------------
 
 
@@ -744,6 +763,35 @@ def test_ten_secondly_limit(client, standin, clock, auth):
     assert client.get("/crm/v3/owners", headers=auth).status_code == 200
 
 
+def test_searches_are_not_counted_in_the_ten_second_budget(client, standin, clock, auth):
+    for _ in range(22):  # 5 per second, 22 in 4.4 s
+        response = client.post("/crm/v3/objects/contacts/search", headers=auth, json={"limit": 1})
+        assert response.status_code == 200 and "X-HubSpot-RateLimit-Remaining" not in response.headers
+        clock.advance(0.2)
+    roles = client.get("/settings/v3/users/roles", headers=auth)
+    assert roles.headers["X-HubSpot-RateLimit-Remaining"] == "109"
+
+
+def test_the_response_cache_answers_the_same_bytes_and_still_counts_limits_and_scopes(
+    client, standin, clock, auth
+):
+    body = {"limit": 3, "properties": ["hubspot_owner_id"]}
+    fresh = client.post("/crm/v3/objects/contacts/search", headers=auth, json=body)
+    standin.response_cache = {}
+    first = client.post("/crm/v3/objects/contacts/search", headers=auth, json=body)
+    again = client.post("/crm/v3/objects/contacts/search", headers=auth, json=body)
+    assert (
+        first.json() == fresh.json() and again.content == first.content and len(standin.response_cache) == 1
+    )
+    for _ in range(2):
+        assert client.post("/crm/v3/objects/contacts/search", headers=auth, json=body).status_code == 200
+    assert client.post("/crm/v3/objects/contacts/search", headers=auth, json=body).status_code == 429
+    no_contacts = bearer(standin.issue_tokens(101, ["crm.objects.deals.read"]))
+    clock.advance(1)
+    refused = client.post("/crm/v3/objects/contacts/search", headers=no_contacts, json=body)
+    assert refused.json()["category"] == "MISSING_SCOPES"
+
+
 def test_rate_limits_are_per_portal(client, standin, auth):
     standin.add_portal(generate_portal(9, portal_id=404, start=START, end=END, records_per_type=5))
     other = bearer(standin.issue_tokens(404, ALL_SCOPES))
@@ -763,6 +811,7 @@ def test_search_secondly_limit(client, standin, clock, auth):
     assert limited.json()["policyName"] == "SECONDLY" and limited.json()["errorType"] == "RATE_LIMIT"
     assert standin.rate_limit_violations == 1
     assert client.get("/settings/v3/users/roles", headers=auth).status_code == 200  # other routes unaffected
+    assert "X-HubSpot-RateLimit-Remaining" not in limited.headers
     clock.advance(1)
     assert client.post("/crm/v3/objects/contacts/search", headers=auth, json={"limit": 1}).status_code == 200
 
