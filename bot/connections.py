@@ -7,6 +7,7 @@ and tells Slack what happened; handlers only translate requests to calls here.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -48,7 +49,8 @@ class ConnectionsService:
         self.storage = services.storage
         self.settings = services.settings
         self._roles: dict[tuple[str, str], tuple[float, bool]] = {}
-        # called as hook(team_id, provider, user_id) after every successful connection (invitations listen)
+        # called as hook(team_id, provider, user_id, invitation_id) after every successful connection
+        # (invitations listen; invitation_id is the one used to connect, or None)
         self.connected_hooks: list = []
 
     # --- who may connect ---------------------------------------------------------------
@@ -117,6 +119,15 @@ class ConnectionsService:
             portal = await client.portal(tokens.access_token)
         except ProviderError as error:
             return _exchange_failure(error)
+        invitation_id = record.payload.get("invitation_id")
+        if invitation_id and not await self.services.invites.use(
+            invitation_id, team_id=record.team_id, user_id=record.user_id, provider="hubspot"
+        ):
+            # declined, expired or used since the link was issued: keep nothing, and tell HubSpot so
+            if tokens.refresh_token:
+                with contextlib.suppress(ProviderError):
+                    await client.revoke(tokens.refresh_token)
+            return INVITATION_CLOSED
         saved = await self.storage.connections.save_connected(
             team_id=record.team_id,
             provider="hubspot",
@@ -142,12 +153,14 @@ class ConnectionsService:
     ) -> None:
         """Update the card in place and confirm to the person; Slack being down must not undo the connection."""
         response_url = payload.get("response_url")
-        # From an invitation the response_url is the invitation DM's: invitations retire that DM themselves.
-        if response_url and not payload.get("invitation_id"):
+        invitation_id = payload.get("invitation_id")
+        # From an invitation the response_url is the invitation DM's: invitations retire that DM themselves,
+        # and an invitation grants its one provider, never a card with other providers' Connect links.
+        if response_url and not invitation_id:
             card = await self.card(
                 team_id=connection.team_id,
                 user_id=user_id,
-                can_connect=True,
+                can_connect=await self._may_connect(connection.team_id, user_id),
                 response_url=response_url,
                 notice=note,
             )
@@ -157,7 +170,16 @@ class ConnectionsService:
                 log.info("could not update the card: %s", type(error).__name__)
         await self.notify(connection.team_id, user_id, note)
         for hook in self.connected_hooks:
-            await hook(connection.team_id, connection.provider, user_id)
+            await hook(connection.team_id, connection.provider, user_id, invitation_id)
+
+    async def _may_connect(self, team_id: str, user_id: str) -> bool:
+        """Asked again when the card is rebuilt: the buttons go to those who may connect now."""
+        client = await self.slack_client(team_id)
+        try:
+            return client is not None and await self.can_connect(client, team_id, user_id)
+        except SlackApiError as error:
+            log.info("could not check %s's role: %s", user_id, error.response.get("error"))
+            return False
 
     async def notify(self, team_id: str, user_id: str, text: str) -> bool:
         """A DM (the app's Messages tab) to one person; False when Slack refused."""
@@ -226,6 +248,14 @@ API_KEY_NOT_REVOKED = "Quolum cannot revoke {provider} API keys: delete the key 
 REVOKE_FAILED = "{provider} could not be told to revoke Quolum's access; you can uninstall the app at {url}."
 NOT_CONNECTED_NOTE = "{provider} is not connected."
 TRY_AGAIN_HINT = "Go back to Slack and run /quolum connect for a new link."
+INVITATION_CLOSED = Outcome(
+    False,
+    "This invitation is no longer open",
+    "The invitation this link came from was declined, has expired or was used, so Quolum did not "
+    "connect anything.",
+    400,
+    "Ask whoever invited you to send a new invitation.",
+)
 
 LINK_PROBLEMS = {
     "unknown": Outcome(

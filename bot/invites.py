@@ -195,6 +195,23 @@ class InvitesService:
             )
         return invitation, None
 
+    async def usable(self, invitation_id: str, *, team_id: str, user_id: str, provider: str) -> str | None:
+        """None when `user_id` may connect `provider` in `team_id` with this invitation now; else why not.
+        A look only: `use()` is what spends the invitation."""
+        invitation, problem = await self.open_check(invitation_id, user_id)
+        if problem:
+            return problem
+        if invitation.team_id != team_id or invitation.provider != provider:
+            return ib.CLOSED
+        return None
+
+    async def use(
+        self, invitation_id: str, *, team_id: str, user_id: str, provider: str
+    ) -> InvitationRecord | None:
+        """Spend the invitation (open -> accepted) just before its connection is saved: it grants one
+        person one provider, once, while open. None when it is not, or no longer, usable."""
+        return await self.store.accept(invitation_id, team_id=team_id, invitee_id=user_id, provider=provider)
+
     async def connect_link(self, invitation: InvitationRecord, response_url: str | None) -> dict:
         spec = find(invitation.provider)
         url = await self.services.connections.connect_url(
@@ -220,12 +237,21 @@ class InvitesService:
         return True, ib.closed_dm(ib.DECLINED_THANKS.format(inviter=invitation.inviter_id))
 
     # --- afterwards -------------------------------------------------------------------------------
-    async def on_connected(self, team_id: str, provider: str, user_id: str) -> None:
-        """The invitee connected: their invitation is accepted and the inviter told."""
+    async def on_connected(
+        self, team_id: str, provider: str, user_id: str, invitation_id: str | None = None
+    ) -> None:
+        """The invitee connected: the invitation they used (already accepted by `use`) and any other
+        open one for them and that provider are accepted, and each inviter told."""
         spec = find(provider)
+        accepted = []
+        if invitation_id:
+            used = await self.store.get(invitation_id)
+            if used is not None and used.status == ACCEPTED and used.invitee_id == user_id:
+                accepted.append(used)
         for invitation in await self.store.open_by_invitee(team_id, user_id, provider):
-            if not await self.store.close(invitation.id, ACCEPTED):
-                continue
+            if await self.store.close(invitation.id, ACCEPTED):
+                accepted.append(invitation)
+        for invitation in accepted:
             await self.services.connections.notify(
                 team_id,
                 invitation.inviter_id,

@@ -51,6 +51,10 @@ FAILED = (
     "SendGrid refused to check the key{status}. Nothing was saved. If this keeps happening, tell "
     "whoever runs this Quolum bot."
 )
+INVITATION_CLOSED = (
+    "This invitation is no longer open (it was declined, has expired or was used), so nothing was saved. "
+    "Ask whoever invited you to send a new one."
+)
 INTERNAL = "Something went wrong on our side and nothing was saved. Please try again in a minute."
 CONNECTED_NOTE = ":white_check_mark: SendGrid is connected to *{account}*{account_id}."
 MISSING_NOTE = (
@@ -115,7 +119,7 @@ class ModalContext:
 class ConnectResult:
     """The outcome of one submission, for the modal, the card and the DM. Never holds the key."""
 
-    kind: Literal["connected", "rejected", "unavailable", "failed"]
+    kind: Literal["connected", "rejected", "unavailable", "failed", "refused"]
     message: str  # failures: the sentence to show; connected: the note below
     region: str
     connection: ConnectionRecord | None = None
@@ -178,6 +182,11 @@ class SendGridConnectService:
             kind = classify(error)
             log.info("sendgrid key check for team %s failed (%s): %s", ctx.team_id, kind, error)
             return ConnectResult(kind, _failure_message(kind, error), region)
+        if ctx.invitation_id and not await self.services.invites.use(
+            ctx.invitation_id, team_id=ctx.team_id, user_id=ctx.user_id, provider=SENDGRID.key
+        ):
+            log.info("sendgrid connect for team %s refused: the invitation is not open", ctx.team_id)
+            return ConnectResult("refused", INVITATION_CLOSED, region)
         account = info.username or UNNAMED_ACCOUNT
         saved = await self.storage.connections.save_connected(
             team_id=ctx.team_id,
@@ -211,7 +220,8 @@ class SendGridConnectService:
     async def finish(self, ctx: ModalContext, result: ConnectResult) -> None:
         """After Slack was answered: update the card in place and confirm to the person."""
         if result.connected and result.connection is not None:
-            payload = {"response_url": ctx.response_url}
+            # the invitation goes along: a card is only rebuilt for those who opened the modal from it
+            payload = {"response_url": ctx.response_url, "invitation_id": ctx.invitation_id}
             await self.services.connections.after_connect(
                 result.connection, ctx.user_id, payload, result.note
             )

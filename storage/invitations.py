@@ -153,6 +153,32 @@ class InvitationStore:
             )
         return result.rowcount == 1
 
+    async def accept(
+        self, invitation_id: str, *, team_id: str, invitee_id: str, provider: str
+    ) -> InvitationRecord | None:
+        """Use the invitation: open -> accepted in one conditional UPDATE, only while it is open and
+        unexpired, for that person, that workspace and that provider. The record for the one caller
+        that used it; None for everyone else (closed, expired, someone else's, another provider)."""
+        if not invitation_id or len(invitation_id) > 32:
+            return None
+        now = self.clock()
+        async with self.db.session() as session, session.begin():
+            result = await session.execute(
+                update(Invitation)
+                .where(
+                    Invitation.id == invitation_id,
+                    Invitation.team_id == team_id,
+                    Invitation.invitee_id == invitee_id,
+                    Invitation.provider == provider,
+                    Invitation.status == OPEN,
+                    Invitation.expires_at > now,
+                )
+                .values(status=ACCEPTED, closed_at=now)
+            )
+        if result.rowcount != 1:
+            return None
+        return await self.get(invitation_id)
+
     async def reminded(self, invitation_id: str) -> None:
         async with self.db.session() as session, session.begin():
             await session.execute(
