@@ -15,11 +15,7 @@ import socket
 from datetime import timedelta
 
 import httpx
-from slack_bolt.adapter.starlette.async_handler import (
-    AsyncSlackRequestHandler,
-    to_async_bolt_request,
-    to_starlette_response,
-)
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler, to_starlette_response
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -32,6 +28,7 @@ from bot.logs import AccessLogMiddleware, annotate, register_secret
 from bot.scheduler import Scheduler
 from bot.services import build_services
 from bot.slack_app import build_bolt_app
+from handlers import slack_request
 from handlers.oauth import routes as oauth_routes
 from storage.crypto import Encryptor, load_keys
 from storage.db import Database
@@ -91,19 +88,26 @@ def create_app(
         body = await request.body()
         if len(body) > MAX_SLACK_BODY:
             return PlainTextResponse("Payload too large", status_code=413)
-        # Verify before parsing: Bolt parses the body first and some malformed bodies raise in its parser.
+        # Verify before parsing: a body that is not Slack's is not worth reading.
         if verifier is not None and not _signed(verifier, body, request):
             annotate(outcome="unauthorized")
             return PlainTextResponse("Invalid request signature", status_code=401)
-        try:
-            bolt_request = to_async_bolt_request(request, body)
-            well_formed = isinstance(bolt_request.body, dict) and bool(bolt_request.body)
-        except Exception:  # any parser failure on a signed body is the sender's fault, not a 500
-            well_formed = False
-        if not well_formed:
+        raw = body.decode("utf-8", errors="replace")
+        parsed = slack_request.parse(raw, request.headers.get("content-type", "").split(";")[0].strip())
+        problem = "not a JSON object or Slack form" if parsed is None else slack_request.problem(parsed)
+        if problem:
             annotate(outcome="malformed")
+            log.info("malformed Slack request: %s", problem)
             return PlainTextResponse("Malformed request", status_code=400)
-        response = await bolt.async_dispatch(bolt_request)
+        try:
+            bolt_request = slack_request.ParsedBoltRequest.build(
+                raw, parsed, query=request.query_params, headers=request.headers
+            )
+            response = await bolt.async_dispatch(bolt_request)
+        except Exception:  # a shape we did not foresee reached Bolt or a listener before ack(): a bug
+            annotate(outcome="error")
+            log.exception("Slack request failed before it was acknowledged")
+            return PlainTextResponse("Could not process this request", status_code=400)
         if response.status == 401:
             annotate(outcome="unauthorized")
         return to_starlette_response(response)

@@ -165,11 +165,22 @@ def result_view(ctx: ModalContext, result: ConnectResult) -> dict:
 
 
 def read_submission(view: dict) -> tuple[str, str]:
-    """(pasted key, chosen region) from a `view_submission`'s state."""
-    values = (view.get("state") or {}).get("values") or {}
-    pasted = ((values.get(KEY_BLOCK) or {}).get(KEY_ACTION) or {}).get("value") or ""
-    option = ((values.get(REGION_BLOCK) or {}).get(REGION_ACTION) or {}).get("selected_option") or {}
-    return pasted, option.get("value") or DEFAULT_REGION
+    """(pasted key, chosen region) from a `view_submission`'s state; "" and the default region for
+    anything missing or of the wrong type."""
+    pasted = _dig(view, "state", "values", KEY_BLOCK, KEY_ACTION, "value")
+    region = _dig(view, "state", "values", REGION_BLOCK, REGION_ACTION, "selected_option", "value")
+    return (
+        pasted if isinstance(pasted, str) else "",
+        region if isinstance(region, str) and region else DEFAULT_REGION,
+    )
+
+
+def _dig(value, *keys):
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
 
 
 # --- Slack calls ---------------------------------------------------------------------------------
