@@ -26,8 +26,10 @@ from bot.clock import Clock, utcnow
 from bot.config import Settings
 from bot.logs import AccessLogMiddleware, annotate, register_secret
 from bot.scheduler import Scheduler
+from bot.server import BODY_TIMEOUT
 from bot.services import build_services
 from bot.slack_app import build_bolt_app
+from bot.web_security import BodyLimit, SecurityHeaders
 from handlers import slack_request
 from handlers.oauth import routes as oauth_routes
 from storage.crypto import Encryptor, load_keys
@@ -36,7 +38,7 @@ from storage.store import Storage
 
 log = logging.getLogger("quolum.web")
 
-MAX_SLACK_BODY = 1 << 20  # Slack's payloads are a few kB; anything near 1 MB is not Slack
+MAX_BODY = 1 << 20  # Slack's payloads are a few kB; anything near 1 MB is not Slack
 DRAIN_SECONDS = 20
 STOPPED = "stopped: in-flight work drained, scheduler and database closed"
 
@@ -63,6 +65,7 @@ def create_app(
     http: httpx.AsyncClient | None = None,
     replica_id: str | None = None,
     housekeeping_every: timedelta = timedelta(hours=1),
+    body_timeout: float = BODY_TIMEOUT,
 ) -> Starlette:
     for secret in (
         settings.signing_secret,
@@ -85,9 +88,7 @@ def create_app(
     verifier = SignatureVerifier(settings.signing_secret) if settings.signing_secret else None
 
     async def slack_events(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_SLACK_BODY:
-            return PlainTextResponse("Payload too large", status_code=413)
+        body = await request.body()  # BodyLimit has capped its size and the time it may take
         # Verify before parsing: a body that is not Slack's is not worth reading.
         if verifier is not None and not _signed(verifier, body, request):
             annotate(outcome="unauthorized")
@@ -157,6 +158,9 @@ def create_app(
         *oauth_routes(services.connections),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
+    # the last added runs first: the access line sees every answer, headers go on every answer
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY, timeout=body_timeout)
+    app.add_middleware(SecurityHeaders, https=settings.public_url.startswith("https://"))
     app.add_middleware(AccessLogMiddleware)
     app.state.services = services
     app.state.bolt = bolt
