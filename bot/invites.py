@@ -79,8 +79,6 @@ class InvitesService:
                     provider=spec.display_name, account=connection.account_name, user=connection.connected_by
                 )
             )
-        now = self.services.clock()
-        sent = await self.store.sent_since(team_id, inviter, now - RECENT)
         limit = self.settings.invites_per_day
         out: list[dict] = []
         for invitee in request.invitees:
@@ -88,15 +86,26 @@ class InvitesService:
             if problem:
                 out.append(blocks.markdown(problem))
                 continue
-            existing = await self.store.open_for(team_id, invitee, spec.key, now - RECENT)
-            if existing is not None:
-                out += ib.reminder_offer(existing, spec)
+            reservation = await self.store.reserve(
+                new_id(),
+                team_id=team_id,
+                provider=spec.key,
+                inviter_id=inviter,
+                invitee_id=invitee,
+                since=self.services.clock() - RECENT,
+                limit=limit,
+            )
+            if reservation.outcome == "open":
+                out += (
+                    ib.reminder_offer(reservation.invitation, spec)
+                    if reservation.invitation is not None
+                    else [blocks.markdown(ib.BEING_INVITED.format(user=invitee, provider=spec.display_name))]
+                )
                 continue
-            if sent >= limit:
-                out.append(blocks.markdown(ib.LIMIT.format(count=sent, limit=limit)))
+            if reservation.outcome == "limit":
+                out.append(blocks.markdown(ib.LIMIT.format(count=reservation.sent, limit=limit)))
                 break
-            outcome = await self._send(client, team_id, inviter, invitee, spec)
-            sent += outcome == ib.SENT
+            outcome = await self._send(client, reservation.invitation, inviter, spec)
             out.append(
                 blocks.markdown(
                     outcome.format(user=invitee, provider=spec.display_name)
@@ -124,29 +133,24 @@ class InvitesService:
             return ib.GUEST.format(user=invitee, provider=spec.display_name)
         return None
 
-    async def _send(self, client, team_id: str, inviter: str, invitee: str, spec: ProviderSpec) -> str:
-        """DM the invitee; record the invitation only once Slack has delivered it."""
-        invitation_id = new_id()
-        until = self.services.clock() + timedelta(days=7)
+    async def _send(self, client, invitation: InvitationRecord, inviter: str, spec: ProviderSpec) -> str:
+        """DM the invitee the reserved invitation; if Slack refuses, the reservation goes."""
+        invitee = invitation.invitee_id
         try:
             channel = (await client.conversations_open(users=invitee))["channel"]["id"]
             posted = await client.chat_postMessage(
-                channel=channel, **ib.invitation_dm(spec, invitation_id, inviter, until)
+                channel=channel, **ib.invitation_dm(spec, invitation.id, inviter, invitation.expires_at)
             )
         except SlackApiError as error:
+            await self.store.cancel(invitation.id)
             code = error.response.get("error") or "unknown"
             reason = ib.DM_ERRORS.get(code, ib.DM_FAILED_OTHER.format(error=code))
             log.info("invitation DM to %s failed: %s", invitee, code)
             return ib.DM_FAILED.format(user=invitee, reason=reason)
-        await self.store.record_sent(
-            invitation_id,
-            team_id=team_id,
-            provider=spec.key,
-            inviter_id=inviter,
-            invitee_id=invitee,
-            dm_channel=channel,
-            dm_ts=posted.get("ts"),
-        )
+        except BaseException:
+            await self.store.cancel(invitation.id)
+            raise
+        await self.store.delivered(invitation.id, dm_channel=channel, dm_ts=posted.get("ts"))
         return ib.SENT
 
     async def remind(self, client, invitation_id: str, clicker: str) -> str:

@@ -17,7 +17,7 @@ from bot import sendgrid_connect as sgc
 from bot.clock import FrozenClock
 from handlers import invite_blocks as ib
 from handlers import sendgrid as modal
-from storage.invitations import DECLINED
+from storage.invitations import DECLINED, InvitationStore
 from tests import slack_requests as sr
 from tests.conftest import SENDGRID_ACCOUNT, install
 from tests.test_connect_hubspot import Browser, buttons, post
@@ -84,10 +84,8 @@ async def test_a_closed_or_foreign_invitation_connects_nothing(bot, slack, sendg
     elif how == "expired":
         clock.advance(days=7, seconds=1)
     elif how == "used":
-        server_store = bot.app.state.services.storage.invitations  # on the server's (frozen) clock
-        assert await server_store.accept(
-            invitation_id, team_id="T0001", invitee_id=ADMIN, provider="sendgrid"
-        )
+        frozen = InvitationStore(storage.db, clock)  # the server's clock: the invitation is open on it
+        assert await frozen.accept(invitation_id, team_id="T0001", invitee_id=ADMIN, provider="sendgrid")
     reply = submit(bot, view, sendgrid.add_key(SENDGRID_ACCOUNT, ALL_SCOPES), user_id=user).json()
     assert reply["response_action"] == "update"
     assert reply["view"]["title"]["text"] != modal.CONNECTED_TITLE
