@@ -34,6 +34,7 @@ from handlers import slack_request
 from handlers.oauth import routes as oauth_routes
 from storage.crypto import Encryptor, load_keys
 from storage.db import Database
+from storage.states import SlackInstallStateStore
 from storage.store import Storage
 
 log = logging.getLogger("quolum.web")
@@ -51,7 +52,7 @@ def build_storage(settings: Settings, *, clock: Clock = utcnow, replica_id: str 
 
 def housekeeping(storage: Storage):
     async def run() -> None:
-        purged = await storage.states.purge_expired()
+        purged = await storage.states.purge_expired(prompt_kinds=(SlackInstallStateStore.KIND,))
         log.info("housekeeping purged %d expired oauth states", purged)
 
     return run
@@ -64,7 +65,7 @@ def create_app(
     storage: Storage | None = None,
     http: httpx.AsyncClient | None = None,
     replica_id: str | None = None,
-    housekeeping_every: timedelta = timedelta(hours=1),
+    housekeeping_every: timedelta = timedelta(minutes=10),  # used install states go once expired
     body_timeout: float = BODY_TIMEOUT,
 ) -> Starlette:
     for secret in (
