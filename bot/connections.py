@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.services import Services
+from handlers import blocks
 from handlers.cards import Row, connections_card
 from providers import hubspot
 from providers.catalogue import CATALOGUE, ProviderSpec, is_available
@@ -139,12 +140,15 @@ class ConnectionsService:
             details=portal.details,
             expires_in=tokens.expires_in,
         )
-        message = CONNECTED_PAGE.format(domain=portal.domain)
-        slack_note = CONNECTED_SLACK.format(provider="HubSpot", account=portal.domain, id=portal.hub_id)
+        message = CONNECTED_PAGE.format(domain=portal.domain)  # the page escapes HTML itself
+        domain = blocks.escape(portal.domain)
+        slack_note = CONNECTED_SLACK.format(
+            provider="HubSpot", account=domain, id=blocks.escape(str(portal.hub_id))
+        )
         if saved.previous_account:
             before = saved.previous_account[1] or saved.previous_account[0]
             message = f"{message} {PORTAL_CHANGED.format(before=before, after=portal.domain)}"
-            slack_note = f"{slack_note} {PORTAL_CHANGED.format(before=before, after=portal.domain)}"
+            slack_note = f"{slack_note} {PORTAL_CHANGED.format(before=blocks.escape(before), after=domain)}"
         await self.after_connect(saved.record, record.user_id, record.payload, slack_note)
         return Outcome(True, CONNECTED_TITLE, message)
 
@@ -208,7 +212,7 @@ class ConnectionsService:
             return NOT_CONNECTED_NOTE.format(provider=spec.display_name)
         revoked = await self.revoke(connection)
         await self.storage.connections.disconnect(connection.id, actor)
-        account = connection.account_name or spec.display_name
+        account = blocks.escape(connection.account_name or spec.display_name)
         note = DISCONNECTED_NOTE.format(provider=spec.display_name, account=account, user=actor)
         if spec.auth_mode == "api_key":
             note += " " + API_KEY_NOT_REVOKED.format(provider=spec.display_name, url=spec.console_url)

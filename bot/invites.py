@@ -50,7 +50,7 @@ def parse(args: str) -> InviteRequest:
             strays.append(word)
     request.invitees = list(dict.fromkeys(request.invitees))
     if strays:
-        request.problem = ib.NOT_MENTIONS.format(words=" ".join(strays)[:80], max=MAX_INVITEES)
+        request.problem = ib.NOT_MENTIONS.format(words=blocks.escape(" ".join(strays)[:80]), max=MAX_INVITEES)
     elif not request.invitees:
         request.problem = ib.USAGE.format(max=MAX_INVITEES)
     elif len(request.invitees) > MAX_INVITEES:

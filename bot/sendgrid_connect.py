@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from handlers.blocks import escape
 from providers.catalogue import SENDGRID
 from providers.http import MissingScopes, ProviderError
 from providers.sendgrid import Health, KeyInfo, SendGridClient, classify, normalise_key
@@ -145,10 +146,10 @@ def missing_note(missing: list[tuple[str, str]]) -> str:
 
 
 def connected_note(info: KeyInfo, account: str, previous: tuple[str | None, str | None] | None) -> str:
-    account_id = f" (account {info.user_id})" if info.user_id else ""
-    parts = [CONNECTED_NOTE.format(account=account, account_id=account_id)]
+    account_id = f" (account {escape(info.user_id)})" if info.user_id else ""
+    parts = [CONNECTED_NOTE.format(account=escape(account), account_id=account_id)]
     if previous and info.user_id:
-        parts.append(ACCOUNT_CHANGED.format(before=previous[1] or previous[0]))
+        parts.append(ACCOUNT_CHANGED.format(before=escape(previous[1] or previous[0])))
     if info.write_scopes:
         shown = ", ".join(f"`{s}`" for s in info.write_scopes[:3])
         more = f" and {len(info.write_scopes) - 3} more" if len(info.write_scopes) > 3 else ""
@@ -248,7 +249,7 @@ class SendGridConnectService:
             if await self.storage.connections.mark_needs_reconnect(connection.id, REVOKED_REASON):
                 log.warning("sendgrid connection %s needs reconnect: the key answers 401", connection.id)
                 if connection.connected_by:
-                    account = connection.account_name or UNNAMED_ACCOUNT
+                    account = escape(connection.account_name or UNNAMED_ACCOUNT)
                     await self.services.connections.notify(
                         connection.team_id, connection.connected_by, REVOKED_DM.format(account=account)
                     )
