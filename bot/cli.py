@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 
-from bot.config import VARIABLES, ConfigError, Settings
+from bot.core.config import VARIABLES, ConfigError, Settings
 
 log = logging.getLogger("quolum.cli")
 
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings.from_env()
-        from bot.logs import setup_logging
+        from bot.core.logs import setup_logging
 
         setup_logging(settings.log_level)
         return COMMANDS[args.command](args, settings) or 0

@@ -16,9 +16,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.authorize import CachedInstallationAuthorize
-from bot.config import Settings
-from bot.services import Services
-from handlers import listeners, pages
+from bot.container import Services
+from bot.core.config import Settings
+from bot.messages import pages
+from handlers import listeners
 from storage.states import SlackInstallStateStore
 
 log = logging.getLogger("quolum.slack")
@@ -37,7 +38,7 @@ def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
 
 async def check_app_token(settings: Settings) -> None:
     """Socket Mode: slack_sdk retries a refused app token forever; refuse to start instead."""
-    from bot.config import ConfigError
+    from bot.core.config import ConfigError
 
     try:
         await web_client(settings).apps_connections_open(app_token=settings.app_token)

@@ -20,7 +20,7 @@ import hashlib
 import logging
 import time
 
-from handlers.pages import STYLE
+from bot.messages.pages import STYLE
 
 log = logging.getLogger("quolum.web")
 

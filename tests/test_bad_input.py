@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlencode
 import httpx
 import pytest
 
-from bot.sendgrid_connect import ModalContext
-from handlers import blocks
+from bot.messages import blocks
+from bot.services.sendgrid_connect import ModalContext
 from handlers import sendgrid as modal
 from handlers import slack_request as sreq
 from tests import slack_requests as sr

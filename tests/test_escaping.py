@@ -7,13 +7,13 @@ import json
 
 import pytest
 
-from bot import sendgrid_connect as sgc
-from handlers import blocks, cards
+from bot.messages import blocks, cards
+from bot.services import sendgrid_connect as sgc
 from providers.catalogue import SENDGRID
 from providers.sendgrid import KeyInfo
-from storage.connections import ConnectionRecord
 from tests import slack_requests as sr
 from tests.conftest import install
+from tests.providers.test_credentials import record
 from tests.test_invites import invite
 from tests.test_server import post, reply_text
 
@@ -46,27 +46,7 @@ def test_help_echo_is_inert():
 
 
 def test_a_provider_account_name_is_inert_on_the_card_and_in_the_note():
-    connection = ConnectionRecord(
-        id=1,
-        team_id="T1",
-        provider="sendgrid",
-        status="connected",
-        status_reason=None,
-        account_id="<!here>",
-        account_name="<!channel> & co",
-        details={},
-        scopes=(),
-        unavailable=(),
-        credentials={},
-        expires_at=None,
-        token_lifetime=None,
-        connected_by="U1",
-        connected_at=None,
-        last_used_at=None,
-        last_refreshed_at=None,
-        disconnected_by=None,
-        disconnected_at=None,
-    )
+    connection = record(provider="sendgrid", account_id="<!here>", account_name="<!channel> & co")
     card = cards.connections_card(
         [cards.Row(spec=SENDGRID, available=True, connection=connection)], can_connect=True
     )

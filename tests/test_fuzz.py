@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
-from handlers import invite_blocks as ib
+from bot.messages import invite_blocks as ib
 from handlers import sendgrid as modal
 from storage.models import Base
 from tests import slack_requests as sr
@@ -214,7 +214,7 @@ async def test_fuzzed_event_envelopes(bot, storage, data, event_type, event_id):
     callback=st.sampled_from([modal.CALLBACK_ID, "other"]),
 )
 async def test_fuzzed_modal_submissions(bot, storage, data, metadata, key, callback):
-    from bot.sendgrid_connect import ModalContext
+    from bot.services.sendgrid_connect import ModalContext
     from tests.test_connect_sendgrid import submission
 
     view = modal.connect_modal(ModalContext("T0001", MEMBER))

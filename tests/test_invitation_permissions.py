@@ -12,10 +12,10 @@ import json
 
 import pytest
 
-from bot import connections as texts
-from bot import sendgrid_connect as sgc
-from bot.clock import FrozenClock
-from handlers import invite_blocks as ib
+from bot.core.clock import FrozenClock
+from bot.messages import invite_blocks as ib
+from bot.services import connections as texts
+from bot.services import sendgrid_connect as sgc
 from handlers import sendgrid as modal
 from storage.invitations import DECLINED, InvitationStore
 from tests import slack_requests as sr

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot import connections as texts
-from bot.clock import FrozenClock
+from bot.core.clock import FrozenClock
+from bot.services import connections as texts
 from handlers.oauth import COOKIE
 from storage.models import OAuthState
 from storage.states import SlackInstallStateStore, StateStore

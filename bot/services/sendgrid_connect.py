@@ -21,14 +21,14 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from handlers.blocks import escape
+from bot.messages.blocks import escape
 from providers.catalogue import SENDGRID
 from providers.http import MissingScopes, ProviderError
 from providers.sendgrid import Health, KeyInfo, SendGridClient, classify, normalise_key
 from storage.connections import CONNECTED, ConnectionRecord
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.container import Services
 
 log = logging.getLogger("quolum.sendgrid")
 
