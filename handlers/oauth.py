@@ -54,7 +54,7 @@ def routes(service: ConnectionsService) -> list[Route]:
         record = await storage.states.find(state, CONNECT_STATE)
         if record is None or record.provider != spec.key:
             return show(LINK_PROBLEMS["unknown"])
-        status = record.status(service.services.clock())
+        status = record.status(service.clock())
         if status != "valid":
             return show(LINK_PROBLEMS[status])
         # The browser is bound by a random value of its own, not the state: a forwarded start link or a
@@ -63,7 +63,7 @@ def routes(service: ConnectionsService) -> list[Route]:
         binding = held if 20 <= len(held) <= 100 else secrets.token_urlsafe(32)
         if not await storage.states.bind_browser(state, CONNECT_STATE, binding):
             return show(LINK_PROBLEMS["elsewhere"])
-        response = RedirectResponse(service.services.hubspot.authorize_url(state), status_code=302)
+        response = RedirectResponse(service.hubspot.authorize_url(state), status_code=302)
         response.set_cookie(
             COOKIE,
             binding,
@@ -113,7 +113,7 @@ async def _callback_outcome(service: ConnectionsService, params: dict, cookie: s
     record = await service.storage.states.find(state, CONNECT_STATE)
     if record is None:
         return LINK_PROBLEMS["unknown"]
-    status = record.status(service.services.clock())
+    status = record.status(service.clock())
     if status != "valid":
         return LINK_PROBLEMS[status]
     if not record.opened_in(cookie):

@@ -18,8 +18,8 @@ from handlers import sendgrid as modal
 from handlers import slack_request as sreq
 from tests import slack_requests as sr
 from tests.conftest import install
-from tests.test_connect_sendgrid import submission
-from tests.test_server import post
+from tests.services.test_sendgrid_connect import submission
+from tests.test_web import post
 
 
 @pytest.fixture

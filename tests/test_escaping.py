@@ -13,9 +13,9 @@ from providers.catalogue import SENDGRID
 from providers.sendgrid import KeyInfo
 from tests import slack_requests as sr
 from tests.conftest import install
-from tests.providers.test_credentials import record
-from tests.test_invites import invite
-from tests.test_server import post, reply_text
+from tests.services.test_credentials import record
+from tests.services.test_invites import invite
+from tests.test_web import post, reply_text
 
 LIVE = ("<!channel>", "<!here>", "<@U0001>", "<https://evil.example|click>")
 

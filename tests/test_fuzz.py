@@ -215,7 +215,7 @@ async def test_fuzzed_event_envelopes(bot, storage, data, event_type, event_id):
 )
 async def test_fuzzed_modal_submissions(bot, storage, data, metadata, key, callback):
     from bot.services.sendgrid_connect import ModalContext
-    from tests.test_connect_sendgrid import submission
+    from tests.services.test_sendgrid_connect import submission
 
     view = modal.connect_modal(ModalContext("T0001", MEMBER))
     payload = json.loads(parse_qs(submission(view, key, user_id=MEMBER))["payload"][0])

@@ -20,9 +20,9 @@ from handlers import sendgrid as modal
 from storage.invitations import DECLINED, InvitationStore
 from tests import slack_requests as sr
 from tests.conftest import SENDGRID_ACCOUNT, install
-from tests.test_connect_hubspot import Browser, buttons, post
-from tests.test_connect_sendgrid import ALL_SCOPES, submit
-from tests.test_invites import click, dm_button, invitation_dm, invite, until
+from tests.services.test_connections import Browser, buttons, post
+from tests.services.test_invites import click, dm_button, invitation_dm, invite, until
+from tests.services.test_sendgrid_connect import ALL_SCOPES, submit
 
 INVITER, ADMIN, OTHER = "U0002", "U0003", "U0004"
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from storage.models import Invitation
 from tests import slack_requests as sr
 from tests.conftest import install
-from tests.test_connect_hubspot import post
+from tests.services.test_connections import post
 
 INVITER = "U0002"
 CONCURRENT = 8

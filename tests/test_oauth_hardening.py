@@ -16,7 +16,7 @@ from handlers.oauth import COOKIE
 from storage.models import OAuthState
 from storage.states import SlackInstallStateStore, StateStore
 from tests.conftest import install
-from tests.test_connect_hubspot import Browser, buttons, open_card
+from tests.services.test_connections import Browser, buttons, open_card
 
 
 @pytest.fixture

@@ -13,15 +13,22 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.container import Services
+from bot.core.clock import Clock
+from bot.core.config import Settings
 from bot.messages import blocks
 from bot.messages import invite_blocks as ib
 from providers.catalogue import HUBSPOT, ProviderSpec, find, is_available
 from storage.invitations import ACCEPTED, DECLINED, EXPIRED, InvitationRecord, new_id
+from storage.store import Storage
+
+if TYPE_CHECKING:
+    from bot.services.connections import ConnectionsService
+    from bot.services.slack_clients import SlackClients
 
 log = logging.getLogger("quolum.invites")
 
@@ -59,10 +66,21 @@ def parse(args: str) -> InviteRequest:
 
 
 class InvitesService:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.store = services.storage.invitations
-        self.settings = services.settings
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        settings: Settings,
+        clock: Clock,
+        connections: ConnectionsService,
+        slack_clients: SlackClients,
+    ) -> None:
+        self.storage = storage
+        self.store = storage.invitations
+        self.settings = settings
+        self.clock = clock
+        self.connections = connections  # Connect links and DMs go through the connections flow
+        self.slack_clients = slack_clients
 
     # --- /quolum invite -------------------------------------------------------------------------
     async def invite(self, client: AsyncWebClient, team_id: str, inviter: str, args: str) -> dict:
@@ -72,7 +90,7 @@ class InvitesService:
         spec = request.provider
         if not is_available(spec, self.settings):
             return blocks.message(ib.NOT_AVAILABLE.format(provider=spec.display_name))
-        connection = await self.services.storage.connections.get(team_id, spec.key)
+        connection = await self.storage.connections.get(team_id, spec.key)
         if connection is not None and connection.status == "connected":
             return blocks.message(
                 ib.ALREADY_CONNECTED.format(
@@ -92,7 +110,7 @@ class InvitesService:
                 provider=spec.key,
                 inviter_id=inviter,
                 invitee_id=invitee,
-                since=self.services.clock() - RECENT,
+                since=self.clock() - RECENT,
                 limit=limit,
             )
             if reservation.outcome == "open":
@@ -155,7 +173,7 @@ class InvitesService:
 
     async def remind(self, client, invitation_id: str, clicker: str) -> str:
         invitation = await self.store.get(invitation_id)
-        now = self.services.clock()
+        now = self.clock()
         if invitation is None or invitation.inviter_id != clicker or not invitation.is_open(now):
             return ib.CLOSED
         spec = find(invitation.provider)
@@ -189,9 +207,9 @@ class InvitesService:
             return invitation, ib.NOT_FOR_YOU.format(user=invitation.invitee_id)
         if invitation.status != "open":
             return invitation, ib.CLOSED
-        if not invitation.is_open(self.services.clock()):
+        if not invitation.is_open(self.clock()):
             return invitation, ib.EXPIRED.format(inviter=invitation.inviter_id)
-        connection = await self.services.storage.connections.get(invitation.team_id, invitation.provider)
+        connection = await self.storage.connections.get(invitation.team_id, invitation.provider)
         if connection is not None and connection.status == "connected":
             spec = find(invitation.provider)
             return invitation, ib.NOW_CONNECTED.format(
@@ -209,16 +227,9 @@ class InvitesService:
             return ib.CLOSED
         return None
 
-    async def use(
-        self, invitation_id: str, *, team_id: str, user_id: str, provider: str
-    ) -> InvitationRecord | None:
-        """Spend the invitation (open -> accepted) just before its connection is saved: it grants one
-        person one provider, once, while open. None when it is not, or no longer, usable."""
-        return await self.store.accept(invitation_id, team_id=team_id, invitee_id=user_id, provider=provider)
-
     async def connect_link(self, invitation: InvitationRecord, response_url: str | None) -> dict:
         spec = find(invitation.provider)
-        url = await self.services.connections.connect_url(
+        url = await self.connections.connect_url(
             invitation.team_id, invitation.invitee_id, spec, response_url, invitation_id=invitation.id
         )
         return ib.connect_link(spec, url)
@@ -231,7 +242,7 @@ class InvitesService:
         if not await self.store.close(invitation.id, DECLINED):
             return False, blocks.message(ib.CLOSED)
         spec = find(invitation.provider)
-        await self.services.connections.notify(
+        await self.connections.notify(
             invitation.team_id,
             invitation.inviter_id,
             ib.DECLINED_INVITER.format(
@@ -256,7 +267,7 @@ class InvitesService:
             if await self.store.close(invitation.id, ACCEPTED):
                 accepted.append(invitation)
         for invitation in accepted:
-            await self.services.connections.notify(
+            await self.connections.notify(
                 team_id,
                 invitation.inviter_id,
                 ib.ACCEPTED_INVITER.format(invitee=user_id, provider=spec.display_name),
@@ -271,7 +282,7 @@ class InvitesService:
                 continue  # accepted, declined or expired elsewhere meanwhile
             expired += 1
             spec = find(invitation.provider)
-            await self.services.connections.notify(
+            await self.connections.notify(
                 invitation.team_id,
                 invitation.inviter_id,
                 ib.EXPIRED_INVITER.format(
@@ -282,7 +293,7 @@ class InvitesService:
         return expired
 
     async def _retire_dm(self, invitation: InvitationRecord, text: str) -> None:
-        client = await self.services.connections.slack_client(invitation.team_id)
+        client = await self.slack_clients(invitation.team_id)
         if client is None or not invitation.dm_channel or not invitation.dm_ts:
             return
         try:

@@ -28,7 +28,9 @@ from providers.sendgrid import Health, KeyInfo, SendGridClient, classify, normal
 from storage.connections import CONNECTED, ConnectionRecord
 
 if TYPE_CHECKING:
-    from bot.container import Services
+    from bot.core.clock import Clock
+    from bot.services.connections import ConnectionsService
+    from storage.store import Storage
 
 log = logging.getLogger("quolum.sendgrid")
 
@@ -164,10 +166,13 @@ def _join(items: list[str], word: str) -> str:
 
 
 class SendGridConnectService:
-    def __init__(self, services: Services, client: SendGridClient) -> None:
-        self.services = services
-        self.storage = services.storage
+    def __init__(
+        self, *, storage: Storage, client: SendGridClient, connections: ConnectionsService, clock: Clock
+    ) -> None:
+        self.storage = storage
         self.client = client
+        self.connections = connections  # the card update and the DMs after connecting
+        self.clock = clock
 
     # --- connecting ---------------------------------------------------------------------------
     async def connect(self, ctx: ModalContext, pasted_key: str, region: str) -> ConnectResult:
@@ -183,8 +188,9 @@ class SendGridConnectService:
             kind = classify(error)
             log.info("sendgrid key check for team %s failed (%s): %s", ctx.team_id, kind, error)
             return ConnectResult(kind, _failure_message(kind, error), region)
-        if ctx.invitation_id and not await self.services.invites.use(
-            ctx.invitation_id, team_id=ctx.team_id, user_id=ctx.user_id, provider=SENDGRID.key
+        # spend the invitation (open -> accepted) just before saving: it grants this, once, while open
+        if ctx.invitation_id and not await self.storage.invitations.accept(
+            ctx.invitation_id, team_id=ctx.team_id, invitee_id=ctx.user_id, provider=SENDGRID.key
         ):
             log.info("sendgrid connect for team %s refused: the invitation is not open", ctx.team_id)
             return ConnectResult("refused", INVITATION_CLOSED, region)
@@ -223,13 +229,11 @@ class SendGridConnectService:
         if result.connected and result.connection is not None:
             # the invitation goes along: a card is only rebuilt for those who opened the modal from it
             payload = {"response_url": ctx.response_url, "invitation_id": ctx.invitation_id}
-            await self.services.connections.after_connect(
-                result.connection, ctx.user_id, payload, result.note
-            )
+            await self.connections.after_connect(result.connection, ctx.user_id, payload, result.note)
 
     async def tell_failure(self, ctx: ModalContext, result: ConnectResult) -> None:
         """The modal could not be updated (closed meanwhile): say what happened in a DM instead."""
-        await self.services.connections.notify(
+        await self.connections.notify(
             ctx.team_id, ctx.user_id, NOT_CONNECTED_DM.format(reason=result.message)
         )
 
@@ -242,7 +246,7 @@ class SendGridConnectService:
         health = await self.client.health(
             api_key,
             self.client.base_url_for(connection.credentials),
-            today=self.services.clock().date(),
+            today=self.clock().date(),
             account=connection.account_id or f"connection:{connection.id}",
         )
         if health.status == "revoked":
@@ -250,7 +254,7 @@ class SendGridConnectService:
                 log.warning("sendgrid connection %s needs reconnect: the key answers 401", connection.id)
                 if connection.connected_by:
                     account = escape(connection.account_name or UNNAMED_ACCOUNT)
-                    await self.services.connections.notify(
+                    await self.connections.notify(
                         connection.team_id, connection.connected_by, REVOKED_DM.format(account=account)
                     )
         elif health.status == "ok":

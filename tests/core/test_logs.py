@@ -125,7 +125,7 @@ async def test_no_log_level_reveals_a_connect_link_code_or_response_url(
 ):
     from urllib.parse import parse_qs, urlparse
 
-    from tests.test_connect_hubspot import Browser, buttons, open_card
+    from tests.services.test_connections import Browser, buttons, open_card
 
     await install(storage, slack)
     slack.add_user("U0001", is_admin=True)

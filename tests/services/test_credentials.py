@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from bot.core.clock import FrozenClock
+from bot.services.credentials import CredentialManager, NeedsReconnect, refresh_margin, should_refresh
 from providers import hubspot as hs
-from providers.credentials import CredentialManager, NeedsReconnect, refresh_margin, should_refresh
 from providers.http import HUBSPOT, ProviderHTTP, TransientError
 from providers.ratelimit import Limiter
 from storage.connections import ConnectionRecord, ConnectionStore
