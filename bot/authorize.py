@@ -42,6 +42,10 @@ class CachedInstallationAuthorize(AsyncInstallationStoreAuthorize):
             del self._cache[key]
 
     async def __call__(self, *, context, enterprise_id, team_id, user_id, **kwargs) -> AuthorizeResult | None:
+        # Bolt takes these from the payload before anything acknowledged it: only strings are ids
+        enterprise_id, team_id = _id(enterprise_id), _id(team_id)
+        if team_id is None and enterprise_id is None:
+            return None
         key = (enterprise_id or "", team_id or "")
         cached = self._cache.get(key)
         if cached is not None and self.clock() - cached[0] < TTL_SECONDS:
@@ -67,3 +71,7 @@ class CachedInstallationAuthorize(AsyncInstallationStoreAuthorize):
         )
         self._cache[key] = (self.clock(), result)
         return result
+
+
+def _id(value) -> str | None:
+    return value if isinstance(value, str) and 0 < len(value) <= 32 else None

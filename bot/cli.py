@@ -145,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_serve(args, settings: Settings) -> int:
     import uvicorn
 
+    from bot.server import uvicorn_options
     from bot.web import create_app
 
     settings = settings.with_overrides(host=args.host or settings.host, port=args.port or settings.port)
@@ -163,6 +164,7 @@ def cmd_serve(args, settings: Settings) -> int:
         timeout_graceful_shutdown=25,
         proxy_headers=True,
         forwarded_allow_ips="*" if settings.public_url.startswith("https") else None,
+        **uvicorn_options(),  # timeouts for slow clients (bot/server.py)
     )
     return 0
 

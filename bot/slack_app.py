@@ -20,6 +20,7 @@ from storage.states import SlackInstallStateStore
 
 log = logging.getLogger("quolum.slack")
 
+MAX_REASON = 80  # characters of a failure reason shown on the install page
 BOT_SCOPES = [
     "commands",
     "chat:write",
@@ -71,7 +72,7 @@ def build_bolt_app(services: Services) -> AsyncApp:
             install_page_rendering_enabled=False,
             installation_store=store,
             installation_store_bot_only=True,
-            state_store=SlackInstallStateStore(services.storage.states),
+            state_store=SlackInstallStateStore(services.storage.states, settings.client_secret),
             callback_options=AsyncCallbackOptions(success=_install_success, failure=_install_failure),
         )
         authorize = CachedInstallationAuthorize(
@@ -111,11 +112,13 @@ async def _install_success(args: AsyncSuccessArgs) -> BoltResponse:
 
 
 async def _install_failure(args: AsyncFailureArgs) -> BoltResponse:
-    # `reason` is Bolt's short code (invalid_state, access_denied, ...): safe to show, never a token.
-    log.info("slack install failed: %s", args.reason)
+    # `reason` is Bolt's short code (invalid_state ...) or, as Bolt passes it on, the `error` query
+    # parameter of the redirect, which anyone can set: capped and escaped (by the page) when shown.
+    reason = str(args.reason or "unknown")[:MAX_REASON]
+    log.info("slack install failed: %s", reason)
     html = pages.render(
         pages.INSTALL_FAILURE_TITLE,
-        pages.INSTALL_FAILURE.format(reason=args.reason.replace("_", " ")),
+        pages.INSTALL_FAILURE.format(reason=reason.replace("_", " ")),
         hint=pages.INSTALL_FAILURE_HINT,
         kind="error",
     )

@@ -12,14 +12,10 @@ import contextlib
 import logging
 import os
 import socket
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import httpx
-from slack_bolt.adapter.starlette.async_handler import (
-    AsyncSlackRequestHandler,
-    to_async_bolt_request,
-    to_starlette_response,
-)
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler, to_starlette_response
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -31,17 +27,21 @@ from bot.core.clock import Clock, utcnow
 from bot.core.config import Settings
 from bot.core.logs import AccessLogMiddleware, annotate, register_secret
 from bot.scheduler import Scheduler
+from bot.server import BODY_TIMEOUT
 from bot.services.health import JOB_EVERY
 from bot.slack_app import build_bolt_app
+from bot.web_security import BodyLimit, SecurityHeaders
+from handlers import slack_request
 from handlers.oauth import routes as oauth_routes
 from providers.http import provider_client
 from storage.crypto import Encryptor, load_keys
 from storage.db import Database
+from storage.states import SlackInstallStateStore
 from storage.store import Storage
 
 log = logging.getLogger("quolum.web")
 
-MAX_SLACK_BODY = 1 << 20  # Slack's payloads are a few kB; anything near 1 MB is not Slack
+MAX_BODY = 1 << 20  # Slack's payloads are a few kB; anything near 1 MB is not Slack
 DRAIN_SECONDS = 20
 STOPPED = "stopped: in-flight work drained, scheduler and database closed"
 
@@ -53,14 +53,14 @@ def build_storage(settings: Settings, *, clock: Clock = utcnow, replica_id: str 
 
 
 def housekeeping(storage: Storage):
-    async def run(now: datetime) -> None:
-        purged = await storage.states.purge_expired()
+    async def run() -> None:
+        purged = await storage.states.purge_expired(prompt_kinds=(SlackInstallStateStore.KIND,))
         log.info("housekeeping purged %d expired oauth states", purged)
 
     return run
 
 
-def build_scheduler(services, *, housekeeping_every: timedelta = timedelta(hours=1)) -> Scheduler:
+def build_scheduler(services, *, housekeeping_every: timedelta = timedelta(minutes=10)) -> Scheduler:
     """The jobs every replica schedules (also what `quolum-bot jobs list|run` sees)."""
     storage = services.storage
     scheduler = Scheduler(storage.claims, services.clock)
@@ -79,7 +79,8 @@ def create_app(
     storage: Storage | None = None,
     http: httpx.AsyncClient | None = None,
     replica_id: str | None = None,
-    housekeeping_every: timedelta = timedelta(hours=1),
+    housekeeping_every: timedelta = timedelta(minutes=10),  # used install states go once expired
+    body_timeout: float = BODY_TIMEOUT,
 ) -> Starlette:
     for secret in (
         settings.signing_secret,
@@ -99,22 +100,27 @@ def create_app(
     verifier = SignatureVerifier(settings.signing_secret) if settings.signing_secret else None
 
     async def slack_events(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_SLACK_BODY:
-            return PlainTextResponse("Payload too large", status_code=413)
-        # Verify before parsing: Bolt parses the body first and some malformed bodies raise in its parser.
+        body = await request.body()  # BodyLimit has capped its size and the time it may take
+        # Verify before parsing: a body that is not Slack's is not worth reading.
         if verifier is not None and not _signed(verifier, body, request):
             annotate(outcome="unauthorized")
             return PlainTextResponse("Invalid request signature", status_code=401)
-        try:
-            bolt_request = to_async_bolt_request(request, body)
-            well_formed = isinstance(bolt_request.body, dict) and bool(bolt_request.body)
-        except Exception:  # any parser failure on a signed body is the sender's fault, not a 500
-            well_formed = False
-        if not well_formed:
+        raw = body.decode("utf-8", errors="replace")
+        parsed = slack_request.parse(raw, request.headers.get("content-type", "").split(";")[0].strip())
+        problem = "not a JSON object or Slack form" if parsed is None else slack_request.problem(parsed)
+        if problem:
             annotate(outcome="malformed")
+            log.info("malformed Slack request: %s", problem)
             return PlainTextResponse("Malformed request", status_code=400)
-        response = await bolt.async_dispatch(bolt_request)
+        try:
+            bolt_request = slack_request.ParsedBoltRequest.build(
+                raw, parsed, query=request.query_params, headers=request.headers
+            )
+            response = await bolt.async_dispatch(bolt_request)
+        except Exception:  # a shape we did not foresee reached Bolt or a listener before ack(): a bug
+            annotate(outcome="error")
+            log.exception("Slack request failed before it was acknowledged")
+            return PlainTextResponse("Could not process this request", status_code=400)
         if response.status == 401:
             annotate(outcome="unauthorized")
         return to_starlette_response(response)
@@ -164,6 +170,9 @@ def create_app(
         *oauth_routes(services.connections),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
+    # the last added runs first: the access line sees every answer, headers go on every answer
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY, timeout=body_timeout)
+    app.add_middleware(SecurityHeaders, https=settings.public_url.startswith("https://"))
     app.add_middleware(AccessLogMiddleware)
     app.state.services = services
     app.state.bolt = bolt

@@ -42,7 +42,11 @@ def provider_arg(args: str):
     if not name:
         return None, None
     spec = find(name)
-    return (spec, None) if spec else (None, UNKNOWN_PROVIDER.format(name=name[:40], known=known()))
+    return (
+        (spec, None)
+        if spec
+        else (None, UNKNOWN_PROVIDER.format(name=blocks.escape(name[:40]), known=known()))
+    )
 
 
 @command("connect", "connect [hubspot|sendgrid]", "connect a SaaS account (admins)")
@@ -125,8 +129,8 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.action(re.compile(f"^{CONNECT_LINK}:"))
     async def connect_link(ack, body) -> None:
         # A link button opens the browser by itself; Slack still sends the click, which we acknowledge.
-        annotate(team=body.get("team", {}).get("id"), action=CONNECT_LINK)
         await ack()
+        annotate(team=(body.get("team") or {}).get("id"), action=CONNECT_LINK)
 
     @app.action(re.compile(f"^{DISCONNECT_ACTION}:"))
     async def disconnect_button(ack, body, action, respond, client) -> None:

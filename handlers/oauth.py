@@ -2,12 +2,16 @@
 
 `/oauth/{provider}/start` checks the link before sending anyone to the
 provider (an expired link gets a friendly page here, not an error there) and
-binds the browser to the state with a short-lived cookie; `/oauth/{provider}/callback`
-requires that cookie, so a callback URL carried to another browser (or a state
-issued to another workspace) is refused without consuming anything.
+binds the state to the browser that opened it first, through a short-lived cookie
+holding a random value whose hash is stored with the state; `/oauth/{provider}/callback`
+requires that cookie, so a callback URL carried to another browser, a start link
+opened elsewhere (or a state issued to another workspace) is refused without
+consuming anything.
 """
 
 from __future__ import annotations
+
+import secrets
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -53,10 +57,16 @@ def routes(service: ConnectionsService) -> list[Route]:
         status = record.status(service.clock())
         if status != "valid":
             return show(LINK_PROBLEMS[status])
+        # The browser is bound by a random value of its own, not the state: a forwarded start link or a
+        # callback URL carries the state, never this cookie. The same browser may open the link again.
+        held = request.cookies.get(COOKIE, "")
+        binding = held if 20 <= len(held) <= 100 else secrets.token_urlsafe(32)
+        if not await storage.states.bind_browser(state, CONNECT_STATE, binding):
+            return show(LINK_PROBLEMS["elsewhere"])
         response = RedirectResponse(service.hubspot.authorize_url(state), status_code=302)
         response.set_cookie(
             COOKIE,
-            state,
+            binding,
             max_age=int(STATE_TTL.total_seconds()),
             path=f"/oauth/{spec.key}",
             secure=secure,
@@ -106,6 +116,6 @@ async def _callback_outcome(service: ConnectionsService, params: dict, cookie: s
     status = record.status(service.clock())
     if status != "valid":
         return LINK_PROBLEMS[status]
-    if cookie != state:
+    if not record.opened_in(cookie):
         return LINK_PROBLEMS["elsewhere"]
     return await service.complete_hubspot(state, code)

@@ -162,15 +162,28 @@ def result_view(ctx: ModalContext, result: ConnectResult) -> dict:
     """What the modal shows once SendGrid has answered: success, or the form again with the reason."""
     if result.connected:
         return connected_view(result)
+    if result.kind == "refused":
+        return message_view(result.message)
     return connect_modal(ctx, region=result.region, notice=result.message)
 
 
 def read_submission(view: dict) -> tuple[str, str]:
-    """(pasted key, chosen region) from a `view_submission`'s state."""
-    values = (view.get("state") or {}).get("values") or {}
-    pasted = ((values.get(KEY_BLOCK) or {}).get(KEY_ACTION) or {}).get("value") or ""
-    option = ((values.get(REGION_BLOCK) or {}).get(REGION_ACTION) or {}).get("selected_option") or {}
-    return pasted, option.get("value") or DEFAULT_REGION
+    """(pasted key, chosen region) from a `view_submission`'s state; "" and the default region for
+    anything missing or of the wrong type."""
+    pasted = _dig(view, "state", "values", KEY_BLOCK, KEY_ACTION, "value")
+    region = _dig(view, "state", "values", REGION_BLOCK, REGION_ACTION, "selected_option", "value")
+    return (
+        pasted if isinstance(pasted, str) else "",
+        region if isinstance(region, str) and region else DEFAULT_REGION,
+    )
+
+
+def _dig(value, *keys):
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
 
 
 # --- Slack calls ---------------------------------------------------------------------------------
@@ -243,14 +256,25 @@ def register(app: AsyncApp, services: Services) -> None:
         if region not in services.sendgrid.client.regions:
             await ack(response_action="errors", errors={REGION_BLOCK: PICK_REGION})
             return
-        if ctx.invitation_id is None and not await services.connections.can_connect(client, team_id, user_id):
+        refusal = await _refusal(client, ctx)
+        if refusal:
             annotate(outcome="refused")
-            await ack(
-                response_action="update", view=message_view(ADMINS_ONLY.format(what="connect accounts"))
-            )
+            await ack(response_action="update", view=message_view(refusal))
             return
         work, in_ack = await _answer(ack, ctx, pasted, region, started)
         await _finish(client, view, ctx, await work, shown=in_ack)
+
+    async def _refusal(client, ctx: ModalContext) -> str | None:
+        """Why this person may not connect SendGrid now, or None. An invitation is the permission only
+        while it is open, for this person, this workspace and SendGrid; it is spent when the key is
+        saved (`SendGridConnectService.connect`)."""
+        if ctx.invitation_id:
+            return await services.invites.usable(
+                ctx.invitation_id, team_id=ctx.team_id, user_id=ctx.user_id, provider=SENDGRID.key
+            )
+        if await services.connections.can_connect(client, ctx.team_id, ctx.user_id):
+            return None
+        return ADMINS_ONLY.format(what="connect accounts")
 
     async def _answer(ack, ctx, pasted, region, started) -> tuple[asyncio.Future, bool]:
         """Answer Slack with SendGrid's verdict when it comes quickly, else with "Verifying…".

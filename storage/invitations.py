@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 
 from bot.core.clock import Clock, utcnow
 from storage.db import Database
-from storage.models import Invitation
+from storage.models import Invitation, InvitationSender
 
 OPEN, ACCEPTED, DECLINED, EXPIRED = "open", "accepted", "declined", "expired"
 VALID_FOR = timedelta(days=7)
+UNDELIVERED = timedelta(minutes=2)  # a reservation whose DM was not sent by then was lost in a crash
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,16 @@ def _record(row: Invitation) -> InvitationRecord:
     )
 
 
+@dataclass(frozen=True)
+class Reservation:
+    """What `reserve` did: 'reserved' (send the DM), 'open' (that person has an open invitation for that
+    provider already: `invitation`, or None when it closed meanwhile) or 'limit' (`sent` already)."""
+
+    outcome: Literal["reserved", "open", "limit"]
+    invitation: InvitationRecord | None = None
+    sent: int = 0
+
+
 def new_id() -> str:
     return secrets.token_hex(12)
 
@@ -60,7 +75,7 @@ class InvitationStore:
         self.db = db
         self.clock = clock
 
-    async def record_sent(
+    async def reserve(
         self,
         invitation_id: str,
         *,
@@ -68,26 +83,89 @@ class InvitationStore:
         provider: str,
         inviter_id: str,
         invitee_id: str,
-        dm_channel: str,
-        dm_ts: str,
-    ) -> InvitationRecord:
-        """Called once the DM is delivered: an invitation exists only if its DM was sent."""
+        since: datetime,
+        limit: int,
+    ) -> Reservation:
+        """Before the DM is sent: the inviter's count of invitations since `since` and the insert of
+        this one, in one transaction holding the inviter's sender row, so concurrent invites by one
+        member (on any replica) pass the limit exactly `limit` times; the unique key on open
+        invitations makes a second identical invite find the first. Call `delivered` or `cancel`."""
         now = self.clock()
-        row = Invitation(
-            id=invitation_id,
-            team_id=team_id,
-            provider=provider,
-            inviter_id=inviter_id,
-            invitee_id=invitee_id,
-            status=OPEN,
-            created_at=now,
-            expires_at=now + VALID_FOR,
-            dm_channel=dm_channel,
-            dm_ts=dm_ts,
+        key = (
+            Invitation.team_id == team_id,
+            Invitation.invitee_id == invitee_id,
+            Invitation.provider == provider,
+            Invitation.status == OPEN,
         )
+        try:
+            async with self.db.session() as session, session.begin():
+                await self._hold_sender(session, team_id, inviter_id, now)
+                # an open row past its time, or whose DM never went out (a crash mid-send), blocks nobody
+                await session.execute(
+                    update(Invitation)
+                    .where(
+                        *key,
+                        or_(
+                            Invitation.expires_at <= now,
+                            and_(Invitation.dm_ts.is_(None), Invitation.created_at < now - UNDELIVERED),
+                        ),
+                    )
+                    .values(status=EXPIRED, closed_at=now)
+                )
+                existing = await session.scalar(select(Invitation).where(*key).limit(1))
+                if existing is not None:
+                    return Reservation("open", _record(existing))
+                sent = await session.scalar(
+                    select(func.count())
+                    .select_from(Invitation)
+                    .where(
+                        Invitation.team_id == team_id,
+                        Invitation.inviter_id == inviter_id,
+                        Invitation.created_at >= since,
+                    )
+                )
+                if sent >= limit:
+                    return Reservation("limit", sent=sent)
+                row = Invitation(
+                    id=invitation_id,
+                    team_id=team_id,
+                    provider=provider,
+                    inviter_id=inviter_id,
+                    invitee_id=invitee_id,
+                    status=OPEN,
+                    created_at=now,
+                    expires_at=now + VALID_FOR,
+                )
+                session.add(row)
+                await session.flush()
+        except IntegrityError:  # another member's invitation of the same person won the unique key
+            return Reservation("open", await self.open_for(team_id, invitee_id, provider, since=None))
+        return Reservation("reserved", _record(row), sent=sent + 1)
+
+    async def _hold_sender(self, session, team_id: str, inviter_id: str, now: datetime) -> None:
+        """Write the sender's row first thing in the transaction: PostgreSQL locks it until commit, and
+        SQLite takes its write lock, so a second reservation by the same member waits here."""
+        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+        await session.execute(
+            insert(InvitationSender)
+            .values(team_id=team_id, inviter_id=inviter_id, last_reserved_at=now)
+            .on_conflict_do_update(index_elements=["team_id", "inviter_id"], set_={"last_reserved_at": now})
+        )
+
+    async def delivered(self, invitation_id: str, *, dm_channel: str, dm_ts: str | None) -> None:
         async with self.db.session() as session, session.begin():
-            session.add(row)
-        return _record(row)
+            await session.execute(
+                update(Invitation)
+                .where(Invitation.id == invitation_id)
+                .values(dm_channel=dm_channel, dm_ts=dm_ts or "")
+            )
+
+    async def cancel(self, invitation_id: str) -> None:
+        """The DM could not be sent: the reservation goes, as if it had never been made."""
+        async with self.db.session() as session, session.begin():
+            await session.execute(
+                delete(Invitation).where(Invitation.id == invitation_id, Invitation.dm_ts.is_(None))
+            )
 
     async def get(self, invitation_id: str) -> InvitationRecord | None:
         if not invitation_id or len(invitation_id) > 32:
@@ -97,7 +175,7 @@ class InvitationStore:
         return _record(row) if row else None
 
     async def open_for(
-        self, team_id: str, invitee_id: str, provider: str, since: datetime
+        self, team_id: str, invitee_id: str, provider: str, since: datetime | None
     ) -> InvitationRecord | None:
         async with self.db.session() as session:
             row = await session.scalar(
@@ -107,28 +185,13 @@ class InvitationStore:
                     Invitation.invitee_id == invitee_id,
                     Invitation.provider == provider,
                     Invitation.status == OPEN,
-                    Invitation.created_at >= since,
+                    Invitation.created_at >= (since or datetime.min.replace(tzinfo=UTC)),
                     Invitation.expires_at > self.clock(),
                 )
                 .order_by(Invitation.created_at.desc())
                 .limit(1)
             )
         return _record(row) if row else None
-
-    async def sent_since(self, team_id: str, inviter_id: str, since: datetime) -> int:
-        async with self.db.session() as session:
-            return (
-                await session.scalar(
-                    select(func.count())
-                    .select_from(Invitation)
-                    .where(
-                        Invitation.team_id == team_id,
-                        Invitation.inviter_id == inviter_id,
-                        Invitation.created_at >= since,
-                    )
-                )
-                or 0
-            )
 
     async def open_in_team(self, team_id: str) -> list[InvitationRecord]:
         async with self.db.session() as session:
@@ -152,6 +215,32 @@ class InvitationStore:
                 .values(status=status, closed_at=self.clock())
             )
         return result.rowcount == 1
+
+    async def accept(
+        self, invitation_id: str, *, team_id: str, invitee_id: str, provider: str
+    ) -> InvitationRecord | None:
+        """Use the invitation: open -> accepted in one conditional UPDATE, only while it is open and
+        unexpired, for that person, that workspace and that provider. The record for the one caller
+        that used it; None for everyone else (closed, expired, someone else's, another provider)."""
+        if not invitation_id or len(invitation_id) > 32:
+            return None
+        now = self.clock()
+        async with self.db.session() as session, session.begin():
+            result = await session.execute(
+                update(Invitation)
+                .where(
+                    Invitation.id == invitation_id,
+                    Invitation.team_id == team_id,
+                    Invitation.invitee_id == invitee_id,
+                    Invitation.provider == provider,
+                    Invitation.status == OPEN,
+                    Invitation.expires_at > now,
+                )
+                .values(status=ACCEPTED, closed_at=now)
+            )
+        if result.rowcount != 1:
+            return None
+        return await self.get(invitation_id)
 
     async def reminded(self, invitation_id: str) -> None:
         async with self.db.session() as session, session.begin():
@@ -183,3 +272,4 @@ class InvitationStore:
 
     async def forget_team(self, session, team_id: str) -> None:
         await session.execute(delete(Invitation).where(Invitation.team_id == team_id))
+        await session.execute(delete(InvitationSender).where(InvitationSender.team_id == team_id))

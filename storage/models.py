@@ -90,6 +90,8 @@ class OAuthState(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # SHA-256 of the random value in the browser cookie of whoever opened the link first
+    browser_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class JobClaim(Base):
@@ -206,6 +208,28 @@ Index(
 )
 Index("ix_invitations_inviter", Invitation.team_id, Invitation.inviter_id, Invitation.created_at)
 Index("ix_invitations_status_expires", Invitation.status, Invitation.expires_at)
+# At most one open invitation per invitee and provider: two identical invites racing insert one row.
+Index(
+    "uq_invitations_open",
+    Invitation.team_id,
+    Invitation.invitee_id,
+    Invitation.provider,
+    unique=True,
+    sqlite_where=Invitation.status == "open",
+    postgresql_where=Invitation.status == "open",
+)
+
+
+class InvitationSender(Base):
+    """One row per member who has sent an invitation: locked (INSERT ... ON CONFLICT DO UPDATE) for
+    the length of the transaction that counts their recent invitations and inserts the next, so
+    concurrent invites by one member cannot all pass the daily limit."""
+
+    __tablename__ = "invitation_senders"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    inviter_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_reserved_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
 class UsageSnapshot(Base):

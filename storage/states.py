@@ -8,13 +8,15 @@ is consumed at most once even when two callbacks race on two replicas.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
-from sqlalchemy import delete, update
+from sqlalchemy import and_, delete, or_, update
+from sqlalchemy.exc import IntegrityError
 
 from bot.core.clock import Clock, utcnow
 from storage.crypto import Encryptor
@@ -38,6 +40,11 @@ class StateRecord:
     created_at: datetime
     expires_at: datetime
     consumed_at: datetime | None
+    browser_hash: str | None = field(default=None, repr=False)
+
+    def opened_in(self, binding: str | None) -> bool:
+        """True when `binding` (the browser's cookie) is the one this state was bound to at start."""
+        return bool(binding and self.browser_hash) and hmac.compare_digest(_hash(binding), self.browser_hash)
 
     def status(self, now: datetime) -> str:
         """'valid', 'used' or 'expired'."""
@@ -111,10 +118,56 @@ class StateStore:
             return "used", record
         return "valid", record
 
-    async def purge_expired(self, older_than: timedelta = timedelta(days=1)) -> int:
+    async def bind_browser(self, state: str, kind: str, binding: str) -> bool:
+        """Bind an unused state to the browser holding `binding` (a random cookie value, not the state):
+        the first browser to open the link gets it; the same browser may open it again, no other."""
+        if not state or len(state) > 200:
+            return False
         async with self.db.session() as session, session.begin():
             result = await session.execute(
-                delete(OAuthState).where(OAuthState.expires_at < self.clock() - older_than)
+                update(OAuthState)
+                .where(
+                    OAuthState.state_hash == _hash(state),
+                    OAuthState.kind == kind,
+                    OAuthState.consumed_at.is_(None),
+                    or_(OAuthState.browser_hash.is_(None), OAuthState.browser_hash == _hash(binding)),
+                )
+                .values(browser_hash=_hash(binding))
+            )
+        return result.rowcount == 1
+
+    async def use_once(self, state: str, kind: str, *, issued_at: datetime, expires_at: datetime) -> bool:
+        """Record a state that was issued without a row (a signed one) as used: True the first time.
+        The row lives until the state would have expired anyway."""
+        try:
+            async with self.db.session() as session, session.begin():
+                session.add(
+                    OAuthState(
+                        state_hash=_hash(state),
+                        kind=kind,
+                        created_at=issued_at,
+                        expires_at=expires_at,
+                        consumed_at=self.clock(),
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    async def purge_expired(
+        self, older_than: timedelta = timedelta(days=1), *, prompt_kinds: tuple[str, ...] = ()
+    ) -> int:
+        """Delete states expired more than `older_than` ago (so an old link still gets its friendly
+        "expired" page for a day), and those of `prompt_kinds` as soon as they expire."""
+        now = self.clock()
+        async with self.db.session() as session, session.begin():
+            result = await session.execute(
+                delete(OAuthState).where(
+                    or_(
+                        OAuthState.expires_at < now - older_than,
+                        and_(OAuthState.kind.in_(prompt_kinds), OAuthState.expires_at < now),
+                    )
+                )
             )
         return result.rowcount or 0
 
@@ -128,26 +181,53 @@ class StateStore:
             created_at=row.created_at,
             expires_at=row.expires_at,
             consumed_at=row.consumed_at,
+            browser_hash=row.browser_hash,
         )
 
 
 class SlackInstallStateStore(AsyncOAuthStateStore):
-    """Bolt's state-store interface over our atomic store (slack_sdk's SQLAlchemy
-    store selects then deletes, which lets two racing callbacks both succeed)."""
+    """Bolt's state-store interface for the Slack install flow, without a row per visit.
+
+    `/slack/install` is unauthenticated, so a row per visit let anyone fill the table (1,000 requests,
+    1,000 rows). The state is signed instead: `<issued>.<nonce>.<HMAC>` under a key derived from the
+    app's client secret, valid for `expiration_seconds`. Consuming checks the signature and the age,
+    then records the state as used (one INSERT on its hash, so two racing callbacks cannot both win,
+    unlike slack_sdk's SQLAlchemy store, which selects then deletes). Only real callbacks make rows,
+    and they are purged as soon as they expire."""
 
     KIND = "slack_install"
 
-    def __init__(self, states: StateStore, expiration_seconds: int = 600) -> None:
+    def __init__(self, states: StateStore, secret: str, expiration_seconds: int = 600) -> None:
         self.states = states
         self.ttl = timedelta(seconds=expiration_seconds)
+        self._key = hashlib.sha256(b"quolum slack install state\0" + secret.encode()).digest()
 
     @property
     def logger(self) -> logging.Logger:
         return log
 
+    def _sign(self, body: str) -> str:
+        return hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()
+
     async def async_issue(self, *args, **kwargs) -> str:
-        return await self.states.issue(self.KIND, ttl=self.ttl)
+        body = f"{int(self.states.clock().timestamp())}.{secrets.token_urlsafe(16)}"
+        return f"{body}.{self._sign(body)}"
 
     async def async_consume(self, state: str) -> bool:
-        status, _ = await self.states.consume(state, self.KIND)
-        return status == "valid"
+        issued, body, signature = _signed_parts(state)
+        if issued is None or not hmac.compare_digest(self._sign(body), signature):
+            return False
+        issued_at = datetime.fromtimestamp(issued, UTC)
+        now = self.states.clock()
+        if not issued_at - timedelta(minutes=1) <= now < issued_at + self.ttl:
+            return False
+        return await self.states.use_once(
+            state, self.KIND, issued_at=issued_at, expires_at=issued_at + self.ttl
+        )
+
+
+def _signed_parts(state: str | None) -> tuple[int | None, str, str]:
+    parts = (state or "").split(".")
+    if len(state or "") > 200 or len(parts) != 3 or not parts[0].isdigit() or len(parts[0]) > 12:
+        return None, "", ""
+    return int(parts[0]), f"{parts[0]}.{parts[1]}", parts[2]

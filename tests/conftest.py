@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from bot.core.clock import utcnow
 from bot.core.config import Settings
+from bot.server import HEAD_TIMEOUT, uvicorn_options
 from bot.web import create_app
 from storage.crypto import Encryptor
 from storage.db import Database
@@ -138,8 +139,9 @@ def serve():
     """Start the real app under uvicorn on a free port: `serve(settings, **create_app_kwargs)`."""
     servers: list[ThreadedServer] = []
 
-    def start(settings: Settings, **kwargs) -> ThreadedServer:
-        server = ThreadedServer(None, lifespan="on")  # bind first: the public URL is the server's own
+    def start(settings: Settings, *, head_timeout: float = HEAD_TIMEOUT, **kwargs) -> ThreadedServer:
+        # bind first: the public URL is the server's own; uvicorn as `serve` runs it
+        server = ThreadedServer(None, lifespan="on", **uvicorn_options(head_timeout=head_timeout))
         server.settings = settings.with_overrides(public_url=server.url)
         server.app = create_app(server.settings, **kwargs)
         servers.append(server)

@@ -2,8 +2,9 @@
 
 The redaction filter is the last line of defence, not the first: code never
 formats a token into a message. It scrubs anything shaped like a Slack token,
-a SendGrid key, a HubSpot refresh token or a bearer header, plus any value
-registered with `register_secret` (client secrets, signing secret).
+a SendGrid key, a HubSpot refresh token or a bearer header, `code=` and
+`state=` values (OAuth codes, Connect links), Slack response URLs, plus any
+value registered with `register_secret` (client secrets, signing secret).
 """
 
 from __future__ import annotations
@@ -21,10 +22,18 @@ SECRET_PATTERNS = [
     re.compile(r"SG\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),  # SendGrid API keys
     re.compile(r"\b(?:na|eu|ap)\d-[0-9a-f]{4}-[0-9a-f-]{8,}", re.I),  # HubSpot refresh tokens
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
-    re.compile(r"(?i)((?:access_token|refresh_token|client_secret|api_key|token|code)=)[^&\s'\"]+"),
+    # query strings and forms, also URL-encoded once (a link inside a logged form or URL)
     re.compile(
-        r"(?i)(\"(?:access_token|refresh_token|client_secret|api_key|token|bot_token)\"\s*:\s*\")[^\"]+"
+        r"(?i)((?:access_token|refresh_token|client_secret|api_key|token|code|state)(?:=|%3D))[^&\s'\"\\]+"
     ),
+    # JSON and Python-dict fields, also inside a JSON-escaped string (\"state\": \"...\")
+    re.compile(
+        r"(?i)(\\?[\"'](?:access_token|refresh_token|client_secret|api_key|token|bot_token|code|state"
+        r"|response_url)\\?[\"']\s*:\s*\\?[\"'])[^\"'\\]+"
+    ),
+    # Slack's response_url and incoming webhooks are capability URLs: whoever has one can post
+    re.compile(r"(?i)(hooks\.slack\.com/)[^\s'\"\\]+"),
+    re.compile(r"(Sending a request - url: )[^\s,]+"),  # slack_sdk's DEBUG line, webhooks included
 ]
 REDACTED = "[redacted]"
 _registered: set[str] = set()
@@ -74,6 +83,7 @@ def setup_logging(level: str = "INFO", stream=None) -> None:
     for noisy in (
         "slack_sdk",
         "slack_bolt",
+        "quolum.bolt",  # Bolt's logger for our app: at DEBUG it logs whole requests and responses
         "httpx",
         "httpcore",
         "aiosqlite",

@@ -7,6 +7,12 @@ from collections.abc import Iterable
 from slack_sdk.models.blocks import ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
 
+def escape(text: str) -> str:
+    """Text from a person or a provider, made inert in mrkdwn: Slack's formatting rules ask for `&`,
+    `<` and `>` to be escaped, so `<!channel>` or `<@U123>` typed by someone stays text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def markdown(text: str) -> dict:
     return SectionBlock(text=MarkdownTextObject(text=text)).to_dict()
 
@@ -37,8 +43,9 @@ def help_message(commands: Iterable[tuple[str, str]], *, not_understood: str | N
     """`commands` is (usage, description) pairs, in the order to show them."""
     lines = "\n".join(f"`/quolum {usage}` — {description}" for usage, description in commands)
     blocks = []
-    if not_understood is not None:
-        blocks.append(markdown(NOT_UNDERSTOOD.format(text=not_understood[:200])))
+    echoed = NOT_UNDERSTOOD.format(text=escape(not_understood[:200])) if not_understood is not None else None
+    if echoed:
+        blocks.append(markdown(echoed))
     blocks += [markdown(f"*{HELP_TITLE}*"), markdown(lines)]
-    fallback = NOT_UNDERSTOOD.format(text=not_understood[:200]) if not_understood is not None else HELP_TITLE
+    fallback = echoed or HELP_TITLE
     return message(fallback, blocks)

@@ -61,9 +61,11 @@ def state_line(row: Row) -> str:
         return NOT_CONNECTED
     if connection.status == NEEDS_RECONNECT:
         return NEEDS_RECONNECT_TEXT.format(reason=connection.status_reason or "access was lost")
-    account_id = f" ({account_label(row.spec, connection.account_id)})" if connection.account_id else ""
+    account_id = (
+        f" ({blocks.escape(account_label(row.spec, connection.account_id))})" if connection.account_id else ""
+    )
     return CONNECTED_TEXT.format(
-        account=connection.account_name or connection.account_id,
+        account=blocks.escape(connection.account_name or connection.account_id or ""),
         account_id=account_id,
         user=connection.connected_by,
         since=slack_date(connection.connected_at),
@@ -108,7 +110,9 @@ def _buttons(row: Row, *, can_connect: bool, can_disconnect: bool) -> list[Butto
                 style="danger",
                 confirm=ConfirmObject(
                     title=f"Disconnect {row.spec.display_name}?",
-                    text=DISCONNECT_CONFIRM.format(provider=row.spec.display_name, account=account),
+                    text=DISCONNECT_CONFIRM.format(
+                        provider=row.spec.display_name, account=blocks.escape(account)
+                    ),
                     confirm=DISCONNECT,
                     deny="Cancel",
                     style="danger",
@@ -150,4 +154,4 @@ def _plain_state(row: Row) -> str:
         return NOT_CONNECTED.lower()
     if row.connection.status == NEEDS_RECONNECT:
         return "needs reconnect"
-    return f"connected to {row.connection.account_name}"
+    return f"connected to {blocks.escape(row.connection.account_name or '')}"

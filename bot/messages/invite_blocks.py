@@ -29,6 +29,7 @@ LIMIT = (
     "You have sent {count} invitations in the last 24 hours, and the limit is {limit}. Try again tomorrow."
 )
 ALREADY_INVITED = "You invited <@{user}> to connect {provider} {when}; the invitation is still open."
+BEING_INVITED = "<@{user}> is being invited to connect {provider} right now; try again in a minute if needed."
 SENT = "Invited <@{user}> to connect {provider}: they have a direct message with a Connect button."
 DM_FAILED = "I couldn't send <@{user}> a direct message: {reason} The invitation was not sent."
 REMINDED = "Reminded <@{user}> about connecting {provider}."

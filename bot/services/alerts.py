@@ -102,7 +102,9 @@ class AlertsService:
         await self._update(connection, resolved, msg.resolved_message(self.view(connection, resolved)))
         return True
 
-    async def on_connected(self, team_id: str, provider: str, user_id: str) -> None:
+    async def on_connected(
+        self, team_id: str, provider: str, user_id: str, invitation_id: str | None = None
+    ) -> None:
         """ConnectionsService hook: a reconnect resolves the incident, naming who did it."""
         connection = await self.connections.get(team_id, provider)
         if connection is not None:

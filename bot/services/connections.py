@@ -7,6 +7,7 @@ and tells Slack what happened; handlers only translate requests to calls here.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.core.clock import Clock
 from bot.core.config import Settings
+from bot.messages import blocks
 from bot.messages.alerts import incident_summary
 from bot.messages.cards import Row, connections_card
 from bot.messages.digest import offer_blocks
@@ -67,7 +69,8 @@ class ConnectionsService:
         self.hubspot = hubspot
         self.slack_clients = slack_clients
         self._roles: dict[tuple[str, str], tuple[float, bool]] = {}
-        # called as hook(team_id, provider, user_id) after every successful connection (invitations listen)
+        # called as hook(team_id, provider, user_id, invitation_id) after every successful connection
+        # (invitations listen; invitation_id is the one used to connect, or None)
         self.connected_hooks: list = []
 
     # --- who may connect ---------------------------------------------------------------
@@ -144,6 +147,16 @@ class ConnectionsService:
             portal = await client.portal(tokens.access_token)
         except ProviderError as error:
             return _exchange_failure(error)
+        invitation_id = record.payload.get("invitation_id")
+        # spend the invitation the link came from (open -> accepted), as InvitesService.use does
+        if invitation_id and not await self.storage.invitations.accept(
+            invitation_id, team_id=record.team_id, invitee_id=record.user_id, provider="hubspot"
+        ):
+            # declined, expired or used since the link was issued: keep nothing, and tell HubSpot so
+            if tokens.refresh_token:
+                with contextlib.suppress(ProviderError):
+                    await client.revoke(tokens.refresh_token)
+            return INVITATION_CLOSED
         saved = await self.storage.connections.save_connected(
             team_id=record.team_id,
             provider="hubspot",
@@ -155,12 +168,15 @@ class ConnectionsService:
             details=portal.details,
             expires_in=tokens.expires_in,
         )
-        message = CONNECTED_PAGE.format(domain=portal.domain)
-        slack_note = CONNECTED_SLACK.format(provider="HubSpot", account=portal.domain, id=portal.hub_id)
+        message = CONNECTED_PAGE.format(domain=portal.domain)  # the page escapes HTML itself
+        domain = blocks.escape(portal.domain)
+        slack_note = CONNECTED_SLACK.format(
+            provider="HubSpot", account=domain, id=blocks.escape(str(portal.hub_id))
+        )
         if saved.previous_account:
             before = saved.previous_account[1] or saved.previous_account[0]
             message = f"{message} {PORTAL_CHANGED.format(before=before, after=portal.domain)}"
-            slack_note = f"{slack_note} {PORTAL_CHANGED.format(before=before, after=portal.domain)}"
+            slack_note = f"{slack_note} {PORTAL_CHANGED.format(before=blocks.escape(before), after=domain)}"
         await self.after_connect(saved.record, record.user_id, record.payload, slack_note)
         return Outcome(True, CONNECTED_TITLE, message)
 
@@ -169,12 +185,14 @@ class ConnectionsService:
     ) -> None:
         """Update the card in place and confirm to the person; Slack being down must not undo the connection."""
         response_url = payload.get("response_url")
-        # From an invitation the response_url is the invitation DM's: invitations retire that DM themselves.
-        if response_url and not payload.get("invitation_id"):
+        invitation_id = payload.get("invitation_id")
+        # From an invitation the response_url is the invitation DM's: invitations retire that DM themselves,
+        # and an invitation grants its one provider, never a card with other providers' Connect links.
+        if response_url and not invitation_id:
             card = await self.card(
                 team_id=connection.team_id,
                 user_id=user_id,
-                can_connect=True,
+                can_connect=await self._may_connect(connection.team_id, user_id),
                 response_url=response_url,
                 notice=note,
             )
@@ -185,7 +203,16 @@ class ConnectionsService:
         # the first insight at once: preview the digest now, or pick a channel for it
         await self.notify(connection.team_id, user_id, note, blocks=offer_blocks(note))
         for hook in self.connected_hooks:
-            await hook(connection.team_id, connection.provider, user_id)
+            await hook(connection.team_id, connection.provider, user_id, invitation_id)
+
+    async def _may_connect(self, team_id: str, user_id: str) -> bool:
+        """Asked again when the card is rebuilt: the buttons go to those who may connect now."""
+        client = await self.slack_clients(team_id)
+        try:
+            return client is not None and await self.can_connect(client, team_id, user_id)
+        except SlackApiError as error:
+            log.info("could not check %s's role: %s", user_id, error.response.get("error"))
+            return False
 
     async def notify(self, team_id: str, user_id: str, text: str, blocks: list[dict] | None = None) -> bool:
         """A DM (the app's Messages tab) to one person; False when Slack refused."""
@@ -208,7 +235,7 @@ class ConnectionsService:
             return NOT_CONNECTED_NOTE.format(provider=spec.display_name)
         revoked = await self.revoke(connection)
         await self.storage.connections.disconnect(connection.id, actor)
-        account = connection.account_name or spec.display_name
+        account = blocks.escape(connection.account_name or spec.display_name)
         note = DISCONNECTED_NOTE.format(provider=spec.display_name, account=account, user=actor)
         if spec.auth_mode == "api_key":
             note += " " + API_KEY_NOT_REVOKED.format(provider=spec.display_name, url=spec.console_url)
@@ -248,6 +275,14 @@ API_KEY_NOT_REVOKED = "Quolum cannot revoke {provider} API keys: delete the key 
 REVOKE_FAILED = "{provider} could not be told to revoke Quolum's access; you can uninstall the app at {url}."
 NOT_CONNECTED_NOTE = "{provider} is not connected."
 TRY_AGAIN_HINT = "Go back to Slack and run /quolum connect for a new link."
+INVITATION_CLOSED = Outcome(
+    False,
+    "This invitation is no longer open",
+    "The invitation this link came from was declined, has expired or was used, so Quolum did not "
+    "connect anything.",
+    400,
+    "Ask whoever invited you to send a new invitation.",
+)
 
 LINK_PROBLEMS = {
     "unknown": Outcome(

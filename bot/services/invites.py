@@ -57,7 +57,7 @@ def parse(args: str) -> InviteRequest:
             strays.append(word)
     request.invitees = list(dict.fromkeys(request.invitees))
     if strays:
-        request.problem = ib.NOT_MENTIONS.format(words=" ".join(strays)[:80], max=MAX_INVITEES)
+        request.problem = ib.NOT_MENTIONS.format(words=blocks.escape(" ".join(strays)[:80]), max=MAX_INVITEES)
     elif not request.invitees:
         request.problem = ib.USAGE.format(max=MAX_INVITEES)
     elif len(request.invitees) > MAX_INVITEES:
@@ -97,8 +97,6 @@ class InvitesService:
                     provider=spec.display_name, account=connection.account_name, user=connection.connected_by
                 )
             )
-        now = self.clock()
-        sent = await self.store.sent_since(team_id, inviter, now - RECENT)
         limit = self.settings.invites_per_day
         out: list[dict] = []
         for invitee in request.invitees:
@@ -106,15 +104,26 @@ class InvitesService:
             if problem:
                 out.append(blocks.markdown(problem))
                 continue
-            existing = await self.store.open_for(team_id, invitee, spec.key, now - RECENT)
-            if existing is not None:
-                out += ib.reminder_offer(existing, spec)
+            reservation = await self.store.reserve(
+                new_id(),
+                team_id=team_id,
+                provider=spec.key,
+                inviter_id=inviter,
+                invitee_id=invitee,
+                since=self.clock() - RECENT,
+                limit=limit,
+            )
+            if reservation.outcome == "open":
+                out += (
+                    ib.reminder_offer(reservation.invitation, spec)
+                    if reservation.invitation is not None
+                    else [blocks.markdown(ib.BEING_INVITED.format(user=invitee, provider=spec.display_name))]
+                )
                 continue
-            if sent >= limit:
-                out.append(blocks.markdown(ib.LIMIT.format(count=sent, limit=limit)))
+            if reservation.outcome == "limit":
+                out.append(blocks.markdown(ib.LIMIT.format(count=reservation.sent, limit=limit)))
                 break
-            outcome = await self._send(client, team_id, inviter, invitee, spec)
-            sent += outcome == ib.SENT
+            outcome = await self._send(client, reservation.invitation, inviter, spec)
             out.append(
                 blocks.markdown(
                     outcome.format(user=invitee, provider=spec.display_name)
@@ -142,29 +151,24 @@ class InvitesService:
             return ib.GUEST.format(user=invitee, provider=spec.display_name)
         return None
 
-    async def _send(self, client, team_id: str, inviter: str, invitee: str, spec: ProviderSpec) -> str:
-        """DM the invitee; record the invitation only once Slack has delivered it."""
-        invitation_id = new_id()
-        until = self.clock() + timedelta(days=7)
+    async def _send(self, client, invitation: InvitationRecord, inviter: str, spec: ProviderSpec) -> str:
+        """DM the invitee the reserved invitation; if Slack refuses, the reservation goes."""
+        invitee = invitation.invitee_id
         try:
             channel = (await client.conversations_open(users=invitee))["channel"]["id"]
             posted = await client.chat_postMessage(
-                channel=channel, **ib.invitation_dm(spec, invitation_id, inviter, until)
+                channel=channel, **ib.invitation_dm(spec, invitation.id, inviter, invitation.expires_at)
             )
         except SlackApiError as error:
+            await self.store.cancel(invitation.id)
             code = error.response.get("error") or "unknown"
             reason = ib.DM_ERRORS.get(code, ib.DM_FAILED_OTHER.format(error=code))
             log.info("invitation DM to %s failed: %s", invitee, code)
             return ib.DM_FAILED.format(user=invitee, reason=reason)
-        await self.store.record_sent(
-            invitation_id,
-            team_id=team_id,
-            provider=spec.key,
-            inviter_id=inviter,
-            invitee_id=invitee,
-            dm_channel=channel,
-            dm_ts=posted.get("ts"),
-        )
+        except BaseException:
+            await self.store.cancel(invitation.id)
+            raise
+        await self.store.delivered(invitation.id, dm_channel=channel, dm_ts=posted.get("ts"))
         return ib.SENT
 
     async def remind(self, client, invitation_id: str, clicker: str) -> str:
@@ -213,6 +217,16 @@ class InvitesService:
             )
         return invitation, None
 
+    async def usable(self, invitation_id: str, *, team_id: str, user_id: str, provider: str) -> str | None:
+        """None when `user_id` may connect `provider` in `team_id` with this invitation now; else why not.
+        A look only: `use()` is what spends the invitation."""
+        invitation, problem = await self.open_check(invitation_id, user_id)
+        if problem:
+            return problem
+        if invitation.team_id != team_id or invitation.provider != provider:
+            return ib.CLOSED
+        return None
+
     async def connect_link(self, invitation: InvitationRecord, response_url: str | None) -> dict:
         spec = find(invitation.provider)
         url = await self.connections.connect_url(
@@ -238,12 +252,21 @@ class InvitesService:
         return True, ib.closed_dm(ib.DECLINED_THANKS.format(inviter=invitation.inviter_id))
 
     # --- afterwards -------------------------------------------------------------------------------
-    async def on_connected(self, team_id: str, provider: str, user_id: str) -> None:
-        """The invitee connected: their invitation is accepted and the inviter told."""
+    async def on_connected(
+        self, team_id: str, provider: str, user_id: str, invitation_id: str | None = None
+    ) -> None:
+        """The invitee connected: the invitation they used (already accepted by `use`) and any other
+        open one for them and that provider are accepted, and each inviter told."""
         spec = find(provider)
+        accepted = []
+        if invitation_id:
+            used = await self.store.get(invitation_id)
+            if used is not None and used.status == ACCEPTED and used.invitee_id == user_id:
+                accepted.append(used)
         for invitation in await self.store.open_by_invitee(team_id, user_id, provider):
-            if not await self.store.close(invitation.id, ACCEPTED):
-                continue
+            if await self.store.close(invitation.id, ACCEPTED):
+                accepted.append(invitation)
+        for invitation in accepted:
             await self.connections.notify(
                 team_id,
                 invitation.inviter_id,

@@ -20,6 +20,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from bot.messages.blocks import escape
 from providers.catalogue import SENDGRID
 from providers.http import MissingScopes, ProviderError
 from providers.sendgrid import Health, KeyInfo, SendGridClient, classify, normalise_key
@@ -50,6 +51,10 @@ UNAVAILABLE = (
 FAILED = (
     "SendGrid refused to check the key{status}. Nothing was saved. If this keeps happening, tell "
     "whoever runs this Quolum bot."
+)
+INVITATION_CLOSED = (
+    "This invitation is no longer open (it was declined, has expired or was used), so nothing was saved. "
+    "Ask whoever invited you to send a new one."
 )
 INTERNAL = "Something went wrong on our side and nothing was saved. Please try again in a minute."
 CONNECTED_NOTE = ":white_check_mark: SendGrid is connected to *{account}*{account_id}."
@@ -111,7 +116,7 @@ class ModalContext:
 class ConnectResult:
     """The outcome of one submission, for the modal, the card and the DM. Never holds the key."""
 
-    kind: Literal["connected", "rejected", "unavailable", "failed"]
+    kind: Literal["connected", "rejected", "unavailable", "failed", "refused"]
     message: str  # failures: the sentence to show; connected: the note below
     region: str
     connection: ConnectionRecord | None = None
@@ -137,10 +142,10 @@ def missing_note(missing: list[tuple[str, str]]) -> str:
 
 
 def connected_note(info: KeyInfo, account: str, previous: tuple[str | None, str | None] | None) -> str:
-    account_id = f" (account {info.user_id})" if info.user_id else ""
-    parts = [CONNECTED_NOTE.format(account=account, account_id=account_id)]
+    account_id = f" (account {escape(info.user_id)})" if info.user_id else ""
+    parts = [CONNECTED_NOTE.format(account=escape(account), account_id=account_id)]
     if previous and info.user_id:
-        parts.append(ACCOUNT_CHANGED.format(before=previous[1] or previous[0]))
+        parts.append(ACCOUNT_CHANGED.format(before=escape(previous[1] or previous[0])))
     if info.write_scopes:
         shown = ", ".join(f"`{s}`" for s in info.write_scopes[:3])
         more = f" and {len(info.write_scopes) - 3} more" if len(info.write_scopes) > 3 else ""
@@ -177,6 +182,12 @@ class SendGridConnectService:
             kind = classify(error)
             log.info("sendgrid key check for team %s failed (%s): %s", ctx.team_id, kind, error)
             return ConnectResult(kind, _failure_message(kind, error), region)
+        # spend the invitation (open -> accepted) just before saving: it grants this, once, while open
+        if ctx.invitation_id and not await self.storage.invitations.accept(
+            ctx.invitation_id, team_id=ctx.team_id, invitee_id=ctx.user_id, provider=SENDGRID.key
+        ):
+            log.info("sendgrid connect for team %s refused: the invitation is not open", ctx.team_id)
+            return ConnectResult("refused", INVITATION_CLOSED, region)
         account = info.username or UNNAMED_ACCOUNT
         saved = await self.storage.connections.save_connected(
             team_id=ctx.team_id,
@@ -210,7 +221,8 @@ class SendGridConnectService:
     async def finish(self, ctx: ModalContext, result: ConnectResult) -> None:
         """After Slack was answered: update the card in place and confirm to the person."""
         if result.connected and result.connection is not None:
-            payload = {"response_url": ctx.response_url}
+            # the invitation goes along: a card is only rebuilt for those who opened the modal from it
+            payload = {"response_url": ctx.response_url, "invitation_id": ctx.invitation_id}
             await self.connections.after_connect(result.connection, ctx.user_id, payload, result.note)
 
     async def tell_failure(self, ctx: ModalContext, result: ConnectResult) -> None:

@@ -453,6 +453,17 @@ async def test_an_invitee_connects_through_the_same_modal(bot, slack, sendgrid, 
     opener = services_of(bot).extras[modal.OPEN_CONNECT]
     assert opener is modal.open_sendgrid_modal
     client = AsyncWebClient(token=slack.workspaces["T0001"].bot_token, base_url=f"{slack.url}/api/")
+    reserved = await storage.invitations.reserve(
+        "inv-1",
+        team_id="T0001",
+        provider="sendgrid",
+        inviter_id="U0001",
+        invitee_id="U0002",
+        since=utcnow() - timedelta(days=1),
+        limit=10,
+    )
+    assert reserved.outcome == "reserved"
+    await storage.invitations.delivered("inv-1", dm_channel="D0002", dm_ts="1.2")
     opened = await opener(
         client, "9.9.invite", team_id="T0001", user_id="U0002", response_url=None, invitation_id="inv-1"
     )
@@ -462,6 +473,7 @@ async def test_an_invitee_connects_through_the_same_modal(bot, slack, sendgrid, 
     reply = submit(bot, view, sendgrid.add_key(SENDGRID_ACCOUNT, ALL_SCOPES), user_id="U0002").json()
     assert reply["view"]["title"]["text"] == modal.CONNECTED_TITLE  # a member, allowed by the invitation
     assert (await storage.connections.get("T0001", "sendgrid")).connected_by == "U0002"
+    assert (await storage.invitations.get("inv-1")).status == "accepted"  # spent: it worked once
     slack.fail_next("views.open", "expired_trigger_id")
     assert await opener(client, "old", team_id="T0001", user_id="U0002", response_url=None) is False
 

@@ -18,8 +18,9 @@ import uvicorn
 class ThreadedServer:
     """A uvicorn server bound to a pre-opened loopback socket on port 0."""
 
-    def __init__(self, app, *, lifespan: str = "off") -> None:
+    def __init__(self, app, *, lifespan: str = "off", **options) -> None:
         self.app = app
+        self.options = options  # more uvicorn.Config options (the bot's server passes its own)
         self._sock = socket.socket(
             socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP
         )  # TCP_NODELAY on accept
@@ -36,7 +37,7 @@ class ThreadedServer:
     def start(self) -> ThreadedServer:
         """Serve `self.app` (which may be set after construction, once the port is known)."""
         config = uvicorn.Config(
-            self.app, log_level="warning", lifespan=self.lifespan, timeout_graceful_shutdown=1
+            self.app, log_level="warning", lifespan=self.lifespan, timeout_graceful_shutdown=1, **self.options
         )
         self._server = uvicorn.Server(config)
         self._thread.start()
