@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 
 from bot.config import VARIABLES, ConfigError, Settings
@@ -99,10 +100,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Bolt and slack_sdk read SLACK_BOT_TOKEN and its kin from the environment themselves (Bolt then warns that
+# the token it found is unused, since the client we give it has it). Settings hold every value once read, so
+# the secrets leave the environment: no library reads them behind our back and no child process inherits them.
+SECRET_VARIABLES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_APP_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_CLIENT_SECRET",
+    "HUBSPOT_CLIENT_SECRET",
+    "QUOLUM_ENCRYPTION_KEYS",
+    "QUOLUM_METRICS_TOKEN",
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings.from_env()
+        for name in SECRET_VARIABLES:
+            os.environ.pop(name, None)
         from bot.logs import setup_logging
 
         setup_logging(settings.log_level)
@@ -121,11 +138,13 @@ def cmd_serve(args, settings: Settings) -> int:
 
     settings = settings.with_overrides(host=args.host or settings.host, port=args.port or settings.port)
     settings.check_slack()
-    if settings.socket_mode:
-        from bot.slack_app import check_app_token
+    asyncio.run(_prepare_database(settings))  # what is local first: keys, database, schema
+    from bot.slack_app import check_app_token, check_bot_token
 
+    if settings.bot_token:
+        asyncio.run(check_bot_token(settings))
+    if settings.socket_mode:
         asyncio.run(check_app_token(settings))
-    asyncio.run(_prepare_database(settings))
     app = create_app(settings)
     uvicorn.run(
         app,
@@ -200,11 +219,11 @@ def cmd_keys(args, settings: Settings) -> int:
 
 
 def cmd_manifest(args, settings: Settings) -> int:
-    from bot.manifest import render
+    from bot.manifest import check_url, render
 
-    if not args.url.startswith(("https://", "http://")):
-        raise ConfigError("--url must be the bot's public URL, starting with https://.")
-    sys.stdout.write(render(args.url, socket_mode=args.socket_mode))
+    if problem := check_url(args.url):
+        raise ConfigError(f"--url {problem}, not {args.url!r}.")
+    sys.stdout.write(render(args.url.strip(), socket_mode=args.socket_mode))
     return 0
 
 

@@ -8,6 +8,7 @@ is passed down explicitly: nothing else reads `os.environ`.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -41,11 +42,16 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "HUBSPOT_CLIENT_SECRET": (None, "HubSpot public app client secret."),
     "HUBSPOT_API_URL": ("https://api.hubapi.com", "HubSpot API base URL."),
     "HUBSPOT_AUTHORIZE_URL": ("https://app.hubspot.com/oauth/authorize", "HubSpot consent page URL."),
-    "HUBSPOT_OAUTH_VERSION": ("2026-03", "Version segment of HubSpot's OAuth token endpoints."),
+    "HUBSPOT_OAUTH_VERSION": (
+        "2026-03",
+        "Date version of HubSpot's OAuth token endpoints (YYYY-MM; v1 is refused).",
+    ),
     "SENDGRID_API_URL": (None, "Overrides the SendGrid API base URL chosen by region."),
 }
 
 TRUE = {"1", "true", "yes", "on"}
+# HubSpot's OAuth token endpoints are date-versioned (/oauth/2026-03/token); v1 is switched off on 2027-02-16.
+HUBSPOT_OAUTH_VERSION = re.compile(r"20\d\d-(0[1-9]|1[0-2])")
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,12 @@ class Settings:
             raise ConfigError(f"QUOLUM_INVITES_PER_DAY must be a whole number, not {invites!r}.")
         keys = tuple(k.strip() for k in (get("QUOLUM_ENCRYPTION_KEYS") or "").split(",") if k.strip())
         api_url = get("SLACK_API_URL") or "https://slack.com/api/"
+        oauth_version = get("HUBSPOT_OAUTH_VERSION") or "2026-03"
+        if not HUBSPOT_OAUTH_VERSION.fullmatch(oauth_version):
+            raise ConfigError(
+                f"HUBSPOT_OAUTH_VERSION must be a date version such as 2026-03, not {oauth_version!r}"
+                + (": HubSpot switches v1 off on 2027-02-16." if oauth_version.lower() == "v1" else ".")
+            )
         return cls(
             signing_secret=get("SLACK_SIGNING_SECRET"),
             client_id=get("SLACK_CLIENT_ID"),
@@ -117,7 +129,7 @@ class Settings:
             hubspot_client_secret=get("HUBSPOT_CLIENT_SECRET"),
             hubspot_api_url=(get("HUBSPOT_API_URL") or "").rstrip("/"),
             hubspot_authorize_url=get("HUBSPOT_AUTHORIZE_URL") or "",
-            hubspot_oauth_version=get("HUBSPOT_OAUTH_VERSION") or "2026-03",
+            hubspot_oauth_version=oauth_version,
             sendgrid_api_url=(get("SENDGRID_API_URL") or "").rstrip("/") or None,
         )
 

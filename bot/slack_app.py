@@ -49,6 +49,34 @@ async def check_app_token(settings: Settings) -> None:
         log.warning("could not check SLACK_APP_TOKEN with Slack: %s", type(error).__name__)
 
 
+# auth.test errors that mean the token will never work (Slack's docs for auth.test and token errors).
+BAD_TOKEN_ERRORS = {
+    "invalid_auth": "the token is not valid",
+    "not_authed": "no token was sent",
+    "account_inactive": "the token belongs to a deleted user or workspace",
+    "token_revoked": "the token was revoked (the app was uninstalled or its tokens reset)",
+    "token_expired": "the token expired",
+    "not_allowed_token_type": "that is not a bot token",
+}
+
+
+async def check_bot_token(settings: Settings) -> None:
+    """Single-workspace mode: a token Slack refuses stops start-up; an unreachable Slack only warns."""
+    from bot.config import ConfigError
+
+    try:
+        await web_client(settings, settings.bot_token).auth_test()
+    except SlackApiError as error:
+        code = error.response.get("error")
+        why = BAD_TOKEN_ERRORS.get(code, "Slack refused it")
+        raise ConfigError(
+            f"Slack refused SLACK_BOT_TOKEN ({code}: {why}): copy the Bot User OAuth Token (xoxb-...) "
+            "from the app's OAuth & Permissions page."
+        ) from None
+    except Exception as error:  # Slack unreachable: start anyway; requests will be authorised once it answers
+        log.warning("could not check SLACK_BOT_TOKEN with Slack (%s); starting anyway", type(error).__name__)
+
+
 def build_bolt_app(services: Services) -> AsyncApp:
     settings = services.settings
     settings.check_slack()

@@ -129,16 +129,17 @@ def create_app(
         if settings.scheduler_enabled:
             scheduler.start()
         if settings.socket_mode:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+            from bot.socket_mode import SocketModeRunner
 
-            socket_mode = AsyncSocketModeHandler(bolt, settings.app_token, web_client=bolt.client)
-            await socket_mode.connect_async()
+            socket_mode = SocketModeRunner(bolt, settings.app_token)
+            socket_mode.start()  # in the background: the HTTP port opens now, whatever Slack does
+            app.state.socket_mode = socket_mode
         try:
             yield
         finally:
             scheduler.shutdown()
             if socket_mode is not None:
-                await socket_mode.close_async()
+                await socket_mode.close()
             await _drain_background_tasks()
             await http.aclose()
             await storage.db.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -146,7 +147,29 @@ def test_serve_refuses_an_unmigrated_postgres(tmp_path):
 def test_manifest_for_a_host():
     out = run("manifest", "--url", "https://bot.acme.com").stdout
     assert "https://bot.acme.com/slack/events" in out
-    assert run("manifest", "--url", "bot.acme.com").returncode == 2
+    assert (
+        "https://bot.acme.com:8443/slack/events"
+        in run("manifest", "--url", "https://bot.acme.com:8443/").stdout
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "bot.acme.com",
+        "https://",
+        "https:///slack",
+        "ftp://bot.acme.com",
+        "https://bot.acme.com:99999",
+        "https://a b.com",
+        "https://bot.acme.com/?x=1",
+    ],
+)
+def test_manifest_refuses_what_is_not_a_public_url(url):
+    result = run("manifest", "--url", url)
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("quolum-bot: --url ") and "Traceback" not in result.stderr
 
 
 def free_port() -> int:
@@ -193,3 +216,101 @@ def test_serve_migrates_sqlite_serves_and_stops_cleanly_on_sigterm(tmp_path, sla
     assert (tmp_path / "quolum.db").exists() and (tmp_path / "encryption.key").exists()
     assert "back it up" in err
     assert slack.workspaces["T0001"].bot_token not in err + out
+    assert "will be unused" not in err  # Bolt no longer finds SLACK_BOT_TOKEN in the environment itself
+    assert len(slack.calls_to("auth.test")) == 1  # checked once, at start-up
+
+
+@contextlib.contextmanager
+def refusing_url():
+    """A stand-in for an unreachable Slack: a bound port that never listens, so every connection is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/api/"
+
+
+def serve_process(env: dict, port: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env={**CLEAN_ENV, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_health(port: int, timeout: float) -> float:
+    """Seconds until /healthz answers 200 (fails the test after `timeout`)."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5).status_code == 200:
+                return time.monotonic() - started
+        except httpx.TransportError:
+            time.sleep(0.05)
+    pytest.fail(f"/healthz did not answer within {timeout} s")
+
+
+def test_socket_mode_with_slack_unreachable_serves_http_at_once_and_stops_on_sigterm(tmp_path):
+    from bot.web import DRAIN_SECONDS
+
+    port = free_port()
+    with refusing_url() as slack_url:
+        env = {
+            "QUOLUM_DATA_DIR": str(tmp_path),
+            "SLACK_BOT_TOKEN": "xoxb-1-unchecked",
+            "SLACK_APP_TOKEN": "xapp-1-A0QUOLUM-1-unchecked",
+            "SLACK_API_URL": slack_url,
+            "QUOLUM_ENCRYPTION_KEYS": TEST_KEY,
+        }
+        # Slack is checked before the port opens (auth.test, apps.connections.open): wait for that to say
+        # Slack is unreachable, then the HTTP server must answer within 2 s.
+        proc = serve_process(env, port)
+        try:
+            assert "could not check SLACK_BOT_TOKEN" in proc.stderr.readline()
+            assert "could not check SLACK_APP_TOKEN" in proc.stderr.readline()
+            assert wait_for_health(port, timeout=2.0) < 2.0
+            time.sleep(2.5)  # a few reconnect attempts
+            started = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=DRAIN_SECONDS) in (0, -signal.SIGTERM)
+            assert time.monotonic() - started < DRAIN_SECONDS
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        err = proc.communicate()[1]
+    assert "Traceback" not in err and STOPPED in err
+    retries = [line for line in err.splitlines() if "socket mode: cannot connect to Slack" in line]
+    assert 1 <= len(retries) <= 4, retries  # backoff: 1 s, 2 s, 4 s ... one line each
+    assert all(len(line) < 400 for line in retries)
+    assert "xapp-1-A0QUOLUM-1-unchecked" not in err and "xoxb-1-unchecked" not in err
+
+
+@pytest.mark.parametrize("fault", ["invalid_auth", "token_revoked", "account_inactive"])
+def test_a_bot_token_slack_refuses_stops_serve_with_one_sentence(tmp_path, slack, fault):
+    token = slack.workspaces["T0001"].bot_token
+    if fault == "invalid_auth":
+        token = "xoxb-fake"
+    elif fault == "token_revoked":
+        slack.revoke(token)
+    else:
+        slack.fail_next("auth.test", "account_inactive")
+    env = {
+        "QUOLUM_DATA_DIR": str(tmp_path),
+        "SLACK_BOT_TOKEN": token,
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_API_URL": f"{slack.url}/api/",
+        "QUOLUM_ENCRYPTION_KEYS": TEST_KEY,
+    }
+    result = run("serve", env=env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"quolum-bot: Slack refused SLACK_BOT_TOKEN ({fault}: ")
+    assert token not in result.stderr
+
+
+def test_the_license_is_an_spdx_string():
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "Apache-2.0"  # a table is deprecated by setuptools (PEP 639)
