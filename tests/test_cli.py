@@ -65,6 +65,8 @@ def test_every_command_explains_itself(args):
             "not both",
         ),
         ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "PORT": "eighty"}, "PORT"),
+        ({"HUBSPOT_OAUTH_VERSION": "v1"}, "HUBSPOT_OAUTH_VERSION must be a date version"),
+        ({"HUBSPOT_OAUTH_VERSION": "v3"}, "HUBSPOT_OAUTH_VERSION"),
         (
             {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "QUOLUM_ENCRYPTION_KEYS": "nope"},
             "QUOLUM_ENCRYPTION_KEYS",
@@ -84,6 +86,7 @@ def test_a_refused_app_token_stops_serve_with_one_sentence(tmp_path, slack):
         "SLACK_BOT_TOKEN": slack.workspaces["T0001"].bot_token,
         "SLACK_APP_TOKEN": "xapp-1-unknown",
         "SLACK_API_URL": f"{slack.url}/api/",
+        "QUOLUM_ENCRYPTION_KEYS": TEST_KEY,
     }
     result = run("serve", env=env)
     assert result.returncode == 2
