@@ -116,6 +116,7 @@ SECRET_VARIABLES = (
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    settings = None
     try:
         settings = Settings.from_env()
         for name in SECRET_VARIABLES:
@@ -129,6 +130,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        from bot.cli_errors import explain
+
+        if (sentence := explain(error, settings)) is None:
+            raise
+        print(f"quolum-bot: {sentence}", file=sys.stderr)
+        return 2
 
 
 def cmd_serve(args, settings: Settings) -> int:
@@ -162,7 +170,8 @@ async def _prepare_database(settings: Settings) -> None:
     from storage.crypto import Encryptor, load_keys
     from storage.db import Database
 
-    Encryptor(load_keys(settings.encryption_keys, settings.data_dir))  # fail early on bad keys
+    if settings.encryption_keys:
+        Encryptor(list(settings.encryption_keys))  # bad keys stop us before anything is touched
     db = Database(settings.database_url)
     try:
         if db.is_sqlite:
@@ -172,18 +181,21 @@ async def _prepare_database(settings: Settings) -> None:
                 f"the database schema is at revision {await db.current_revision() or 'none'} but this version "
                 f"needs {db.head_revision()}: run `quolum-bot db upgrade` first."
             )
-    except OSError as error:
-        raise ConfigError(
-            f"cannot reach the database ({error.__class__.__name__}): check QUOLUM_DATABASE_URL."
-        ) from None
     finally:
         await db.dispose()
+    # A generated key only once the database is known good: no key file for a database we cannot use.
+    Encryptor(load_keys(settings.encryption_keys, settings.data_dir))
 
 
 def cmd_db(args, settings: Settings) -> int:
-    from storage.db import Database
+    from storage.db import Database, head_revision, missing_sqlite
 
     async def run() -> None:
+        if args.db_command == "current" and missing_sqlite(settings.database_url):
+            print(
+                f"database: none (no file at {missing_sqlite(settings.database_url)}); latest: {head_revision()}"
+            )
+            return
         db = Database(settings.database_url)
         try:
             if args.db_command == "upgrade":

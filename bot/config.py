@@ -103,6 +103,8 @@ class Settings:
             raise ConfigError(f"QUOLUM_INVITES_PER_DAY must be a whole number, not {invites!r}.")
         keys = tuple(k.strip() for k in (get("QUOLUM_ENCRYPTION_KEYS") or "").split(",") if k.strip())
         api_url = get("SLACK_API_URL") or "https://slack.com/api/"
+        database_url = normalise_database_url(get("QUOLUM_DATABASE_URL"), data_dir)
+        check_database_url(database_url)
         oauth_version = get("HUBSPOT_OAUTH_VERSION") or "2026-03"
         if not HUBSPOT_OAUTH_VERSION.fullmatch(oauth_version):
             raise ConfigError(
@@ -118,7 +120,7 @@ class Settings:
             slack_api_url=api_url if api_url.endswith("/") else api_url + "/",
             public_url=(get("QUOLUM_PUBLIC_URL") or "").rstrip("/"),
             data_dir=data_dir,
-            database_url=normalise_database_url(get("QUOLUM_DATABASE_URL"), data_dir),
+            database_url=database_url,
             encryption_keys=keys,
             log_level=(get("QUOLUM_LOG_LEVEL") or "INFO").upper(),
             scheduler_enabled=(get("QUOLUM_SCHEDULER") or "1").lower() in TRUE,
@@ -179,3 +181,23 @@ def normalise_database_url(url: str | None, data_dir: Path) -> str:
         if url.startswith(plain):
             return driver + url[len(plain) :]
     return url
+
+
+SUPPORTED_DATABASES = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+
+
+def check_database_url(url: str) -> None:
+    """Raise ConfigError unless `url` is a SQLite or PostgreSQL URL with the driver this bot ships."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    hint = "use postgresql://user:password@host/database, or leave it unset for SQLite in QUOLUM_DATA_DIR."
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise ConfigError(f"QUOLUM_DATABASE_URL is not a database URL: {hint}") from None
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    if SUPPORTED_DATABASES.get(backend) != driver:
+        raise ConfigError(
+            f"QUOLUM_DATABASE_URL names {parsed.drivername}, which Quolum Bot does not support: {hint}"
+        )

@@ -29,11 +29,19 @@ def collect(args, settings: Settings) -> int:
 
 async def _collect(args, settings: Settings) -> int:
     from bot.web import build_storage
+    from storage.db import Database, missing_sqlite
 
-    storage = build_storage(settings)
-    if not await storage.db.is_up_to_date():
-        await storage.db.dispose()
+    # The schema first, on a bare engine: no database file created, no encryption key generated, for nothing.
+    if missing_sqlite(settings.database_url):
+        raise ConfigError("there is no database yet: run `quolum-bot db upgrade` (or `serve`) first.")
+    db = Database(settings.database_url)
+    try:
+        up_to_date = await db.is_up_to_date()
+    finally:
+        await db.dispose()
+    if not up_to_date:
         raise ConfigError("the database schema is not up to date: run `quolum-bot db upgrade` first.")
+    storage = build_storage(settings)
     rows: list[list[str]] = []
     failures: list[str] = []
     progress = Progress(enabled=not args.json and sys.stderr.isatty())

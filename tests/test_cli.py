@@ -317,3 +317,85 @@ def test_the_license_is_an_spdx_string():
 
     project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
     assert project["license"] == "Apache-2.0"  # a table is deprecated by setuptools (PEP 639)
+
+
+SLACK_OK = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}  # serve stops before calling Slack
+
+
+def _database_fault(fault: str, tmp_path, refused_port: int) -> tuple[dict, str]:
+    """The environment for one database or data-directory mistake, and what the sentence must name."""
+    if fault == "garbage":
+        return {"QUOLUM_DATABASE_URL": "garbage"}, "QUOLUM_DATABASE_URL is not a database URL"
+    if fault == "mysql":
+        return {
+            "QUOLUM_DATABASE_URL": "mysql://u:p@db/quolum"
+        }, "names mysql, which Quolum Bot does not support"
+    if fault == "unreachable":
+        url = f"postgresql://quolum:s3cret@127.0.0.1:{refused_port}/quolum"
+        return {"QUOLUM_DATABASE_URL": url}, "cannot reach PostgreSQL at 127.0.0.1"
+    if fault == "data-dir":
+        (tmp_path / "a-file").write_text("")
+        return {"QUOLUM_DATA_DIR": str(tmp_path / "a-file" / "data")}, "make QUOLUM_DATA_DIR"
+    pg = os.environ.get("QUOLUM_TEST_POSTGRES_URL")
+    if not pg:
+        pytest.skip("needs QUOLUM_TEST_POSTGRES_URL")
+    from sqlalchemy.engine import make_url
+
+    url = make_url(pg)
+    if fault == "bad-password":
+        url = url.set(password="not-the-password")
+        return {"QUOLUM_DATABASE_URL": url.render_as_string(False)}, "refused the user name or password"
+    url = url.set(database="quolum_no_such_database")
+    return {"QUOLUM_DATABASE_URL": url.render_as_string(False)}, "'quolum_no_such_database' does not exist"
+
+
+@pytest.mark.parametrize(
+    "fault,command",
+    [
+        ("garbage", "db current"),
+        ("garbage", "serve"),
+        ("mysql", "db upgrade"),
+        ("mysql", "serve"),
+        ("unreachable", "db current"),
+        ("unreachable", "db upgrade"),
+        ("unreachable", "usage collect"),
+        ("unreachable", "serve"),
+        ("data-dir", "db upgrade"),
+        ("data-dir", "serve"),
+        ("bad-password", "db current"),
+        ("missing-database", "serve"),
+    ],
+)
+def test_database_and_data_dir_mistakes_get_one_sentence_and_status_2(tmp_path, fault, command):
+    with refusing_url() as refused:
+        port = int(refused.split(":")[2].split("/")[0])
+        env, named = _database_fault(fault, tmp_path, port)
+        result = run(*command.split(), env={"QUOLUM_DATA_DIR": str(tmp_path), **SLACK_OK, **env})
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("quolum-bot: ") and named in lines[0], result.stderr
+    assert "Traceback" not in result.stderr and "s3cret" not in result.stderr
+
+
+def test_db_current_does_not_create_a_database(tmp_path):
+    result = run("db", "current", env={"QUOLUM_DATA_DIR": str(tmp_path / "data")})
+    assert result.returncode == 0
+    assert result.stdout.startswith(
+        f"database: none (no file at {tmp_path / 'data' / 'quolum.db'}); latest: "
+    )
+    assert not (tmp_path / "data").exists()
+
+
+def test_usage_collect_checks_the_schema_before_making_a_key(tmp_path):
+    import sqlite3
+
+    sqlite3.connect(tmp_path / "quolum.db").close()  # a database file with no schema
+    result = run("usage", "collect", env={"QUOLUM_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "quolum-bot: the database schema is not up to date: run `quolum-bot db upgrade` first."
+    )
+    assert not (tmp_path / "encryption.key").exists()
+    missing = run("usage", "collect", env={"QUOLUM_DATA_DIR": str(tmp_path / "none")})
+    assert missing.returncode == 2 and "no database yet" in missing.stderr
+    assert not (tmp_path / "none").exists()
