@@ -36,6 +36,7 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "QUOLUM_LOG_LEVEL": ("INFO", "Log level (DEBUG, INFO, WARNING, ERROR)."),
     "QUOLUM_SCHEDULER": ("1", "0 disables background jobs in this process."),
     "QUOLUM_INVITES_PER_DAY": ("10", "How many invitations one member may send in 24 hours."),
+    "QUOLUM_METRICS_TOKEN": (None, "If set, GET /metrics needs `Authorization: Bearer <this token>`."),
     "HOST": ("0.0.0.0", "Interface `serve` listens on (also --host)."),
     "PORT": ("3000", "Port `serve` listens on (also --port)."),
     "HUBSPOT_CLIENT_ID": (None, "HubSpot public app client id; without it HubSpot is not offered."),
@@ -69,6 +70,7 @@ class Settings:
     log_level: str = "INFO"
     scheduler_enabled: bool = True
     invites_per_day: int = 10
+    metrics_token: str | None = field(default=None, repr=False)
     host: str = "0.0.0.0"
     port: int = 3000
     hubspot_client_id: str | None = None
@@ -125,6 +127,7 @@ class Settings:
             log_level=(get("QUOLUM_LOG_LEVEL") or "INFO").upper(),
             scheduler_enabled=(get("QUOLUM_SCHEDULER") or "1").lower() in TRUE,
             invites_per_day=int(invites),
+            metrics_token=get("QUOLUM_METRICS_TOKEN"),
             host=get("HOST") or "0.0.0.0",
             port=int(port_text),
             hubspot_client_id=get("HUBSPOT_CLIENT_ID"),

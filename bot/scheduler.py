@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import Clock, utcnow
+from bot.core.metrics import JOB_RUNS
 from storage.claims import Claims
 
 log = logging.getLogger("quolum.scheduler")
@@ -62,6 +63,7 @@ class Scheduler:
             outcome = "failed"
             log.exception("job %s failed", name)
         finally:
+            JOB_RUNS.labels(name, outcome).inc()
             await self.claims.finish(name, slot, outcome)
         return True
 

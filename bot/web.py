@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import os
 import socket
@@ -28,6 +29,7 @@ from starlette.routing import Route
 
 from bot.clock import Clock, utcnow
 from bot.config import Settings
+from bot.core import metrics
 from bot.logs import AccessLogMiddleware, annotate, register_secret
 from bot.scheduler import Scheduler
 from bot.services import build_services
@@ -73,6 +75,7 @@ def create_app(
         settings.bot_token,
         settings.app_token,
         settings.hubspot_client_secret,
+        settings.metrics_token,
     ):
         register_secret(secret)
     storage = storage or build_storage(settings, clock=clock, replica_id=replica_id)
@@ -118,6 +121,14 @@ def create_app(
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    async def metrics_page(request: Request) -> Response:
+        if settings.metrics_token and not _bearer_matches(request, settings.metrics_token):
+            return PlainTextResponse(
+                "Unauthorized", status_code=401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'}
+            )
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type)
+
     async def readyz(request: Request) -> Response:
         if await storage.db.ping():
             return JSONResponse({"status": "ready"})
@@ -151,6 +162,7 @@ def create_app(
         Route("/slack/oauth_redirect", slack_oauth, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
         *oauth_routes(services.connections),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
@@ -159,6 +171,11 @@ def create_app(
     app.state.bolt = bolt
     app.state.scheduler = scheduler
     return app
+
+
+def _bearer_matches(request: Request, token: str) -> bool:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
 
 
 def _signed(verifier: SignatureVerifier, body: bytes, request: Request) -> bool:
