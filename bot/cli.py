@@ -86,6 +86,15 @@ def _parser() -> argparse.ArgumentParser:
         "--concurrency", type=int, default=8, help="connections collected at once (default 8)"
     )
 
+    sub.add_parser(
+        "doctor",
+        help="check the set-up and print what to fix",
+        description="Check the configuration, the database and its schema, the encryption keys (do they "
+        "decrypt what is stored), Slack (auth.test, scopes against the manifest's), whether HubSpot and "
+        "SendGrid answer and, for each connection, whether its access works. One line per finding; exit "
+        "status 1 when anything is wrong.",
+    )
+
     manifest = sub.add_parser(
         "manifest",
         help="print the Slack app manifest for your host",
@@ -239,13 +248,26 @@ def cmd_manifest(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_doctor(args, settings: Settings) -> int:
+    from bot.doctor import run
+
+    return run(settings)
+
+
 def cmd_usage(args, settings: Settings) -> int:
     from bot.usage_cli import collect
 
     return collect(args, settings)
 
 
-COMMANDS = {"serve": cmd_serve, "db": cmd_db, "keys": cmd_keys, "manifest": cmd_manifest, "usage": cmd_usage}
+COMMANDS = {
+    "serve": cmd_serve,
+    "db": cmd_db,
+    "keys": cmd_keys,
+    "manifest": cmd_manifest,
+    "usage": cmd_usage,
+    "doctor": cmd_doctor,
+}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -45,6 +45,8 @@ class Workspace:
     bot_user_id: str = "UBOT0001"
     bot_id: str = "BBOT0001"
     bot_token: str = ""
+    # what the bot token was granted; Slack names them in the x-oauth-scopes header of every answer
+    scopes: str = "commands,chat:write,chat:write.public,im:write,users:read"
 
 
 class SlackStandIn:
@@ -188,7 +190,11 @@ class SlackStandIn:
         if handler is None:
             return _fail("unknown_method")
         team_id = self.tokens.get(token or "")
-        return handler(args, self.workspaces.get(team_id) if team_id else None)
+        ws = self.workspaces.get(team_id) if team_id else None
+        response = handler(args, ws)
+        if ws is not None:
+            response.headers["x-oauth-scopes"] = ws.scopes
+        return response
 
     async def _response_url(self, request: Request) -> Response:
         body = json.loads(await request.body() or b"{}")
