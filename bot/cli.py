@@ -229,6 +229,9 @@ def cmd_keys(args, settings: Settings) -> int:
     from storage.rotation import rotate_all
 
     async def run() -> int:
+        from bot.cli_errors import require_current_schema
+
+        await require_current_schema(settings)
         db = Database(settings.database_url)
         try:
             return await rotate_all(db, Encryptor(load_keys(settings.encryption_keys, settings.data_dir)))

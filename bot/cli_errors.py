@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 
 # asyncpg's classes, by name: this module should not import a driver to describe its errors.
 BAD_LOGIN = {"InvalidPasswordError", "InvalidAuthorizationSpecificationError"}
@@ -81,3 +81,19 @@ def explain(error: BaseException, settings: Settings | None) -> str | None:
                 "the server is running."
             )
     return None
+
+
+async def require_current_schema(settings: Settings) -> None:
+    """For commands that use the data (usage collect, keys rotate): a ConfigError unless the schema is current,
+    found on a bare engine, so that nothing (no SQLite file, no encryption key) is created for nothing."""
+    from storage.db import Database, missing_sqlite
+
+    if missing_sqlite(settings.database_url):
+        raise ConfigError("there is no database yet: run `quolum-bot db upgrade` (or `serve`) first.")
+    db = Database(settings.database_url)
+    try:
+        up_to_date = await db.is_up_to_date()
+    finally:
+        await db.dispose()
+    if not up_to_date:
+        raise ConfigError("the database schema is not up to date: run `quolum-bot db upgrade` first.")

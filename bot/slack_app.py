@@ -24,11 +24,12 @@ from storage.states import SlackInstallStateStore
 log = logging.getLogger("quolum.slack")
 
 BOT_SCOPES = ["commands", "chat:write", "chat:write.public", "im:write", "users:read"]
+CHECK_TIMEOUT = 5  # start-up checks: a Slack that does not answer delays the HTTP port by this much at most
 REINSTALL_MESSAGE = "Quolum Bot is not installed in this workspace any more. Please reinstall it :bow:"
 
 
-def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
-    client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=15)
+def web_client(settings: Settings, token: str | None = None, *, timeout: int = 15) -> AsyncWebClient:
+    client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=timeout)
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
     client.retry_handlers.append(AsyncConnectionErrorRetryHandler(max_retry_count=1))
     return client
@@ -39,7 +40,7 @@ async def check_app_token(settings: Settings) -> None:
     from bot.config import ConfigError
 
     try:
-        await web_client(settings).apps_connections_open(app_token=settings.app_token)
+        await web_client(settings, timeout=CHECK_TIMEOUT).apps_connections_open(app_token=settings.app_token)
     except SlackApiError as error:
         raise ConfigError(
             f"Slack refused SLACK_APP_TOKEN ({error.response.get('error')}): "
@@ -65,7 +66,7 @@ async def check_bot_token(settings: Settings) -> None:
     from bot.config import ConfigError
 
     try:
-        await web_client(settings, settings.bot_token).auth_test()
+        await web_client(settings, settings.bot_token, timeout=CHECK_TIMEOUT).auth_test()
     except SlackApiError as error:
         code = error.response.get("error")
         why = BAD_TOKEN_ERRORS.get(code, "Slack refused it")

@@ -28,19 +28,10 @@ def collect(args, settings: Settings) -> int:
 
 
 async def _collect(args, settings: Settings) -> int:
+    from bot.cli_errors import require_current_schema
     from bot.web import build_storage
-    from storage.db import Database, missing_sqlite
 
-    # The schema first, on a bare engine: no database file created, no encryption key generated, for nothing.
-    if missing_sqlite(settings.database_url):
-        raise ConfigError("there is no database yet: run `quolum-bot db upgrade` (or `serve`) first.")
-    db = Database(settings.database_url)
-    try:
-        up_to_date = await db.is_up_to_date()
-    finally:
-        await db.dispose()
-    if not up_to_date:
-        raise ConfigError("the database schema is not up to date: run `quolum-bot db upgrade` first.")
+    await require_current_schema(settings)  # before any key is generated
     storage = build_storage(settings)
     rows: list[list[str]] = []
     failures: list[str] = []

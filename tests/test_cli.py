@@ -253,7 +253,8 @@ def wait_for_health(port: int, timeout: float) -> float:
     pytest.fail(f"/healthz did not answer within {timeout} s")
 
 
-def test_socket_mode_with_slack_unreachable_serves_http_at_once_and_stops_on_sigterm(tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_socket_mode_with_slack_unreachable_serves_http_at_once_and_stops_on_a_signal(tmp_path, stop):
     from bot.web import DRAIN_SECONDS
 
     port = free_port()
@@ -274,8 +275,8 @@ def test_socket_mode_with_slack_unreachable_serves_http_at_once_and_stops_on_sig
             assert wait_for_health(port, timeout=2.0) < 2.0
             time.sleep(2.5)  # a few reconnect attempts
             started = time.monotonic()
-            proc.send_signal(signal.SIGTERM)
-            assert proc.wait(timeout=DRAIN_SECONDS) in (0, -signal.SIGTERM)
+            proc.send_signal(stop)
+            assert proc.wait(timeout=DRAIN_SECONDS) in (0, -stop, 128 + stop, 130)
             assert time.monotonic() - started < DRAIN_SECONDS
         finally:
             if proc.poll() is None:
@@ -396,6 +397,9 @@ def test_usage_collect_checks_the_schema_before_making_a_key(tmp_path):
         "quolum-bot: the database schema is not up to date: run `quolum-bot db upgrade` first."
     )
     assert not (tmp_path / "encryption.key").exists()
-    missing = run("usage", "collect", env={"QUOLUM_DATA_DIR": str(tmp_path / "none")})
-    assert missing.returncode == 2 and "no database yet" in missing.stderr
-    assert not (tmp_path / "none").exists()
+    for command in (["usage", "collect"], ["keys", "rotate"]):
+        missing = run(*command, env={"QUOLUM_DATA_DIR": str(tmp_path / "none")})
+        assert missing.returncode == 2 and missing.stderr.strip() == (
+            "quolum-bot: there is no database yet: run `quolum-bot db upgrade` (or `serve`) first."
+        )
+        assert not (tmp_path / "none").exists()
