@@ -58,15 +58,22 @@ async def _collect(settings: Settings) -> list[Finding]:
 async def check_all(settings: Settings) -> AsyncIterator[Finding]:
     yield _config(settings)
     storage = None
-    async for finding, store in _database_and_keys(settings):
+    finding, db = await _database(settings)
+    yield finding
+    if db is not None:
+        finding, readable = await _keys(settings, db)
+        await db.dispose()
         yield finding
-        storage = store or storage
+        if readable:
+            from bot.web import build_storage
+
+            storage = build_storage(settings)
     async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as http:
         async for finding in _slack(settings, storage):
             yield finding
         async for finding in _reachable(settings, http):
             yield finding
-        if storage is not None:
+        if storage is not None:  # connections are only tried with credentials we can read
             async for finding in _connections(settings, storage, http):
                 yield finding
     if storage is not None:
@@ -84,73 +91,49 @@ def _config(settings: Settings) -> Finding:
     return ok("config", f"{mode} mode{', Socket Mode' if settings.socket_mode else ''}")
 
 
-async def _database_and_keys(settings: Settings):
-    """(finding, storage-or-None): the database, its schema, then whether the keys decrypt what is stored."""
+async def _database(settings: Settings):
+    """(finding, the database when it is reachable and current, else None). Creates nothing."""
     from bot.cli_errors import explain
-    from storage.crypto import KEY_FILE, DecryptionError, Encryptor
     from storage.db import Database, missing_sqlite
 
     if path := missing_sqlite(settings.database_url):
-        yield (
-            fail("database", f"no database at {path}: run `quolum-bot db upgrade` (or start `serve`)."),
-            None,
-        )
-        return
+        return fail(
+            "database", f"no database at {path}: run `quolum-bot db upgrade` (or start `serve`)."
+        ), None
     db = Database(settings.database_url)
     try:
         current, head = await db.current_revision(), db.head_revision()
     except Exception as error:
         await db.dispose()
-        yield (
-            fail(
-                "database", explain(error, settings) or f"cannot use the database ({type(error).__name__})."
-            ),
-            None,
-        )
-        return
+        why = explain(error, settings) or f"cannot use the database ({type(error).__name__})."
+        return fail("database", why), None
     if current != head:
         await db.dispose()
-        yield (
-            fail(
-                "database",
-                f"schema is at {current or 'none'}, this version needs {head}: run `quolum-bot db upgrade`.",
-            ),
-            None,
-        )
-        return
-    yield ok("database", f"{db.engine.url.get_backend_name()} reachable, schema at {head}"), None
+        why = f"schema is at {current or 'none'}, this version needs {head}: run `quolum-bot db upgrade`."
+        return fail("database", why), None
+    return ok("database", f"{db.engine.url.get_backend_name()} reachable, schema at {head}"), db
 
+
+async def _keys(settings: Settings, db) -> tuple[Finding, bool]:
+    """(finding, whether every stored secret decrypts). Reads the key file; never generates one."""
+    from storage.crypto import KEY_FILE, DecryptionError, Encryptor
+
+    key_file = settings.data_dir / KEY_FILE
     keys = list(settings.encryption_keys)
-    if not keys and (settings.data_dir / KEY_FILE).exists():
-        keys = [k.strip() for k in (settings.data_dir / KEY_FILE).read_text().splitlines() if k.strip()]
+    if not keys and key_file.exists():
+        keys = [k.strip() for k in key_file.read_text().splitlines() if k.strip()]
     stored = 0
     async for _ in _stored_secrets(db):
         stored += 1
+    if not keys and stored:
+        why = f"no key (QUOLUM_ENCRYPTION_KEYS unset, no {key_file}) for {stored} stored secrets"
+        return fail("keys", f"{why}: restore the key they were encrypted with."), False
     if not keys:
-        await db.dispose()
-        if stored:
-            yield (
-                fail(
-                    "keys",
-                    f"no encryption key (QUOLUM_ENCRYPTION_KEYS unset, no {KEY_FILE}) for {stored} stored secrets: restore the key they were encrypted with.",
-                ),
-                None,
-            )
-        else:
-            yield (
-                ok(
-                    "keys",
-                    f"no key yet: `serve` generates {settings.data_dir / KEY_FILE} on first start (back it up)",
-                ),
-                None,
-            )
-        return
+        return ok("keys", f"no key yet: `serve` generates {key_file} on first start (back it up)"), False
     try:
         encryptor = Encryptor(keys)
     except ConfigError as error:
-        await db.dispose()
-        yield fail("keys", str(error)), None
-        return
+        return fail("keys", str(error)), False
     unreadable = 0
     async for value in _stored_secrets(db):
         try:
@@ -158,19 +141,12 @@ async def _database_and_keys(settings: Settings):
         except DecryptionError:
             unreadable += 1
     if unreadable:
-        await db.dispose()
-        yield (
-            fail(
-                "keys",
-                f"{unreadable} of {stored} stored secrets cannot be decrypted with these keys: add the key they were encrypted with to QUOLUM_ENCRYPTION_KEYS (after the first).",
-            ),
-            None,
-        )
-        return
-    from bot.web import build_storage
-
-    await db.dispose()
-    yield ok("keys", f"{len(keys)} key(s) decrypt all {stored} stored secrets"), build_storage(settings)
+        return fail(
+            "keys",
+            f"{unreadable} of {stored} stored secrets cannot be decrypted with these keys: add the key they "
+            "were encrypted with to QUOLUM_ENCRYPTION_KEYS (after the first).",
+        ), False
+    return ok("keys", f"{len(keys)} key(s) decrypt all {stored} stored secrets"), True
 
 
 async def _stored_secrets(db) -> AsyncIterator[str]:
