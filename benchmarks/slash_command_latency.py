@@ -70,7 +70,7 @@ if str(ROOT) not in sys.path:
 
 import httpx  # noqa: E402
 
-from handlers.blocks import HELP_TITLE  # noqa: E402
+from bot.messages.blocks import HELP_TITLE  # noqa: E402
 from tests.slack_requests import SIGNING_SECRET, command, signed_headers  # noqa: E402
 
 TEAM_ID = "T0001"
@@ -503,7 +503,8 @@ def build_baseline_app(mode: str, env: dict[str, str]):
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from handlers import blocks, commands
+    from bot.messages import blocks
+    from handlers import commands
 
     api_url = env["SLACK_API_URL"]
     common = dict(signing_secret=env["SLACK_SIGNING_SECRET"], process_before_response=False)
@@ -616,7 +617,7 @@ def prepare(tmp: Path, slack, workspace) -> Setup:
     )
     if upgrade.returncode != 0:
         raise BenchmarkError(f"`quolum-bot db upgrade` failed:\n{upgrade.stdout}{upgrade.stderr}")
-    from bot.config import normalise_database_url
+    from bot.core.config import normalise_database_url
 
     asyncio.run(save_installation(normalise_database_url(database_url, tmp), key, slack))
     env["QUOLUM_DATABASE_URL"] = normalise_database_url(database_url, tmp)

@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 
-from bot.config import VARIABLES, ConfigError, Settings
+from bot.core.config import VARIABLES, ConfigError, Settings
 
 log = logging.getLogger("quolum.cli")
 
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         for name in SECRET_VARIABLES:
             os.environ.pop(name, None)
-        from bot.logs import setup_logging
+        from bot.core.logs import setup_logging
 
         setup_logging(settings.log_level)
         return COMMANDS[args.command](args, settings) or 0

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import httpx
 from slack_sdk.errors import SlackApiError
 
-from bot.config import ConfigError, Settings
+from bot.core.config import ConfigError, Settings
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
@@ -240,8 +240,8 @@ async def _reachable(settings: Settings, http: httpx.AsyncClient) -> AsyncIterat
 
 
 async def _connections(settings: Settings, storage, http: httpx.AsyncClient) -> AsyncIterator[Finding]:
-    from bot.clock import utcnow
-    from bot.services import build_services
+    from bot.core.clock import utcnow
+    from bot.container import build_services
     from providers.catalogue import SENDGRID
     from providers.credentials import NeedsReconnect
     from providers.http import ProviderError, Unauthorized

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.clock import Clock, utcnow
+from bot.core.clock import Clock, utcnow
 from bot.core.metrics import JOB_RUNS
 from storage.claims import Claims
 

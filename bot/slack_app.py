@@ -16,9 +16,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.authorize import CachedInstallationAuthorize
-from bot.config import Settings
-from bot.services import Services
-from handlers import listeners, pages
+from bot.container import Services
+from bot.core.config import Settings
+from bot.messages import pages
+from handlers import listeners
 from storage.states import SlackInstallStateStore
 
 log = logging.getLogger("quolum.slack")
@@ -37,7 +38,7 @@ def web_client(settings: Settings, token: str | None = None, *, timeout: int = 1
 
 async def check_app_token(settings: Settings) -> None:
     """Socket Mode: slack_sdk retries a refused app token forever; refuse to start instead."""
-    from bot.config import ConfigError
+    from bot.core.config import ConfigError
 
     try:
         await web_client(settings, timeout=CHECK_TIMEOUT).apps_connections_open(app_token=settings.app_token)
@@ -63,7 +64,7 @@ BAD_TOKEN_ERRORS = {
 
 async def check_bot_token(settings: Settings) -> None:
     """Single-workspace mode: a token Slack refuses stops start-up; an unreachable Slack only warns."""
-    from bot.config import ConfigError
+    from bot.core.config import ConfigError
 
     try:
         await web_client(settings, settings.bot_token, timeout=CHECK_TIMEOUT).auth_test()

@@ -8,10 +8,10 @@ import sys
 
 import httpx
 
-from bot.clock import utcnow
-from bot.config import ConfigError, Settings
-from bot.services import build_services
-from bot.usage import UsageService, check_period
+from bot.container import build_services
+from bot.core.clock import utcnow
+from bot.core.config import ConfigError, Settings
+from bot.services.usage import UsageService, check_period
 from providers.usage import UsageReport
 
 COLUMNS = ("team", "provider", "account", "period", "users", "paid", "active", "inactive paid", "activity")

@@ -27,12 +27,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.clock import Clock, utcnow
-from bot.config import Settings
+from bot.container import build_services
 from bot.core import metrics
-from bot.logs import AccessLogMiddleware, annotate, register_secret
+from bot.core.clock import Clock, utcnow
+from bot.core.config import Settings
+from bot.core.logs import AccessLogMiddleware, annotate, register_secret
 from bot.scheduler import Scheduler
-from bot.services import build_services
 from bot.slack_app import build_bolt_app
 from handlers.oauth import routes as oauth_routes
 from storage.crypto import Encryptor, load_keys

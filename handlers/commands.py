@@ -13,7 +13,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
-from handlers import blocks
+from bot.messages import blocks
 
 
 @dataclass(frozen=True)

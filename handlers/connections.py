@@ -6,10 +6,10 @@ import re
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.logs import annotate
-from bot.services import Services
-from handlers import blocks
-from handlers.cards import CONNECT_LINK, DISCONNECT_ACTION
+from bot.container import Services
+from bot.core.logs import annotate
+from bot.messages import blocks
+from bot.messages.cards import CONNECT_LINK, DISCONNECT_ACTION
 from handlers.commands import CommandRequest, command
 from providers.catalogue import CATALOGUE, find
 

@@ -7,9 +7,10 @@ import logging
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
-from bot.logs import annotate
-from bot.services import Services
-from handlers import blocks, commands
+from bot.container import Services
+from bot.core.logs import annotate
+from bot.messages import blocks
+from handlers import commands
 
 log = logging.getLogger("quolum.handlers.events")
 

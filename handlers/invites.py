@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.logs import annotate
-from bot.services import Services
-from handlers import blocks
-from handlers import invite_blocks as ib
+from bot.container import Services
+from bot.core.logs import annotate
+from bot.messages import blocks
+from bot.messages import invite_blocks as ib
 from handlers.commands import CommandRequest, command
 
 

@@ -6,9 +6,10 @@ import logging
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.logs import annotate
-from bot.services import Services
-from handlers import blocks, commands, connections, events, invites, sendgrid
+from bot.container import Services
+from bot.core.logs import annotate
+from bot.messages import blocks
+from handlers import commands, connections, events, invites, sendgrid
 
 log = logging.getLogger("quolum.handlers")
 

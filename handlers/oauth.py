@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.connections import CONNECT_STATE, LINK_PROBLEMS, STATE_TTL, ConnectionsService, Outcome
-from handlers.pages import page
+from bot.messages.pages import page
+from bot.services.connections import CONNECT_STATE, LINK_PROBLEMS, STATE_TTL, ConnectionsService, Outcome
 from providers.catalogue import find
 
 COOKIE = "quolum_connect"

@@ -30,10 +30,10 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.logs import annotate
-from bot.sendgrid_connect import INTERNAL, ConnectResult, ModalContext
-from bot.services import Services
-from handlers.cards import CONNECT_MODAL
+from bot.container import Services
+from bot.core.logs import annotate
+from bot.messages.cards import CONNECT_MODAL
+from bot.services.sendgrid_connect import INTERNAL, ConnectResult, ModalContext
 from handlers.connections import ADMINS_ONLY
 from providers.catalogue import SENDGRID
 from providers.sendgrid import (

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from bot.clock import Clock, utcnow
+from bot.core.clock import Clock, utcnow
 from bot.core.metrics import TOKEN_REFRESHES
 from providers.http import ProviderError
 from storage.connections import CONNECTED, ConnectionRecord, ConnectionStore

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
-from bot.config import Settings
+from bot.core.config import Settings
 from providers.catalogue import HUBSPOT, ProviderSpec, resolve
 from providers.http import ProviderError, ProviderHTTP, TransientError
 

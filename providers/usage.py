@@ -86,7 +86,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-Clock = Callable[[], datetime]  # returns an aware datetime (bot.clock.utcnow, FrozenClock)
+Clock = Callable[[], datetime]  # returns an aware datetime (bot.core.clock.utcnow, FrozenClock)
 
 MAX_PERIOD_DAYS = 366
 _LAST_N_DAYS = re.compile(r"last-(\d{1,3})-days?")

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 
-from bot.clock import Clock, utcnow
+from bot.core.clock import Clock, utcnow
 from storage.db import Database
 from storage.models import Invitation
 

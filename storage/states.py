@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from sqlalchemy import delete, update
 
-from bot.clock import Clock, utcnow
+from bot.core.clock import Clock, utcnow
 from storage.crypto import Encryptor
 from storage.db import Database
 from storage.models import OAuthState

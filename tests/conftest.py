@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.config import Settings
+from bot.core.clock import utcnow
+from bot.core.config import Settings
 from bot.web import create_app
 from storage.crypto import Encryptor
 from storage.db import Database
@@ -26,7 +27,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
 def _pg_url() -> str:
-    from bot.config import normalise_database_url
+    from bot.core.config import normalise_database_url
 
     return normalise_database_url(POSTGRES_URL, Path("."))
 
@@ -78,9 +79,17 @@ def database_url(request, tmp_path) -> str:
 
 
 @pytest.fixture
-async def storage(database_url):
+def clock():
+    """The one clock of a test: the real one unless a module overrides this fixture (e.g. with a
+    `FrozenClock`). The test's own storage and the HubSpot stand-in read it, so a test that freezes
+    time freezes it for every component it compares with."""
+    return utcnow
+
+
+@pytest.fixture
+async def storage(database_url, clock):
     """The test's own view of the database (the server under test has its own engine)."""
-    store = Storage(Database(database_url), Encryptor([TEST_KEY]), replica_id="test")
+    store = Storage(Database(database_url), Encryptor([TEST_KEY]), replica_id="test", clock=clock)
     yield store
     await store.db.dispose()
 
@@ -153,14 +162,16 @@ HUBSPOT_CLIENT_SECRET = "test-client-secret"
 
 
 @pytest.fixture
-def hubspot():
-    """The HubSpot stand-in with two small portals (101 is installed by default)."""
+def hubspot(clock):
+    """The HubSpot stand-in with two small portals (101 is installed by default), on the test's clock."""
     from datetime import UTC, datetime
 
     from tests.standins.hubspot import HubSpotStandIn
     from tests.standins.hubspot_seed import generate_portal
 
-    standin = HubSpotStandIn(client_id=HUBSPOT_CLIENT_ID, client_secret=HUBSPOT_CLIENT_SECRET)
+    standin = HubSpotStandIn(
+        client_id=HUBSPOT_CLIENT_ID, client_secret=HUBSPOT_CLIENT_SECRET, clock=lambda: clock().timestamp()
+    )
     start, end = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 22, tzinfo=UTC)
     for portal_id in (101, 202):
         standin.add_portal(
@@ -194,16 +205,16 @@ SENDGRID_ACCOUNT = "acme"
 
 
 @pytest.fixture
-def sendgrid():
-    """The SendGrid stand-in with one paid account, `acme` (`sendgrid.account`, from the seed); mint
-    keys with `sendgrid.add_key("acme", scopes)`."""
-    from datetime import UTC, datetime, timedelta
+def sendgrid(clock):
+    """The SendGrid stand-in with one paid account, `acme` (`sendgrid.account`, from the seed), on the
+    test's clock; mint keys with `sendgrid.add_key("acme", scopes)`."""
+    from datetime import timedelta
 
     from tests.standins.sendgrid import SendGridStandIn
     from tests.standins.sendgrid_seed import generate_account
 
-    standin = SendGridStandIn()
-    end = datetime.now(UTC).date()
+    standin = SendGridStandIn(clock=clock)
+    end = clock().date()
     standin.account = generate_account(
         7, account_id=SENDGRID_ACCOUNT, start=end - timedelta(days=14), end=end, n_teammates=5
     )

@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from bot import connections as texts
-from handlers import cards
+from bot.messages import cards
+from bot.services import connections as texts
 from handlers.oauth import COOKIE, DENIED
 from tests import slack_requests as sr
 from tests.conftest import install
@@ -340,7 +340,7 @@ async def test_no_token_in_plaintext_in_database_or_logs(bot, slack, hubspot, st
     import asyncio
     import logging
 
-    from bot.logs import JsonFormatter
+    from bot.core.logs import JsonFormatter
     from tests.test_events_and_install import assert_nowhere_in_database
 
     caplog.set_level(logging.DEBUG)
@@ -350,8 +350,8 @@ async def test_no_token_in_plaintext_in_database_or_logs(bot, slack, hubspot, st
     connection = await storage.connections.get("T0001", "hubspot")
     secrets |= set(connection.credentials.values())
     # refresh it, as another replica using it would
-    from bot.clock import utcnow
-    from bot.services import build_services
+    from bot.container import build_services
+    from bot.core.clock import utcnow
 
     async with httpx.AsyncClient() as http:
         replica = build_services(bot.settings, storage, utcnow, http)

@@ -13,14 +13,14 @@ from urllib.parse import parse_qs, urlencode
 import httpx
 import pytest
 
-from bot import connections as texts
-from bot import sendgrid_connect as sgc
-from bot.clock import utcnow
-from bot.logs import JsonFormatter
+from bot.container import build_services
+from bot.core.clock import utcnow
+from bot.core.logs import JsonFormatter
+from bot.messages import cards
 from bot.scheduler import Scheduler
-from bot.sendgrid_connect import ConnectResult, ModalContext
-from bot.services import build_services
-from handlers import cards
+from bot.services import connections as texts
+from bot.services import sendgrid_connect as sgc
+from bot.services.sendgrid_connect import ConnectResult, ModalContext
 from handlers import sendgrid as modal
 from handlers.connections import ADMINS_ONLY
 from providers import sendgrid as sg
@@ -540,7 +540,7 @@ async def test_a_key_that_answers_401_needs_reconnect(replica, storage, sendgrid
     dm = slack.calls_to("chat.postMessage")[-1]
     assert dm.args["channel"] == "U0001" and "acme_mail" in dm.args["text"]
     # the card says so, with its plain reason
-    from handlers.cards import NEEDS_RECONNECT_TEXT, Row, state_line
+    from bot.messages.cards import NEEDS_RECONNECT_TEXT, Row, state_line
 
     assert state_line(Row(SENDGRID, True, after)) == NEEDS_RECONNECT_TEXT.format(reason=sgc.REVOKED_REASON)
     # checked again: no second DM, still needs reconnect

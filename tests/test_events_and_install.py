@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 
-from handlers import pages
+from bot.messages import pages
 from tests import slack_requests as sr
 from tests.conftest import install
 

@@ -8,8 +8,8 @@ import json
 import httpx
 import pytest
 
-from bot.clock import FrozenClock
-from handlers import invite_blocks as ib
+from bot.core.clock import FrozenClock
+from bot.messages import invite_blocks as ib
 from tests import slack_requests as sr
 from tests.conftest import install
 from tests.test_connect_hubspot import Browser, buttons, post
@@ -110,7 +110,7 @@ async def test_declined_invitation(bot, slack, storage):
 
 
 async def test_expired_invitation_tells_inviter_once(bot, slack, storage, clock, hub_settings):
-    from bot.services import build_services
+    from bot.container import build_services
 
     await invite(bot, slack, f"<@{ADMIN}>")
     invitation_id = dm_button(invitation_dm(slack), "invite_connect")["value"]

@@ -5,7 +5,7 @@ import logging
 import httpx
 import pytest
 
-from bot.logs import REDACTED, JsonFormatter, redact, register_secret
+from bot.core.logs import REDACTED, JsonFormatter, redact, register_secret
 from tests import slack_requests as sr
 from tests.conftest import install
 

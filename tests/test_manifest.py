@@ -47,7 +47,7 @@ def test_manifest_has_what_the_bot_needs():
 
 
 def test_readme_lists_every_environment_variable():
-    from bot.config import VARIABLES
+    from bot.core.config import VARIABLES
 
     readme = (ROOT / "README.md").read_text()
     missing = [name for name in VARIABLES if f"| `{name}` |" not in readme]

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from handlers import blocks
+from bot.messages import blocks
 from handlers.listeners import INTERNAL_ERROR  # noqa: F401  (message constant is part of the contract)
 from tests import slack_requests as sr
 from tests.conftest import install

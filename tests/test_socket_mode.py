@@ -13,7 +13,7 @@ import time
 import httpx
 import pytest
 
-from handlers import blocks
+from bot.messages import blocks
 from tests.conftest import install
 
 MODES = ["multi-workspace", "single-workspace"]

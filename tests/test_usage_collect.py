@@ -11,9 +11,9 @@ from datetime import date
 import httpx
 import pytest
 
-from bot.clock import utcnow
-from bot.services import build_services
-from bot.usage import UsageService
+from bot.container import build_services
+from bot.core.clock import utcnow
+from bot.services.usage import UsageService
 from tests.conftest import TEST_KEY
 from tests.standins.sendgrid import SendGridStandIn
 from tests.standins.sendgrid_seed import generate_account

@@ -1,0 +1,1 @@
+"""Core: configuration, clock and logging. Imports nothing of ours."""

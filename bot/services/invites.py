@@ -17,9 +17,9 @@ from datetime import timedelta
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services import Services
-from handlers import blocks
-from handlers import invite_blocks as ib
+from bot.container import Services
+from bot.messages import blocks
+from bot.messages import invite_blocks as ib
 from providers.catalogue import HUBSPOT, ProviderSpec, find, is_available
 from storage.invitations import ACCEPTED, DECLINED, EXPIRED, InvitationRecord, new_id
 

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.services import Services
+from bot.container import Services
 from providers.collect import CollectJob, CollectSummary, collect_many
 from providers.credentials import NeedsReconnect
 from providers.http import HUBSPOT, SENDGRID, ProviderHTTP, Unauthorized

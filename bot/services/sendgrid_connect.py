@@ -27,7 +27,7 @@ from providers.sendgrid import Health, KeyInfo, SendGridClient, classify, normal
 from storage.connections import CONNECTED, ConnectionRecord
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.container import Services
 
 log = logging.getLogger("quolum.sendgrid")
 

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from bot.clock import Clock
-from bot.config import Settings
+from bot.core.clock import Clock
+from bot.core.config import Settings
 from storage.store import Storage
 
 if TYPE_CHECKING:
-    from bot.connections import ConnectionsService
-    from bot.invites import InvitesService
-    from bot.sendgrid_connect import SendGridConnectService
+    from bot.services.connections import ConnectionsService
+    from bot.services.invites import InvitesService
+    from bot.services.sendgrid_connect import SendGridConnectService
     from providers.credentials import CredentialManager
     from providers.hubspot import HubSpotClient
     from providers.ratelimit import Limiter
@@ -37,8 +37,8 @@ class Services:
 
 def build_services(settings: Settings, storage: Storage, clock: Clock, http: httpx.AsyncClient) -> Services:
     """Wire the provider clients and services around storage and one shared HTTP client."""
-    from bot.connections import ConnectionsService
-    from bot.invites import InvitesService
+    from bot.services.connections import ConnectionsService
+    from bot.services.invites import InvitesService
     from providers import hubspot
     from providers.credentials import CredentialManager
     from providers.http import HUBSPOT, ProviderHTTP
@@ -64,7 +64,7 @@ def build_services(settings: Settings, storage: Storage, clock: Clock, http: htt
 
 
 def _sendgrid(services: Services, http: httpx.AsyncClient, limiter: Limiter):
-    from bot.sendgrid_connect import SendGridConnectService
+    from bot.services.sendgrid_connect import SendGridConnectService
     from providers.http import SENDGRID, ProviderHTTP
     from providers.sendgrid import SendGridClient
 

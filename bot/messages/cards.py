@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from handlers import blocks
+from bot.messages import blocks
 from providers.catalogue import ProviderSpec
 from storage.connections import CONNECTED, NEEDS_RECONNECT, ConnectionRecord
 

@@ -17,8 +17,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.services import Services
-from handlers.cards import Row, connections_card
+from bot.container import Services
+from bot.messages.cards import Row, connections_card
 from providers import hubspot
 from providers.catalogue import CATALOGUE, ProviderSpec, is_available
 from providers.http import ProviderError

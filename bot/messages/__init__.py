@@ -1,0 +1,1 @@
+"""Pure message builders: Block Kit and HTML pages. Data in, message out."""
