@@ -240,8 +240,8 @@ async def _reachable(settings: Settings, http: httpx.AsyncClient) -> AsyncIterat
 
 
 async def _connections(settings: Settings, storage, http: httpx.AsyncClient) -> AsyncIterator[Finding]:
-    from bot.core.clock import utcnow
     from bot.container import build_services
+    from bot.core.clock import utcnow
     from providers.catalogue import SENDGRID
     from providers.credentials import NeedsReconnect
     from providers.http import ProviderError, Unauthorized
