@@ -61,7 +61,10 @@ class SocketModeRunner:
             attempt += 1
             try:
                 async with asyncio.timeout(ATTEMPT_TIMEOUT):
-                    client.wss_uri = await client.issue_new_wss_url()  # a ticket is good for one connection
+                    # apps.connections.open ourselves (slack_sdk's issue_new_wss_url logs a second line per
+                    # failure); a ticket is good for one connection, so each attempt gets a new one
+                    opened = await client.web_client.apps_connections_open(app_token=client.app_token)
+                    client.wss_uri = opened["url"]
                     await client.connect()
                 self.connected.set()
                 log.info("socket mode connected to Slack after %d attempt(s)", attempt)

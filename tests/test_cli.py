@@ -40,6 +40,7 @@ def run(*args: str, env: dict | None = None, timeout: float = 60) -> subprocess.
         ["keys", "generate", "--help"],
         ["keys", "rotate", "--help"],
         ["manifest", "--help"],
+        ["doctor", "--help"],
     ],
 )
 def test_every_command_explains_itself(args):
