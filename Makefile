@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-all lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ run: $(BIN)/.installed          ## run the bot (SQLite in ./data unless QUOLUM_D
 
 test: $(BIN)/.installed         ## run the tests (PostgreSQL too when QUOLUM_TEST_POSTGRES_URL is set)
 	$(BIN)/python -m pytest -q
+
+test-all: $(BIN)/.installed     ## the full run CI makes: installs Chromium and faketime, starts PostgreSQL (root, Debian)
+	QUOLUM_TEST_POSTGRES_URL=$$(scripts/test-services quolum_test) $(BIN)/python -m pytest -q
+	QUOLUM_TEST_POSTGRES_URL=$$(scripts/test-services quolum_test) FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f '+400d' $(BIN)/python -m pytest -q
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
