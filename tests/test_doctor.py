@@ -28,29 +28,17 @@ async def healthy(hub_settings, sendgrid, storage, slack, hubspot):
     """One installed workspace with HubSpot and SendGrid connected; returns (settings, handles)."""
     await install(storage, slack)
     tokens = hubspot.issue_tokens(101, HUBSPOT_SCOPES)
-    await storage.connections.save_connected(
-        team_id="T0001",
-        provider="hubspot",
-        account_id="101",
-        account_name="portal101",
-        connected_by="U1",
-        credentials={"access_token": tokens["access_token"], "refresh_token": tokens["refresh_token"]},
-        scopes=HUBSPOT_SCOPES,
-        details={},
-        expires_in=tokens["expires_in"],
-    )
+    hub_credentials = {"access_token": tokens["access_token"], "refresh_token": tokens["refresh_token"]}
     key = sendgrid.add_key(SENDGRID_ACCOUNT, SENDGRID_SPEC.required_scopes)
-    await storage.connections.save_connected(
-        team_id="T0001",
-        provider="sendgrid",
-        account_id=str(sendgrid.account.user_id),
-        account_name=sendgrid.account.username,
-        connected_by="U1",
-        credentials={"api_key": key, "region": "global", "base_url": sendgrid.url},
-        scopes=SENDGRID_SPEC.required_scopes,
-        details={},
-        expires_in=None,
-    )
+    sg_credentials = {"api_key": key, "region": "global", "base_url": sendgrid.url}
+    for provider, account_id, name, credentials, scopes, expires_in in (
+        ("hubspot", "101", "portal101", hub_credentials, HUBSPOT_SCOPES, tokens["expires_in"]),
+        ("sendgrid", str(sendgrid.account.user_id), sendgrid.account.username, sg_credentials, SENDGRID_SPEC.required_scopes, None),
+    ):  # fmt: skip
+        await storage.connections.save_connected(
+            team_id="T0001", provider=provider, account_id=account_id, account_name=name, connected_by="U1",
+            credentials=credentials, scopes=scopes, details={}, expires_in=expires_in,
+        )  # fmt: skip
     return hub_settings.with_overrides(sendgrid_api_url=sendgrid.url), {"sendgrid_key": key}
 
 
