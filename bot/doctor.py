@@ -163,7 +163,8 @@ async def _stored_secrets(db) -> AsyncIterator[str]:
 
 
 async def _slack(settings: Settings, storage) -> AsyncIterator[Finding]:
-    from bot.slack_app import BAD_TOKEN_ERRORS, BOT_SCOPES, web_client
+    from bot.slack_app import BAD_TOKEN_ERRORS, BOT_SCOPES
+    from providers.slack import web_client
 
     tokens: list[tuple[str, str]] = []
     if settings.bot_token and not settings.multi_workspace:
@@ -242,8 +243,8 @@ async def _reachable(settings: Settings, http: httpx.AsyncClient) -> AsyncIterat
 async def _connections(settings: Settings, storage, http: httpx.AsyncClient) -> AsyncIterator[Finding]:
     from bot.container import build_services
     from bot.core.clock import utcnow
+    from bot.services.credentials import NeedsReconnect
     from providers.catalogue import SENDGRID
-    from providers.credentials import NeedsReconnect
     from providers.http import ProviderError, Unauthorized
 
     services = build_services(settings, storage, utcnow, http)

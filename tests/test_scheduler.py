@@ -36,7 +36,7 @@ async def test_a_slot_runs_once_and_failures_are_recorded(storage):
         if len(runs) == 2:
             raise RuntimeError("boom")
 
-    from tests.test_metrics import sample
+    from tests.core.test_metrics import sample
 
     ok, failed = (
         sample("quolum_job_runs_total", job="job", outcome="ok"),

@@ -11,18 +11,25 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.container import Services
+from bot.core.clock import Clock
+from bot.core.config import Settings
 from bot.messages.cards import Row, connections_card
 from providers import hubspot
 from providers.catalogue import CATALOGUE, ProviderSpec, is_available
 from providers.http import ProviderError
+from providers.hubspot import HubSpotClient
 from storage.connections import ConnectionRecord
+from storage.store import Storage
+
+if TYPE_CHECKING:
+    from bot.services.slack_clients import SlackClients
 
 log = logging.getLogger("quolum.connections")
 
@@ -43,10 +50,20 @@ class Outcome:
 
 
 class ConnectionsService:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.storage = services.storage
-        self.settings = services.settings
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        settings: Settings,
+        clock: Clock,
+        hubspot: HubSpotClient,
+        slack_clients: SlackClients,
+    ) -> None:
+        self.storage = storage
+        self.settings = settings
+        self.clock = clock
+        self.hubspot = hubspot
+        self.slack_clients = slack_clients
         self._roles: dict[tuple[str, str], tuple[float, bool]] = {}
         # called as hook(team_id, provider, user_id) after every successful connection (invitations listen)
         self.connected_hooks: list = []
@@ -111,7 +128,7 @@ class ConnectionsService:
         status, record = await self.storage.states.consume(state, CONNECT_STATE)
         if status != "valid" or record is None or record.provider != "hubspot":
             return LINK_PROBLEMS.get(status, LINK_PROBLEMS["unknown"])
-        client = self.services.hubspot
+        client = self.hubspot
         try:
             tokens = await client.exchange_code(code)
             portal = await client.portal(tokens.access_token)
@@ -161,7 +178,7 @@ class ConnectionsService:
 
     async def notify(self, team_id: str, user_id: str, text: str) -> bool:
         """A DM (the app's Messages tab) to one person; False when Slack refused."""
-        client = await self.slack_client(team_id)
+        client = await self.slack_clients(team_id)
         if client is None:
             return False
         try:
@@ -170,14 +187,6 @@ class ConnectionsService:
         except SlackApiError as error:
             log.info("could not message %s: %s", user_id, error.response.get("error"))
             return False
-
-    async def slack_client(self, team_id: str) -> AsyncWebClient | None:
-        from bot.slack_app import web_client
-
-        if self.settings.bot_token:
-            return web_client(self.settings, self.settings.bot_token)
-        bot = await self.storage.installations.async_find_bot(enterprise_id=None, team_id=team_id)
-        return web_client(self.settings, bot.bot_token) if bot else None
 
     # --- disconnect -------------------------------------------------------------------------
     async def disconnect(self, team_id: str, spec: ProviderSpec, actor: str) -> str:
@@ -200,7 +209,7 @@ class ConnectionsService:
         if connection.provider != "hubspot" or not refresh_token:
             return False
         try:
-            await self.services.hubspot.revoke(refresh_token)
+            await self.hubspot.revoke(refresh_token)
             return True
         except ProviderError as error:
             log.info("revoking connection %s at HubSpot failed: %s", connection.id, error)

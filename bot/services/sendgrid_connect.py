@@ -27,7 +27,9 @@ from providers.sendgrid import Health, KeyInfo, SendGridClient, classify, normal
 from storage.connections import CONNECTED, ConnectionRecord
 
 if TYPE_CHECKING:
-    from bot.container import Services
+    from bot.core.clock import Clock
+    from bot.services.connections import ConnectionsService
+    from storage.store import Storage
 
 log = logging.getLogger("quolum.sendgrid")
 
@@ -159,10 +161,13 @@ def _join(items: list[str], word: str) -> str:
 
 
 class SendGridConnectService:
-    def __init__(self, services: Services, client: SendGridClient) -> None:
-        self.services = services
-        self.storage = services.storage
+    def __init__(
+        self, *, storage: Storage, client: SendGridClient, connections: ConnectionsService, clock: Clock
+    ) -> None:
+        self.storage = storage
         self.client = client
+        self.connections = connections  # the card update and the DMs after connecting
+        self.clock = clock
 
     # --- connecting ---------------------------------------------------------------------------
     async def connect(self, ctx: ModalContext, pasted_key: str, region: str) -> ConnectResult:
@@ -212,13 +217,11 @@ class SendGridConnectService:
         """After Slack was answered: update the card in place and confirm to the person."""
         if result.connected and result.connection is not None:
             payload = {"response_url": ctx.response_url}
-            await self.services.connections.after_connect(
-                result.connection, ctx.user_id, payload, result.note
-            )
+            await self.connections.after_connect(result.connection, ctx.user_id, payload, result.note)
 
     async def tell_failure(self, ctx: ModalContext, result: ConnectResult) -> None:
         """The modal could not be updated (closed meanwhile): say what happened in a DM instead."""
-        await self.services.connections.notify(
+        await self.connections.notify(
             ctx.team_id, ctx.user_id, NOT_CONNECTED_DM.format(reason=result.message)
         )
 
@@ -231,7 +234,7 @@ class SendGridConnectService:
         health = await self.client.health(
             api_key,
             self.client.base_url_for(connection.credentials),
-            today=self.services.clock().date(),
+            today=self.clock().date(),
             account=connection.account_id or f"connection:{connection.id}",
         )
         if health.status == "revoked":
@@ -239,7 +242,7 @@ class SendGridConnectService:
                 log.warning("sendgrid connection %s needs reconnect: the key answers 401", connection.id)
                 if connection.connected_by:
                     account = connection.account_name or UNNAMED_ACCOUNT
-                    await self.services.connections.notify(
+                    await self.connections.notify(
                         connection.team_id, connection.connected_by, REVOKED_DM.format(account=account)
                     )
         elif health.status == "ok":

@@ -29,9 +29,9 @@ from providers.http import SENDGRID as SENDGRID_POLICY
 from providers.http import ProviderHTTP
 from tests import slack_requests as sr
 from tests.conftest import SENDGRID_ACCOUNT, install
+from tests.handlers.test_events import assert_nowhere_in_database
+from tests.services.test_connections import buttons, card_text, open_card, post
 from tests.standins.sendgrid import AUTO_SCOPES, mint_key
-from tests.test_connect_hubspot import buttons, card_text, open_card, post
-from tests.test_events_and_install import assert_nowhere_in_database
 
 READ_SCOPES = ["user.account.read", "user.credits.read", "teammates.read", "stats.read"]
 ALL_SCOPES = [*READ_SCOPES, "user.username.read"]

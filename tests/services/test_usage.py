@@ -13,7 +13,6 @@ import pytest
 
 from bot.container import build_services
 from bot.core.clock import utcnow
-from bot.services.usage import UsageService
 from tests.conftest import TEST_KEY
 from tests.standins.sendgrid import SendGridStandIn
 from tests.standins.sendgrid_seed import generate_account
@@ -84,7 +83,7 @@ async def connected(storage, hubspot, sendgrid, hub_settings):
 async def test_collect_stores_one_snapshot_per_period_and_replaces_it(connected, storage, hubspot):
     reports, errors = [], []
     async with httpx.AsyncClient() as http:
-        service = UsageService(build_services(connected, storage, utcnow, http))
+        service = build_services(connected, storage, utcnow, http).usage
         for _ in range(2):
             summary = await service.collect(
                 period=PERIOD,
@@ -106,7 +105,7 @@ async def test_a_revoked_key_marks_the_connection_and_the_rest_carries_on(connec
     sendgrid.revoke_key((await storage.connections.get("T0001", "sendgrid")).credentials["api_key"])
     errors = []
     async with httpx.AsyncClient() as http:
-        service = UsageService(build_services(connected, storage, utcnow, http))
+        service = build_services(connected, storage, utcnow, http).usage
         summary = await service.collect(period=PERIOD, on_error=lambda key, error: errors.append(key))
     assert (summary.reported, summary.failed) == (1, 1) and errors == ["T0001/sendgrid/sg-1"]
     connection = await storage.connections.get("T0001", "sendgrid")

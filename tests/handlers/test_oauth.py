@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tests.test_connect_hubspot import buttons, open_card
+from tests.services.test_connections import buttons, open_card
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [

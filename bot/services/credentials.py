@@ -7,6 +7,9 @@ taking the lock (another holder may have refreshed it already), stores the new
 refresh token when one is returned and keeps the old one otherwise. A refresh
 HubSpot refuses for good marks the connection *Needs reconnect*; a transient
 failure changes nothing.
+
+A flow, so a service: it joins storage (the row lock, the stored tokens) and a
+provider's refresh call, which keeps providers/ and storage/ independent layers.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from bot.core.clock import FrozenClock
+from bot.services.credentials import CredentialManager, NeedsReconnect, refresh_margin, should_refresh
 from providers import hubspot as hs
-from providers.credentials import CredentialManager, NeedsReconnect, refresh_margin, should_refresh
 from providers.http import HUBSPOT, ProviderHTTP, TransientError
 from providers.ratelimit import Limiter
 from storage.connections import ConnectionRecord, ConnectionStore
@@ -134,7 +134,7 @@ async def test_fresh_token_is_used_as_is(rig, hubspot):
 
 
 async def test_100_concurrent_uses_of_an_expired_token_refresh_once(rig, hubspot):
-    from tests.test_metrics import sample
+    from tests.core.test_metrics import sample
 
     before = sample("quolum_token_refreshes_total", provider="hubspot", outcome="ok")
     rig.clock.advance(minutes=31)
@@ -187,7 +187,7 @@ async def test_revoked_access_marks_needs_reconnect_once(rig, hubspot, revoke):
         hubspot.tokens.revoke(rig.tokens["refresh_token"])
     else:
         hubspot.revoke_portal(101)
-    from tests.test_metrics import sample
+    from tests.core.test_metrics import sample
 
     before = sample("quolum_token_refreshes_total", provider="hubspot", outcome="revoked")
     rig.clock.advance(minutes=31)
