@@ -14,8 +14,10 @@ import httpx
 
 from bot.core.clock import Clock
 from bot.core.config import Settings
+from bot.services.alerts import AlertsService
 from bot.services.connections import ConnectionsService
 from bot.services.credentials import CredentialManager
+from bot.services.health import HealthService
 from bot.services.invites import InvitesService
 from bot.services.sendgrid_connect import SendGridConnectService
 from bot.services.slack_clients import SlackClients
@@ -42,6 +44,8 @@ class Services:
     invites: InvitesService | None = None
     sendgrid: SendGridConnectService | None = None  # connect with an API key; the daily key check
     usage: UsageService | None = None  # `quolum-bot usage collect` and the digests
+    alerts: AlertsService | None = None  # one alert per incident, updated in place
+    health: HealthService | None = None  # the connection_health job; every use reports to it
     extras: dict[str, Any] = field(default_factory=dict)  # handler-to-handler wiring (the SendGrid modal)
 
 
@@ -51,7 +55,7 @@ def build_services(settings: Settings, storage: Storage, clock: Clock, http: htt
     hubspot_client = hubspot.HubSpotClient(ProviderHTTP(http, HUBSPOT, limiter=limiter), settings)
 
     def hubspot_revoked(error) -> str | None:
-        return hubspot.revoked_reason(error) if hubspot.classify(error) == "revoked" else None
+        return hubspot.revoked_reason(error) if hubspot.classify(error, "refresh") == "revoked" else None
 
     credentials = CredentialManager(
         storage.connections, {"hubspot": (hubspot_client.refresh, hubspot_revoked)}, clock
@@ -65,6 +69,31 @@ def build_services(settings: Settings, storage: Storage, clock: Clock, http: htt
         storage=storage, settings=settings, clock=clock, connections=connections, slack_clients=slack_clients
     )
     connections.connected_hooks.append(invites.on_connected)
+    sendgrid = SendGridConnectService(
+        storage=storage, client=sendgrid_client, connections=connections, clock=clock
+    )
+    usage = UsageService(
+        storage=storage, settings=settings, clock=clock, credentials=credentials, http=http, limiter=limiter
+    )
+    alerts = AlertsService(
+        incidents=storage.incidents,
+        routes=storage.alert_routes,
+        connections=storage.connections,
+        admins=storage.admins,
+        slack_client=slack_clients,
+        clock=clock,
+    )
+    connections.connected_hooks.append(alerts.on_connected)
+    health = HealthService(
+        connections=storage.connections,
+        checks=storage.checks,
+        alerts=alerts,
+        credentials=credentials,
+        hubspot=hubspot_client,
+        sendgrid=sendgrid,
+        clock=clock,
+    )
+    usage.health = health  # every real use of a connection reports its outcome to the health service
     return Services(
         settings=settings,
         storage=storage,
@@ -76,15 +105,8 @@ def build_services(settings: Settings, storage: Storage, clock: Clock, http: htt
         slack_clients=slack_clients,
         connections=connections,
         invites=invites,
-        sendgrid=SendGridConnectService(
-            storage=storage, client=sendgrid_client, connections=connections, clock=clock
-        ),
-        usage=UsageService(
-            storage=storage,
-            settings=settings,
-            clock=clock,
-            credentials=credentials,
-            http=http,
-            limiter=limiter,
-        ),
+        sendgrid=sendgrid,
+        usage=usage,
+        alerts=alerts,
+        health=health,
     )

@@ -243,7 +243,7 @@ async def _reachable(settings: Settings, http: httpx.AsyncClient) -> AsyncIterat
 async def _connections(settings: Settings, storage, http: httpx.AsyncClient) -> AsyncIterator[Finding]:
     from bot.container import build_services
     from bot.core.clock import utcnow
-    from bot.services.credentials import NeedsReconnect
+    from providers.http import NeedsReconnect
     from providers.catalogue import SENDGRID
     from providers.http import ProviderError, Unauthorized
 

@@ -20,6 +20,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.core.clock import Clock
 from bot.core.config import Settings
+from bot.messages.alerts import incident_summary
 from bot.messages.cards import Row, connections_card
 from providers import hubspot
 from providers.catalogue import CATALOGUE, ProviderSpec, is_available
@@ -95,6 +96,7 @@ class ConnectionsService:
         notice: str | None = None,
     ) -> dict:
         connections = await self.storage.connections.for_team(team_id)
+        incidents = await self.storage.incidents.open_in_team(team_id)
         rows = []
         for spec in CATALOGUE.values():
             if only is not None and spec.key != only.key:
@@ -103,8 +105,15 @@ class ConnectionsService:
             url = None
             if available and can_connect and spec.auth_mode == "oauth2":
                 url = await self.connect_url(team_id, user_id, spec, response_url)
+            incident = incidents.get(spec.key)
             rows.append(
-                Row(spec=spec, available=available, connection=connections.get(spec.key), connect_url=url)
+                Row(
+                    spec=spec,
+                    available=available,
+                    connection=connections.get(spec.key),
+                    connect_url=url,
+                    incident=incident_summary(incident, spec) if incident else None,
+                )
             )
         return connections_card(rows, can_connect=can_connect, notice=notice)
 

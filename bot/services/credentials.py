@@ -21,16 +21,12 @@ from datetime import datetime, timedelta
 
 from bot.core.clock import Clock, utcnow
 from bot.core.metrics import TOKEN_REFRESHES
-from providers.http import ProviderError
+from providers.http import NeedsReconnect, ProviderError
 from storage.connections import CONNECTED, ConnectionRecord, ConnectionStore
 
-log = logging.getLogger("quolum.providers.credentials")
+log = logging.getLogger("quolum.bot.services.credentials")
 
 MAX_MARGIN = timedelta(minutes=5)
-
-
-class NeedsReconnect(ProviderError):
-    """The provider refused the connection's credentials for good."""
 
 
 def refresh_margin(lifetime_seconds: int | None) -> timedelta:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -19,7 +19,8 @@ from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.services.credentials import CredentialManager, NeedsReconnect
 from providers.collect import CollectJob, CollectSummary, collect_many
-from providers.http import HUBSPOT, SENDGRID, ProviderHTTP, Unauthorized
+from providers.failures import classify
+from providers.http import HUBSPOT, SENDGRID, ProviderError, ProviderHTTP, Unauthorized
 from providers.hubspot_usage import collect_hubspot
 from providers.ratelimit import Limiter
 from providers.sendgrid_usage import collect_sendgrid
@@ -41,6 +42,12 @@ def check_period(text: str) -> None:
     parse_period(text, timezone="UTC", today=today_in("UTC", datetime.now(UTC)))
 
 
+class HealthReporter(Protocol):
+    """Where every real use of a connection reports its outcome (bot/services/health.py)."""
+
+    async def report(self, connection: ConnectionRecord, failure: Any) -> None: ...
+
+
 class UsageService:
     def __init__(
         self,
@@ -56,10 +63,20 @@ class UsageService:
         self.settings = settings
         self.clock = clock
         self.credentials = credentials
+        self.health: HealthReporter | None = None  # set by the container: every use reports its outcome
         self.http = {
             "hubspot": ProviderHTTP(http, HUBSPOT, limiter=limiter),
             "sendgrid": ProviderHTTP(http, SENDGRID, limiter=limiter),
         }
+
+    async def _report_health(self, connection: ConnectionRecord, failure) -> None:
+        health = self.health
+        if health is None:
+            return
+        try:
+            await health.report(connection, failure)
+        except Exception:  # alerting must not fail a collection
+            log.exception("reporting the health of connection %s failed", connection.id)
 
     def period_for(self, connection: ConnectionRecord, text: str) -> Period:
         timezone = connection.details.get("time_zone") or "UTC"
@@ -120,6 +137,7 @@ class UsageService:
             connection = await self.storage.connections.get(report.team_id, report.provider)
             if connection is not None:
                 await self.storage.connections.touch(connection.id)
+                await self._report_health(connection, None)
             if on_report:
                 on_report(report)
 
@@ -131,6 +149,11 @@ class UsageService:
                     await self.storage.connections.mark_needs_reconnect(connection.id, REJECTED[provider_key])
             if not isinstance(error, NeedsReconnect | Unauthorized):
                 log.warning("collecting %s failed: %s", job.key, error)
+            if isinstance(error, ProviderError):  # a use of the connection: health hears how it went
+                connection = await self.storage.connections.get(team, provider_key)
+                if connection is not None:
+                    name = "HubSpot" if provider_key == "hubspot" else "SendGrid"
+                    await self._report_health(connection, classify(error, "api", provider_name=name))
             if on_error:
                 on_error(job.key, error)
 

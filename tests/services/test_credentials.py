@@ -93,7 +93,7 @@ class Rig:
         self.client = hs.HubSpotClient(self.http, self.settings)
 
         def revoked(error):
-            return hs.revoked_reason(error) if hs.classify(error) == "revoked" else None
+            return hs.revoked_reason(error) if hs.classify(error, "refresh") == "revoked" else None
 
         self.manager = CredentialManager(self.connections, {"hubspot": (self.client.refresh, revoked)}, clock)
 

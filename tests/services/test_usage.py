@@ -110,6 +110,11 @@ async def test_a_revoked_key_marks_the_connection_and_the_rest_carries_on(connec
     assert (summary.reported, summary.failed) == (1, 1) and errors == ["T0001/sendgrid/sg-1"]
     connection = await storage.connections.get("T0001", "sendgrid")
     assert connection.status == "needs_reconnect" and "revoked" in connection.status_reason
+    # a real use reports to the health checks: an incident for SendGrid, a good check for HubSpot
+    incidents = await storage.incidents.open_in_team("T0001")
+    assert list(incidents) == ["sendgrid"] and incidents["sendgrid"].kind == "revoked"
+    hub = await storage.connections.get("T0001", "hubspot")
+    assert await storage.checks.last_checked(hub.id) is not None
 
 
 def cli(*args: str, settings) -> subprocess.CompletedProcess:

@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from tests.standins.faults import FaultInjector
+from tests.standins.slack_messages import MessagesMixin
 from tests.standins.slack_socket import SocketModeServer
 
 NO_AUTH_METHODS = {"oauth.v2.access", "oauth.v2.exchange", "api.test"}
@@ -49,7 +50,7 @@ class Workspace:
     scopes: str = "commands,chat:write,chat:write.public,im:write,users:read"
 
 
-class SlackStandIn:
+class SlackStandIn(MessagesMixin):
     def __init__(self, *, client_id: str = "1111.2222", client_secret: str = "slack-client-secret") -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -251,7 +252,7 @@ class SlackStandIn:
             return _fail("channel_not_found")
         if not args.get("text") and not args.get("blocks"):
             return _fail("no_text")
-        return _ok(channel=args["channel"], ts=self._ts(), message={"text": args.get("text", "")})
+        return self._post_message(args)
 
     def m_chat_postEphemeral(self, args, ws):
         if args.get("user") not in self.users:
@@ -261,12 +262,14 @@ class SlackStandIn:
     def m_chat_update(self, args, ws):
         if not args.get("ts"):
             return _fail("message_not_found")
-        return _ok(channel=args.get("channel"), ts=args["ts"], text=args.get("text", ""))
+        return self._update_message(args)
 
     def m_conversations_open(self, args, ws):
         users = args.get("users", "")
         if isinstance(users, list):
             users = ",".join(users)
+        if "," in users:
+            return self._open_group(users.split(","))
         first = users.split(",")[0] if users else ""
         user = self.users.get(first)
         if user is None:
