@@ -243,9 +243,8 @@ async def _reachable(settings: Settings, http: httpx.AsyncClient) -> AsyncIterat
 async def _connections(settings: Settings, storage, http: httpx.AsyncClient) -> AsyncIterator[Finding]:
     from bot.container import build_services
     from bot.core.clock import utcnow
-    from providers.http import NeedsReconnect
     from providers.catalogue import SENDGRID
-    from providers.http import ProviderError, Unauthorized
+    from providers.http import NeedsReconnect, ProviderError, Unauthorized
 
     services = build_services(settings, storage, utcnow, http)
     count = 0
