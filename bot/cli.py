@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 
 from bot.core.config import VARIABLES, ConfigError, Settings
@@ -112,6 +113,14 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--team", required=True, help="the Slack workspace (team id, e.g. T0123ABC)")
     preview.add_argument("--tz", default="UTC", help="time zone when the workspace has no subscription")
     preview.add_argument("--json", action="store_true", help="print the Block Kit message as JSON")
+    sub.add_parser(
+        "doctor",
+        help="check the set-up and print what to fix",
+        description="Check the configuration, the database and its schema, the encryption keys (do they "
+        "decrypt what is stored), Slack (auth.test, scopes against the manifest's), whether HubSpot and "
+        "SendGrid answer and, for each connection, whether its access works. One line per finding; exit "
+        "status 1 when anything is wrong.",
+    )
 
     manifest = sub.add_parser(
         "manifest",
@@ -127,10 +136,27 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Bolt and slack_sdk read SLACK_BOT_TOKEN and its kin from the environment themselves (Bolt then warns that
+# the token it found is unused, since the client we give it has it). Settings hold every value once read, so
+# the secrets leave the environment: no library reads them behind our back and no child process inherits them.
+SECRET_VARIABLES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_APP_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_CLIENT_SECRET",
+    "HUBSPOT_CLIENT_SECRET",
+    "QUOLUM_ENCRYPTION_KEYS",
+    "QUOLUM_METRICS_TOKEN",
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    settings = None
     try:
         settings = Settings.from_env()
+        for name in SECRET_VARIABLES:
+            os.environ.pop(name, None)
         from bot.core.logs import setup_logging
 
         setup_logging(settings.log_level)
@@ -140,6 +166,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        from bot.cli_errors import explain
+
+        if (sentence := explain(error, settings)) is None:
+            raise
+        print(f"quolum-bot: {sentence}", file=sys.stderr)
+        return 2
 
 
 def cmd_serve(args, settings: Settings) -> int:
@@ -150,11 +183,13 @@ def cmd_serve(args, settings: Settings) -> int:
 
     settings = settings.with_overrides(host=args.host or settings.host, port=args.port or settings.port)
     settings.check_slack()
-    if settings.socket_mode:
-        from bot.slack_app import check_app_token
+    asyncio.run(_prepare_database(settings))  # what is local first: keys, database, schema
+    from bot.slack_app import check_app_token, check_bot_token
 
+    if settings.bot_token:
+        asyncio.run(check_bot_token(settings))
+    if settings.socket_mode:
         asyncio.run(check_app_token(settings))
-    asyncio.run(_prepare_database(settings))
     app = create_app(settings)
     uvicorn.run(
         app,
@@ -173,7 +208,8 @@ async def _prepare_database(settings: Settings) -> None:
     from storage.crypto import Encryptor, load_keys
     from storage.db import Database
 
-    Encryptor(load_keys(settings.encryption_keys, settings.data_dir))  # fail early on bad keys
+    if settings.encryption_keys:
+        Encryptor(list(settings.encryption_keys))  # bad keys stop us before anything is touched
     db = Database(settings.database_url)
     try:
         if db.is_sqlite:
@@ -183,18 +219,21 @@ async def _prepare_database(settings: Settings) -> None:
                 f"the database schema is at revision {await db.current_revision() or 'none'} but this version "
                 f"needs {db.head_revision()}: run `quolum-bot db upgrade` first."
             )
-    except OSError as error:
-        raise ConfigError(
-            f"cannot reach the database ({error.__class__.__name__}): check QUOLUM_DATABASE_URL."
-        ) from None
     finally:
         await db.dispose()
+    # A generated key only once the database is known good: no key file for a database we cannot use.
+    Encryptor(load_keys(settings.encryption_keys, settings.data_dir))
 
 
 def cmd_db(args, settings: Settings) -> int:
-    from storage.db import Database
+    from storage.db import Database, head_revision, missing_sqlite
 
     async def run() -> None:
+        if args.db_command == "current" and missing_sqlite(settings.database_url):
+            print(
+                f"database: none (no file at {missing_sqlite(settings.database_url)}); latest: {head_revision()}"
+            )
+            return
         db = Database(settings.database_url)
         try:
             if args.db_command == "upgrade":
@@ -219,6 +258,9 @@ def cmd_keys(args, settings: Settings) -> int:
     from storage.rotation import rotate_all
 
     async def run() -> int:
+        from bot.cli_errors import require_current_schema
+
+        await require_current_schema(settings)
         db = Database(settings.database_url)
         try:
             return await rotate_all(db, Encryptor(load_keys(settings.encryption_keys, settings.data_dir)))
@@ -230,12 +272,18 @@ def cmd_keys(args, settings: Settings) -> int:
 
 
 def cmd_manifest(args, settings: Settings) -> int:
-    from bot.manifest import render
+    from bot.manifest import check_url, render
 
-    if not args.url.startswith(("https://", "http://")):
-        raise ConfigError("--url must be the bot's public URL, starting with https://.")
-    sys.stdout.write(render(args.url, socket_mode=args.socket_mode))
+    if problem := check_url(args.url):
+        raise ConfigError(f"--url {problem}, not {args.url!r}.")
+    sys.stdout.write(render(args.url.strip(), socket_mode=args.socket_mode))
     return 0
+
+
+def cmd_doctor(args, settings: Settings) -> int:
+    from bot.doctor import run
+
+    return run(settings)
 
 
 def cmd_usage(args, settings: Settings) -> int:
@@ -264,6 +312,7 @@ COMMANDS = {
     "usage": cmd_usage,
     "jobs": cmd_jobs,
     "digest": cmd_digest,
+    "doctor": cmd_doctor,
 }
 
 if __name__ == "__main__":

@@ -6,12 +6,28 @@ test keeps them equal); `quolum-bot manifest --url` prints it for a real host.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import yaml
 
 from bot.slack_app import BOT_SCOPES
 
 EXAMPLE_URL = "https://quolum.example.com"
 BOT_EVENTS = ["app_home_opened", "app_uninstalled", "tokens_revoked"]
+
+
+def check_url(url: str) -> str | None:
+    """Why `url` cannot be the bot's public URL (None when it can): an http(s) URL with a host."""
+    try:
+        parts = urlsplit(url.strip())
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError:  # a port that is not a number, a bracket out of place
+        return "is not a URL"
+    if parts.scheme not in ("https", "http") or not parts.hostname or not port_ok:
+        return "must be an http(s) URL with a host name, e.g. https://quolum.acme.com"
+    if parts.query or parts.fragment or any(ch.isspace() for ch in url.strip()):
+        return "must not have a query, a fragment or spaces"
+    return None
 
 
 def build(url: str, *, socket_mode: bool = False) -> dict:

@@ -23,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.core.clock import Clock, utcnow
+from bot.core.metrics import JOB_RUNS
 from storage.claims import Claims
 
 log = logging.getLogger("quolum.scheduler")
@@ -84,6 +85,7 @@ class Scheduler:
             outcome = "failed"
             log.exception("job %s failed", name)
         finally:
+            JOB_RUNS.labels(name, outcome).inc()
             await self.claims.finish(name, key, outcome)
         return True
 

@@ -27,12 +27,11 @@ def collect(args, settings: Settings) -> int:
 
 
 async def _collect(args, settings: Settings) -> int:
+    from bot.cli_errors import require_current_schema
     from bot.web import build_storage
 
+    await require_current_schema(settings)  # before any key is generated
     storage = build_storage(settings)
-    if not await storage.db.is_up_to_date():
-        await storage.db.dispose()
-        raise ConfigError("the database schema is not up to date: run `quolum-bot db upgrade` first.")
     rows: list[list[str]] = []
     failures: list[str] = []
     progress = Progress(enabled=not args.json and sys.stderr.isatty())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import os
 import socket
@@ -23,6 +24,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.container import build_services
+from bot.core import metrics
 from bot.core.clock import Clock, utcnow
 from bot.core.config import Settings
 from bot.core.logs import AccessLogMiddleware, annotate, register_secret
@@ -88,6 +90,7 @@ def create_app(
         settings.bot_token,
         settings.app_token,
         settings.hubspot_client_secret,
+        settings.metrics_token,
     ):
         register_secret(secret)
     storage = storage or build_storage(settings, clock=clock, replica_id=replica_id)
@@ -135,6 +138,14 @@ def create_app(
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    async def metrics_page(request: Request) -> Response:
+        if settings.metrics_token and not _bearer_matches(request, settings.metrics_token):
+            return PlainTextResponse(
+                "Unauthorized", status_code=401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'}
+            )
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type)
+
     async def readyz(request: Request) -> Response:
         if await storage.db.ping():
             return JSONResponse({"status": "ready"})
@@ -146,16 +157,17 @@ def create_app(
         if settings.scheduler_enabled:
             scheduler.start()
         if settings.socket_mode:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+            from bot.socket_mode import SocketModeRunner
 
-            socket_mode = AsyncSocketModeHandler(bolt, settings.app_token, web_client=bolt.client)
-            await socket_mode.connect_async()
+            socket_mode = SocketModeRunner(bolt, settings.app_token)
+            socket_mode.start()  # in the background: the HTTP port opens now, whatever Slack does
+            app.state.socket_mode = socket_mode
         try:
             yield
         finally:
             scheduler.shutdown()
             if socket_mode is not None:
-                await socket_mode.close_async()
+                await socket_mode.close()
             await _drain_background_tasks()
             await http.aclose()
             await storage.db.dispose()
@@ -167,6 +179,7 @@ def create_app(
         Route("/slack/oauth_redirect", slack_oauth, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_page, methods=["GET"]),
         *oauth_routes(services.connections),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
@@ -178,6 +191,11 @@ def create_app(
     app.state.bolt = bolt
     app.state.scheduler = scheduler
     return app
+
+
+def _bearer_matches(request: Request, token: str) -> bool:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
 
 
 def _signed(verifier: SignatureVerifier, body: bytes, request: Request) -> bool:

@@ -31,6 +31,7 @@ import httpx
 import msgspec
 from httpx_aiohttp import HttpxAiohttpClient
 
+from bot.core import metrics
 from providers.error_bodies import read_hubspot_error
 from providers.ratelimit import Limiter
 
@@ -570,10 +571,17 @@ class ProviderHTTP:
         return f"{method} {safe_path(self.client.build_request(method, url, params=params).url)}"
 
     async def _send(self, method: str, url: str, headers: dict[str, str], kwargs: dict[str, Any]) -> Outcome:
+        provider, started = self.policy.provider, time.perf_counter()
         try:
-            return await self.client.request(method, url, headers=headers, **kwargs)
+            response = await self.client.request(method, url, headers=headers, **kwargs)
         except httpx.RequestError as exc:  # never re-raised: it holds the request, headers included
+            metrics.PROVIDER_CALLS.labels(provider, "error").inc()
             return exc
+        metrics.PROVIDER_LATENCY.labels(provider).observe(time.perf_counter() - started)
+        metrics.PROVIDER_CALLS.labels(provider, str(response.status_code)).inc()
+        if response.status_code == 429:
+            metrics.RATE_LIMITED.labels(provider).inc()
+        return response
 
     def _decode(self, response: httpx.Response) -> Any:
         if not response.content:

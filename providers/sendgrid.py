@@ -70,9 +70,15 @@ def key_problem(text: str | None) -> str | None:
     return None
 
 
+# SendGrid gives every key these by itself, whatever access was chosen: they grant nothing to change.
+NEUTRAL_SCOPES = frozenset(
+    {"2fa_exempt", "2fa_required", "sender_verification_eligible", "sender_verification_exempt"}
+)
+
+
 def is_write_scope(scope: str) -> bool:
     """Scopes that can change something (SendGrid names read access `*.read`)."""
-    return not scope.endswith(".read")
+    return not scope.endswith(".read") and scope not in NEUTRAL_SCOPES
 
 
 class ApiKey:

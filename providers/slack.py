@@ -12,9 +12,9 @@ from bot.core.config import Settings
 
 
 def web_client(
-    settings: Settings, token: str | None = None, *, rate_limit_retries: int = 2
+    settings: Settings, token: str | None = None, *, timeout: int = 15, rate_limit_retries: int = 2
 ) -> AsyncWebClient:
-    client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=15)
+    client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=timeout)
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries))
     client.retry_handlers.append(AsyncConnectionErrorRetryHandler(max_retry_count=1))
     return client

@@ -52,7 +52,7 @@ class Database:
             return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
 
     def head_revision(self) -> str:
-        return ScriptDirectory.from_config(alembic_config(self.url)).get_current_head()
+        return head_revision()
 
     async def is_up_to_date(self) -> bool:
         return await self.current_revision() == self.head_revision()
@@ -67,6 +67,19 @@ class Database:
 
         async with self.engine.begin() as conn:
             await conn.run_sync(run)
+
+
+def missing_sqlite(url: str) -> Path | None:
+    """The file of a SQLite URL that does not exist yet (opening it would create it), else None."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() else path
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
 def alembic_config(url: str) -> Config:

@@ -36,6 +36,12 @@ async def test_a_slot_runs_once_and_failures_are_recorded(storage):
         if len(runs) == 2:
             raise RuntimeError("boom")
 
+    from tests.core.test_metrics import sample
+
+    ok, failed = (
+        sample("quolum_job_runs_total", job="job", outcome="ok"),
+        sample("quolum_job_runs_total", job="job", outcome="failed"),
+    )
     scheduler = Scheduler(storage.claims)
     scheduler.add("job", timedelta(hours=1), job)
     results = await asyncio.gather(*(scheduler.run_once("job", "s1") for _ in range(5)))
@@ -44,6 +50,9 @@ async def test_a_slot_runs_once_and_failures_are_recorded(storage):
     async with storage.db.session() as session:
         outcomes = {c.slot: c.outcome for c in await session.scalars(select(JobClaim))}
     assert outcomes == {"s1": "ok", "s2": "failed"}
+    # counted by this replica: the four runs that lost the claim are not runs
+    assert sample("quolum_job_runs_total", job="job", outcome="ok") == ok + 1
+    assert sample("quolum_job_runs_total", job="job", outcome="failed") == failed + 1
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="needs QUOLUM_TEST_POSTGRES_URL: replicas share PostgreSQL")

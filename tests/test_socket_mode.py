@@ -154,3 +154,51 @@ async def test_a_ticket_opens_one_connection_which_starts_with_hello(slack):
             assert refused.value.status == 403
     assert slack.socket.rejected == 1
     assert slack.socket.connections[0].closed.wait(5) and slack.socket.connections[0].close_code == 1000
+
+
+async def test_socket_mode_retries_in_the_background_until_slack_answers(serve, settings, slack, caplog):
+    caplog.set_level(logging.INFO)
+    settings = socket_settings(settings, slack, "single-workspace")
+    slack.fail_next("apps.connections.open", "internal_error", count=2)
+    server = serve(settings)  # the lifespan does not wait for Slack
+    with httpx.Client(base_url=server.url, timeout=5) as browser:
+        assert browser.get("/healthz").json() == {"status": "ok"}
+    conn = slack.socket.wait_connected(timeout=10)  # after 1 s and 2 s pauses
+    assert slack.socket.send_command("help")["payload"]["text"] == blocks.HELP_TITLE
+    retries = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "quolum.socket_mode" and r.levelno == logging.WARNING
+    ]
+    assert retries == [
+        "socket mode: cannot connect to Slack (Slack answered internal_error); attempt 1, retrying in 1 s",
+        "socket mode: cannot connect to Slack (Slack answered internal_error); attempt 2, retrying in 2 s",
+    ]
+    assert all(r.exc_info is None for r in caplog.records if r.name.startswith("quolum.socket_mode"))
+    server.stop()
+    assert conn.closed.wait(5)
+
+
+@pytest.mark.parametrize("attempt,wait", [(1, 1.0), (2, 2.0), (3, 4.0), (6, 32.0), (7, 60.0), (50, 60.0)])
+def test_reconnect_backoff_doubles_up_to_a_minute(attempt, wait):
+    from bot.socket_mode import backoff
+
+    assert backoff(attempt) == wait
+
+
+def test_sdk_reconnect_errors_are_one_line():
+    from bot.socket_mode import OneLine
+
+    try:
+        raise ConnectionRefusedError("refused")
+    except ConnectionRefusedError:
+        import sys
+
+        record = logging.LogRecord(
+            "sdk", logging.ERROR, __file__, 1, "Failed to connect (error: %s)", ("x",), sys.exc_info()
+        )
+    assert OneLine().filter(record) is True
+    assert (
+        record.exc_info is None
+        and record.getMessage() == "Failed to connect (error: x) (ConnectionRefusedError)"
+    )

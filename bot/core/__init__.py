@@ -1,1 +1,1 @@
-"""Core: configuration, clock and logging. Imports nothing of ours."""
+"""Core: configuration, clock, logging and metrics. Imports nothing of ours."""

@@ -8,6 +8,7 @@ is passed down explicitly: nothing else reads `os.environ`.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -40,20 +41,26 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
         "How long a replica holds a digest delivery it claimed; an unfinished one is retried after.",
     ),
     "QUOLUM_DIGEST_CONCURRENCY": (
-        "64",
-        "Digests one process builds and posts at once (each collects its accounts).",
+        "32",
+        "Digests one process builds and posts at once; keep it near the database pool (20 on PostgreSQL).",
     ),
+    "QUOLUM_METRICS_TOKEN": (None, "If set, GET /metrics needs `Authorization: Bearer <this token>`."),
     "HOST": ("0.0.0.0", "Interface `serve` listens on (also --host)."),
     "PORT": ("3000", "Port `serve` listens on (also --port)."),
     "HUBSPOT_CLIENT_ID": (None, "HubSpot public app client id; without it HubSpot is not offered."),
     "HUBSPOT_CLIENT_SECRET": (None, "HubSpot public app client secret."),
     "HUBSPOT_API_URL": ("https://api.hubapi.com", "HubSpot API base URL."),
     "HUBSPOT_AUTHORIZE_URL": ("https://app.hubspot.com/oauth/authorize", "HubSpot consent page URL."),
-    "HUBSPOT_OAUTH_VERSION": ("2026-03", "Version segment of HubSpot's OAuth token endpoints."),
+    "HUBSPOT_OAUTH_VERSION": (
+        "2026-03",
+        "Date version of HubSpot's OAuth token endpoints (YYYY-MM; v1 is refused).",
+    ),
     "SENDGRID_API_URL": (None, "Overrides the SendGrid API base URL chosen by region."),
 }
 
 TRUE = {"1", "true", "yes", "on"}
+# HubSpot's OAuth token endpoints are date-versioned (/oauth/2026-03/token); v1 is switched off on 2027-02-16.
+HUBSPOT_OAUTH_VERSION = re.compile(r"20\d\d-(0[1-9]|1[0-2])")
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,7 @@ class Settings:
     invites_per_day: int = 10
     digest_lease_seconds: int = 600
     digest_concurrency: int = 32
+    metrics_token: str | None = field(default=None, repr=False)
     host: str = "0.0.0.0"
     port: int = 3000
     hubspot_client_id: str | None = None
@@ -117,6 +125,14 @@ class Settings:
             )
         keys = tuple(k.strip() for k in (get("QUOLUM_ENCRYPTION_KEYS") or "").split(",") if k.strip())
         api_url = get("SLACK_API_URL") or "https://slack.com/api/"
+        database_url = normalise_database_url(get("QUOLUM_DATABASE_URL"), data_dir)
+        check_database_url(database_url)
+        oauth_version = get("HUBSPOT_OAUTH_VERSION") or "2026-03"
+        if not HUBSPOT_OAUTH_VERSION.fullmatch(oauth_version):
+            raise ConfigError(
+                f"HUBSPOT_OAUTH_VERSION must be a date version such as 2026-03, not {oauth_version!r}"
+                + (": HubSpot switches v1 off on 2027-02-16." if oauth_version.lower() == "v1" else ".")
+            )
         return cls(
             signing_secret=get("SLACK_SIGNING_SECRET"),
             client_id=get("SLACK_CLIENT_ID"),
@@ -126,20 +142,21 @@ class Settings:
             slack_api_url=api_url if api_url.endswith("/") else api_url + "/",
             public_url=(get("QUOLUM_PUBLIC_URL") or "").rstrip("/"),
             data_dir=data_dir,
-            database_url=normalise_database_url(get("QUOLUM_DATABASE_URL"), data_dir),
+            database_url=database_url,
             encryption_keys=keys,
             log_level=(get("QUOLUM_LOG_LEVEL") or "INFO").upper(),
             scheduler_enabled=(get("QUOLUM_SCHEDULER") or "1").lower() in TRUE,
             invites_per_day=int(invites),
             digest_lease_seconds=int(lease),
             digest_concurrency=int(concurrency),
+            metrics_token=get("QUOLUM_METRICS_TOKEN"),
             host=get("HOST") or "0.0.0.0",
             port=int(port_text),
             hubspot_client_id=get("HUBSPOT_CLIENT_ID"),
             hubspot_client_secret=get("HUBSPOT_CLIENT_SECRET"),
             hubspot_api_url=(get("HUBSPOT_API_URL") or "").rstrip("/"),
             hubspot_authorize_url=get("HUBSPOT_AUTHORIZE_URL") or "",
-            hubspot_oauth_version=get("HUBSPOT_OAUTH_VERSION") or "2026-03",
+            hubspot_oauth_version=oauth_version,
             sendgrid_api_url=(get("SENDGRID_API_URL") or "").rstrip("/") or None,
         )
 
@@ -189,3 +206,23 @@ def normalise_database_url(url: str | None, data_dir: Path) -> str:
         if url.startswith(plain):
             return driver + url[len(plain) :]
     return url
+
+
+SUPPORTED_DATABASES = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+
+
+def check_database_url(url: str) -> None:
+    """Raise ConfigError unless `url` is a SQLite or PostgreSQL URL with the driver this bot ships."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    hint = "use postgresql://user:password@host/database, or leave it unset for SQLite in QUOLUM_DATA_DIR."
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise ConfigError(f"QUOLUM_DATABASE_URL is not a database URL: {hint}") from None
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    if SUPPORTED_DATABASES.get(backend) != driver:
+        raise ConfigError(
+            f"QUOLUM_DATABASE_URL names {parsed.drivername}, which Quolum Bot does not support: {hint}"
+        )

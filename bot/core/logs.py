@@ -16,6 +16,8 @@ import re
 import sys
 import time
 
+from bot.core import metrics
+
 SECRET_PATTERNS = [
     re.compile(r"xox[a-z]-[A-Za-z0-9-]{6,}"),  # Slack bot/user/refresh tokens
     re.compile(r"xapp-[A-Za-z0-9-]{6,}"),  # Slack app-level tokens
@@ -130,13 +132,18 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             request_info.reset(token)
+            elapsed = time.perf_counter() - start
             fields = {
                 "method": scope["method"],
                 "path": redact(scope["path"][:200]),  # the one field a client chooses freely
                 "status": status["code"],
-                "latency_ms": round((time.perf_counter() - start) * 1000, 2),
+                "latency_ms": round(elapsed * 1000, 2),
                 **info,
             }
             fields.setdefault("outcome", "ok" if status["code"] < 400 else "rejected")
-            if scope["path"] not in ("/healthz", "/readyz"):
+            # the route's template, never the raw path (which a client chooses, and may carry a state)
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            metrics.HTTP_REQUESTS.labels(route, scope["method"], str(fields["outcome"])).inc()
+            metrics.HTTP_LATENCY.labels(route).observe(elapsed)
+            if scope["path"] not in ("/healthz", "/readyz", "/metrics"):  # probes and scrapes
                 access_log.info("request", extra={"fields": fields})

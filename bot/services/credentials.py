@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot.core.clock import Clock, utcnow
+from bot.core.metrics import TOKEN_REFRESHES
 from providers.http import NeedsReconnect, ProviderError
 from storage.connections import CONNECTED, ConnectionRecord, ConnectionStore
 
@@ -103,12 +104,16 @@ class CredentialManager:
                 tokens = await refresh(old_refresh)
             except ProviderError as error:
                 revoked_reason = classify(error)
+                TOKEN_REFRESHES.labels(
+                    record.provider, "failed" if revoked_reason is None else "revoked"
+                ).inc()
                 if revoked_reason is None:
                     log.warning("refresh of connection %s failed, will retry: %s", connection_id, error)
                     raise
                 await self.connections.mark_needs_reconnect(connection_id, revoked_reason, session)
                 log.warning("connection %s needs reconnect: %s", connection_id, revoked_reason)
             else:
+                TOKEN_REFRESHES.labels(record.provider, "ok").inc()
                 await self.connections.store_tokens(
                     session, connection_id, tokens.credentials(old_refresh), tokens.expires_in
                 )

@@ -11,7 +11,7 @@ import pytest
 from bot.core.config import Settings
 from providers import sendgrid as sg
 from providers.http import SENDGRID, MissingScopes, ProviderError, ProviderHTTP, TransientError, Unauthorized
-from tests.standins.sendgrid import SendGridStandIn, mint_key
+from tests.standins.sendgrid import AUTO_SCOPES, SendGridStandIn, mint_key
 from tests.standins.sendgrid_seed import generate_account
 from tests.standins.server import serve_in_thread
 
@@ -67,7 +67,16 @@ def test_classify(error, kind):
 
 
 @pytest.mark.parametrize(
-    "scope,write", [("stats.read", False), ("mail.send", True), ("api_keys.create", True)]
+    "scope,write",
+    [
+        ("stats.read", False),
+        ("mail.send", True),
+        ("api_keys.create", True),
+        ("2fa_exempt", False),
+        ("2fa_required", False),
+        ("sender_verification_eligible", False),
+        ("sender_verification_exempt", False),
+    ],
 )
 def test_write_scopes(scope, write):
     assert sg.is_write_scope(scope) is write
@@ -118,7 +127,8 @@ async def test_verify_reads_scopes_identity_and_plan(standin, client):
     key = standin.add_key("acme", ALL_SCOPES)
     info = await client.verify(key, "global")
     account = standin.account
-    assert info.missing == () and set(info.scopes) == set(ALL_SCOPES)
+    # SendGrid adds 2fa_required and sender_verification_* to every key: still a read-only key
+    assert info.missing == () and set(info.scopes) == set(ALL_SCOPES) | set(AUTO_SCOPES)
     assert info.user_id == str(account.user_id) and info.username == account.username
     assert info.account_type == "paid" and info.reputation == account.reputation
     assert info.write_scopes == ()

@@ -134,6 +134,9 @@ async def test_fresh_token_is_used_as_is(rig, hubspot):
 
 
 async def test_100_concurrent_uses_of_an_expired_token_refresh_once(rig, hubspot):
+    from tests.core.test_metrics import sample
+
+    before = sample("quolum_token_refreshes_total", provider="hubspot", outcome="ok")
     rig.clock.advance(minutes=31)
     details = f"{hubspot.url}/account-info/v3/details"
     results = await asyncio.gather(
@@ -141,6 +144,7 @@ async def test_100_concurrent_uses_of_an_expired_token_refresh_once(rig, hubspot
     )
     assert all(r["portalId"] == 101 for r in results)
     assert refreshes(hubspot) == 1
+    assert sample("quolum_token_refreshes_total", provider="hubspot", outcome="ok") == before + 1
     after = await rig.connections.by_id(rig.id)
     assert after.credentials["access_token"] != rig.tokens["access_token"]
     assert (
@@ -183,10 +187,14 @@ async def test_revoked_access_marks_needs_reconnect_once(rig, hubspot, revoke):
         hubspot.tokens.revoke(rig.tokens["refresh_token"])
     else:
         hubspot.revoke_portal(101)
+    from tests.core.test_metrics import sample
+
+    before = sample("quolum_token_refreshes_total", provider="hubspot", outcome="revoked")
     rig.clock.advance(minutes=31)
     results = await asyncio.gather(*(rig.manager.current(rig.id) for _ in range(10)), return_exceptions=True)
     assert all(isinstance(r, NeedsReconnect) for r in results)
     assert refreshes(hubspot) == 1
+    assert sample("quolum_token_refreshes_total", provider="hubspot", outcome="revoked") == before + 1
     after = await rig.connections.by_id(rig.id)
     assert after.status == "needs_reconnect"
     expected = "deleted or disconnected" if revoke == "portal" else "revoked"

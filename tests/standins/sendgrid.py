@@ -87,6 +87,9 @@ ROUTE_SCOPES: dict[str, str | None] = {
 }
 
 
+AUTO_SCOPES = ("2fa_required", "sender_verification_eligible", "sender_verification_exempt")
+
+
 def mint_key() -> str:
     """A key shaped like SendGrid's: "SG." + 22 chars + "." + 43 chars (69 in all)."""
     left = "".join(secrets.choice(_KEY_ALPHABET) for _ in range(22))
@@ -284,7 +287,9 @@ class SendGridStandIn:
 
         params = request.query_params
         if path == "/v3/scopes":
-            return reply(200, {"scopes": list(record.scopes)})
+            # SendGrid adds these to every key by itself, whichever access was chosen.
+            added = [s for s in AUTO_SCOPES if s not in record.scopes]
+            return reply(200, {"scopes": [*record.scopes, *added]})
         if path == "/v3/user/account":
             return reply(200, {"type": account.account_type, "reputation": account.reputation})
         if path == "/v3/user/credits":

@@ -92,6 +92,8 @@ class Workspace:
     bot_user_id: str = "UBOT0001"
     bot_id: str = "BBOT0001"
     bot_token: str = ""
+    # what the bot token was granted; Slack names them in the x-oauth-scopes header of every answer
+    scopes: str = "commands,chat:write,chat:write.public,im:write,users:read"
 
 
 class SlackStandIn(MessagesMixin):
@@ -268,7 +270,11 @@ class SlackStandIn(MessagesMixin):
         if self.latency:
             await asyncio.sleep(self.latency)
         team_id = self.tokens.get(token or "")
-        return handler(args, self.workspaces.get(team_id) if team_id else None)
+        ws = self.workspaces.get(team_id) if team_id else None
+        response = handler(args, ws)
+        if ws is not None:
+            response.headers["x-oauth-scopes"] = ws.scopes
+        return response
 
     async def _response_url(self, request: Request) -> Response:
         body = json.loads(await request.body() or b"{}")

@@ -1,0 +1,303 @@
+"""`quolum-bot doctor`: check a set-up from configuration to each connection; one line per finding.
+
+Read-only, except that a HubSpot access token about to expire is refreshed as the bot itself would (and a
+refresh HubSpot refuses for good marks the connection Needs reconnect, as it would). It never generates an
+encryption key and never creates a database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+
+import httpx
+from slack_sdk.errors import SlackApiError
+
+from bot.core.config import ConfigError, Settings
+
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+@dataclass(frozen=True)
+class Finding:
+    ok: bool
+    area: str
+    text: str
+
+    def line(self) -> str:
+        return f"{'ok  ' if self.ok else 'FAIL'}  {self.area}: {self.text}"
+
+
+def ok(area: str, text: str) -> Finding:
+    return Finding(True, area, text)
+
+
+def fail(area: str, text: str) -> Finding:
+    return Finding(False, area, text)
+
+
+def missing_scopes(granted: Iterable[str], wanted: Iterable[str]) -> list[str]:
+    """The wanted scopes not granted, in the wanted order (pure, for the Slack and SendGrid checks)."""
+    have = {s.strip() for s in granted if s.strip()}
+    return [s for s in wanted if s not in have]
+
+
+def run(settings: Settings) -> int:
+    """Print every finding; 1 when any is wrong."""
+    findings = asyncio.run(_collect(settings))
+    for finding in findings:
+        print(finding.line(), flush=True)
+    return 0 if all(f.ok for f in findings) else 1
+
+
+async def _collect(settings: Settings) -> list[Finding]:
+    return [finding async for finding in check_all(settings)]
+
+
+async def check_all(settings: Settings) -> AsyncIterator[Finding]:
+    yield _config(settings)
+    storage = None
+    finding, db = await _database(settings)
+    yield finding
+    if db is not None:
+        finding, readable = await _keys(settings, db)
+        await db.dispose()
+        yield finding
+        if readable:
+            from bot.web import build_storage
+
+            storage = build_storage(settings)
+    async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as http:
+        async for finding in _slack(settings, storage):
+            yield finding
+        async for finding in _reachable(settings, http):
+            yield finding
+        if storage is not None:  # connections are only tried with credentials we can read
+            async for finding in _connections(settings, storage, http):
+                yield finding
+    if storage is not None:
+        await storage.db.dispose()
+
+
+def _config(settings: Settings) -> Finding:
+    try:
+        settings.check_slack()
+    except ConfigError as error:
+        return fail("config", str(error))
+    if settings.hubspot_client_id and not settings.hubspot_client_secret:
+        return fail("config", "HUBSPOT_CLIENT_SECRET is missing: HubSpot cannot be connected without it.")
+    mode = "multi-workspace" if settings.multi_workspace else "single-workspace"
+    return ok("config", f"{mode} mode{', Socket Mode' if settings.socket_mode else ''}")
+
+
+async def _database(settings: Settings):
+    """(finding, the database when it is reachable and current, else None). Creates nothing."""
+    from bot.cli_errors import explain
+    from storage.db import Database, missing_sqlite
+
+    if path := missing_sqlite(settings.database_url):
+        return fail(
+            "database", f"no database at {path}: run `quolum-bot db upgrade` (or start `serve`)."
+        ), None
+    db = Database(settings.database_url)
+    try:
+        current, head = await db.current_revision(), db.head_revision()
+    except Exception as error:
+        await db.dispose()
+        why = explain(error, settings) or f"cannot use the database ({type(error).__name__})."
+        return fail("database", why), None
+    if current != head:
+        await db.dispose()
+        why = f"schema is at {current or 'none'}, this version needs {head}: run `quolum-bot db upgrade`."
+        return fail("database", why), None
+    return ok("database", f"{db.engine.url.get_backend_name()} reachable, schema at {head}"), db
+
+
+async def _keys(settings: Settings, db) -> tuple[Finding, bool]:
+    """(finding, whether every stored secret decrypts). Reads the key file; never generates one."""
+    from storage.crypto import KEY_FILE, DecryptionError, Encryptor
+
+    key_file = settings.data_dir / KEY_FILE
+    keys = list(settings.encryption_keys)
+    if not keys and key_file.exists():
+        keys = [k.strip() for k in key_file.read_text().splitlines() if k.strip()]
+    stored = 0
+    async for _ in _stored_secrets(db):
+        stored += 1
+    if not keys and stored:
+        why = f"no key (QUOLUM_ENCRYPTION_KEYS unset, no {key_file}) for {stored} stored secrets"
+        return fail("keys", f"{why}: restore the key they were encrypted with."), False
+    if not keys:
+        return ok("keys", f"no key yet: `serve` generates {key_file} on first start (back it up)"), False
+    try:
+        encryptor = Encryptor(keys)
+    except ConfigError as error:
+        return fail("keys", str(error)), False
+    unreadable = 0
+    async for value in _stored_secrets(db):
+        try:
+            encryptor.decrypt(value)
+        except DecryptionError:
+            unreadable += 1
+    if unreadable:
+        return fail(
+            "keys",
+            f"{unreadable} of {stored} stored secrets cannot be decrypted with these keys: add the key they "
+            "were encrypted with to QUOLUM_ENCRYPTION_KEYS (after the first).",
+        ), False
+    return ok("keys", f"{len(keys)} key(s) decrypt all {stored} stored secrets"), True
+
+
+async def _stored_secrets(db) -> AsyncIterator[str]:
+    """Every encrypted value in the database (the `*_enc` columns), streamed."""
+    from storage.rotation import encrypted_columns
+
+    async with db.session() as session:
+        for table, cols in encrypted_columns():
+            result = await session.stream(table.select().with_only_columns(*cols))
+            async for row in result:
+                for value in row:
+                    if value:
+                        yield value
+
+
+async def _slack(settings: Settings, storage) -> AsyncIterator[Finding]:
+    from bot.slack_app import BAD_TOKEN_ERRORS, BOT_SCOPES
+    from providers.slack import web_client
+
+    tokens: list[tuple[str, str]] = []
+    if settings.bot_token and not settings.multi_workspace:
+        tokens.append(("SLACK_BOT_TOKEN", settings.bot_token))
+    elif storage is not None:
+        for team in await storage.installations.team_ids():
+            bot = await storage.installations.async_find_bot(enterprise_id=None, team_id=team)
+            if bot is not None and bot.bot_token:
+                tokens.append((f"workspace {team}", bot.bot_token))
+        if not tokens:
+            yield ok("slack", "no workspace has installed the app yet")
+    for name, token in tokens:
+        try:
+            answer = await web_client(settings, token).auth_test()
+        except SlackApiError as error:
+            code = error.response.get("error")
+            yield fail(
+                "slack",
+                f"{name}: Slack refused the bot token ({code}: {BAD_TOKEN_ERRORS.get(code, 'refused')}): reinstall the app.",
+            )
+            continue
+        except Exception as error:
+            yield fail(
+                "slack", f"{name}: cannot reach Slack at {settings.slack_api_url} ({type(error).__name__})."
+            )
+            continue
+        granted = (answer.headers.get("x-oauth-scopes") or answer.headers.get("X-OAuth-Scopes") or "").split(
+            ","
+        )
+        if lacking := missing_scopes(granted, BOT_SCOPES):
+            yield fail(
+                "slack",
+                f"{name} ({answer.get('team')}): the bot lacks {', '.join(lacking)}: update the app from `quolum-bot manifest` and reinstall it.",
+            )
+        else:
+            yield ok(
+                "slack", f"{name} ({answer.get('team')}): token works, every scope of the manifest granted"
+            )
+    if settings.socket_mode:
+        try:
+            await web_client(settings).apps_connections_open(app_token=settings.app_token)
+            yield ok("slack", "SLACK_APP_TOKEN opens Socket Mode connections")
+        except SlackApiError as error:
+            yield fail(
+                "slack",
+                f"Slack refused SLACK_APP_TOKEN ({error.response.get('error')}): create an app-level token with connections:write.",
+            )
+        except Exception as error:
+            yield fail("slack", f"cannot reach Slack to check SLACK_APP_TOKEN ({type(error).__name__}).")
+
+
+async def _reachable(settings: Settings, http: httpx.AsyncClient) -> AsyncIterator[Finding]:
+    """HubSpot and SendGrid answer at all (any HTTP status counts: we send no credentials)."""
+    targets: list[tuple[str, str, str]] = []  # area, base URL, a path that answers without credentials
+    if settings.hubspot_client_id:
+        targets.append(("hubspot", settings.hubspot_api_url, "/account-info/v3/details"))
+    else:
+        yield ok("hubspot", "not configured (HUBSPOT_CLIENT_ID unset): the card offers SendGrid only")
+    if settings.sendgrid_api_url:
+        targets.append(("sendgrid", settings.sendgrid_api_url, "/v3/scopes"))
+    else:
+        from providers.catalogue import SENDGRID
+
+        targets += [("sendgrid", base, "/v3/scopes") for base in SENDGRID.regions.values()]
+    for area, base, path in targets:
+        try:
+            await http.get(base + path)
+            yield ok(area, f"{base} answers")
+        except httpx.HTTPError as error:
+            variable = "HUBSPOT_API_URL" if area == "hubspot" else "SENDGRID_API_URL"
+            yield fail(
+                area, f"cannot reach {base} ({type(error).__name__}): check the network or {variable}."
+            )
+
+
+async def _connections(settings: Settings, storage, http: httpx.AsyncClient) -> AsyncIterator[Finding]:
+    from bot.container import build_services
+    from bot.core.clock import utcnow
+    from providers.catalogue import SENDGRID
+    from providers.http import NeedsReconnect, ProviderError, Unauthorized
+
+    services = build_services(settings, storage, utcnow, http)
+    count = 0
+    async for connection_id in storage.connections.active():
+        record = await storage.connections.by_id(connection_id)
+        if record is None:
+            continue
+        count += 1
+        name = f"{record.team_id} {record.provider} ({record.account_name or record.account_id})"
+        if record.status != "connected":
+            yield fail(
+                "connection",
+                f"{name}: {record.status.replace('_', ' ')} ({record.status_reason}): an admin reconnects it from /quolum connect.",
+            )
+            continue
+        try:
+            if record.provider == "hubspot":
+                from providers.hubspot import BearerToken
+
+                hub = services.hubspot
+                fresh = await services.credentials.current(record.id)  # refreshed first when about to expire
+                await hub.http.get_json(
+                    f"{hub.spec.api_base_url}{hub.spec.verify_path}",
+                    auth=BearerToken(fresh.credentials["access_token"]),
+                    account_key=record.account_id or "doctor",
+                )
+                yield ok("connection", f"{name}: access works")
+            else:
+                client = services.sendgrid.client
+                granted = await client.scopes(
+                    record.credentials["api_key"],
+                    client.base_url_for(record.credentials),
+                    account=record.account_id or "doctor",
+                )
+                lacking = missing_scopes(granted, SENDGRID.required_scopes)
+                if lacking:
+                    yield fail(
+                        "connection",
+                        f"{name}: the API key lacks {', '.join(lacking)}: create a key with them and reconnect.",
+                    )
+                else:
+                    yield ok("connection", f"{name}: access works")
+        except NeedsReconnect as error:
+            yield fail(
+                "connection",
+                f"{name}: needs reconnect ({error}): an admin reconnects it from /quolum connect.",
+            )
+        except Unauthorized:
+            yield fail(
+                "connection",
+                f"{name}: the provider refuses the stored credentials (401): an admin reconnects it from /quolum connect.",
+            )
+        except ProviderError as error:
+            yield fail("connection", f"{name}: {error}")
+    if not count:
+        yield ok("connection", "no provider connected yet")

@@ -1,0 +1,107 @@
+"""/metrics: Prometheus text from prometheus-client, counted where things happen, optionally behind a token."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import respx
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot.core.metrics import REGISTRY
+from providers.http import SENDGRID, ProviderHTTP, Unauthorized
+from tests import slack_requests as sr
+from tests.conftest import install
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def scrape(server, **headers) -> httpx.Response:
+    return httpx.get(f"{server.url}/metrics", headers=headers, timeout=5)
+
+
+async def test_requests_are_counted_by_route_and_outcome_with_latency(serve, settings, storage, slack):
+    await install(storage, slack)
+    server = serve(settings)
+    events = {"route": "/slack/events", "method": "POST"}
+    ok = sample("quolum_http_requests_total", outcome="ok", **events)
+    unauthorized = sample("quolum_http_requests_total", outcome="unauthorized", **events)
+    timed = sample("quolum_http_request_duration_seconds_count", route="/slack/events")
+    body = sr.command("help")
+    for _ in range(3):
+        assert httpx.post(
+            f"{server.url}/slack/events", content=body, headers=sr.signed_headers(body)
+        ).is_success
+    httpx.post(f"{server.url}/slack/events", content=body, headers={"X-Slack-Signature": "v0=00"})
+    httpx.get(f"{server.url}/oauth/hubspot/start?state=secret-looking-state")
+    httpx.get(f"{server.url}/no/such/page")
+
+    response = scrape(server)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+    families = {f.name: f for f in text_string_to_metric_families(response.text)}
+    assert {
+        "quolum_http_requests",
+        "quolum_http_request_duration_seconds",
+        "quolum_provider_requests",
+    } <= set(families)
+    assert sample("quolum_http_requests_total", outcome="ok", **events) == ok + 3
+    assert sample("quolum_http_requests_total", outcome="unauthorized", **events) == unauthorized + 1
+    assert sample("quolum_http_request_duration_seconds_count", route="/slack/events") == timed + 4
+    routes = {s.labels.get("route") for f in families.values() for s in f.samples}
+    assert {"/oauth/{provider}/start", "unmatched"} <= routes  # templates, never the raw path
+    assert "/no/such/page" not in routes and "/oauth/hubspot/start" not in routes
+    # nothing of a team's: no ids, tokens or states in any label
+    ws = slack.workspaces["T0001"]
+    for secretish in ("T0001", ws.bot_token, "secret-looking-state", settings.signing_secret):
+        assert secretish not in response.text
+
+
+async def test_metrics_token_is_required_when_set(serve, settings):
+    server = serve(settings.with_overrides(metrics_token="m3trics-token-value"))
+    assert scrape(server).status_code == 401
+    assert scrape(server, Authorization="Bearer wrong").status_code == 401
+    assert scrape(server, Authorization="Basic m3trics-token-value").status_code == 401
+    allowed = scrape(server, Authorization="Bearer m3trics-token-value")
+    assert allowed.status_code == 200 and "quolum_http_requests_total" in allowed.text
+
+
+@pytest.mark.parametrize("statuses", [[429, 200], [401]])
+async def test_provider_calls_are_counted_by_provider_and_status(statuses):
+    async def no_sleep(_seconds: float) -> None:
+        return None
+
+    before = {
+        s: sample("quolum_provider_requests_total", provider="sendgrid", status=str(s)) for s in statuses
+    }
+    limited = sample("quolum_provider_rate_limited_total", provider="sendgrid")
+    url = "https://api.sendgrid.com/v3/teammates"
+    with respx.mock() as router:
+        router.get(url).side_effect = [
+            httpx.Response(
+                s, json={"errors": [{"field": None, "message": "x"}]}, headers={"Retry-After": "1"}
+            )
+            for s in statuses
+        ]
+        async with httpx.AsyncClient() as http:
+            client = ProviderHTTP(http, SENDGRID, sleep=no_sleep)
+            try:
+                await client.get_json(url, auth=None, account_key="acct")
+            except Unauthorized:
+                pass
+    for status in statuses:
+        assert (
+            sample("quolum_provider_requests_total", provider="sendgrid", status=str(status))
+            == before[status] + 1
+        )
+    assert sample("quolum_provider_rate_limited_total", provider="sendgrid") == limited + statuses.count(429)
+
+
+def test_colleagues_metrics_exist_for_digests_and_alerts():
+    from bot.core import metrics
+
+    metrics.DIGESTS_POSTED.labels(provider="hubspot").inc()
+    metrics.DIGESTS_FAILED.labels(provider="sendgrid", reason="channel_not_found").inc()
+    metrics.ALERTS_OPEN.labels(provider="hubspot").set(3)
+    assert sample("quolum_alerts_open", provider="hubspot") == 3
+    assert sample("quolum_digests_posted_total", provider="hubspot") >= 1
