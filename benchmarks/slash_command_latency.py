@@ -7,7 +7,7 @@ Everything listens on 127.0.0.1 on free ports, sends traffic only there, and sto
 (about three minutes with the defaults); every process it starts is stopped on the way
 out, Ctrl-C and SIGTERM included.
 
-Set-up. The Slack Web API stand-in (tests/standins/slack.py) runs in a thread of this process. A
+Set-up. The Slack Web API stand-in (sandbox/standins/slack.py) runs in a thread of this process. A
 temporary SQLite database is migrated with `quolum-bot db upgrade` and one installation is saved
 through the bot's own storage code, encrypted with the key the servers get in QUOLUM_ENCRYPTION_KEYS.
 
@@ -71,7 +71,7 @@ if str(ROOT) not in sys.path:
 import httpx  # noqa: E402
 
 from bot.messages.blocks import HELP_TITLE  # noqa: E402
-from tests.slack_requests import SIGNING_SECRET, command, signed_headers  # noqa: E402
+from sandbox.slack_requests import SIGNING_SECRET, command, signed_headers  # noqa: E402
 
 TEAM_ID = "T0001"
 P99_TARGET_MS = 50.0
@@ -867,8 +867,8 @@ async def cold_burst(target: Target, slack, signer: Signer, size: int, slack_lat
 
 
 def run(args: argparse.Namespace) -> int:
-    from tests.standins.server import ThreadedServer
-    from tests.standins.slack import SlackStandIn
+    from sandbox.standins.server import ThreadedServer
+    from sandbox.standins.slack import SlackStandIn
 
     started = dt.datetime.now().astimezone()
     speed_before = speed_check()

@@ -13,12 +13,12 @@ from sqlalchemy import text
 from bot.core.clock import utcnow
 from bot.core.config import Settings
 from bot.web import create_app
+from sandbox.slack_requests import SIGNING_SECRET
+from sandbox.standins.server import ThreadedServer
+from sandbox.standins.slack import SlackStandIn
 from storage.crypto import Encryptor
 from storage.db import Database
 from storage.store import Storage
-from tests.slack_requests import SIGNING_SECRET
-from tests.standins.server import ThreadedServer
-from tests.standins.slack import SlackStandIn
 
 POSTGRES_URL = os.environ.get("QUOLUM_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
@@ -166,8 +166,8 @@ def hubspot(clock):
     """The HubSpot stand-in with two small portals (101 is installed by default), on the test's clock."""
     from datetime import UTC, datetime
 
-    from tests.standins.hubspot import HubSpotStandIn
-    from tests.standins.hubspot_seed import generate_portal
+    from sandbox.standins.hubspot import HubSpotStandIn
+    from sandbox.standins.hubspot_seed import generate_portal
 
     standin = HubSpotStandIn(
         client_id=HUBSPOT_CLIENT_ID, client_secret=HUBSPOT_CLIENT_SECRET, clock=lambda: clock().timestamp()
@@ -210,8 +210,8 @@ def sendgrid(clock):
     test's clock; mint keys with `sendgrid.add_key("acme", scopes)`."""
     from datetime import timedelta
 
-    from tests.standins.sendgrid import SendGridStandIn
-    from tests.standins.sendgrid_seed import generate_account
+    from sandbox.standins.sendgrid import SendGridStandIn
+    from sandbox.standins.sendgrid_seed import generate_account
 
     standin = SendGridStandIn(clock=clock)
     end = clock().date()

@@ -27,9 +27,9 @@ from providers import sendgrid as sg
 from providers.catalogue import SENDGRID
 from providers.http import SENDGRID as SENDGRID_POLICY
 from providers.http import ProviderHTTP
-from tests import slack_requests as sr
+from sandbox import slack_requests as sr
+from sandbox.standins.sendgrid import mint_key
 from tests.conftest import SENDGRID_ACCOUNT, install
-from tests.standins.sendgrid import mint_key
 from tests.test_connect_hubspot import buttons, card_text, open_card, post
 from tests.test_events_and_install import assert_nowhere_in_database
 

@@ -14,10 +14,10 @@ import pytest
 from bot.container import build_services
 from bot.core.clock import utcnow
 from bot.services.usage import UsageService
+from sandbox.standins.sendgrid import SendGridStandIn
+from sandbox.standins.sendgrid_seed import generate_account
+from sandbox.standins.server import ThreadedServer
 from tests.conftest import TEST_KEY
-from tests.standins.sendgrid import SendGridStandIn
-from tests.standins.sendgrid_seed import generate_account
-from tests.standins.server import ThreadedServer
 
 PERIOD = "2026-11-01..2026-11-21"
 SENDGRID_SCOPES = [

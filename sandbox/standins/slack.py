@@ -23,8 +23,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
-from tests.standins.faults import FaultInjector
-from tests.standins.slack_socket import SocketModeServer
+from sandbox.standins.faults import FaultInjector
+from sandbox.standins.slack_socket import SocketModeServer
 
 NO_AUTH_METHODS = {"oauth.v2.access", "oauth.v2.exchange", "api.test"}
 APP_LEVEL_METHODS = {"apps.connections.open"}  # app-level tokens (xapp-) only
