@@ -12,6 +12,7 @@ from bot.core.config import Settings
 from storage.store import Storage
 
 if TYPE_CHECKING:
+    from bot.services.app_home import AppHomeService
     from bot.services.connections import ConnectionsService
     from bot.services.invites import InvitesService
     from bot.services.sendgrid_connect import SendGridConnectService
@@ -32,11 +33,13 @@ class Services:
     connections: ConnectionsService | None = None
     invites: InvitesService | None = None
     sendgrid: SendGridConnectService | None = None  # connect with an API key; the daily key check
+    home: AppHomeService | None = None  # the App Home tab
     extras: dict[str, Any] = field(default_factory=dict)
 
 
 def build_services(settings: Settings, storage: Storage, clock: Clock, http: httpx.AsyncClient) -> Services:
     """Wire the provider clients and services around storage and one shared HTTP client."""
+    from bot.services.app_home import AppHomeService
     from bot.services.connections import ConnectionsService
     from bot.services.invites import InvitesService
     from providers import hubspot
@@ -60,6 +63,10 @@ def build_services(settings: Settings, storage: Storage, clock: Clock, http: htt
     services.sendgrid = _sendgrid(services, http, limiter)
     services.invites = InvitesService(services)
     services.connections.connected_hooks.append(services.invites.on_connected)
+    services.home = AppHomeService(services)
+    services.connections.connected_hooks.append(services.home.on_connection_changed)
+    services.connections.disconnected_hooks.append(services.home.on_connection_changed)
+    services.invites.changed_hooks.append(services.home.on_invitations_changed)
     return services
 
 

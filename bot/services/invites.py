@@ -63,6 +63,8 @@ class InvitesService:
         self.services = services
         self.store = services.storage.invitations
         self.settings = services.settings
+        # called as hook(team_id, user_ids) when an invitation opens or closes (App Home listens)
+        self.changed_hooks: list = []
 
     # --- /quolum invite -------------------------------------------------------------------------
     async def invite(self, client: AsyncWebClient, team_id: str, inviter: str, args: str) -> dict:
@@ -147,6 +149,7 @@ class InvitesService:
             dm_channel=channel,
             dm_ts=posted.get("ts"),
         )
+        await self._changed(team_id, inviter, invitee)
         return ib.SENT
 
     async def remind(self, client, invitation_id: str, clicker: str) -> str:
@@ -209,6 +212,7 @@ class InvitesService:
             return False, blocks.message(problem)
         if not await self.store.close(invitation.id, DECLINED):
             return False, blocks.message(ib.CLOSED)
+        await self._changed(invitation.team_id, invitation.inviter_id, invitation.invitee_id)
         spec = find(invitation.provider)
         await self.services.connections.notify(
             invitation.team_id,
@@ -226,6 +230,7 @@ class InvitesService:
         for invitation in await self.store.open_by_invitee(team_id, user_id, provider):
             if not await self.store.close(invitation.id, ACCEPTED):
                 continue
+            await self._changed(team_id, invitation.inviter_id, user_id)
             await self.services.connections.notify(
                 team_id,
                 invitation.inviter_id,
@@ -240,6 +245,7 @@ class InvitesService:
             if not await self.store.close(invitation.id, EXPIRED):
                 continue  # accepted, declined or expired elsewhere meanwhile
             expired += 1
+            await self._changed(invitation.team_id, invitation.inviter_id, invitation.invitee_id)
             spec = find(invitation.provider)
             await self.services.connections.notify(
                 invitation.team_id,
@@ -250,6 +256,10 @@ class InvitesService:
             )
             await self._retire_dm(invitation, ib.EXPIRED_DM.format(provider=spec.display_name))
         return expired
+
+    async def _changed(self, team_id: str, *people: str) -> None:
+        for hook in self.changed_hooks:
+            await hook(team_id, people)
 
     async def _retire_dm(self, invitation: InvitationRecord, text: str) -> None:
         client = await self.services.connections.slack_client(invitation.team_id)

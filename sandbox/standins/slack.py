@@ -61,6 +61,10 @@ class SlackStandIn:
         self.revoked: set[str] = set()
         self.users: dict[str, dict] = {}
         self.codes: dict[str, str] = {}  # oauth code -> team id
+        self.home_views: dict[str, dict] = {}  # user id -> the App Home view last published
+        self.messages: list[dict] = []  # chat.postMessage'd: {"channel", "ts", "text", "blocks"}
+        self.views: dict[str, dict] = {}  # modals opened (views.open) by id, with their trigger_id
+        self.home_tab_enabled = True  # the manifest's features.app_home.home_tab_enabled
         self._errors: dict[str, list[tuple[str, int, dict]]] = {}
         self.socket = SocketModeServer(self)  # Socket Mode: app tokens, the WebSocket, envelopes and acks
         self.app = Starlette(
@@ -245,7 +249,17 @@ class SlackStandIn:
             return _fail("channel_not_found")
         if not args.get("text") and not args.get("blocks"):
             return _fail("no_text")
-        return _ok(channel=args["channel"], ts=self._ts(), message={"text": args.get("text", "")})
+        ts = self._ts()
+        with self._lock:  # kept like a channel's history: the sandbox page shows it
+            self.messages.append(
+                {
+                    "channel": args["channel"],
+                    "ts": ts,
+                    "text": args.get("text", ""),
+                    "blocks": args.get("blocks") or [],
+                }
+            )
+        return _ok(channel=args["channel"], ts=ts, message={"text": args.get("text", "")})
 
     def m_chat_postEphemeral(self, args, ws):
         if args.get("user") not in self.users:
@@ -255,6 +269,10 @@ class SlackStandIn:
     def m_chat_update(self, args, ws):
         if not args.get("ts"):
             return _fail("message_not_found")
+        with self._lock:
+            for message in self.messages:
+                if message["ts"] == args["ts"] and message["channel"] == args.get("channel"):
+                    message.update(text=args.get("text", ""), blocks=args.get("blocks") or [], edited=True)
         return _ok(channel=args.get("channel"), ts=args["ts"], text=args.get("text", ""))
 
     def m_conversations_open(self, args, ws):
@@ -284,22 +302,100 @@ class SlackStandIn:
     def m_views_open(self, args, ws):
         if not args.get("trigger_id"):
             return _fail("invalid_trigger_id")
-        view = args.get("view") or {}
-        return _ok(view={"id": f"V{next(self._ids):08d}", **view})
+        view = {**(args.get("view") or {}), "id": f"V{next(self._ids):08d}"}
+        with self._lock:
+            self.views[view["id"]] = {**view, "trigger_id": args["trigger_id"]}
+        return _ok(view=view)
 
     def m_views_update(self, args, ws):
-        view = args.get("view") or {}
-        return _ok(view={"id": args.get("view_id", "V0"), **view})
+        view_id = args.get("view_id", "V0")
+        view = {**(args.get("view") or {}), "id": view_id}
+        with self._lock:
+            if view_id in self.views:
+                self.views[view_id] = {**view, "trigger_id": self.views[view_id]["trigger_id"]}
+        return _ok(view=view)
 
     def m_views_publish(self, args, ws):
-        if args.get("user_id") not in self.users:
+        """As Slack does: the user must exist, the Home tab be enabled, `view` be a valid home view
+        (Block Kit checked with slack_sdk's models, <= 100 blocks, <= 250 kB) and `hash`, when given, the
+        current one. The published view is kept per user (`home_views`) as Slack keeps it."""
+        user_id = args.get("user_id")
+        if user_id not in self.users:
             return _fail("user_not_found")
-        return _ok(view={"id": f"V{next(self._ids):08d}", **(args.get("view") or {})})
+        view = args.get("view")
+        if not isinstance(view, dict):
+            return _fail("invalid_arguments", messages=["[ERROR] missing required field: view"])
+        if len(json.dumps(view)) > 250_000:
+            return _fail("view_too_large")
+        problem = _view_problem(view, "home")
+        if problem:
+            return _fail("invalid_arguments", messages=[f"[ERROR] {problem} [json-pointer:/view]"])
+        if not self.home_tab_enabled:
+            return _fail("not_enabled")
+        with self._lock:
+            current = self.home_views.get(user_id)
+            if args.get("hash") and current is not None and args["hash"] != current["hash"]:
+                return _fail("hash_conflict")
+            view_id = current["id"] if current else f"V{next(self._ids):08d}"
+            published = {
+                **view,
+                "id": view_id,
+                "team_id": ws.team_id if ws else None,
+                "hash": f"{time.time():.6f}.{secrets.token_hex(4)}",
+                "bot_id": ws.bot_id if ws else None,
+            }
+            self.home_views[user_id] = published
+        return _ok(view=published)
 
 
 def _ok(**fields) -> JSONResponse:
     return JSONResponse({"ok": True, **fields})
 
 
-def _fail(error: str) -> JSONResponse:
-    return JSONResponse({"ok": False, "error": error})
+def _fail(error: str, *, messages: list[str] | None = None) -> JSONResponse:
+    body: dict = {"ok": False, "error": error}
+    if messages:
+        body["response_metadata"] = {"messages": messages}
+    return JSONResponse(body)
+
+
+def _view_problem(view: dict, kind: str) -> str | None:
+    """Why Slack would refuse `view` as a `kind` view, or None (slack_sdk's models know Block Kit's rules)."""
+    from slack_sdk.errors import SlackObjectFormationError
+    from slack_sdk.models.blocks import Block
+    from slack_sdk.models.views import View
+
+    if view.get("type") != kind:
+        return f"view type must be {kind}"
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list):
+        return "missing required field: blocks"
+    for i, block in enumerate(blocks):
+        parsed = Block.parse(block) if isinstance(block, dict) else None
+        if parsed is None:
+            return f"unknown block type at /blocks/{i}"
+        try:
+            parsed.validate_json()
+        except SlackObjectFormationError as error:
+            return f"{error} [/blocks/{i}]"
+    try:
+        View(
+            **{
+                k: v
+                for k, v in view.items()
+                if k
+                in (
+                    "type",
+                    "blocks",
+                    "callback_id",
+                    "private_metadata",
+                    "external_id",
+                    "title",
+                    "close",
+                    "submit",
+                )
+            }
+        ).validate_json()
+    except SlackObjectFormationError as error:
+        return str(error)
+    return None
