@@ -85,6 +85,23 @@ def _parser() -> argparse.ArgumentParser:
         "--concurrency", type=int, default=8, help="connections collected at once (default 8)"
     )
 
+    demo = sub.add_parser(
+        "demo",
+        help="try the bot without any account: a sandbox Slack, HubSpot and SendGrid on 127.0.0.1",
+        description="Start the real server on SQLite in a temporary directory with the Slack, HubSpot and "
+        "SendGrid stand-ins on 127.0.0.1, walk the story (connect HubSpot, invite SendGrid's admin, App "
+        "Home) and print each Slack message. Exits 0 only if every step did what it should. Refuses to "
+        "start when SLACK_* variables point at a real Slack app.",
+    )
+    demo.add_argument(
+        "--open",
+        action="store_true",
+        help="afterwards keep everything running and serve the sandbox Slack page on 127.0.0.1",
+    )
+    demo.add_argument(
+        "--port", type=int, default=0, help="port of the sandbox page with --open (default: any)"
+    )
+
     manifest = sub.add_parser(
         "manifest",
         help="print the Slack app manifest for your host",
@@ -208,13 +225,35 @@ def cmd_manifest(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_demo(args, settings: Settings) -> int:
+    import os
+
+    from sandbox.environment import refuse_real_slack
+
+    problem = refuse_real_slack(os.environ)
+    if problem:
+        raise ConfigError(f"demo: {problem}")
+    from bot.core.logs import setup_logging
+    from sandbox.demo import main as demo
+
+    setup_logging("ERROR")  # the demo prints what people see; the server's access log would drown it
+    return demo(open_page=args.open, page_port=args.port)
+
+
 def cmd_usage(args, settings: Settings) -> int:
     from bot.usage_cli import collect
 
     return collect(args, settings)
 
 
-COMMANDS = {"serve": cmd_serve, "db": cmd_db, "keys": cmd_keys, "manifest": cmd_manifest, "usage": cmd_usage}
+COMMANDS = {
+    "serve": cmd_serve,
+    "db": cmd_db,
+    "keys": cmd_keys,
+    "manifest": cmd_manifest,
+    "usage": cmd_usage,
+    "demo": cmd_demo,
+}
 
 if __name__ == "__main__":
     sys.exit(main())
