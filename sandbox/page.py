@@ -170,8 +170,6 @@ class SlackUI:
         with self._lock:
             self.triggers[trigger] = user
             self.hooks[hook.rsplit("/", 1)[1]] = (user, conv, None)
-        typed = {"text": f"`{text}`"}
-        self.entries.append(Entry(f"e{next(self._ids)}", conv, user, typed))
         response, _ = self.env.command(
             person, args, channel_id=self._channel(conv, user), hook=hook, trigger_id=trigger
         )

@@ -16,6 +16,8 @@ from urllib.parse import urlparse
 
 from sandbox.render_terminal import BOLD, CODE, DATE, EMOJI, ITALIC, LINK, MENTION, SPECIAL
 
+# Symbols that a browser without an emoji font still draws (Slack draws its own images for these).
+HTML_EMOJI = {**EMOJI, ":white_check_mark:": "✔", ":warning:": "⚠", ":x:": "✖"}
 KNOWN_BLOCKS = ("header", "section", "actions", "context", "divider", "image", "input", "rich_text")
 LOOPBACK = ("127.0.0.1", "localhost")
 
@@ -50,8 +52,8 @@ def mrkdwn_html(text: str) -> str:
     text = CODE.sub(lambda m: f"<code>{m.group(1)}</code>", text)
     text = BOLD.sub(lambda m: f"<b>{m.group(1)}</b>", text)
     text = ITALIC.sub(lambda m: f"<i>{m.group(1)}</i>", text)
-    for name, symbol in EMOJI.items():
-        text = text.replace(name, symbol)
+    for name, symbol in HTML_EMOJI.items():
+        text = text.replace(name, f'<span class="emoji">{symbol}</span>')
     text = re.sub(r"\x00(\d+)\x00", lambda m: links[int(m.group(1))], text)
     return text.replace("\n", "<br>")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import subprocess
 import sys
@@ -14,6 +15,17 @@ from slack_sdk.models.blocks import Block
 from bot import cli
 from sandbox import demo, render_terminal
 from sandbox.environment import SLACK_CREDENTIALS, SandboxEnv, StepFailed, refuse_real_slack
+
+
+@pytest.fixture(autouse=True, scope="module")
+def quiet_logs():
+    """The in-process server logs through the root logger, which an earlier test may have pointed at a
+    stream that is closed by now: keep this module's servers quiet, then put things back."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    root.handlers[:] = [logging.NullHandler()]
+    yield
+    root.handlers[:], _ = saved[0], root.setLevel(saved[1])
 
 
 def clean_env() -> dict[str, str]:
