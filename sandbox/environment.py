@@ -257,9 +257,11 @@ class SandboxEnv:
         container: dict | None = None,
         trigger_id: str | None = None,
         hook: str | None = None,
-    ) -> str:
-        """A button click (block_actions); returns the response_url the bot may answer through."""
-        hook = hook or self.slack.response_url()
+    ) -> str | None:
+        """A button click (block_actions); returns the response_url the bot may answer through (none for
+        a click in App Home, as Slack sends none there)."""
+        in_home = (container or {}).get("type") == "view"  # App Home clicks come without a response_url
+        hook = None if in_home else hook or self.slack.response_url()
         body = sr.action(
             action_id,
             value=value,

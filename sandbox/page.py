@@ -196,7 +196,7 @@ class SlackUI:
         with self._lock:
             self.triggers[trigger] = user
             self.hooks[hook.rsplit("/", 1)[1]] = (user, conv, message_id)
-        container = {"type": "view"} if conv == "home" else {"type": "message"}
+        container = {"type": "view", "view_id": "home"} if conv == "home" else {"type": "message"}
         self.env.click(person, action_id, value, container=container, trigger_id=trigger, hook=hook)
         return {"ok": True}
 

@@ -263,3 +263,19 @@ async def test_a_refused_publish_is_logged_not_raised(bot, slack, caplog):
     await asyncio.sleep(0.1)
     assert "U0001" not in slack.home_views
     assert not [r for r in caplog.records if r.levelname == "ERROR" and "listener failed" in r.getMessage()]
+
+
+async def test_disconnect_from_app_home_has_no_response_url_and_republishes(
+    bot, slack, hubspot, storage, caplog
+):
+    open_home(bot, "U0001")
+    Browser(bot, hubspot).connect(buttons(await home_of(slack, "U0001"))["connect_link:hubspot"]["url"])
+    await home_of(slack, "U0001", lambda v: "disconnect:hubspot" in buttons(v))
+    click = sr.action(
+        "disconnect:hubspot", value="hubspot", user_id="U0001", extra={"container": {"type": "view"}}
+    )
+    assert post(bot, click).status_code == 200  # Slack sends no response_url for App Home clicks
+    home = await home_of(slack, "U0001", lambda v: "disconnect:hubspot" not in buttons(v))
+    assert buttons(home)["connect_link:hubspot"]["text"]["text"] == cards.CONNECT
+    assert (await storage.connections.get("T0001", "hubspot")).status != CONNECTED
+    assert not [r for r in caplog.records if "listener failed" in r.getMessage()]
