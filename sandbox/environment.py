@@ -9,7 +9,6 @@ browser does (the Connect link, HubSpot's consent page). The demo and the sandbo
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 import tempfile
 import time
@@ -17,10 +16,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import parse_qs, urlparse
 
 import httpx
 
+from providers.catalogue import SENDGRID
 from sandbox import slack_requests as sr
 from sandbox.standins.hubspot import HubSpotStandIn
 from sandbox.standins.hubspot_seed import generate_portal
@@ -34,13 +34,7 @@ GENERAL, SAAS_USAGE = "CGENERAL1", "CSAASUSE1"
 CHANNELS = {GENERAL: "general", SAAS_USAGE: "saas-usage"}
 HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET = "demo-hubspot-client", "demo-hubspot-secret"
 SENDGRID_ACCOUNT = "acme"
-SENDGRID_SCOPES = [
-    "user.account.read",
-    "user.credits.read",
-    "teammates.read",
-    "stats.read",
-    "user.username.read",
-]
+SENDGRID_SCOPES = [scope.name for scope in SENDGRID.scopes]  # every scope the modal asks for
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 SLACK_CREDENTIALS = (
     "SLACK_BOT_TOKEN",
@@ -195,26 +189,12 @@ class SandboxEnv:
 
     async def _install(self, settings) -> None:
         """Migrate the database and record the demo workspace's installation, as Slack's OAuth would."""
-        from slack_sdk.oauth.installation_store.models.installation import Installation
-
         from bot.web import build_storage
 
         storage = build_storage(settings, replica_id="sandbox-setup")
         try:
             await storage.db.upgrade()
-            ws = self.slack.workspaces[TEAM_ID]
-            await storage.installations.async_save(
-                Installation(
-                    app_id="A0QUOLUM",
-                    team_id=ws.team_id,
-                    team_name=ws.name,
-                    bot_token=ws.bot_token,
-                    bot_id=ws.bot_id,
-                    bot_user_id=ws.bot_user_id,
-                    bot_scopes="commands,chat:write,chat:write.public,im:write,users:read",
-                    user_id=ADA.user_id,
-                )
-            )
+            await storage.installations.async_save(installation(self.slack, TEAM_ID, ADA.user_id))
         finally:
             await storage.db.dispose()
 
@@ -280,33 +260,10 @@ class SandboxEnv:
 
     def submit_view(self, person: Person, view: dict, values: dict) -> httpx.Response:
         """A view_submission for `view` (as the bot opened it) with the state `values`."""
-        payload = {
-            "type": "view_submission",
-            "team": {"id": TEAM_ID, "domain": "acme"},
-            "user": {"id": person.user_id, "username": person.name.lower(), "team_id": TEAM_ID},
-            "api_app_id": "A0QUOLUM",
-            "trigger_id": f"{time.time():.0f}.submit",
-            "view": {
-                "id": view.get("id", "V0SANDBOX"),
-                "team_id": TEAM_ID,
-                "type": "modal",
-                "blocks": view.get("blocks", []),
-                "private_metadata": view.get("private_metadata", ""),
-                "callback_id": view.get("callback_id", ""),
-                "state": {"values": values},
-                "hash": "1700000000.sandbox",
-                "title": view.get("title"),
-                "close": view.get("close"),
-                "submit": view.get("submit"),
-                "root_view_id": view.get("id", "V0SANDBOX"),
-                "app_id": "A0QUOLUM",
-                "bot_id": self.slack.workspaces[TEAM_ID].bot_id,
-            },
-            "response_urls": [],
-            "is_enterprise_install": False,
-            "enterprise": None,
-        }
-        return self._post(urlencode({"payload": json.dumps(payload)}))
+        body = sr.view_submission(
+            view, values, team_id=TEAM_ID, user_id=person.user_id, username=person.name.lower()
+        )
+        return self._post(body)
 
     def event(self, event: dict) -> httpx.Response:
         body = sr.event(event, team_id=TEAM_ID, event_id=f"Ev{secrets.token_hex(6).upper()}")
@@ -347,6 +304,23 @@ class SandboxEnv:
 
 class StepFailed(Exception):
     """A step did not do what it should; the message says what a person would have seen instead."""
+
+
+def installation(slack: SlackStandIn, team_id: str, installer: str):
+    """The Installation Slack's OAuth flow would store for a stand-in workspace."""
+    from slack_sdk.oauth.installation_store.models.installation import Installation
+
+    ws = slack.workspaces[team_id]
+    return Installation(
+        app_id="A0QUOLUM",
+        team_id=ws.team_id,
+        team_name=ws.name,
+        bot_token=ws.bot_token,
+        bot_id=ws.bot_id,
+        bot_user_id=ws.bot_user_id,
+        bot_scopes="commands,chat:write,chat:write.public,im:write,users:read",
+        user_id=installer,
+    )
 
 
 def new_trigger() -> str:

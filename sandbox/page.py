@@ -28,6 +28,16 @@ from sandbox.render_terminal import with_names
 from sandbox.standins.server import ThreadedServer
 
 PAGE = Path(__file__).with_name("page.html")
+# Headless Chromium on 127.0.0.1 only: without the networking flags it keeps trying to reach the internet.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 AT_NAME = re.compile(r"(?<![<\w])@([a-z][a-z0-9._-]*)", re.IGNORECASE)
 
 

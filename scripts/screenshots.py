@@ -17,17 +17,9 @@ from pathlib import Path
 from playwright.sync_api import expect, sync_playwright
 
 from sandbox.environment import SENDGRID_SCOPES, SandboxEnv
-from sandbox.page import start_page
+from sandbox.page import CHROMIUM_ARGS, start_page
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def main() -> int:
@@ -39,7 +31,7 @@ def main() -> int:
     with SandboxEnv() as env, sync_playwright() as p:
         server = start_page(env)
         try:
-            browser = p.chromium.launch(executable_path=chromium, args=ARGS)
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             context = browser.new_context(viewport={"width": 1100, "height": 720}, device_scale_factor=1)
             page = context.new_page()
             page.goto(f"{server.url}/?user=UADA00001")

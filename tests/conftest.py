@@ -140,21 +140,9 @@ def serve():
 
 async def install(storage: Storage, slack: SlackStandIn, team_id: str = "T0001") -> None:
     """Record a Slack installation for a stand-in workspace, as the OAuth flow would."""
-    from slack_sdk.oauth.installation_store.models.installation import Installation
+    from sandbox.environment import installation
 
-    ws = slack.workspaces[team_id]
-    await storage.installations.async_save(
-        Installation(
-            app_id="A0QUOLUM",
-            team_id=ws.team_id,
-            team_name=ws.name,
-            bot_token=ws.bot_token,
-            bot_id=ws.bot_id,
-            bot_user_id=ws.bot_user_id,
-            bot_scopes="commands,chat:write,chat:write.public,im:write,users:read",
-            user_id="UINSTALLER",
-        )
-    )
+    await storage.installations.async_save(installation(slack, team_id, "UINSTALLER"))
 
 
 HUBSPOT_CLIENT_ID = "test-client-id"
@@ -229,3 +217,19 @@ def sendgrid(clock):
 def sg_settings(settings, sendgrid) -> Settings:
     """`settings` with every SendGrid region pointed at the stand-in (SENDGRID_API_URL)."""
     return settings.with_overrides(sendgrid_api_url=sendgrid.url)
+
+
+@pytest.fixture
+async def chromium():
+    """Debian's headless Chromium through playwright (never `playwright install`), loopback only."""
+    import shutil
+
+    from sandbox.page import CHROMIUM_ARGS
+
+    if not shutil.which("chromium"):
+        pytest.skip("needs Debian's chromium package (.ci/run installs it)")
+    playwright_api = pytest.importorskip("playwright.async_api")
+    async with playwright_api.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
 from sandbox.environment import SENDGRID_SCOPES, SandboxEnv
 from sandbox.page import start_page
-from tests.test_browser import ARGS, CHROMIUM
 
 
 @pytest.fixture
@@ -19,17 +17,6 @@ def sandbox():
         env.page_url = page_server.url
         yield env
         page_server.stop()
-
-
-@pytest.fixture
-async def chromium():
-    if not shutil.which("chromium"):
-        pytest.skip("needs Debian's chromium package (.ci/run installs it)")
-    playwright_api = pytest.importorskip("playwright.async_api")
-    async with playwright_api.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        await browser.close()
 
 
 async def test_a_person_connects_hubspot_and_sendgrid_by_typing_and_clicking(sandbox, chromium):
