@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run demo test lint bench clean
+.PHONY: run demo test test-all lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ demo: $(BIN)/.installed         ## try it without any account: the whole story a
 
 test: $(BIN)/.installed         ## run the tests (PostgreSQL too when QUOLUM_TEST_POSTGRES_URL is set)
 	$(BIN)/python -m pytest -q
+
+test-all: $(BIN)/.installed     ## the full run CI makes: installs Chromium and faketime, starts PostgreSQL (root, Debian)
+	QUOLUM_TEST_POSTGRES_URL=$$(scripts/test-services quolum_test) $(BIN)/python -m pytest -q
+	QUOLUM_TEST_POSTGRES_URL=$$(scripts/test-services quolum_test) FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f '+400d' $(BIN)/python -m pytest -q
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import select
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,17 @@ from sandbox.standins.slack import SlackStandIn
 from storage.crypto import Encryptor
 from storage.db import Database
 from storage.store import Storage
+
+if "faketime" in os.environ.get("LD_PRELOAD", "") and os.environ.get("FAKETIME_DONT_FAKE_MONOTONIC") == "1":
+    # Debian 12's libfaketime 0.9.10 answers EINVAL to the clock_nanosleep(CLOCK_MONOTONIC,
+    # TIMER_ABSTIME) that Python's time.sleep uses once the monotonic clock is left real; select()'s
+    # relative timeout is not affected. Tests only: the bot itself never calls time.sleep.
+    def _sleep(seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("sleep length must be non-negative")
+        select.select([], [], [], seconds)
+
+    time.sleep = _sleep
 
 POSTGRES_URL = os.environ.get("QUOLUM_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])

@@ -809,8 +809,7 @@ def test_seed_is_deterministic_and_varied():
     assert any(o.archived for o in first.owners) and first.installer.super_admin
 
 
-def test_seed_generates_100k_records_quickly():
-    started = time.perf_counter()
+def test_seed_generates_100k_records():
+    # how fast is for benchmarks/usage_collection.py, which seeds portals of this size
     portal = generate_portal(1, portal_id=1, start=START, end=END, records_per_type=12_500)
     assert sum(len(r) for r in portal.records.values()) == 100_000
-    assert time.perf_counter() - started < 3
