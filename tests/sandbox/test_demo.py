@@ -140,3 +140,36 @@ def test_every_block_the_bot_sent_renders_on_the_sandbox_page(story):
         for block in shown.message.get("blocks", []):
             assert block["type"] in render_html.KNOWN_BLOCKS
             assert "[unsupported" not in render_html.block_html(block), block
+
+
+def test_open_keeps_a_sandbox_page_running_until_ctrl_c():
+    import re
+    import signal
+
+    import httpx
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "demo", "--open"],
+        env={**clean_env(), "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = None
+        for line in process.stdout:  # the story first, then the page's address
+            found = re.search(r"The sandbox Slack is at (http://127\.0\.0\.1:\d+)/", line)
+            if found:
+                url = found.group(1)
+                break
+        assert url is not None, process.stderr.read()
+        page = httpx.get(f"{url}/", timeout=10)
+        assert page.status_code == 200 and "Sandbox Slack" in page.text
+        state = httpx.get(f"{url}/api/state", params={"user": "UADA00001"}, timeout=10).json()
+        assert state["messages"] == [] and state["modal"] is None  # a fresh sandbox: the story is theirs
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
