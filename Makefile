@@ -24,9 +24,10 @@ test-all: $(BIN)/.installed     ## the full run CI makes: installs Chromium and 
 	QUOLUM_TEST_POSTGRES_URL=$$(scripts/test-services quolum_test) $(BIN)/python -m pytest -q
 	QUOLUM_TEST_POSTGRES_URL=$$(scripts/test-services quolum_test) FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f '+400d' $(BIN)/python -m pytest -q
 
-lint: $(BIN)/.installed
+lint: $(BIN)/.installed          ## ruff, and the import contracts in pyproject.toml ([tool.importlinter])
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 bench: $(BIN)/.installed        ## performance benchmarks (print figures)
 	$(BIN)/python benchmarks/slash_command_latency.py

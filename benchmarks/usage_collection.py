@@ -43,12 +43,9 @@ import tracemalloc
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+from harness import ROOT  # importing harness puts the repository on sys.path
 
 from providers.collect import CollectJob, collect_many  # noqa: E402
 from providers.http import HUBSPOT, ProviderHTTP  # noqa: E402

@@ -1,24 +1,34 @@
-"""What handlers need, in one object built by the app factory (tests pass stand-ins)."""
+"""Composition: the Services container, built here and handed to the handlers (tests pass stand-ins).
+
+`build_services()` is the one place that knows how the flows fit together: it makes the provider
+clients, the token manager and the Slack client factory, and gives each service what it needs in its
+constructor. Services never import this module; handlers only for type checking.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
 from bot.core.clock import Clock
 from bot.core.config import Settings
+from bot.services.alerts import AlertsService
+from bot.services.app_home import AppHomeService
+from bot.services.connections import ConnectionsService
+from bot.services.credentials import CredentialManager
+from bot.services.health import HealthService
+from bot.services.invites import InvitesService
+from bot.services.sendgrid_connect import SendGridConnectService
+from bot.services.slack_clients import SlackClients
+from bot.services.usage import UsageService
+from providers import hubspot
+from providers.http import HUBSPOT, SENDGRID, ProviderHTTP
+from providers.hubspot import HubSpotClient
+from providers.ratelimit import Limiter
+from providers.sendgrid import SendGridClient
 from storage.store import Storage
-
-if TYPE_CHECKING:
-    from bot.services.app_home import AppHomeService
-    from bot.services.connections import ConnectionsService
-    from bot.services.invites import InvitesService
-    from bot.services.sendgrid_connect import SendGridConnectService
-    from providers.credentials import CredentialManager
-    from providers.hubspot import HubSpotClient
-    from providers.ratelimit import Limiter
 
 
 @dataclass
@@ -30,50 +40,80 @@ class Services:
     limiter: Limiter | None = None  # one per process: HubSpot's limits are per account, across coroutines
     hubspot: HubSpotClient | None = None
     credentials: CredentialManager | None = None
+    slack_clients: SlackClients | None = None  # a workspace's Slack client, for DMs outside a request
     connections: ConnectionsService | None = None
     invites: InvitesService | None = None
     sendgrid: SendGridConnectService | None = None  # connect with an API key; the daily key check
+    usage: UsageService | None = None  # `quolum-bot usage collect` and the digests
+    alerts: AlertsService | None = None  # one alert per incident, updated in place
+    health: HealthService | None = None  # the connection_health job; every use reports to it
     home: AppHomeService | None = None  # the App Home tab
-    extras: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)  # handler-to-handler wiring (the SendGrid modal)
 
 
 def build_services(settings: Settings, storage: Storage, clock: Clock, http: httpx.AsyncClient) -> Services:
     """Wire the provider clients and services around storage and one shared HTTP client."""
-    from bot.services.app_home import AppHomeService
-    from bot.services.connections import ConnectionsService
-    from bot.services.invites import InvitesService
-    from providers import hubspot
-    from providers.credentials import CredentialManager
-    from providers.http import HUBSPOT, ProviderHTTP
-    from providers.ratelimit import Limiter
-
     limiter = Limiter()
     hubspot_client = hubspot.HubSpotClient(ProviderHTTP(http, HUBSPOT, limiter=limiter), settings)
 
     def hubspot_revoked(error) -> str | None:
-        return hubspot.revoked_reason(error) if hubspot.classify(error) == "revoked" else None
+        return hubspot.revoked_reason(error) if hubspot.classify(error, "refresh") == "revoked" else None
 
-    services = Services(
-        settings=settings, storage=storage, clock=clock, http=http, limiter=limiter, hubspot=hubspot_client
-    )
-    services.credentials = CredentialManager(
+    credentials = CredentialManager(
         storage.connections, {"hubspot": (hubspot_client.refresh, hubspot_revoked)}, clock
     )
-    services.connections = ConnectionsService(services)
-    services.sendgrid = _sendgrid(services, http, limiter)
-    services.invites = InvitesService(services)
-    services.connections.connected_hooks.append(services.invites.on_connected)
-    services.home = AppHomeService(services)
-    services.connections.connected_hooks.append(services.home.on_connection_changed)
-    services.connections.disconnected_hooks.append(services.home.on_connection_changed)
-    services.invites.changed_hooks.append(services.home.on_invitations_changed)
-    return services
-
-
-def _sendgrid(services: Services, http: httpx.AsyncClient, limiter: Limiter):
-    from bot.services.sendgrid_connect import SendGridConnectService
-    from providers.http import SENDGRID, ProviderHTTP
-    from providers.sendgrid import SendGridClient
-
-    client = SendGridClient(ProviderHTTP(http, SENDGRID, limiter=limiter), services.settings)
-    return SendGridConnectService(services, client)
+    slack_clients = SlackClients(settings, storage.installations)
+    connections = ConnectionsService(
+        storage=storage, settings=settings, clock=clock, hubspot=hubspot_client, slack_clients=slack_clients
+    )
+    sendgrid_client = SendGridClient(ProviderHTTP(http, SENDGRID, limiter=limiter), settings)
+    invites = InvitesService(
+        storage=storage, settings=settings, clock=clock, connections=connections, slack_clients=slack_clients
+    )
+    connections.connected_hooks.append(invites.on_connected)
+    sendgrid = SendGridConnectService(
+        storage=storage, client=sendgrid_client, connections=connections, clock=clock
+    )
+    usage = UsageService(
+        storage=storage, settings=settings, clock=clock, credentials=credentials, http=http, limiter=limiter
+    )
+    alerts = AlertsService(
+        incidents=storage.incidents,
+        routes=storage.alert_routes,
+        connections=storage.connections,
+        admins=storage.admins,
+        slack_client=slack_clients,
+        clock=clock,
+    )
+    connections.connected_hooks.append(alerts.on_connected)
+    health = HealthService(
+        connections=storage.connections,
+        checks=storage.checks,
+        alerts=alerts,
+        credentials=credentials,
+        hubspot=hubspot_client,
+        sendgrid=sendgrid,
+        clock=clock,
+    )
+    usage.health = health  # every real use of a connection reports its outcome to the health service
+    home = AppHomeService(storage=storage, connections=connections, slack_clients=slack_clients)
+    connections.connected_hooks.append(home.on_connection_changed)
+    connections.disconnected_hooks.append(home.on_connection_changed)
+    invites.changed_hooks.append(home.on_invitations_changed)
+    return Services(
+        settings=settings,
+        storage=storage,
+        clock=clock,
+        http=http,
+        limiter=limiter,
+        hubspot=hubspot_client,
+        credentials=credentials,
+        slack_clients=slack_clients,
+        connections=connections,
+        invites=invites,
+        sendgrid=sendgrid,
+        usage=usage,
+        alerts=alerts,
+        health=health,
+        home=home,
+    )

@@ -31,11 +31,19 @@ def slot_for(now: datetime, every: timedelta) -> str:
     return (EPOCH + timedelta(seconds=index * step)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def slot_time(slot: str) -> datetime | None:
+    """The time a slot stands for (None for a slot that is not one of ours, e.g. in tests)."""
+    try:
+        return datetime.strptime(slot, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
     every: timedelta
-    run: Callable[[], Awaitable[object]]
+    run: Callable[[datetime], Awaitable[object]]  # receives the slot's time
 
 
 class Scheduler:
@@ -45,7 +53,7 @@ class Scheduler:
         self.jobs: dict[str, Job] = {}
         self._aps = AsyncIOScheduler(timezone=UTC)
 
-    def add(self, name: str, every: timedelta, run: Callable[[], Awaitable[object]]) -> None:
+    def add(self, name: str, every: timedelta, run: Callable[[datetime], Awaitable[object]]) -> None:
         self.jobs[name] = Job(name, every, run)
 
     async def run_once(self, name: str, slot: str | None = None) -> bool:
@@ -57,7 +65,7 @@ class Scheduler:
             return False
         outcome = "ok"
         try:
-            await job.run()
+            await job.run(slot_time(slot) or self.clock())
         except Exception:
             outcome = "failed"
             log.exception("job %s failed", name)

@@ -9,30 +9,19 @@ from slack_bolt.oauth.async_callback_options import AsyncCallbackOptions, AsyncF
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.authorize import CachedInstallationAuthorize
 from bot.container import Services
 from bot.core.config import Settings
 from bot.messages import pages
 from handlers import listeners
+from providers.slack import web_client
 from storage.states import SlackInstallStateStore
 
 log = logging.getLogger("quolum.slack")
 
 BOT_SCOPES = ["commands", "chat:write", "chat:write.public", "im:write", "users:read"]
 REINSTALL_MESSAGE = "Quolum Bot is not installed in this workspace any more. Please reinstall it :bow:"
-
-
-def web_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
-    client = AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=15)
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
-    client.retry_handlers.append(AsyncConnectionErrorRetryHandler(max_retry_count=1))
-    return client
 
 
 async def check_app_token(settings: Settings) -> None:

@@ -11,7 +11,7 @@ import httpx
 from bot.container import build_services
 from bot.core.clock import utcnow
 from bot.core.config import ConfigError, Settings
-from bot.services.usage import UsageService, check_period
+from bot.services.usage import check_period
 from providers.usage import UsageReport
 
 COLUMNS = ("team", "provider", "account", "period", "users", "paid", "active", "inactive paid", "activity")
@@ -39,7 +39,7 @@ async def _collect(args, settings: Settings) -> int:
     progress = Progress(enabled=not args.json and sys.stderr.isatty())
     try:
         async with httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0)) as http:
-            service = UsageService(build_services(settings, storage, utcnow, http))
+            service = build_services(settings, storage, utcnow, http).usage
 
             def on_report(report: UsageReport) -> None:
                 if args.json:

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from slack_bolt.adapter.starlette.async_handler import (
@@ -31,6 +31,7 @@ from bot.core.clock import Clock, utcnow
 from bot.core.config import Settings
 from bot.core.logs import AccessLogMiddleware, annotate, register_secret
 from bot.scheduler import Scheduler
+from bot.services.health import JOB_EVERY
 from bot.slack_app import build_bolt_app
 from handlers.oauth import routes as oauth_routes
 from storage.crypto import Encryptor, load_keys
@@ -51,7 +52,7 @@ def build_storage(settings: Settings, *, clock: Clock = utcnow, replica_id: str 
 
 
 def housekeeping(storage: Storage):
-    async def run() -> None:
+    async def run(now: datetime) -> None:
         purged = await storage.states.purge_expired()
         log.info("housekeeping purged %d expired oauth states", purged)
 
@@ -82,8 +83,8 @@ def create_app(
     slack = AsyncSlackRequestHandler(bolt)
     scheduler = Scheduler(storage.claims, clock)
     scheduler.add("housekeeping", housekeeping_every, housekeeping(storage))
-    scheduler.add("expire_invitations", timedelta(hours=1), services.invites.expire_overdue)
-    scheduler.add("connection_health", timedelta(days=1), services.sendgrid.check_all)
+    scheduler.add("expire_invitations", timedelta(hours=1), lambda now: services.invites.expire_overdue())
+    scheduler.add("connection_health", JOB_EVERY, services.health.run)
 
     verifier = SignatureVerifier(settings.signing_secret) if settings.signing_secret else None
 

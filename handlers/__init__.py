@@ -1,1 +1,1 @@
-"""Thin adapters for each Slack surface and browser page, plus pure Block Kit builders."""
+"""Thin adapters: Slack listeners, browser routes, scheduled-job entry points (parse, call one service, answer)."""

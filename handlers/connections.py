@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.container import Services
 from bot.core.logs import annotate
 from bot.messages import blocks
 from bot.messages.cards import CONNECT_LINK, DISCONNECT_ACTION
 from handlers.commands import CommandRequest, command
 from providers.catalogue import CATALOGUE, find
+
+if TYPE_CHECKING:
+    from bot.container import Services  # handlers receive the container at registration
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 UNKNOWN_PROVIDER = "I don't know a provider called `{name}`. I can connect: {known}."

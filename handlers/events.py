@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
-from bot.container import Services
 from bot.core.logs import annotate
+
+if TYPE_CHECKING:
+    from bot.container import Services  # handlers receive the container at registration
 
 log = logging.getLogger("quolum.handlers.events")
 

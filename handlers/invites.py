@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from slack_bolt.async_app import AsyncApp
 
-from bot.container import Services
 from bot.core.logs import annotate
 from bot.messages import blocks
 from bot.messages import invite_blocks as ib
 from handlers.commands import CommandRequest, command
+
+if TYPE_CHECKING:
+    from bot.container import Services  # handlers receive the container at registration
 
 
 @command(

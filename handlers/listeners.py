@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.container import Services
 from bot.core.logs import annotate
 from bot.messages import blocks
-from handlers import commands, connections, events, invites, sendgrid
+from handlers import alerts, commands, connections, events, invites, sendgrid
+
+if TYPE_CHECKING:
+    from bot.container import Services  # handlers receive the container at registration
 
 log = logging.getLogger("quolum.handlers")
 
@@ -43,6 +46,7 @@ def register(app: AsyncApp, services: Services) -> None:
     connections.register(app, services)
     invites.register(app, services)
     sendgrid.register(app, services)
+    alerts.register(app, services)
 
     @app.error
     async def on_error(error, body, logger) -> None:

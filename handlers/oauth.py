@@ -50,10 +50,10 @@ def routes(service: ConnectionsService) -> list[Route]:
         record = await storage.states.find(state, CONNECT_STATE)
         if record is None or record.provider != spec.key:
             return show(LINK_PROBLEMS["unknown"])
-        status = record.status(service.services.clock())
+        status = record.status(service.clock())
         if status != "valid":
             return show(LINK_PROBLEMS[status])
-        response = RedirectResponse(service.services.hubspot.authorize_url(state), status_code=302)
+        response = RedirectResponse(service.hubspot.authorize_url(state), status_code=302)
         response.set_cookie(
             COOKIE,
             state,
@@ -103,7 +103,7 @@ async def _callback_outcome(service: ConnectionsService, params: dict, cookie: s
     record = await service.storage.states.find(state, CONNECT_STATE)
     if record is None:
         return LINK_PROBLEMS["unknown"]
-    status = record.status(service.services.clock())
+    status = record.status(service.clock())
     if status != "valid":
         return LINK_PROBLEMS[status]
     if cookie != state:

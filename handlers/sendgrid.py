@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -30,7 +31,6 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.container import Services
 from bot.core.logs import annotate
 from bot.messages.cards import CONNECT_MODAL
 from bot.services.sendgrid_connect import INTERNAL, ConnectResult, ModalContext
@@ -44,6 +44,9 @@ from providers.sendgrid import (
     REGION_LABELS,
     key_problem,
 )
+
+if TYPE_CHECKING:
+    from bot.container import Services  # handlers receive the container at registration
 
 log = logging.getLogger("quolum.handlers.sendgrid")
 

@@ -1,1 +1,1 @@
-"""Provider integrations (HubSpot, SendGrid) and the HTTP layer they share."""
+"""Provider integrations (HubSpot, SendGrid, the Slack Web API client) and the HTTP layer they share."""

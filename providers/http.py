@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from providers.error_bodies import read_hubspot_error
 from providers.ratelimit import Limiter
 
 log = logging.getLogger("quolum.providers.http")
@@ -59,13 +60,17 @@ class ProviderError(Exception):
         status: int | None = None,
         category: str | None = None,
         correlation_id: str | None = None,
+        oauth_error: str | None = None,
+        legacy_status: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.provider = provider
         self.status = status
-        self.category = category
+        self.category = category  # the deciding code: OAuth `error`, else `category`, `policyName`, `status`
         self.correlation_id = correlation_id
+        self.oauth_error = oauth_error
+        self.legacy_status = legacy_status
 
     def __str__(self) -> str:
         return self.message
@@ -93,6 +98,10 @@ class Unauthorized(ProviderError):
 
 class MissingScopes(ProviderError):
     """The credentials lack a scope (403): that feature is unavailable, the connection is fine."""
+
+
+class NeedsReconnect(ProviderError):
+    """The provider refused the connection's credentials for good (raised by the credential manager)."""
 
 
 class TransientError(ProviderError):
@@ -166,6 +175,8 @@ class ErrorInfo:
     message: str | None = None
     category: str | None = None
     correlation_id: str | None = None
+    oauth_error: str | None = None
+    legacy_status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -224,16 +235,13 @@ class HubSpotPolicy(RetryPolicy):
     )
 
     def error_info(self, body: Any) -> ErrorInfo:
-        if not isinstance(body, dict):
-            return ErrorInfo()
-        message = body.get("message") or body.get("error_description")
-        category = body.get("category") or body.get("policyName")
-        if category is None and body.get("status") not in (None, "error"):
-            category = body.get("status")  # token endpoint: BAD_REFRESH_TOKEN, ...
+        fields = read_hubspot_error(body)  # `error` first, then `category`, `policyName`, `status`
         return ErrorInfo(
-            message=message if isinstance(message, str) else None,
-            category=category if isinstance(category, str) else None,
-            correlation_id=body.get("correlationId") if isinstance(body.get("correlationId"), str) else None,
+            message=fields.message,
+            category=fields.code,
+            correlation_id=fields.correlation_id,
+            oauth_error=fields.error,
+            legacy_status=fields.status if fields.status != "error" else None,
         )
 
     def is_missing_scopes(self, status: int, info: ErrorInfo) -> bool:
@@ -352,6 +360,8 @@ def decide(
         "status": status,
         "category": info.category,
         "correlation_id": info.correlation_id,
+        "oauth_error": info.oauth_error,
+        "legacy_status": info.legacy_status,
     }
 
     if status == 401:
@@ -489,6 +499,16 @@ class ProviderHTTP:
                     continue
             error = decision.error
             _scrub(error, sent_secrets)
+            if error.correlation_id:  # HubSpot asks for it in support requests
+                log.info(
+                    "%s %s failed (%s, %s), correlationId %s",
+                    self.policy.provider,
+                    where,
+                    error.status,
+                    error.category,
+                    error.correlation_id,
+                    extra={"provider": self.policy.provider, "correlation_id": error.correlation_id},
+                )
             raise error
 
     async def get_json(

@@ -12,26 +12,9 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
 from bot.core.config import Settings
+from providers import failures
 from providers.catalogue import HUBSPOT, ProviderSpec, resolve
-from providers.http import ProviderError, ProviderHTTP, TransientError
-
-# Token-endpoint outcomes, by HubSpot's `status` (or OAuth `error`) field.
-OUR_CONFIGURATION = {
-    "BAD_CLIENT_ID",
-    "BAD_CLIENT_SECRET",
-    "BAD_REDIRECT_URI",
-    "BAD_GRANT_TYPE",
-    "BAD_SCOPES",
-    "invalid_client",
-}
-BAD_CODE = {"BAD_AUTH_CODE", "EXPIRED_AUTH_CODE"}
-REVOKED = {"BAD_REFRESH_TOKEN", "BAD_HUB", "invalid_grant"}
-
-REVOKED_REASONS = {
-    "BAD_REFRESH_TOKEN": "HubSpot no longer accepts Quolum's access: it was revoked or the app was uninstalled",
-    "BAD_HUB": "the HubSpot account was deleted or disconnected",
-    "invalid_grant": "HubSpot no longer accepts Quolum's access: it was revoked or has expired",
-}
+from providers.http import MissingScopes, ProviderError, ProviderHTTP, TransientError
 
 
 @dataclass(frozen=True)
@@ -141,6 +124,26 @@ class HubSpotClient:
         )
 
 
+# The cheapest reads that prove access, one per required feature: (scope, path, query).
+HEALTH_PROBES = (
+    ("settings.users.read", "/settings/v3/users/", {"limit": 1}),
+    ("crm.objects.owners.read", "/crm/v3/owners", {"limit": 1}),
+)
+
+
+async def probe(client: HubSpotClient, auth, account_key: str) -> str | None:
+    """Prove the connection's access (a 401 that survives one refresh raises `Unauthorized`); returns
+    the first scope whose read answers 403 MISSING_SCOPES, else None."""
+    for scope, path, params in HEALTH_PROBES:
+        try:
+            await client.http.get_json(
+                f"{client.spec.api_base_url}{path}", auth=auth, account_key=account_key, params=params
+            )
+        except MissingScopes:
+            return scope
+    return None
+
+
 class BearerToken:
     """Auth for one fixed token (no refresh): used right after the code exchange."""
 
@@ -157,22 +160,16 @@ class BearerToken:
         return "BearerToken(<redacted>)"
 
 
-def classify(error: ProviderError) -> str:
+def classify(error: ProviderError, operation: str = "exchange") -> str:
     """'configuration' (our app is misconfigured), 'bad_code', 'revoked', 'unavailable' or 'other'."""
     if isinstance(error, TransientError):
         return "unavailable"
-    category = error.category or ""
-    if category in OUR_CONFIGURATION:
-        return "configuration"
-    if category in BAD_CODE:
-        return "bad_code"
-    if category in REVOKED:
-        return "revoked"
-    return "other"
+    kind = failures.classify(error, operation).kind  # type: ignore[arg-type]
+    return "other" if kind in ("transient", "scope_lost") else kind
 
 
 def revoked_reason(error: ProviderError) -> str:
-    return REVOKED_REASONS.get(error.category or "", REVOKED_REASONS["invalid_grant"])
+    return failures.classify(error, "refresh").reason
 
 
 def _token_set(body: dict) -> TokenSet:

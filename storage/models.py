@@ -236,3 +236,56 @@ class UsageSnapshot(Base):
 
 
 Index("ix_usage_snapshots_trend", UsageSnapshot.team_id, UsageSnapshot.provider, UsageSnapshot.period_end)
+
+
+class Incident(Base):
+    """A connection that stopped working, from the first failing check until it works again. Its alert
+    is one Slack message (`channel`, `ts`), posted once and updated in place; a later failure is a new
+    row with the next `number`, so the unique key makes a second "open" fail harmlessly."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (UniqueConstraint("connection_id", "number", name="uq_incidents_connection_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    connection_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    number: Mapped[int] = mapped_column(Integer, nullable=False)
+    team_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    provider: Mapped[str] = mapped_column(String(32), nullable=False)
+    kind: Mapped[str] = mapped_column(
+        String(32), nullable=False
+    )  # revoked|scope_lost|transient|configuration
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    feature: Mapped[str | None] = mapped_column(String(64))  # scope_lost: the scope that stopped working
+    failing_since: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_checked_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    channel: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(32))  # who reconnected; NULL: it recovered
+
+
+Index("ix_incidents_open", Incident.team_id, Incident.resolved_at)
+
+
+class ConnectionCheck(Base):
+    """The latest health of a connection: when it was last checked and since when it has failed."""
+
+    __tablename__ = "connection_checks"
+
+    connection_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_checked_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # NULL while it works
+
+
+class AlertRoute(Base):
+    """Where a workspace's alerts go (`/quolum alerts #channel`); no row: the default."""
+
+    __tablename__ = "alert_routes"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    set_by: Mapped[str] = mapped_column(String(32), nullable=False)
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

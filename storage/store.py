@@ -11,6 +11,7 @@ from storage.claims import Claims
 from storage.connections import AdminStore, ConnectionStore
 from storage.crypto import Encryptor
 from storage.db import Database
+from storage.incidents import AlertRouteStore, CheckStore, IncidentStore
 from storage.installations import EncryptedInstallationStore
 from storage.invitations import InvitationStore
 from storage.models import OAuthState
@@ -32,6 +33,9 @@ class Storage:
         self.admins = AdminStore(db, clock)
         self.invitations = InvitationStore(db, clock)
         self.snapshots = SnapshotStore(db)
+        self.incidents = IncidentStore(db, clock)
+        self.checks = CheckStore(db, clock)
+        self.alert_routes = AlertRouteStore(db, clock)
 
     async def forget_workspace(self, enterprise_id: str | None, team_id: str | None) -> None:
         """The app was uninstalled or its tokens revoked: drop the workspace's Slack tokens,
@@ -39,6 +43,7 @@ class Storage:
         if team_id:
             async with self.db.session() as session, session.begin():
                 await session.execute(delete(OAuthState).where(OAuthState.team_id == team_id))
+                await self.incidents.forget_team(session, team_id)
                 await self.connections.forget_team(session, team_id)
                 await self.invitations.forget_team(session, team_id)
                 await self.snapshots.forget_team(session, team_id)

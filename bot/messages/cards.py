@@ -44,6 +44,7 @@ class Row:
     available: bool
     connection: ConnectionRecord | None
     connect_url: str | None = None  # OAuth providers, for people who may connect
+    incident: str | None = None  # an open incident's line (bot.messages.alerts.incident_summary)
 
 
 def slack_date(moment: datetime | None) -> str:
@@ -126,7 +127,7 @@ def connections_card(rows: list[Row], *, can_connect: bool, notice: str | None =
         out.append(
             SectionBlock(
                 block_id=f"row:{row.spec.key}",
-                text=MarkdownTextObject(text=f"*{row.spec.display_name}*\n{state_line(row)}"),
+                text=MarkdownTextObject(text=f"*{row.spec.display_name}*\n{state_line(row)}{_incident(row)}"),
             ).to_dict()
         )
         buttons = _buttons(row, can_connect=can_connect, can_disconnect=can_connect)
@@ -136,6 +137,10 @@ def connections_card(rows: list[Row], *, can_connect: bool, notice: str | None =
         out.append(ContextBlock(elements=[MarkdownTextObject(text=MEMBER_HINT)]).to_dict())
     summary = "; ".join(f"{row.spec.display_name}: {_plain_state(row)}" for row in rows)
     return blocks.message(f"{TITLE}: {summary}", out)
+
+
+def _incident(row: Row) -> str:
+    return f"\n{row.incident}" if row.incident and row.available else ""
 
 
 def _plain_state(row: Row) -> str:

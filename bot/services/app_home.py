@@ -11,13 +11,18 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.container import Services
 from bot.messages.app_home import HomeData, home_view
 from providers.catalogue import CATALOGUE
+from storage.store import Storage
+
+if TYPE_CHECKING:
+    from bot.services.connections import ConnectionsService
+    from bot.services.slack_clients import SlackClients
 
 log = logging.getLogger("quolum.app_home")
 
@@ -26,9 +31,12 @@ MAX_VIEWERS = 500  # per process: a bound on what a change republishes
 
 
 class AppHomeService:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.storage = services.storage
+    def __init__(
+        self, *, storage: Storage, connections: ConnectionsService, slack_clients: SlackClients
+    ) -> None:
+        self.storage = storage
+        self.connections = connections
+        self.slack_clients = slack_clients
         # (team, user) -> monotonic time the tab was last opened. Per process: another replica's viewers
         # get a fresh tab when they next open it (Slack asks for it every time).
         self._viewers: OrderedDict[tuple[str, str], float] = OrderedDict()
@@ -49,7 +57,7 @@ class AppHomeService:
 
     # --- the view -------------------------------------------------------------------------------
     async def view(self, client: AsyncWebClient, team_id: str, user_id: str) -> dict:
-        connections = self.services.connections
+        connections = self.connections
         can_connect = await connections.can_connect(client, team_id, user_id)
         rows = await connections.rows(
             team_id=team_id, user_id=user_id, can_connect=can_connect, response_url=None
@@ -88,7 +96,7 @@ class AppHomeService:
 
     async def refresh(self, team_id: str, people: Iterable[str] = ()) -> int:
         """Republish for `people` and for everyone who has the tab open recently; the count published."""
-        client = await self.services.connections.slack_client(team_id)
+        client = await self.slack_clients(team_id)
         if client is None:
             return 0
         targets = list(dict.fromkeys([*people, *self.viewers(team_id)]))

@@ -11,18 +11,26 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.container import Services
+from bot.core.clock import Clock
+from bot.core.config import Settings
+from bot.messages.alerts import incident_summary
 from bot.messages.cards import Row, connections_card
 from providers import hubspot
 from providers.catalogue import CATALOGUE, ProviderSpec, is_available
 from providers.http import ProviderError
+from providers.hubspot import HubSpotClient
 from storage.connections import ConnectionRecord
+from storage.store import Storage
+
+if TYPE_CHECKING:
+    from bot.services.slack_clients import SlackClients
 
 log = logging.getLogger("quolum.connections")
 
@@ -43,10 +51,20 @@ class Outcome:
 
 
 class ConnectionsService:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.storage = services.storage
-        self.settings = services.settings
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        settings: Settings,
+        clock: Clock,
+        hubspot: HubSpotClient,
+        slack_clients: SlackClients,
+    ) -> None:
+        self.storage = storage
+        self.settings = settings
+        self.clock = clock
+        self.hubspot = hubspot
+        self.slack_clients = slack_clients
         self._roles: dict[tuple[str, str], tuple[float, bool]] = {}
         # called as hook(team_id, provider, user_id) after every successful connection (invitations listen)
         self.connected_hooks: list = []
@@ -95,6 +113,7 @@ class ConnectionsService:
     ) -> list[Row]:
         """One row per provider: its state, and a fresh Connect link for people who may connect."""
         connections = await self.storage.connections.for_team(team_id)
+        incidents = await self.storage.incidents.open_in_team(team_id)
         rows = []
         for spec in CATALOGUE.values():
             if only is not None and spec.key != only.key:
@@ -103,8 +122,15 @@ class ConnectionsService:
             url = None
             if available and can_connect and spec.auth_mode == "oauth2":
                 url = await self.connect_url(team_id, user_id, spec, response_url)
+            incident = incidents.get(spec.key)
             rows.append(
-                Row(spec=spec, available=available, connection=connections.get(spec.key), connect_url=url)
+                Row(
+                    spec=spec,
+                    available=available,
+                    connection=connections.get(spec.key),
+                    connect_url=url,
+                    incident=incident_summary(incident, spec) if incident else None,
+                )
             )
         return rows
 
@@ -128,7 +154,7 @@ class ConnectionsService:
         status, record = await self.storage.states.consume(state, CONNECT_STATE)
         if status != "valid" or record is None or record.provider != "hubspot":
             return LINK_PROBLEMS.get(status, LINK_PROBLEMS["unknown"])
-        client = self.services.hubspot
+        client = self.hubspot
         try:
             tokens = await client.exchange_code(code)
             portal = await client.portal(tokens.access_token)
@@ -178,7 +204,7 @@ class ConnectionsService:
 
     async def notify(self, team_id: str, user_id: str, text: str) -> bool:
         """A DM (the app's Messages tab) to one person; False when Slack refused."""
-        client = await self.slack_client(team_id)
+        client = await self.slack_clients(team_id)
         if client is None:
             return False
         try:
@@ -187,14 +213,6 @@ class ConnectionsService:
         except SlackApiError as error:
             log.info("could not message %s: %s", user_id, error.response.get("error"))
             return False
-
-    async def slack_client(self, team_id: str) -> AsyncWebClient | None:
-        from bot.slack_app import web_client
-
-        if self.settings.bot_token:
-            return web_client(self.settings, self.settings.bot_token)
-        bot = await self.storage.installations.async_find_bot(enterprise_id=None, team_id=team_id)
-        return web_client(self.settings, bot.bot_token) if bot else None
 
     # --- disconnect -------------------------------------------------------------------------
     async def disconnect(self, team_id: str, spec: ProviderSpec, actor: str) -> str:
@@ -219,7 +237,7 @@ class ConnectionsService:
         if connection.provider != "hubspot" or not refresh_token:
             return False
         try:
-            await self.services.hubspot.revoke(refresh_token)
+            await self.hubspot.revoke(refresh_token)
             return True
         except ProviderError as error:
             log.info("revoking connection %s at HubSpot failed: %s", connection.id, error)

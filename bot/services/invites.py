@@ -13,15 +13,22 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.container import Services
+from bot.core.clock import Clock
+from bot.core.config import Settings
 from bot.messages import blocks
 from bot.messages import invite_blocks as ib
 from providers.catalogue import HUBSPOT, ProviderSpec, find, is_available
 from storage.invitations import ACCEPTED, DECLINED, EXPIRED, InvitationRecord, new_id
+from storage.store import Storage
+
+if TYPE_CHECKING:
+    from bot.services.connections import ConnectionsService
+    from bot.services.slack_clients import SlackClients
 
 log = logging.getLogger("quolum.invites")
 
@@ -59,12 +66,23 @@ def parse(args: str) -> InviteRequest:
 
 
 class InvitesService:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.store = services.storage.invitations
-        self.settings = services.settings
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        settings: Settings,
+        clock: Clock,
+        connections: ConnectionsService,
+        slack_clients: SlackClients,
+    ) -> None:
+        self.storage = storage
+        self.store = storage.invitations
+        self.settings = settings
         # called as hook(team_id, user_ids) when an invitation opens or closes (App Home listens)
         self.changed_hooks: list = []
+        self.clock = clock
+        self.connections = connections  # Connect links and DMs go through the connections flow
+        self.slack_clients = slack_clients
 
     # --- /quolum invite -------------------------------------------------------------------------
     async def invite(self, client: AsyncWebClient, team_id: str, inviter: str, args: str) -> dict:
@@ -74,14 +92,14 @@ class InvitesService:
         spec = request.provider
         if not is_available(spec, self.settings):
             return blocks.message(ib.NOT_AVAILABLE.format(provider=spec.display_name))
-        connection = await self.services.storage.connections.get(team_id, spec.key)
+        connection = await self.storage.connections.get(team_id, spec.key)
         if connection is not None and connection.status == "connected":
             return blocks.message(
                 ib.ALREADY_CONNECTED.format(
                     provider=spec.display_name, account=connection.account_name, user=connection.connected_by
                 )
             )
-        now = self.services.clock()
+        now = self.clock()
         sent = await self.store.sent_since(team_id, inviter, now - RECENT)
         limit = self.settings.invites_per_day
         out: list[dict] = []
@@ -129,7 +147,7 @@ class InvitesService:
     async def _send(self, client, team_id: str, inviter: str, invitee: str, spec: ProviderSpec) -> str:
         """DM the invitee; record the invitation only once Slack has delivered it."""
         invitation_id = new_id()
-        until = self.services.clock() + timedelta(days=7)
+        until = self.clock() + timedelta(days=7)
         try:
             channel = (await client.conversations_open(users=invitee))["channel"]["id"]
             posted = await client.chat_postMessage(
@@ -154,7 +172,7 @@ class InvitesService:
 
     async def remind(self, client, invitation_id: str, clicker: str) -> str:
         invitation = await self.store.get(invitation_id)
-        now = self.services.clock()
+        now = self.clock()
         if invitation is None or invitation.inviter_id != clicker or not invitation.is_open(now):
             return ib.CLOSED
         spec = find(invitation.provider)
@@ -188,9 +206,9 @@ class InvitesService:
             return invitation, ib.NOT_FOR_YOU.format(user=invitation.invitee_id)
         if invitation.status != "open":
             return invitation, ib.CLOSED
-        if not invitation.is_open(self.services.clock()):
+        if not invitation.is_open(self.clock()):
             return invitation, ib.EXPIRED.format(inviter=invitation.inviter_id)
-        connection = await self.services.storage.connections.get(invitation.team_id, invitation.provider)
+        connection = await self.storage.connections.get(invitation.team_id, invitation.provider)
         if connection is not None and connection.status == "connected":
             spec = find(invitation.provider)
             return invitation, ib.NOW_CONNECTED.format(
@@ -200,7 +218,7 @@ class InvitesService:
 
     async def connect_link(self, invitation: InvitationRecord, response_url: str | None) -> dict:
         spec = find(invitation.provider)
-        url = await self.services.connections.connect_url(
+        url = await self.connections.connect_url(
             invitation.team_id, invitation.invitee_id, spec, response_url, invitation_id=invitation.id
         )
         return ib.connect_link(spec, url)
@@ -214,7 +232,7 @@ class InvitesService:
             return False, blocks.message(ib.CLOSED)
         await self._changed(invitation.team_id, invitation.inviter_id, invitation.invitee_id)
         spec = find(invitation.provider)
-        await self.services.connections.notify(
+        await self.connections.notify(
             invitation.team_id,
             invitation.inviter_id,
             ib.DECLINED_INVITER.format(
@@ -231,7 +249,7 @@ class InvitesService:
             if not await self.store.close(invitation.id, ACCEPTED):
                 continue
             await self._changed(team_id, invitation.inviter_id, user_id)
-            await self.services.connections.notify(
+            await self.connections.notify(
                 team_id,
                 invitation.inviter_id,
                 ib.ACCEPTED_INVITER.format(invitee=user_id, provider=spec.display_name),
@@ -247,7 +265,7 @@ class InvitesService:
             expired += 1
             await self._changed(invitation.team_id, invitation.inviter_id, invitation.invitee_id)
             spec = find(invitation.provider)
-            await self.services.connections.notify(
+            await self.connections.notify(
                 invitation.team_id,
                 invitation.inviter_id,
                 ib.EXPIRED_INVITER.format(
@@ -262,7 +280,7 @@ class InvitesService:
             await hook(team_id, people)
 
     async def _retire_dm(self, invitation: InvitationRecord, text: str) -> None:
-        client = await self.services.connections.slack_client(invitation.team_id)
+        client = await self.slack_clients(invitation.team_id)
         if client is None or not invitation.dm_channel or not invitation.dm_ts:
             return
         try:

@@ -5,9 +5,9 @@
 the Connections card and confirms to the person (`ConnectionsService.after_connect`). The handlers
 in handlers/sendgrid.py decide how to show the result inside Slack's 3-second window.
 
-`check_sendgrid(connection)` is the health check: a key that answers 401 makes the connection *Needs
-reconnect*; a 403 on one endpoint marks that feature unavailable and leaves the connection alone.
-`check_all()` is the daily `connection_health` job.
+`check_sendgrid(connection)` is the health check the `connection_health` job (bot/services/health.py)
+runs: a key that answers 401 makes the connection *Needs reconnect*; a 403 on one endpoint marks that
+feature unavailable and leaves the connection alone. The alerts service tells people.
 
 The key is never logged, never put in a message, and never kept anywhere but the encrypted row.
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -27,12 +26,13 @@ from providers.sendgrid import Health, KeyInfo, SendGridClient, classify, normal
 from storage.connections import CONNECTED, ConnectionRecord
 
 if TYPE_CHECKING:
-    from bot.container import Services
+    from bot.core.clock import Clock
+    from bot.services.connections import ConnectionsService
+    from storage.store import Storage
 
 log = logging.getLogger("quolum.sendgrid")
 
 VERIFY_DEADLINE = 25.0  # seconds: past this the person is told SendGrid is not answering
-HEALTH_CONCURRENCY = 4  # keys checked at once by the daily job (each is a different SendGrid account)
 
 # --- what people read ------------------------------------------------------------------------------
 UNNAMED_ACCOUNT = "your SendGrid account"
@@ -65,10 +65,6 @@ ACCOUNT_CHANGED = "This replaces the connection to {before}."
 NOT_CONNECTED_DM = "SendGrid was not connected: {reason}"
 REVOKED_REASON = (
     "SendGrid no longer accepts the API key (it was deleted or revoked): reconnect with a new key"
-)
-REVOKED_DM = (
-    ":warning: SendGrid stopped accepting the API key Quolum uses for *{account}*: it was deleted or "
-    "revoked. Run `/quolum connect sendgrid` and choose Reconnect to paste a new read-only key."
 )
 NEWLY_UNAVAILABLE_LOG = "sendgrid connection %s: key may no longer read %s"
 
@@ -159,10 +155,13 @@ def _join(items: list[str], word: str) -> str:
 
 
 class SendGridConnectService:
-    def __init__(self, services: Services, client: SendGridClient) -> None:
-        self.services = services
-        self.storage = services.storage
+    def __init__(
+        self, *, storage: Storage, client: SendGridClient, connections: ConnectionsService, clock: Clock
+    ) -> None:
+        self.storage = storage
         self.client = client
+        self.connections = connections  # the card update and the DMs after connecting
+        self.clock = clock
 
     # --- connecting ---------------------------------------------------------------------------
     async def connect(self, ctx: ModalContext, pasted_key: str, region: str) -> ConnectResult:
@@ -212,13 +211,11 @@ class SendGridConnectService:
         """After Slack was answered: update the card in place and confirm to the person."""
         if result.connected and result.connection is not None:
             payload = {"response_url": ctx.response_url}
-            await self.services.connections.after_connect(
-                result.connection, ctx.user_id, payload, result.note
-            )
+            await self.connections.after_connect(result.connection, ctx.user_id, payload, result.note)
 
     async def tell_failure(self, ctx: ModalContext, result: ConnectResult) -> None:
         """The modal could not be updated (closed meanwhile): say what happened in a DM instead."""
-        await self.services.connections.notify(
+        await self.connections.notify(
             ctx.team_id, ctx.user_id, NOT_CONNECTED_DM.format(reason=result.message)
         )
 
@@ -231,17 +228,12 @@ class SendGridConnectService:
         health = await self.client.health(
             api_key,
             self.client.base_url_for(connection.credentials),
-            today=self.services.clock().date(),
+            today=self.clock().date(),
             account=connection.account_id or f"connection:{connection.id}",
         )
-        if health.status == "revoked":
+        if health.status == "revoked":  # the alert (bot/services/alerts.py) tells people, once
             if await self.storage.connections.mark_needs_reconnect(connection.id, REVOKED_REASON):
                 log.warning("sendgrid connection %s needs reconnect: the key answers 401", connection.id)
-                if connection.connected_by:
-                    account = connection.account_name or UNNAMED_ACCOUNT
-                    await self.services.connections.notify(
-                        connection.team_id, connection.connected_by, REVOKED_DM.format(account=account)
-                    )
         elif health.status == "ok":
             newly = sorted(set(health.unavailable) - set(connection.unavailable))
             if newly:
@@ -250,29 +242,6 @@ class SendGridConnectService:
         else:
             log.info("sendgrid connection %s could not be checked: %s", connection.id, health.reason)
         return health
-
-    async def check_all(self) -> dict[str, int]:
-        """The daily `connection_health` job: every active SendGrid connection, a few at a time."""
-        counts: Counter[str] = Counter()
-        slots = asyncio.Semaphore(HEALTH_CONCURRENCY)
-
-        async def check_one(connection_id: int) -> None:
-            try:
-                record = await self.storage.connections.by_id(connection_id)
-                if record is not None:
-                    counts[(await self.check_sendgrid(record)).status] += 1
-            except Exception:
-                counts["error"] += 1
-                log.exception("sendgrid health check of connection %s failed", connection_id)
-            finally:
-                slots.release()
-
-        async with asyncio.TaskGroup() as group:
-            async for connection_id in self.storage.connections.active(provider=SENDGRID.key):
-                await slots.acquire()
-                group.create_task(check_one(connection_id))
-        log.info("connection health (sendgrid): %s", dict(sorted(counts.items())))
-        return dict(counts)
 
 
 def _failure_message(kind: str, error: ProviderError) -> str:

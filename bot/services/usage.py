@@ -11,16 +11,22 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from bot.container import Services
+import httpx
+
+from bot.core.clock import Clock
+from bot.core.config import Settings
+from bot.services.credentials import CredentialManager, NeedsReconnect
 from providers.collect import CollectJob, CollectSummary, collect_many
-from providers.credentials import NeedsReconnect
-from providers.http import HUBSPOT, SENDGRID, ProviderHTTP, Unauthorized
+from providers.failures import classify
+from providers.http import HUBSPOT, SENDGRID, ProviderError, ProviderHTTP, Unauthorized
 from providers.hubspot_usage import collect_hubspot
+from providers.ratelimit import Limiter
 from providers.sendgrid_usage import collect_sendgrid
 from providers.usage import Period, UsageReport, parse_period, today_in
 from storage.connections import CONNECTED, ConnectionRecord
+from storage.store import Storage
 
 log = logging.getLogger("quolum.usage")
 
@@ -36,24 +42,51 @@ def check_period(text: str) -> None:
     parse_period(text, timezone="UTC", today=today_in("UTC", datetime.now(UTC)))
 
 
+class HealthReporter(Protocol):
+    """Where every real use of a connection reports its outcome (bot/services/health.py)."""
+
+    async def report(self, connection: ConnectionRecord, failure: Any) -> None: ...
+
+
 class UsageService:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.storage = services.storage
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        settings: Settings,
+        clock: Clock,
+        credentials: CredentialManager,
+        http: httpx.AsyncClient,
+        limiter: Limiter | None,
+    ) -> None:
+        self.storage = storage
+        self.settings = settings
+        self.clock = clock
+        self.credentials = credentials
+        self.health: HealthReporter | None = None  # set by the container: every use reports its outcome
         self.http = {
-            "hubspot": ProviderHTTP(services.http, HUBSPOT, limiter=services.limiter),
-            "sendgrid": ProviderHTTP(services.http, SENDGRID, limiter=services.limiter),
+            "hubspot": ProviderHTTP(http, HUBSPOT, limiter=limiter),
+            "sendgrid": ProviderHTTP(http, SENDGRID, limiter=limiter),
         }
+
+    async def _report_health(self, connection: ConnectionRecord, failure) -> None:
+        health = self.health
+        if health is None:
+            return
+        try:
+            await health.report(connection, failure)
+        except Exception:  # alerting must not fail a collection
+            log.exception("reporting the health of connection %s failed", connection.id)
 
     def period_for(self, connection: ConnectionRecord, text: str) -> Period:
         timezone = connection.details.get("time_zone") or "UTC"
         try:
-            return parse_period(text, timezone=timezone, today=today_in(timezone, self.services.clock()))
+            return parse_period(text, timezone=timezone, today=today_in(timezone, self.clock()))
         except ValueError:
             if timezone == "UTC":
                 raise
             # an account whose zone our tz database lacks: fall back to UTC rather than fail
-            return parse_period(text, timezone="UTC", today=today_in("UTC", self.services.clock()))
+            return parse_period(text, timezone="UTC", today=today_in("UTC", self.clock()))
 
     def job(self, connection: ConnectionRecord, period_text: str) -> CollectJob:
         key = f"{connection.team_id}/{connection.provider}/{connection.account_id}"
@@ -62,22 +95,22 @@ class UsageService:
             collect, base_url = self._collector(connection)
             return await collect(
                 self.http[connection.provider],
-                self.services.credentials.auth(connection.id),
+                self.credentials.auth(connection.id),
                 base_url=base_url,
                 team_id=connection.team_id,
                 account_id=connection.account_id or str(connection.id),
                 account_name=connection.account_name or "",
                 period=self.period_for(connection, period_text),
                 scopes=set(connection.scopes) or None,
-                clock=self.services.clock,
+                clock=self.clock,
             )
 
         return CollectJob(key=key, run=run)
 
     def _collector(self, connection: ConnectionRecord):
         if connection.provider == "hubspot":
-            return collect_hubspot, self.services.settings.hubspot_api_url
-        base = self.services.settings.sendgrid_api_url or connection.credentials.get("base_url")
+            return collect_hubspot, self.settings.hubspot_api_url
+        base = self.settings.sendgrid_api_url or connection.credentials.get("base_url")
         return collect_sendgrid, base or "https://api.sendgrid.com"
 
     async def jobs(
@@ -104,6 +137,7 @@ class UsageService:
             connection = await self.storage.connections.get(report.team_id, report.provider)
             if connection is not None:
                 await self.storage.connections.touch(connection.id)
+                await self._report_health(connection, None)
             if on_report:
                 on_report(report)
 
@@ -115,6 +149,11 @@ class UsageService:
                     await self.storage.connections.mark_needs_reconnect(connection.id, REJECTED[provider_key])
             if not isinstance(error, NeedsReconnect | Unauthorized):
                 log.warning("collecting %s failed: %s", job.key, error)
+            if isinstance(error, ProviderError):  # a use of the connection: health hears how it went
+                connection = await self.storage.connections.get(team, provider_key)
+                if connection is not None:
+                    name = "HubSpot" if provider_key == "hubspot" else "SendGrid"
+                    await self._report_health(connection, classify(error, "api", provider_name=name))
             if on_error:
                 on_error(job.key, error)
 

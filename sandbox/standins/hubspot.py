@@ -61,6 +61,8 @@ class HubSpotStandIn:
         self._grant_optional: set[str] | None = None
         self._registered_redirect_uris: set[str] | None = None
         self._token_requests: list[dict] = []
+        self.legacy_status = True  # False: token errors carry `category` and no legacy `status`
+        self.withheld_scopes: set[str] = set()  # scopes the consent page no longer grants
         self.tokens = TokenStore(
             self._lock, clock, self._portals, client_id, client_secret, expires_in, rotate_refresh_tokens
         )
@@ -200,6 +202,10 @@ class HubSpotStandIn:
     def expire_access_tokens(self) -> None:
         """Every access token issued so far expires now (API calls answer 401 EXPIRED_AUTHENTICATION)."""
         self.tokens.expire_access_tokens()
+
+    def uninstall(self, portal_id: int) -> None:
+        """The customer removed the app: refresh tokens answer invalid_grant, access tokens 401."""
+        self.tokens.uninstall(portal_id)
 
     def revoke_portal(self, portal_id: int) -> None:
         """The account is deleted/disconnected: its refresh tokens answer BAD_HUB, its access tokens 401."""

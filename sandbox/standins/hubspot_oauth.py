@@ -41,15 +41,23 @@ class OAuthError(Exception):
         super().__init__(description)
         self.status, self.error, self.description = status, error, description
 
-    def response(self) -> JSONResponse:
-        body = {
-            "error": self.error,
-            "error_description": self.description,
-            "status": self.status,
-            "message": self.description,
-            "correlationId": correlation_id(),
-        }
+    def response(self, version: str = "v1", *, legacy_status: bool = True) -> JSONResponse:
+        """v1/v3: the OAuth fields plus HubSpot's legacy `status`. Date-versioned endpoints (2026-03 on)
+        also carry `category` (required by the 2026-03 spec) and `links`; `status` is kept only for
+        backward compatibility, so 2026-09 (and 2026-03 with `legacy_status=False`) leave it out."""
+        body = {"error": self.error, "error_description": self.description, "message": self.description}
+        if version[:1].isdigit():
+            body["category"] = self.category
+            body["links"] = {"knowledge-base": "https://developers.hubspot.com/docs/api/oauth"}
+            legacy_status = legacy_status and version < "2026-09"
+        if legacy_status:
+            body["status"] = self.status
+        body["correlationId"] = correlation_id()
         return JSONResponse(body, status_code=400)
+
+    @property
+    def category(self) -> str:
+        return "INVALID_AUTHENTICATION" if self.error == "invalid_client" else "VALIDATION_ERROR"
 
 
 def bad_grant_type() -> OAuthError:
@@ -362,7 +370,7 @@ async def authorize_decision(request: Request) -> Response:
         return RedirectResponse(with_query(redirect_uri, params), status_code=302)
     required = split_scopes(form.get("scope"))
     optional = [s for s in split_scopes(form.get("optional_scope")) if s not in required]
-    scopes = required + standin.granted_optional(optional)
+    scopes = [s for s in required + standin.granted_optional(optional) if s not in standin.withheld_scopes]
     code = standin.tokens.new_code(redirect_uri, portal.portal_id, portal.installer_user_id, scopes)
     return RedirectResponse(with_query(redirect_uri, {"code": code, "state": state}), status_code=302)
 
@@ -386,7 +394,7 @@ async def token(request: Request) -> Response:
     try:
         return JSONResponse(standin.tokens.grant(form or {}))
     except OAuthError as error:
-        return error.response()
+        return error.response(request.path_params["version"], legacy_status=standin.legacy_status)
 
 
 async def introspect(request: Request) -> Response:

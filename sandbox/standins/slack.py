@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from sandbox.standins.faults import FaultInjector
+from sandbox.standins.slack_messages import MessagesMixin
 from sandbox.standins.slack_socket import SocketModeServer
 
 NO_AUTH_METHODS = {"oauth.v2.access", "oauth.v2.exchange", "api.test"}
@@ -47,7 +48,7 @@ class Workspace:
     bot_token: str = ""
 
 
-class SlackStandIn:
+class SlackStandIn(MessagesMixin):
     def __init__(self, *, client_id: str = "1111.2222", client_secret: str = "slack-client-secret") -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -62,7 +63,6 @@ class SlackStandIn:
         self.users: dict[str, dict] = {}
         self.codes: dict[str, str] = {}  # oauth code -> team id
         self.home_views: dict[str, dict] = {}  # user id -> the App Home view last published
-        self.messages: list[dict] = []  # chat.postMessage'd: {"channel", "ts", "text", "blocks"}
         self.views: dict[str, dict] = {}  # modals opened (views.open) by id, with their trigger_id
         self.home_tab_enabled = True  # the manifest's features.app_home.home_tab_enabled
         self._errors: dict[str, list[tuple[str, int, dict]]] = {}
@@ -75,6 +75,12 @@ class SlackStandIn:
             ]
         )
         self.url = ""  # set by the fixture once served
+
+    @property
+    def messages(self) -> list[dict]:
+        """Every message posted (top level and replies), oldest first: what the sandbox page shows."""
+        with self._lock:
+            return sorted(self._messages().values(), key=lambda m: float(m["ts"]))
 
     # --- test set-up -------------------------------------------------------
     def add_workspace(
@@ -249,17 +255,7 @@ class SlackStandIn:
             return _fail("channel_not_found")
         if not args.get("text") and not args.get("blocks"):
             return _fail("no_text")
-        ts = self._ts()
-        with self._lock:  # kept like a channel's history: the sandbox page shows it
-            self.messages.append(
-                {
-                    "channel": args["channel"],
-                    "ts": ts,
-                    "text": args.get("text", ""),
-                    "blocks": args.get("blocks") or [],
-                }
-            )
-        return _ok(channel=args["channel"], ts=ts, message={"text": args.get("text", "")})
+        return self._post_message(args)
 
     def m_chat_postEphemeral(self, args, ws):
         if args.get("user") not in self.users:
@@ -269,16 +265,14 @@ class SlackStandIn:
     def m_chat_update(self, args, ws):
         if not args.get("ts"):
             return _fail("message_not_found")
-        with self._lock:
-            for message in self.messages:
-                if message["ts"] == args["ts"] and message["channel"] == args.get("channel"):
-                    message.update(text=args.get("text", ""), blocks=args.get("blocks") or [], edited=True)
-        return _ok(channel=args.get("channel"), ts=args["ts"], text=args.get("text", ""))
+        return self._update_message(args)
 
     def m_conversations_open(self, args, ws):
         users = args.get("users", "")
         if isinstance(users, list):
             users = ",".join(users)
+        if "," in users:
+            return self._open_group(users.split(","))
         first = users.split(",")[0] if users else ""
         user = self.users.get(first)
         if user is None:

@@ -1,6 +1,6 @@
 from slack_sdk.oauth.installation_store.models.installation import Installation
 
-from tests.test_events_and_install import assert_nowhere_in_database
+from tests.handlers.test_events import assert_nowhere_in_database
 
 
 def installation(team_id="T1", token="xoxb-1-secret-token", **kw):

@@ -43,7 +43,7 @@ async def test_racing_consumers_consume_once(storage):
 
 
 async def test_only_the_hash_and_ciphertext_are_stored(storage):
-    from tests.test_events_and_install import assert_nowhere_in_database
+    from tests.handlers.test_events import assert_nowhere_in_database
 
     states = store(storage, FrozenClock())
     state = await states.issue(

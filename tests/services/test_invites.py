@@ -12,7 +12,7 @@ from bot.core.clock import FrozenClock
 from bot.messages import invite_blocks as ib
 from sandbox import slack_requests as sr
 from tests.conftest import install
-from tests.test_connect_hubspot import Browser, buttons, post
+from tests.services.test_connections import Browser, buttons, post
 
 INVITER, ADMIN, OTHER = "U0002", "U0003", "U0004"
 

@@ -341,7 +341,7 @@ async def test_no_token_in_plaintext_in_database_or_logs(bot, slack, hubspot, st
     import logging
 
     from bot.core.logs import JsonFormatter
-    from tests.test_events_and_install import assert_nowhere_in_database
+    from tests.handlers.test_events import assert_nowhere_in_database
 
     caplog.set_level(logging.DEBUG)
     hubspot.rotate_refresh_tokens = True

@@ -7,6 +7,9 @@ taking the lock (another holder may have refreshed it already), stores the new
 refresh token when one is returned and keeps the old one otherwise. A refresh
 HubSpot refuses for good marks the connection *Needs reconnect*; a transient
 failure changes nothing.
+
+A flow, so a service: it joins storage (the row lock, the stored tokens) and a
+provider's refresh call, which keeps providers/ and storage/ independent layers.
 """
 
 from __future__ import annotations
@@ -17,16 +20,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot.core.clock import Clock, utcnow
-from providers.http import ProviderError
+from providers.http import NeedsReconnect, ProviderError
 from storage.connections import CONNECTED, ConnectionRecord, ConnectionStore
 
-log = logging.getLogger("quolum.providers.credentials")
+log = logging.getLogger("quolum.bot.services.credentials")
 
 MAX_MARGIN = timedelta(minutes=5)
-
-
-class NeedsReconnect(ProviderError):
-    """The provider refused the connection's credentials for good."""
 
 
 def refresh_margin(lifetime_seconds: int | None) -> timedelta:

@@ -18,7 +18,7 @@ from sandbox import slack_requests as sr
 from storage.connections import CONNECTED, NEEDS_RECONNECT, ConnectionRecord
 from storage.invitations import InvitationRecord
 from tests.conftest import install
-from tests.test_connect_hubspot import Browser, buttons, post
+from tests.services.test_connections import Browser, buttons, post
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

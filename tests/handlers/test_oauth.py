@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_connect_hubspot import buttons, open_card
+from tests.services.test_connections import buttons, open_card
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from bot.core.clock import FrozenClock
+from bot.services.credentials import CredentialManager, NeedsReconnect, refresh_margin, should_refresh
 from providers import hubspot as hs
-from providers.credentials import CredentialManager, NeedsReconnect, refresh_margin, should_refresh
 from providers.http import HUBSPOT, ProviderHTTP, TransientError
 from providers.ratelimit import Limiter
 from storage.connections import ConnectionRecord, ConnectionStore
@@ -93,7 +93,7 @@ class Rig:
         self.client = hs.HubSpotClient(self.http, self.settings)
 
         def revoked(error):
-            return hs.revoked_reason(error) if hs.classify(error) == "revoked" else None
+            return hs.revoked_reason(error) if hs.classify(error, "refresh") == "revoked" else None
 
         self.manager = CredentialManager(self.connections, {"hubspot": (self.client.refresh, revoked)}, clock)
 

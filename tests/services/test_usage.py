@@ -13,7 +13,6 @@ import pytest
 
 from bot.container import build_services
 from bot.core.clock import utcnow
-from bot.services.usage import UsageService
 from sandbox.environment import SENDGRID_SCOPES
 from sandbox.standins.sendgrid import SendGridStandIn
 from sandbox.standins.sendgrid_seed import generate_account
@@ -78,7 +77,7 @@ async def connected(storage, hubspot, sendgrid, hub_settings):
 async def test_collect_stores_one_snapshot_per_period_and_replaces_it(connected, storage, hubspot):
     reports, errors = [], []
     async with httpx.AsyncClient() as http:
-        service = UsageService(build_services(connected, storage, utcnow, http))
+        service = build_services(connected, storage, utcnow, http).usage
         for _ in range(2):
             summary = await service.collect(
                 period=PERIOD,
@@ -100,11 +99,16 @@ async def test_a_revoked_key_marks_the_connection_and_the_rest_carries_on(connec
     sendgrid.revoke_key((await storage.connections.get("T0001", "sendgrid")).credentials["api_key"])
     errors = []
     async with httpx.AsyncClient() as http:
-        service = UsageService(build_services(connected, storage, utcnow, http))
+        service = build_services(connected, storage, utcnow, http).usage
         summary = await service.collect(period=PERIOD, on_error=lambda key, error: errors.append(key))
     assert (summary.reported, summary.failed) == (1, 1) and errors == ["T0001/sendgrid/sg-1"]
     connection = await storage.connections.get("T0001", "sendgrid")
     assert connection.status == "needs_reconnect" and "revoked" in connection.status_reason
+    # a real use reports to the health checks: an incident for SendGrid, a good check for HubSpot
+    incidents = await storage.incidents.open_in_team("T0001")
+    assert list(incidents) == ["sendgrid"] and incidents["sendgrid"].kind == "revoked"
+    hub = await storage.connections.get("T0001", "hubspot")
+    assert await storage.checks.last_checked(hub.id) is not None
 
 
 def cli(*args: str, settings) -> subprocess.CompletedProcess:

@@ -1,0 +1,180 @@
+"""Connection health: the `connection_health` job and the one place every use reports its outcome.
+
+The job runs every few minutes; each connection is due once an hour at its own offset within the hour
+(`due()`), so checks are spread over the hour rather than all at once, and a replica that was down
+catches up on its next run. A check is the cheapest call that proves access: HubSpot refreshes the
+token when due, then reads one user and one owner (each needs a required scope); SendGrid reads
+`/v3/scopes` and probes each feature. Collection and digests call `report()` with their own outcome.
+
+`report()` records the check and decides (`should_alert`): revoked, scope lost and our own
+misconfiguration are an incident at once; a transient failure only once the connection has failed
+every check for 24 hours; a success resolves whatever was open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from bot.core.clock import Clock
+from bot.services.alerts import AlertsService
+from bot.services.credentials import CredentialManager
+from providers import hubspot as hs
+from providers.failures import Failure, classify
+from providers.http import ProviderError
+from storage.connections import CONNECTED, NEEDS_RECONNECT, ConnectionRecord, ConnectionStore
+from storage.incidents import CheckStore
+
+log = logging.getLogger("quolum.health")
+
+EVERY = timedelta(hours=1)  # each connection at least this often
+JOB_EVERY = timedelta(minutes=5)  # the job's grid: a connection's offset is met within 5 minutes
+TRANSIENT_GRACE = timedelta(hours=24)
+CONCURRENCY = 4
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def offset(connection_id: int, every: timedelta = EVERY) -> timedelta:
+    """Where in the hour this connection is checked: spread evenly and stable across replicas."""
+    return timedelta(seconds=(connection_id * 2_654_435_761) % int(every.total_seconds()))
+
+
+def due(connection_id: int, last_checked: datetime | None, now: datetime, every: timedelta = EVERY) -> bool:
+    """Checked since this hour's point for the connection? (the latest `offset + k * every` <= now)"""
+    if last_checked is None:
+        return True
+    step = every.total_seconds()
+    since = (now - EPOCH - offset(connection_id, every)).total_seconds() % step
+    return last_checked < now - timedelta(seconds=since)
+
+
+def should_alert(failure: Failure, failing_since: datetime, now: datetime, has_open: bool) -> bool:
+    """Open (or keep updating) an incident for this failure?"""
+    if has_open or failure.is_incident_now:
+        return True
+    return failure.kind == "transient" and now - failing_since >= TRANSIENT_GRACE
+
+
+class HealthService:
+    def __init__(
+        self,
+        *,
+        connections: ConnectionStore,
+        checks: CheckStore,
+        alerts: AlertsService,
+        credentials: CredentialManager,
+        hubspot: hs.HubSpotClient,
+        sendgrid,  # SendGridConnectService: its check_sendgrid probes a stored key
+        clock: Clock,
+    ) -> None:
+        self.connections = connections
+        self.checks = checks
+        self.alerts = alerts
+        self.credentials = credentials
+        self.hubspot = hubspot
+        self.sendgrid = sendgrid
+        self.clock = clock
+
+    async def run(self, now: datetime) -> dict[str, int]:
+        """The scheduled job: check every connection that is due at `now`, a few at a time."""
+        counts: dict[str, int] = {}
+        slots = asyncio.Semaphore(CONCURRENCY)
+
+        async def check_one(connection_id: int) -> None:
+            try:
+                record = await self.connections.by_id(connection_id)
+                if record is not None:
+                    failure = await self.check(record)
+                    await self.report(record, failure)
+                    key = failure.kind if failure else "ok"
+                    counts[key] = counts.get(key, 0) + 1
+            except Exception:
+                counts["error"] = counts.get("error", 0) + 1
+                log.exception("health check of connection %s failed", connection_id)
+            finally:
+                slots.release()
+
+        async with asyncio.TaskGroup() as group:
+            async for connection_id in self.connections.active():
+                if not due(connection_id, await self.checks.last_checked(connection_id), now):
+                    continue
+                await slots.acquire()
+                group.create_task(check_one(connection_id))
+        log.info("connection health: %s", dict(sorted(counts.items())))
+        return counts
+
+    async def check(self, connection: ConnectionRecord) -> Failure | None:
+        """One health check: None when the connection works, else what is wrong."""
+        if connection.status == NEEDS_RECONNECT:
+            name = "HubSpot" if connection.provider == "hubspot" else "SendGrid"
+            return Failure("revoked", connection.status_reason or f"{name} no longer accepts Quolum's access")
+        if connection.status != CONNECTED:
+            return None
+        if connection.provider == "hubspot":
+            return await self._check_hubspot(connection)
+        return await self._check_sendgrid(connection)
+
+    async def _check_hubspot(self, connection: ConnectionRecord) -> Failure | None:
+        try:
+            await self.credentials.current(connection.id)  # refresh when due
+        except ProviderError as error:
+            return classify(error, "refresh")
+        try:
+            lost = await hs.probe(
+                self.hubspot,
+                self.credentials.auth(connection.id),
+                connection.account_id or str(connection.id),
+            )
+        except ProviderError as error:
+            return classify(error, "api")
+        if lost:
+            return Failure("scope_lost", f"the `{lost}` permission was removed", feature=lost)
+        return None
+
+    async def _check_sendgrid(self, connection: ConnectionRecord) -> Failure | None:
+        from bot.services.sendgrid_connect import REVOKED_REASON
+
+        health = await self.sendgrid.check_sendgrid(connection)
+        if health.status == "revoked":
+            return Failure("revoked", REVOKED_REASON)
+        if health.status != "ok":
+            return Failure("transient", "SendGrid is not answering")
+        lost = sorted(set(health.unavailable) - set(connection.unavailable))
+        if not lost:  # lost before (and marked unavailable then): still lost while the incident is open
+            open_incident = await self.alerts.incidents.open_for(connection.id)
+            if (
+                open_incident
+                and open_incident.kind == "scope_lost"
+                and open_incident.feature in health.unavailable
+            ):
+                lost = [open_incident.feature]
+        if lost:
+            return Failure("scope_lost", f"the `{lost[0]}` permission was removed", feature=lost[0])
+        return None
+
+    async def report(self, connection: ConnectionRecord, failure: Failure | None) -> None:
+        """Every use of a connection (this job, collection, digests) reports its outcome here."""
+        failing_since = await self.checks.record(connection.id, ok=failure is None)
+        if failure is None:
+            await self.alerts.working(connection)
+            return
+        if failure.kind == "bad_code":
+            return
+        if failure.kind == "configuration":
+            log.error(
+                "connection %s: %s (code %s, correlationId %s)",
+                connection.id,
+                failure.reason,
+                failure.code,
+                failure.correlation_id,
+            )
+        elif failure.correlation_id:
+            log.info(
+                "connection %s: %s (correlationId %s)", connection.id, failure.reason, failure.correlation_id
+            )
+        if failure.kind == "scope_lost" and failure.feature:
+            await self.connections.mark_unavailable(connection.id, [failure.feature])
+        has_open = await self.alerts.incidents.open_for(connection.id) is not None
+        if should_alert(failure, failing_since or self.clock(), self.clock(), has_open):
+            await self.alerts.failing(connection, failure, failing_since or self.clock())

@@ -1,0 +1,25 @@
+"""The Slack client factory the services are given: `await slack_clients(team_id)` is a workspace's client.
+
+Single-workspace mode uses the configured bot token; multi-workspace mode the workspace's stored
+(encrypted) installation. None when the workspace has no installation (uninstalled meanwhile).
+"""
+
+from __future__ import annotations
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core.config import Settings
+from providers.slack import web_client
+from storage.installations import EncryptedInstallationStore
+
+
+class SlackClients:
+    def __init__(self, settings: Settings, installations: EncryptedInstallationStore) -> None:
+        self.settings = settings
+        self.installations = installations
+
+    async def __call__(self, team_id: str) -> AsyncWebClient | None:
+        if self.settings.bot_token:
+            return web_client(self.settings, self.settings.bot_token)
+        bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team_id)
+        return web_client(self.settings, bot.bot_token) if bot else None

@@ -1,0 +1,85 @@
+"""`/quolum alerts #channel|off` and the alert's Reconnect button."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.core.logs import annotate
+from bot.messages import alerts as am
+from bot.messages import blocks
+from handlers.commands import CommandRequest, command
+from providers.catalogue import find
+
+if TYPE_CHECKING:
+    from bot.container import Services  # handlers receive the container at registration
+
+CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{6,})$")
+ADMINS_ONLY = "Only Slack admins and Quolum admins can choose where alerts go."
+USAGE = (
+    "Usage: `/quolum alerts #channel` (pick the channel from the list Slack offers), or `/quolum alerts off`."
+)
+TO_CHANNEL = "Connection alerts for this workspace go to <#{channel}>."
+DEFAULT = (
+    "Connection alerts go by DM to whoever connected each account; if that person has left or cannot be "
+    "reached, to the Quolum admins. `/quolum alerts #channel` sends them to a channel instead."
+)
+SET = "From now on, connection alerts go to <#{channel}> (alerts already sent stay where they are)."
+OFF = "Connection alerts go back to the default: " + DEFAULT
+
+
+@command(
+    "alerts",
+    "alerts [#channel|off]",
+    "where connection alerts go (admins change it)",
+    reply_in_ack=False,  # checking the person's role asks Slack
+)
+async def alerts(request: CommandRequest) -> dict:
+    routes = request.services.storage.alert_routes
+    words = request.args.split()
+    if not words:
+        channel = await routes.get(request.team_id)
+        return blocks.message(TO_CHANNEL.format(channel=channel) if channel else DEFAULT)
+    match = CHANNEL.match(words[0]) if len(words) == 1 else None
+    if words[0].lower() != "off" and match is None:
+        return blocks.message(USAGE)
+    if not await request.services.connections.can_connect(request.client, request.team_id, request.user_id):
+        return blocks.message(ADMINS_ONLY)
+    if match is None:
+        await routes.clear(request.team_id)
+        return blocks.message(OFF)
+    channel = match.group(1) or match.group(2)
+    await routes.set(request.team_id, channel, request.user_id)
+    return blocks.message(SET.format(channel=channel))
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @app.action(am.RECONNECT_ACTION)
+    async def reconnect(ack, body, respond, client) -> None:
+        await ack()
+        team_id, user_id = body["team"]["id"], body["user"]["id"]
+        annotate(team=team_id, action=am.RECONNECT_ACTION)
+        value = body["actions"][0].get("value", "")
+        incident = await services.storage.incidents.get(int(value)) if value.isdigit() else None
+        spec = find(incident.provider) if incident else None
+        if incident is None or spec is None or incident.team_id != team_id:
+            return
+        if not incident.open:
+            await _privately(respond, am.ALREADY_RESOLVED.format(provider=spec.display_name))
+            return
+        if not await services.connections.can_connect(client, team_id, user_id):
+            await _privately(respond, am.NOT_ALLOWED.format(provider=spec.display_name, key=spec.key))
+            return
+        opener = services.extras.get(f"open_connect:{spec.key}")
+        if opener is not None:  # API-key providers: their modal
+            await opener(client, body["trigger_id"], team_id=team_id, user_id=user_id, response_url=None)
+            return
+        # A fresh single-use link bound to this person; no response_url: the alert is not the card.
+        url = await services.connections.connect_url(team_id, user_id, spec, None, incident=incident.id)
+        await _privately(respond, am.RECONNECT_LINK.format(provider=spec.display_name, url=url))
+
+
+async def _privately(respond, text: str) -> None:
+    await respond(response_type="ephemeral", replace_original=False, text=text)

@@ -1,0 +1,124 @@
+"""The import contracts of pyproject.toml ([tool.importlinter], run by `make lint`) hold for the code,
+and break when someone adds an upward import, a provider cross-import or a cycle: each case below
+copies the packages into a temporary directory, adds one import to one module and runs `lint-imports`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("bot", "handlers", "providers", "storage")
+# `lint-imports`, run by this interpreter (the venv the tests run in)
+LINT_IMPORTS = [sys.executable, "-c", "from importlinter.cli import lint_imports_command as m; m()"]
+CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+LAYERS = "Imports point down"
+CYCLES = "No import cycle"
+TYPE_CHECKING_ONLY = "from typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    import {module}\n"
+
+
+def lint_imports(cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(cwd)}  # the copy, ahead of the editable install
+    return subprocess.run(
+        [*LINT_IMPORTS, "--no-cache"], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    for package in PACKAGES:
+        shutil.copytree(
+            ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    return tmp_path
+
+
+def add_line(tree: Path, path: str, line: str) -> None:
+    with (tree / path).open("a") as module:
+        module.write(f"\n{line}\n")
+
+
+def test_the_code_keeps_every_contract():
+    result = lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "path,line,contract,importer",
+    [
+        ("bot/core/clock.py", "import storage.db", LAYERS, "bot.core.clock"),
+        ("storage/db.py", "import providers.http", LAYERS, "storage.db"),
+        ("providers/http.py", "import storage.db", LAYERS, "providers.http"),
+        ("providers/hubspot.py", "import bot.messages.cards", LAYERS, "providers.hubspot"),
+        ("bot/messages/cards.py", "import bot.services.connections", LAYERS, "bot.messages.cards"),
+        ("bot/messages/blocks.py", "import handlers.commands", LAYERS, "bot.messages.blocks"),
+        ("bot/services/usage.py", "import bot.container", LAYERS, "bot.services.usage"),
+        ("bot/services/invites.py", "import handlers.invites", LAYERS, "bot.services.invites"),
+        ("handlers/events.py", "import bot.web", LAYERS, "handlers.events"),
+        ("handlers/oauth.py", "import bot.container", LAYERS, "handlers.oauth"),
+        (
+            "providers/hubspot_usage.py",
+            "import providers.sendgrid",
+            "HubSpot modules never import SendGrid",
+            "providers.hubspot_usage",
+        ),
+        (
+            "providers/sendgrid.py",
+            "from providers.hubspot import HubSpotClient",
+            "SendGrid modules never import HubSpot",
+            "providers.sendgrid",
+        ),
+        ("storage/db.py", "import storage.store", CYCLES, "storage"),
+        ("bot/services/credentials.py", "import bot.services.usage", CYCLES, "bot.services"),
+    ],
+)
+def test_an_import_against_the_layout_breaks_lint(tree, path, line, contract, importer):
+    assert lint_imports(tree).returncode == 0  # the copy is clean before the change
+    add_line(tree, path, line)
+    result = lint_imports(tree)
+    assert result.returncode != 0, f"{line!r} in {path} was accepted:\n{result.stdout}"
+    broken = result.stdout.split("Broken contracts", 1)[-1]
+    assert contract in broken
+    assert importer in broken
+
+
+def test_a_type_checking_only_import_is_allowed(tree):
+    add_line(tree, "bot/services/usage.py", TYPE_CHECKING_ONLY.format(module="bot.container"))
+    add_line(tree, "handlers/oauth.py", TYPE_CHECKING_ONLY.format(module="bot.container"))
+    result = lint_imports(tree)
+    assert result.returncode == 0, result.stdout
+
+
+def modules(package: str):
+    for path in sorted((ROOT / package).rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        yield ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_every_module_is_in_a_layer():
+    """A new module must be placed: bot/*.py outside a layer's package goes into the composition layer."""
+    layers = next(c for c in CONFIG["contracts"] if c["type"] == "layers")["layers"]
+    placed = {name.strip() for layer in layers for name in layer.replace("|", ":").split(":")}
+    unplaced = [
+        module
+        for package in PACKAGES
+        for module in modules(package)
+        if module not in PACKAGES and not any(module == p or module.startswith(p + ".") for p in placed)
+    ]
+    assert unplaced == [], f"not in any layer of [tool.importlinter] (pyproject.toml): {unplaced}"
+
+
+def test_every_provider_module_is_in_its_family():
+    forbidden = [c for c in CONFIG["contracts"] if c["type"] == "forbidden"]
+    listed = {m for c in forbidden for m in c["source_modules"] + c["forbidden_modules"]}
+    family = {m for m in modules("providers") if m.split(".")[-1].startswith(("hubspot", "sendgrid"))}
+    assert family - listed == set(), "add these to the provider independence contracts in pyproject.toml"
