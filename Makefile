@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run test test-all lint bench clean
+.PHONY: run demo test test-all lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,9 @@ $(BIN)/.installed: pyproject.toml
 
 run: $(BIN)/.installed          ## run the bot (SQLite in ./data unless QUOLUM_DATABASE_URL is set)
 	$(BIN)/quolum-bot serve
+
+demo: $(BIN)/.installed         ## try it without any account: the whole story against local stand-ins
+	$(BIN)/quolum-bot demo $(ARGS)
 
 test: $(BIN)/.installed         ## run the tests (PostgreSQL too when QUOLUM_TEST_POSTGRES_URL is set)
 	$(BIN)/python -m pytest -q

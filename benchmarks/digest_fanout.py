@@ -38,15 +38,15 @@ sys.path.insert(0, str(ROOT))
 
 from bot.core.config import normalise_database_url  # noqa: E402
 from bot.services.digest_schedule import WEEKLY, Schedule  # noqa: E402
+from sandbox.slack_requests import SIGNING_SECRET  # noqa: E402
+from sandbox.standins.hubspot import HubSpotStandIn  # noqa: E402
+from sandbox.standins.hubspot_seed import generate_portal  # noqa: E402
+from sandbox.standins.server import ThreadedServer  # noqa: E402
+from sandbox.standins.slack import SlackStandIn  # noqa: E402
 from storage.crypto import Encryptor  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.store import Storage  # noqa: E402
 from tests.conftest import TEST_KEY, connect_hubspot, install, subscribe_due  # noqa: E402
-from tests.slack_requests import SIGNING_SECRET  # noqa: E402
-from tests.standins.hubspot import HubSpotStandIn  # noqa: E402
-from tests.standins.hubspot_seed import generate_portal  # noqa: E402
-from tests.standins.server import ThreadedServer  # noqa: E402
-from tests.standins.slack import SlackStandIn  # noqa: E402
 
 SCOPES = ["oauth", "settings.users.read", "crm.objects.owners.read", "crm.objects.contacts.read"]
 HUBSPOT_SEARCH_SPACING = 0.2  # HubSpot: 5 searches per second per account

@@ -7,7 +7,7 @@ Everything listens on 127.0.0.1 on free ports, sends traffic only there, and sto
 (about three minutes with the defaults); every process it starts is stopped on the way
 out, Ctrl-C and SIGTERM included.
 
-Set-up. The Slack Web API stand-in (tests/standins/slack.py) runs in a thread of this process. A
+Set-up. The Slack Web API stand-in (sandbox/standins/slack.py) runs in a thread of this process. A
 temporary SQLite database is migrated with `quolum-bot db upgrade` and one installation is saved
 through the bot's own storage code, encrypted with the key the servers get in QUOLUM_ENCRYPTION_KEYS.
 
@@ -66,7 +66,7 @@ from harness.slash_report import log_counts, print_run, summarize
 from harness.slash_setup import TEAM_ID, prepare, serve_baseline
 from harness.stats import Target
 
-from tests.slack_requests import command
+from sandbox.slack_requests import command
 
 COLD_SLACK_LATENCY = 0.1  # seconds: a realistic round trip to slack.com for the cold-start burst
 
@@ -169,8 +169,8 @@ async def cold_burst(target: Target, slack, signer: Signer, size: int, slack_lat
 
 
 def run(args: argparse.Namespace) -> int:
-    from tests.standins.server import ThreadedServer
-    from tests.standins.slack import SlackStandIn
+    from sandbox.standins.server import ThreadedServer
+    from sandbox.standins.slack import SlackStandIn
 
     started = dt.datetime.now().astimezone()
     speed_before = speed_check()

@@ -5,7 +5,7 @@
 
 What it does (everything on 127.0.0.1, free ports):
 
-1. Starts `--standins` HubSpot stand-in processes (tests/standins/hubspot.py under uvicorn, each in
+1. Starts `--standins` HubSpot stand-in processes (sandbox/standins/hubspot.py under uvicorn, each in
    its own process, so their CPU is not this process's and their memory is not counted here). Each
    generates its share of the portals: `--users` users, `--records` records per object type spread
    over the last 60 days, logins, owners... and answers every call `--latency` seconds late
@@ -86,9 +86,9 @@ def serve(args: argparse.Namespace) -> None:
     from starlette.responses import JSONResponse
     from starlette.routing import Mount, Route
 
-    from tests.standins.hubspot import HubSpotStandIn
-    from tests.standins.hubspot_seed import generate_portal
-    from tests.standins.server import serve_in_thread
+    from sandbox.standins.hubspot import HubSpotStandIn
+    from sandbox.standins.hubspot_seed import generate_portal
+    from sandbox.standins.server import serve_in_thread
 
     now = datetime.fromtimestamp(args.now, UTC)
     period = bench_period(now)
@@ -137,7 +137,7 @@ def precompute(standin, url: str, tokens: dict, period) -> None:
     the same collection against it once, with its rate limits lifted. The measurement then costs
     the stand-in a lookup per request instead of a search over its records and the JSON encoding.
     """
-    from tests.standins.hubspot_crm import RateLimiter
+    from sandbox.standins.hubspot_crm import RateLimiter
 
     standin.response_cache = {}
     limiter, standin.limiter = standin.limiter, RateLimiter(standin.clock)

@@ -121,6 +121,22 @@ def _parser() -> argparse.ArgumentParser:
         "SendGrid answer and, for each connection, whether its access works. One line per finding; exit "
         "status 1 when anything is wrong.",
     )
+    demo = sub.add_parser(
+        "demo",
+        help="try the bot without any account: a sandbox Slack, HubSpot and SendGrid on 127.0.0.1",
+        description="Start the real server on SQLite in a temporary directory with the Slack, HubSpot and "
+        "SendGrid stand-ins on 127.0.0.1, walk the story (connect HubSpot, invite SendGrid's admin, App "
+        "Home) and print each Slack message. Exits 0 only if every step did what it should. Refuses to "
+        "start when SLACK_* variables point at a real Slack app.",
+    )
+    demo.add_argument(
+        "--open",
+        action="store_true",
+        help="afterwards keep everything running and serve the sandbox Slack page on 127.0.0.1",
+    )
+    demo.add_argument(
+        "--port", type=int, default=0, help="port of the sandbox page with --open (default: any)"
+    )
 
     manifest = sub.add_parser(
         "manifest",
@@ -154,6 +170,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = None
     try:
+        if args.command == "demo":  # before the secrets leave the environment: they say a real Slack is set
+            from sandbox.environment import refuse_real_slack
+
+            if problem := refuse_real_slack(os.environ):
+                raise ConfigError(f"demo: {problem}")
         settings = Settings.from_env()
         for name in SECRET_VARIABLES:
             os.environ.pop(name, None)
@@ -286,6 +307,14 @@ def cmd_doctor(args, settings: Settings) -> int:
     return run(settings)
 
 
+def cmd_demo(args, settings: Settings) -> int:
+    from bot.core.logs import setup_logging
+    from sandbox.demo import main as demo
+
+    setup_logging("ERROR")  # the demo prints what people see; the server's access log would drown it
+    return demo(open_page=args.open, page_port=args.port)
+
+
 def cmd_usage(args, settings: Settings) -> int:
     from bot.usage_cli import collect
 
@@ -313,6 +342,7 @@ COMMANDS = {
     "jobs": cmd_jobs,
     "digest": cmd_digest,
     "doctor": cmd_doctor,
+    "demo": cmd_demo,
 }
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import httpx
 from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.services.alerts import AlertsService
+from bot.services.app_home import AppHomeService
 from bot.services.connections import ConnectionsService
 from bot.services.credentials import CredentialManager
 from bot.services.digests import DigestService
@@ -49,6 +50,7 @@ class Services:
     alerts: AlertsService | None = None  # one alert per incident, updated in place
     health: HealthService | None = None  # the connection_health job; every use reports to it
     digests: DigestService | None = None  # the scheduled digests, previews and sends
+    home: AppHomeService | None = None  # the App Home tab
     extras: dict[str, Any] = field(default_factory=dict)  # handler-to-handler wiring (the SendGrid modal)
 
 
@@ -109,6 +111,10 @@ def build_services(settings: Settings, storage: Storage, clock: Clock, http: htt
         lease=timedelta(seconds=settings.digest_lease_seconds),
         concurrency=settings.digest_concurrency,
     )
+    home = AppHomeService(storage=storage, connections=connections, slack_clients=slack_clients)
+    connections.connected_hooks.append(home.on_connection_changed)
+    connections.disconnected_hooks.append(home.on_connection_changed)
+    invites.changed_hooks.append(home.on_invitations_changed)
     return Services(
         settings=settings,
         storage=storage,
@@ -125,4 +131,5 @@ def build_services(settings: Settings, storage: Storage, clock: Clock, http: htt
         alerts=alerts,
         health=health,
         digests=digests,
+        home=home,
     )

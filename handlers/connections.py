@@ -149,6 +149,8 @@ def register(app: AsyncApp, services: Services) -> None:
             )
             return
         note = await service.disconnect(team_id, spec, user_id)
+        if not body.get("response_url"):  # clicked in App Home: no card to update, the tab was republished
+            return
         card = await service.card(
             team_id=team_id,
             user_id=user_id,

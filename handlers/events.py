@@ -9,27 +9,11 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
 from bot.core.logs import annotate
-from bot.messages import blocks
-from handlers import commands
 
 if TYPE_CHECKING:
     from bot.container import Services  # handlers receive the container at registration
 
 log = logging.getLogger("quolum.handlers.events")
-
-HOME_INTRO = "Connect your company's SaaS accounts and get a weekly digest of who uses the seats you pay for."
-
-
-def home_view() -> dict:
-    return {
-        "type": "home",
-        "blocks": [
-            blocks.header("Quolum Bot"),
-            blocks.markdown(HOME_INTRO),
-            blocks.divider(),
-            *blocks.help_message(commands.help_entries())["blocks"][1:],
-        ],
-    }
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -57,7 +41,8 @@ def register(app: AsyncApp, services: Services) -> None:
             await services.connections.forget_workspace(context.enterprise_id, context.team_id)
 
     @app.event("app_home_opened")
-    async def app_home_opened(event: dict, client) -> None:
+    async def app_home_opened(event: dict, client, context) -> None:
         if event.get("tab") != "home":
             return
-        await client.views_publish(user_id=event["user"], view=home_view())
+        annotate(event="app_home_opened")
+        await services.home.publish(client, context.team_id, event["user"])

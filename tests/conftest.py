@@ -16,12 +16,12 @@ from bot.core.clock import utcnow
 from bot.core.config import Settings
 from bot.server import HEAD_TIMEOUT, uvicorn_options
 from bot.web import create_app
+from sandbox.slack_requests import SIGNING_SECRET
+from sandbox.standins.server import ThreadedServer
+from sandbox.standins.slack import SlackStandIn
 from storage.crypto import Encryptor
 from storage.db import Database
 from storage.store import Storage
-from tests.slack_requests import SIGNING_SECRET
-from tests.standins.server import ThreadedServer
-from tests.standins.slack import SlackStandIn
 
 if "faketime" in os.environ.get("LD_PRELOAD", "") and os.environ.get("FAKETIME_DONT_FAKE_MONOTONIC") == "1":
     # Debian 12's libfaketime 0.9.10 answers EINVAL to the clock_nanosleep(CLOCK_MONOTONIC,
@@ -155,21 +155,9 @@ def serve():
 
 async def install(storage: Storage, slack: SlackStandIn, team_id: str = "T0001") -> None:
     """Record a Slack installation for a stand-in workspace, as the OAuth flow would."""
-    from slack_sdk.oauth.installation_store.models.installation import Installation
+    from sandbox.environment import installation
 
-    ws = slack.workspaces[team_id]
-    await storage.installations.async_save(
-        Installation(
-            app_id="A0QUOLUM",
-            team_id=ws.team_id,
-            team_name=ws.name,
-            bot_token=ws.bot_token,
-            bot_id=ws.bot_id,
-            bot_user_id=ws.bot_user_id,
-            bot_scopes="commands,chat:write,chat:write.public,im:write,users:read",
-            user_id="UINSTALLER",
-        )
-    )
+    await storage.installations.async_save(installation(slack, team_id, "UINSTALLER"))
 
 
 async def connect_hubspot(
@@ -215,7 +203,7 @@ async def subscribe_due(storage: Storage, team_id: str, channel_id: str, schedul
 
 def hubspot_standin(clock, portals):
     """The HubSpot stand-in serving `portals`, on the test's clock: (stand-in, server)."""
-    from tests.standins.hubspot import HubSpotStandIn
+    from sandbox.standins.hubspot import HubSpotStandIn
 
     standin = HubSpotStandIn(
         client_id=HUBSPOT_CLIENT_ID, client_secret=HUBSPOT_CLIENT_SECRET, clock=lambda: clock().timestamp()
@@ -236,7 +224,7 @@ def hubspot(clock):
     """The HubSpot stand-in with two small portals (101 is installed by default), on the test's clock."""
     from datetime import UTC, datetime
 
-    from tests.standins.hubspot_seed import generate_portal
+    from sandbox.standins.hubspot_seed import generate_portal
 
     start, end = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 22, tzinfo=UTC)
     portals = [
@@ -269,8 +257,8 @@ def sendgrid(clock):
     test's clock; mint keys with `sendgrid.add_key("acme", scopes)`."""
     from datetime import timedelta
 
-    from tests.standins.sendgrid import SendGridStandIn
-    from tests.standins.sendgrid_seed import generate_account
+    from sandbox.standins.sendgrid import SendGridStandIn
+    from sandbox.standins.sendgrid_seed import generate_account
 
     standin = SendGridStandIn(clock=clock)
     end = clock().date()
@@ -288,3 +276,19 @@ def sendgrid(clock):
 def sg_settings(settings, sendgrid) -> Settings:
     """`settings` with every SendGrid region pointed at the stand-in (SENDGRID_API_URL)."""
     return settings.with_overrides(sendgrid_api_url=sendgrid.url)
+
+
+@pytest.fixture
+async def chromium():
+    """Debian's headless Chromium through playwright (never `playwright install`), loopback only."""
+    import shutil
+
+    from sandbox.page import CHROMIUM_ARGS
+
+    if not shutil.which("chromium"):
+        pytest.skip("needs Debian's chromium package (.ci/run installs it)")
+    playwright_api = pytest.importorskip("playwright.async_api")
+    async with playwright_api.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()

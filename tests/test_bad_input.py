@@ -16,7 +16,7 @@ from bot.messages import blocks
 from bot.services.sendgrid_connect import ModalContext
 from handlers import sendgrid as modal
 from handlers import slack_request as sreq
-from tests import slack_requests as sr
+from sandbox import slack_requests as sr
 from tests.conftest import install
 from tests.services.test_sendgrid_connect import submission
 from tests.test_web import post

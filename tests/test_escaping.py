@@ -11,7 +11,7 @@ from bot.messages import blocks, cards
 from bot.services import sendgrid_connect as sgc
 from providers.catalogue import SENDGRID
 from providers.sendgrid import KeyInfo
-from tests import slack_requests as sr
+from sandbox import slack_requests as sr
 from tests.conftest import install
 from tests.services.test_credentials import record
 from tests.services.test_invites import invite

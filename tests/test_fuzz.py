@@ -22,8 +22,8 @@ from sqlalchemy import select
 
 from bot.messages import invite_blocks as ib
 from handlers import sendgrid as modal
+from sandbox import slack_requests as sr
 from storage.models import Base
-from tests import slack_requests as sr
 from tests.conftest import install
 
 EXAMPLES = settings(

@@ -11,7 +11,7 @@ import pytest
 from bot.messages.pages import render
 from bot.web import create_app
 from bot.web_security import STYLE_HASH
-from tests import slack_requests as sr
+from sandbox import slack_requests as sr
 from tests.conftest import install
 
 EXPECTED = {

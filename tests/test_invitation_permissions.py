@@ -17,8 +17,8 @@ from bot.messages import invite_blocks as ib
 from bot.services import connections as texts
 from bot.services import sendgrid_connect as sgc
 from handlers import sendgrid as modal
+from sandbox import slack_requests as sr
 from storage.invitations import DECLINED, InvitationStore
-from tests import slack_requests as sr
 from tests.conftest import SENDGRID_ACCOUNT, install
 from tests.services.test_connections import Browser, buttons, post
 from tests.services.test_invites import click, dm_button, invitation_dm, invite, until

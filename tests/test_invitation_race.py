@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
+from sandbox import slack_requests as sr
 from storage.models import Invitation
-from tests import slack_requests as sr
 from tests.conftest import install
 from tests.services.test_connections import post
 

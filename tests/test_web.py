@@ -11,7 +11,7 @@ import pytest
 
 from bot.messages import blocks
 from handlers.listeners import INTERNAL_ERROR  # noqa: F401  (message constant is part of the contract)
-from tests import slack_requests as sr
+from sandbox import slack_requests as sr
 from tests.conftest import install
 
 

@@ -1,5 +1,5 @@
 """Pieces the benchmarks share. Importing this package puts the repository on sys.path, so a benchmark
-run as `python benchmarks/<name>.py` can import the project (and tests/standins) after it."""
+run as `python benchmarks/<name>.py` can import the project (and sandbox/standins) after it."""
 
 import sys
 from pathlib import Path

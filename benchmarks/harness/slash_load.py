@@ -11,7 +11,7 @@ import httpx
 from bot.messages.blocks import HELP_TITLE
 from harness.processes import Server
 from harness.stats import CpuMeter, RunResult
-from tests.slack_requests import signed_headers
+from sandbox.slack_requests import signed_headers
 
 # The help reply's title, as it appears in the JSON body of the ack.
 EXPECTED = json.dumps(HELP_TITLE)[1:-1].encode()

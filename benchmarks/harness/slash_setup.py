@@ -12,7 +12,7 @@ from pathlib import Path
 
 from harness import ROOT
 from harness.processes import BenchmarkError, server_env
-from tests.slack_requests import SIGNING_SECRET
+from sandbox.slack_requests import SIGNING_SECRET
 
 TEAM_ID = "T0001"
 

@@ -72,6 +72,8 @@ class ConnectionsService:
         # called as hook(team_id, provider, user_id, invitation_id) after every successful connection
         # (invitations listen; invitation_id is the one used to connect, or None)
         self.connected_hooks: list = []
+        # called as hook(team_id, provider, user_id) after a disconnection (App Home listens)
+        self.disconnected_hooks: list = []
 
     # --- who may connect ---------------------------------------------------------------
     async def is_slack_admin(self, client: AsyncWebClient, team_id: str, user_id: str) -> bool:
@@ -99,6 +101,21 @@ class ConnectionsService:
         only: ProviderSpec | None = None,
         notice: str | None = None,
     ) -> dict:
+        rows = await self.rows(
+            team_id=team_id, user_id=user_id, can_connect=can_connect, response_url=response_url, only=only
+        )
+        return connections_card(rows, can_connect=can_connect, notice=notice)
+
+    async def rows(
+        self,
+        *,
+        team_id: str,
+        user_id: str,
+        can_connect: bool,
+        response_url: str | None,
+        only: ProviderSpec | None = None,
+    ) -> list[Row]:
+        """One row per provider: its state, and a fresh Connect link for people who may connect."""
         connections = await self.storage.connections.for_team(team_id)
         incidents = await self.storage.incidents.open_in_team(team_id)
         rows = []
@@ -119,7 +136,7 @@ class ConnectionsService:
                     incident=incident_summary(incident, spec) if incident else None,
                 )
             )
-        return connections_card(rows, can_connect=can_connect, notice=notice)
+        return rows
 
     async def connect_url(
         self, team_id: str, user_id: str, spec: ProviderSpec, response_url: str | None, **payload
@@ -235,6 +252,8 @@ class ConnectionsService:
             return NOT_CONNECTED_NOTE.format(provider=spec.display_name)
         revoked = await self.revoke(connection)
         await self.storage.connections.disconnect(connection.id, actor)
+        for hook in self.disconnected_hooks:
+            await hook(team_id, spec.key, actor)
         account = blocks.escape(connection.account_name or spec.display_name)
         note = DISCONNECTED_NOTE.format(provider=spec.display_name, account=account, user=actor)
         if spec.auth_mode == "api_key":

@@ -78,6 +78,8 @@ class InvitesService:
         self.storage = storage
         self.store = storage.invitations
         self.settings = settings
+        # called as hook(team_id, user_ids) when an invitation opens or closes (App Home listens)
+        self.changed_hooks: list = []
         self.clock = clock
         self.connections = connections  # Connect links and DMs go through the connections flow
         self.slack_clients = slack_clients
@@ -169,6 +171,7 @@ class InvitesService:
             await self.store.cancel(invitation.id)
             raise
         await self.store.delivered(invitation.id, dm_channel=channel, dm_ts=posted.get("ts"))
+        await self._changed(invitation.team_id, inviter, invitee)
         return ib.SENT
 
     async def remind(self, client, invitation_id: str, clicker: str) -> str:
@@ -241,6 +244,7 @@ class InvitesService:
             return False, blocks.message(problem)
         if not await self.store.close(invitation.id, DECLINED):
             return False, blocks.message(ib.CLOSED)
+        await self._changed(invitation.team_id, invitation.inviter_id, invitation.invitee_id)
         spec = find(invitation.provider)
         await self.connections.notify(
             invitation.team_id,
@@ -267,6 +271,7 @@ class InvitesService:
             if await self.store.close(invitation.id, ACCEPTED):
                 accepted.append(invitation)
         for invitation in accepted:
+            await self._changed(team_id, invitation.inviter_id, user_id)
             await self.connections.notify(
                 team_id,
                 invitation.inviter_id,
@@ -281,6 +286,7 @@ class InvitesService:
             if not await self.store.close(invitation.id, EXPIRED):
                 continue  # accepted, declined or expired elsewhere meanwhile
             expired += 1
+            await self._changed(invitation.team_id, invitation.inviter_id, invitation.invitee_id)
             spec = find(invitation.provider)
             await self.connections.notify(
                 invitation.team_id,
@@ -291,6 +297,10 @@ class InvitesService:
             )
             await self._retire_dm(invitation, ib.EXPIRED_DM.format(provider=spec.display_name))
         return expired
+
+    async def _changed(self, team_id: str, *people: str) -> None:
+        for hook in self.changed_hooks:
+            await hook(team_id, people)
 
     async def _retire_dm(self, invitation: InvitationRecord, text: str) -> None:
         client = await self.slack_clients(invitation.team_id)

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from bot.core.logs import REDACTED, JsonFormatter, redact, register_secret
-from tests import slack_requests as sr
+from sandbox import slack_requests as sr
 from tests.conftest import install
 
 

@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.core.metrics import REGISTRY
 from providers.http import SENDGRID, ProviderHTTP, Unauthorized
-from tests import slack_requests as sr
+from sandbox import slack_requests as sr
 from tests.conftest import install
 
 

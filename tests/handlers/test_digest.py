@@ -8,7 +8,7 @@ import pytest
 
 from bot.services.digest_schedule import MONTHLY, WEEKLY, Schedule
 from handlers import digest as hd
-from tests import slack_requests as sr
+from sandbox import slack_requests as sr
 from tests.conftest import install
 from tests.services.test_connections import post
 from tests.services.test_invites import until

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 
 from bot.messages import pages
-from tests import slack_requests as sr
+from sandbox import slack_requests as sr
 from tests.conftest import install
 
 

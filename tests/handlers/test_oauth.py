@@ -2,33 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from tests.services.test_connections import buttons, open_card
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-
-
-@pytest.fixture
-async def chromium():
-    if not shutil.which("chromium"):
-        pytest.skip("needs Debian's chromium package (.ci/run installs it)")
-    playwright_api = pytest.importorskip("playwright.async_api")
-    async with playwright_api.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        await browser.close()
 
 
 @pytest.fixture

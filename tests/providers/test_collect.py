@@ -15,6 +15,8 @@ import pytest
 from providers.collect import CollectJob, collect_many, run_all
 from providers.ratelimit import Limiter
 from providers.usage import Account, Period, Seats, Signals, UsageReport
+from sandbox.standins.hubspot import HubSpotStandIn
+from sandbox.standins.server import serve_in_thread
 from tests.providers.test_hubspot_usage import (
     ALL_SCOPES,
     NOW,
@@ -28,8 +30,6 @@ from tests.providers.test_hubspot_usage import (
     observed,
     seeded_portal,
 )
-from tests.standins.hubspot import HubSpotStandIn
-from tests.standins.server import serve_in_thread
 
 
 def fake_report(key: str) -> UsageReport:

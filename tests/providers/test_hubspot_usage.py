@@ -33,9 +33,9 @@ from providers.hubspot_usage import (
 )
 from providers.ratelimit import Bucket, Limiter, ProviderLimits
 from providers.usage import Period, parse_period, today_in
-from tests.standins.hubspot import HubSpotStandIn
-from tests.standins.hubspot_seed import Burst, PortalData, generate_portal
-from tests.standins.server import serve_in_thread
+from sandbox.standins.hubspot import HubSpotStandIn
+from sandbox.standins.hubspot_seed import Burst, PortalData, generate_portal
+from sandbox.standins.server import serve_in_thread
 
 NOW = datetime(2026, 6, 1, 15, 0, tzinfo=UTC)
 SEED_START, SEED_END = NOW - timedelta(days=75), NOW - timedelta(hours=2)

@@ -11,9 +11,9 @@ import pytest
 from bot.core.config import Settings
 from providers import sendgrid as sg
 from providers.http import SENDGRID, MissingScopes, ProviderError, ProviderHTTP, TransientError, Unauthorized
-from tests.standins.sendgrid import AUTO_SCOPES, SendGridStandIn, mint_key
-from tests.standins.sendgrid_seed import generate_account
-from tests.standins.server import serve_in_thread
+from sandbox.standins.sendgrid import AUTO_SCOPES, SendGridStandIn, mint_key
+from sandbox.standins.sendgrid_seed import generate_account
+from sandbox.standins.server import serve_in_thread
 
 READ_SCOPES = ["user.account.read", "user.credits.read", "teammates.read", "stats.read"]
 ALL_SCOPES = [*READ_SCOPES, "user.username.read"]

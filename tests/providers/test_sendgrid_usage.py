@@ -12,11 +12,11 @@ from providers.http import SENDGRID, ProviderHTTP, Unauthorized
 from providers.ratelimit import Limiter
 from providers.sendgrid_usage import collect_sendgrid, sum_stats
 from providers.usage import Period, parse_period
+from sandbox.standins.sendgrid import ROUTE_SCOPES, SendGridStandIn
+from sandbox.standins.sendgrid_seed import generate_account
+from sandbox.standins.server import serve_in_thread
 from tests.clocks import VirtualTime
 from tests.providers.test_hubspot_usage import AppSwitch, ScaledTime
-from tests.standins.sendgrid import ROUTE_SCOPES, SendGridStandIn
-from tests.standins.sendgrid_seed import generate_account
-from tests.standins.server import serve_in_thread
 
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 PERIOD = parse_period("2026-05-04..2026-05-31", timezone="UTC", today=date(2026, 6, 1))

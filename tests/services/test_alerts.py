@@ -25,12 +25,11 @@ from bot.services.health import JOB_EVERY, due, offset, should_alert
 from handlers import alerts as ha
 from providers.failures import Failure
 from providers.http import HUBSPOT, ProviderHTTP
+from sandbox import slack_requests as sr
 from storage.crypto import Encryptor
 from storage.db import Database
 from storage.store import Storage
-from tests import slack_requests as sr
 from tests.conftest import POSTGRES_URL, TEST_KEY, install
-from tests.handlers.test_oauth import chromium  # noqa: F401  (the fixture)
 from tests.services.test_connections import Browser, answer_of, buttons, open_card, post
 
 SCOPES = ["oauth", "settings.users.read", "crm.objects.owners.read", "crm.objects.contacts.read"]

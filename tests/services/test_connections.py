@@ -12,7 +12,7 @@ import pytest
 from bot.messages import cards
 from bot.services import connections as texts
 from handlers.oauth import COOKIE, DENIED
-from tests import slack_requests as sr
+from sandbox import slack_requests as sr
 from tests.conftest import install
 
 
@@ -381,9 +381,9 @@ async def test_a_code_that_expired_before_the_exchange(serve, hub_settings, stor
     """HubSpot's codes live about a minute: EXPIRED_AUTH_CODE is a page, not a connection."""
     import time
 
-    from tests.standins.hubspot import HubSpotStandIn
-    from tests.standins.hubspot_seed import generate_portal
-    from tests.standins.server import ThreadedServer
+    from sandbox.standins.hubspot import HubSpotStandIn
+    from sandbox.standins.hubspot_seed import generate_portal
+    from sandbox.standins.server import ThreadedServer
 
     now = [time.time()]
     slow = HubSpotStandIn(

@@ -70,7 +70,7 @@ def clock():
 @pytest.fixture
 def hubspot(clock):
     """Portal 101 big and quiet enough that several paid seats sit idle in the digest's week."""
-    from tests.standins.hubspot_seed import generate_portal
+    from sandbox.standins.hubspot_seed import generate_portal
 
     portal = generate_portal(
         12,

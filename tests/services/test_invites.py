@@ -10,7 +10,7 @@ import pytest
 
 from bot.core.clock import FrozenClock
 from bot.messages import invite_blocks as ib
-from tests import slack_requests as sr
+from sandbox import slack_requests as sr
 from tests.conftest import install
 from tests.services.test_connections import Browser, buttons, post
 

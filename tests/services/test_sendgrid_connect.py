@@ -8,7 +8,7 @@ import json
 import logging
 import time
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -27,11 +27,11 @@ from providers import sendgrid as sg
 from providers.catalogue import SENDGRID
 from providers.http import SENDGRID as SENDGRID_POLICY
 from providers.http import ProviderHTTP
-from tests import slack_requests as sr
+from sandbox import slack_requests as sr
+from sandbox.standins.sendgrid import AUTO_SCOPES, mint_key
 from tests.conftest import SENDGRID_ACCOUNT, install
 from tests.handlers.test_events import assert_nowhere_in_database
 from tests.services.test_connections import buttons, card_text, open_card, post
-from tests.standins.sendgrid import AUTO_SCOPES, mint_key
 
 READ_SCOPES = ["user.account.read", "user.credits.read", "teammates.read", "stats.read"]
 ALL_SCOPES = [*READ_SCOPES, "user.username.read"]
@@ -59,34 +59,7 @@ def submission(
         modal.KEY_BLOCK: {modal.KEY_ACTION: {"type": "plain_text_input", "value": key}},
         modal.REGION_BLOCK: {modal.REGION_ACTION: {"type": "radio_buttons", "selected_option": option}},
     }
-    payload = {
-        "type": "view_submission",
-        "team": {"id": team_id, "domain": "acme"},
-        "user": {"id": user_id, "username": user_id.lower(), "team_id": team_id},
-        "api_app_id": "A0QUOLUM",
-        "token": "deprecated-verification-token",
-        "trigger_id": "1.2.submit",
-        "view": {
-            "id": view_id,
-            "team_id": team_id,
-            "type": "modal",
-            "blocks": view["blocks"],
-            "private_metadata": view.get("private_metadata", ""),
-            "callback_id": view["callback_id"],
-            "state": {"values": state},
-            "hash": "1700000000.abc",
-            "title": view["title"],
-            "close": view.get("close"),
-            "submit": view.get("submit"),
-            "root_view_id": view_id,
-            "app_id": "A0QUOLUM",
-            "bot_id": "BBOT0001",
-        },
-        "response_urls": [],
-        "is_enterprise_install": False,
-        "enterprise": None,
-    }
-    return urlencode({"payload": json.dumps(payload)})
+    return sr.view_submission(view, state, team_id=team_id, user_id=user_id, view_id=view_id)
 
 
 def action(

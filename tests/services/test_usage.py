@@ -13,19 +13,13 @@ import pytest
 
 from bot.container import build_services
 from bot.core.clock import utcnow
+from sandbox.environment import SENDGRID_SCOPES
+from sandbox.standins.sendgrid import SendGridStandIn
+from sandbox.standins.sendgrid_seed import generate_account
+from sandbox.standins.server import ThreadedServer
 from tests.conftest import TEST_KEY
-from tests.standins.sendgrid import SendGridStandIn
-from tests.standins.sendgrid_seed import generate_account
-from tests.standins.server import ThreadedServer
 
 PERIOD = "2026-11-01..2026-11-21"
-SENDGRID_SCOPES = [
-    "user.account.read",
-    "user.credits.read",
-    "teammates.read",
-    "stats.read",
-    "user.username.read",
-]
 
 
 @pytest.fixture

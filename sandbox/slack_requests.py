@@ -64,7 +64,10 @@ def action(
     user_id: str = "U0001",
     response_url: str | None = None,
     extra: dict | None = None,
+    element: str = "button",
 ) -> str:
+    """A block_actions payload: a button's `value`, or a conversations_select's `selected_conversation`."""
+    chosen = {"selected_conversation": value} if element == "conversations_select" else {"value": value}
     payload = {
         "type": "block_actions",
         "team": {"id": team_id, "domain": "acme"},
@@ -78,8 +81,8 @@ def action(
             {
                 "action_id": action_id,
                 "block_id": "b",
-                "type": "button",
-                "value": value,
+                "type": element,
+                **chosen,
                 "action_ts": str(time.time()),
             }
         ],
@@ -101,3 +104,45 @@ def event(event: dict, *, team_id: str = "T0001", event_id: str = "Ev0001") -> s
             "authorizations": [{"team_id": team_id, "user_id": "UBOT0001", "is_bot": True}],
         }
     )
+
+
+def view_submission(
+    view: dict,
+    values: dict,
+    *,
+    team_id: str = "T0001",
+    user_id: str = "U0001",
+    username: str | None = None,
+    view_id: str | None = None,
+) -> str:
+    """A form-encoded `view_submission` for `view` (as the bot opened it) with the state `values`
+    ({block_id: {action_id: {...}}}), as Slack sends it."""
+    view_id = view_id or view.get("id") or "V0SUBMIT"
+    payload = {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": "acme"},
+        "user": {"id": user_id, "username": username or user_id.lower(), "team_id": team_id},
+        "api_app_id": "A0QUOLUM",
+        "token": "deprecated-verification-token",
+        "trigger_id": "1.2.submit",
+        "view": {
+            "id": view_id,
+            "team_id": team_id,
+            "type": "modal",
+            "blocks": view.get("blocks", []),
+            "private_metadata": view.get("private_metadata", ""),
+            "callback_id": view.get("callback_id", ""),
+            "state": {"values": values},
+            "hash": "1700000000.abc",
+            "title": view.get("title"),
+            "close": view.get("close"),
+            "submit": view.get("submit"),
+            "root_view_id": view_id,
+            "app_id": "A0QUOLUM",
+            "bot_id": "BBOT0001",
+        },
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+    return urlencode({"payload": json.dumps(payload)})

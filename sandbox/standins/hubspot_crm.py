@@ -22,9 +22,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.standins.faults import RollingWindow
-from tests.standins.hubspot_oauth import correlation_id
-from tests.standins.hubspot_seed import (
+from sandbox.standins.faults import RollingWindow
+from sandbox.standins.hubspot_oauth import correlation_id
+from sandbox.standins.hubspot_seed import (
     CREATE_PROPERTY,
     ENGAGEMENT_TYPES,
     MODIFIED_PROPERTY,
@@ -39,7 +39,7 @@ from tests.standins.hubspot_seed import (
 )
 
 if TYPE_CHECKING:
-    from tests.standins.hubspot import HubSpotStandIn
+    from sandbox.standins.hubspot import HubSpotStandIn
 
 TEN_SECONDLY_LIMIT = 110
 SEARCH_SECONDLY_LIMIT = 5

@@ -25,9 +25,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
-from tests.standins.faults import FaultInjector
-from tests.standins.slack_messages import MessagesMixin
-from tests.standins.slack_socket import SocketModeServer
+from sandbox.standins.faults import FaultInjector
+from sandbox.standins.slack_messages import MessagesMixin
+from sandbox.standins.slack_socket import SocketModeServer
 
 NO_AUTH_METHODS = {"oauth.v2.access", "oauth.v2.exchange", "api.test"}
 APP_LEVEL_METHODS = {"apps.connections.open"}  # app-level tokens (xapp-) only
@@ -116,6 +116,9 @@ class SlackStandIn(MessagesMixin):
         self.rate: ChannelRate | None = ChannelRate()  # None: no per-channel rate limit
         self.rate_limited = 0  # 429s answered by the per-channel limit
         self.latency = 0.0  # seconds every Web API call waits before answering (benchmarks)
+        self.home_views: dict[str, dict] = {}  # user id -> the App Home view last published
+        self.views: dict[str, dict] = {}  # modals opened (views.open) by id, with their trigger_id
+        self.home_tab_enabled = True  # the manifest's features.app_home.home_tab_enabled
         self._errors: dict[str, list[tuple[str, int, dict]]] = {}
         self.socket = SocketModeServer(self)  # Socket Mode: app tokens, the WebSocket, envelopes and acks
         self.app = Starlette(
@@ -126,6 +129,12 @@ class SlackStandIn(MessagesMixin):
             ]
         )
         self.url = ""  # set by the fixture once served
+
+    @property
+    def messages(self) -> list[dict]:
+        """Every message posted (top level and replies), oldest first: what the sandbox page shows."""
+        with self._lock:
+            return sorted(self._messages().values(), key=lambda m: float(m["ts"]))
 
     # --- test set-up -------------------------------------------------------
     def add_workspace(
@@ -431,22 +440,100 @@ class SlackStandIn(MessagesMixin):
     def m_views_open(self, args, ws):
         if not args.get("trigger_id"):
             return _fail("invalid_trigger_id")
-        view = args.get("view") or {}
-        return _ok(view={"id": f"V{next(self._ids):08d}", **view})
+        view = {**(args.get("view") or {}), "id": f"V{next(self._ids):08d}"}
+        with self._lock:
+            self.views[view["id"]] = {**view, "trigger_id": args["trigger_id"]}
+        return _ok(view=view)
 
     def m_views_update(self, args, ws):
-        view = args.get("view") or {}
-        return _ok(view={"id": args.get("view_id", "V0"), **view})
+        view_id = args.get("view_id", "V0")
+        view = {**(args.get("view") or {}), "id": view_id}
+        with self._lock:
+            if view_id in self.views:
+                self.views[view_id] = {**view, "trigger_id": self.views[view_id]["trigger_id"]}
+        return _ok(view=view)
 
     def m_views_publish(self, args, ws):
-        if args.get("user_id") not in self.users:
+        """As Slack does: the user must exist, the Home tab be enabled, `view` be a valid home view
+        (Block Kit checked with slack_sdk's models, <= 100 blocks, <= 250 kB) and `hash`, when given, the
+        current one. The published view is kept per user (`home_views`) as Slack keeps it."""
+        user_id = args.get("user_id")
+        if user_id not in self.users:
             return _fail("user_not_found")
-        return _ok(view={"id": f"V{next(self._ids):08d}", **(args.get("view") or {})})
+        view = args.get("view")
+        if not isinstance(view, dict):
+            return _fail("invalid_arguments", messages=["[ERROR] missing required field: view"])
+        if len(json.dumps(view)) > 250_000:
+            return _fail("view_too_large")
+        problem = _view_problem(view, "home")
+        if problem:
+            return _fail("invalid_arguments", messages=[f"[ERROR] {problem} [json-pointer:/view]"])
+        if not self.home_tab_enabled:
+            return _fail("not_enabled")
+        with self._lock:
+            current = self.home_views.get(user_id)
+            if args.get("hash") and current is not None and args["hash"] != current["hash"]:
+                return _fail("hash_conflict")
+            view_id = current["id"] if current else f"V{next(self._ids):08d}"
+            published = {
+                **view,
+                "id": view_id,
+                "team_id": ws.team_id if ws else None,
+                "hash": f"{time.time():.6f}.{secrets.token_hex(4)}",
+                "bot_id": ws.bot_id if ws else None,
+            }
+            self.home_views[user_id] = published
+        return _ok(view=published)
 
 
 def _ok(**fields) -> JSONResponse:
     return JSONResponse({"ok": True, **fields})
 
 
-def _fail(error: str) -> JSONResponse:
-    return JSONResponse({"ok": False, "error": error})
+def _fail(error: str, *, messages: list[str] | None = None) -> JSONResponse:
+    body: dict = {"ok": False, "error": error}
+    if messages:
+        body["response_metadata"] = {"messages": messages}
+    return JSONResponse(body)
+
+
+def _view_problem(view: dict, kind: str) -> str | None:
+    """Why Slack would refuse `view` as a `kind` view, or None (slack_sdk's models know Block Kit's rules)."""
+    from slack_sdk.errors import SlackObjectFormationError
+    from slack_sdk.models.blocks import Block
+    from slack_sdk.models.views import View
+
+    if view.get("type") != kind:
+        return f"view type must be {kind}"
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list):
+        return "missing required field: blocks"
+    for i, block in enumerate(blocks):
+        parsed = Block.parse(block) if isinstance(block, dict) else None
+        if parsed is None:
+            return f"unknown block type at /blocks/{i}"
+        try:
+            parsed.validate_json()
+        except SlackObjectFormationError as error:
+            return f"{error} [/blocks/{i}]"
+    try:
+        View(
+            **{
+                k: v
+                for k, v in view.items()
+                if k
+                in (
+                    "type",
+                    "blocks",
+                    "callback_id",
+                    "private_metadata",
+                    "external_id",
+                    "title",
+                    "close",
+                    "submit",
+                )
+            }
+        ).validate_json()
+    except SlackObjectFormationError as error:
+        return str(error)
+    return None

@@ -29,10 +29,10 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from tests.standins.faults import FaultInjector
-from tests.standins.hubspot_crm import RateLimiter, api_routes
-from tests.standins.hubspot_oauth import TokenStore, correlation_id, oauth_routes
-from tests.standins.hubspot_seed import PortalData
+from sandbox.standins.faults import FaultInjector
+from sandbox.standins.hubspot_crm import RateLimiter, api_routes
+from sandbox.standins.hubspot_oauth import TokenStore, correlation_id, oauth_routes
+from sandbox.standins.hubspot_seed import PortalData
 
 
 class HubSpotStandIn:

@@ -18,14 +18,14 @@ import uvicorn
 class ThreadedServer:
     """A uvicorn server bound to a pre-opened loopback socket on port 0."""
 
-    def __init__(self, app, *, lifespan: str = "off", **options) -> None:
+    def __init__(self, app, *, lifespan: str = "off", port: int = 0, **options) -> None:
         self.app = app
         self.options = options  # more uvicorn.Config options (the bot's server passes its own)
         self._sock = socket.socket(
             socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP
         )  # TCP_NODELAY on accept
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
+        self._sock.bind(("127.0.0.1", port))
         self.port: int = self._sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.lifespan = lifespan

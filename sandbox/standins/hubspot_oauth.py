@@ -20,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from tests.standins.hubspot_seed import PortalData
+from sandbox.standins.hubspot_seed import PortalData
 
 if TYPE_CHECKING:
-    from tests.standins.hubspot import HubSpotStandIn
+    from sandbox.standins.hubspot import HubSpotStandIn
 
 TOKEN_VERSIONS = ("v1", "v3", "2026-03", "2026-09")
 CODE_TTL_SECONDS = 60

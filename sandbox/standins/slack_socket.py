@@ -34,10 +34,10 @@ from typing import TYPE_CHECKING
 
 from starlette.websockets import WebSocket
 
-from tests.slack_requests import command_fields
+from sandbox.slack_requests import command_fields
 
 if TYPE_CHECKING:
-    from tests.standins.slack import SlackStandIn
+    from sandbox.standins.slack import SlackStandIn
 
 APP_ID = "A0QUOLUM"
 HOST = "applink-standin"

@@ -8,15 +8,15 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import pytest
 
-from .sendgrid import AUTO_SCOPES, KEY_PATTERN, ROUTE_SCOPES, SendGridStandIn
-from .sendgrid_seed import (
+from sandbox.standins.sendgrid import AUTO_SCOPES, KEY_PATTERN, ROUTE_SCOPES, SendGridStandIn
+from sandbox.standins.sendgrid_seed import (
     METRIC_NAMES,
     check_day_metrics,
     generate_account,
     sum_metrics,
     zero_metrics,
 )
-from .server import AppSwitch, serve_in_thread
+from sandbox.standins.server import AppSwitch, serve_in_thread
 
 START = date(2026, 1, 7)  # a Wednesday
 END = date(2026, 3, 18)  # a Wednesday

@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.standins.hubspot import HubSpotStandIn
-from tests.standins.hubspot_seed import (
+from sandbox.standins.hubspot import HubSpotStandIn
+from sandbox.standins.hubspot_seed import (
     OBJECT_TYPES,
     Burst,
     PortalData,
@@ -18,7 +18,7 @@ from tests.standins.hubspot_seed import (
     generate_portal,
     to_ms,
 )
-from tests.standins.server import AppSwitch, serve_in_thread
+from sandbox.standins.server import AppSwitch, serve_in_thread
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 START, END = NOW - timedelta(days=120), NOW - timedelta(hours=1)

@@ -1,0 +1,74 @@
+"""The App Home tab: connections, digests, invitations, incidents. Pure: data in, a `home` view out.
+
+Sections whose feature has no data yet (digest subscriptions, incidents, the last digest) say so in one
+line rather than disappearing, so a person sees what the tab will hold. The digest and alert features
+hand their data in as ready mrkdwn lines (`HomeData.subscriptions`, `incidents`, `last_digest`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
+from slack_sdk.models.views import View
+
+from bot.messages import blocks, cards
+from bot.messages import invite_blocks as ib
+
+TITLE = "Quolum Bot"
+INTRO = "Connect your company's SaaS accounts and get a weekly digest of who uses the seats you pay for."
+CONNECTIONS = "Connections"
+DIGESTS = "Digest subscriptions"
+INVITATIONS = "Open invitations"
+INCIDENTS = "Open incidents"
+LAST_DIGEST = "Last digest"
+CONNECTED = "Connected"  # the state word cards.CONNECTED_TEXT starts with
+NO_SUBSCRIPTIONS = "No channel gets a digest yet."
+NO_INVITATIONS = "No open invitations."
+NO_INCIDENTS = "No open incidents: every connection answers."
+NO_DIGEST = "No digest has been sent yet."
+FOOTER = "Type `/quolum help` in any channel for every command."
+MAX_LINES = 20  # per section: App Home allows 100 blocks, a section 3000 characters
+
+
+@dataclass(frozen=True)
+class HomeData:
+    rows: list[cards.Row]
+    can_connect: bool
+    invitations: list = field(default_factory=list)  # storage.invitations.InvitationRecord
+    provider_names: dict[str, str] = field(default_factory=dict)
+    subscriptions: list[str] = field(default_factory=list)  # mrkdwn lines, e.g. "#saas-usage · next Mon"
+    incidents: list[str] = field(default_factory=list)  # mrkdwn lines
+    last_digest: str | None = None  # the last digest's headline, mrkdwn
+
+
+def _section(title: str, lines: list[str], empty: str) -> list[dict]:
+    shown = lines[:MAX_LINES]
+    more = len(lines) - len(shown)
+    body = "\n".join(shown) + (f"\n…and {more} more." if more > 0 else "") if shown else f"_{empty}_"
+    return [blocks.divider(), blocks.markdown(f"*{title}*\n{body}"[:3000])]
+
+
+def invitation_lines(data: HomeData) -> list[str]:
+    return [
+        ib.OPEN_LINE.format(
+            inviter=i.inviter_id,
+            invitee=i.invitee_id,
+            provider=data.provider_names.get(i.provider, i.provider),
+            when=cards.slack_date(i.created_at),
+        )
+        for i in data.invitations
+    ]
+
+
+def home_view(data: HomeData) -> dict:
+    card = cards.connections_card(data.rows, can_connect=data.can_connect)
+    out: list[dict] = [blocks.header(TITLE), blocks.markdown(INTRO), blocks.divider()]
+    out.append(blocks.markdown(f"*{CONNECTIONS}*"))
+    out += card["blocks"][1:]  # the card's rows and buttons, without its header
+    out += _section(DIGESTS, data.subscriptions, NO_SUBSCRIPTIONS)
+    out += _section(INVITATIONS, invitation_lines(data), NO_INVITATIONS)
+    out += _section(INCIDENTS, data.incidents, NO_INCIDENTS)
+    out += _section(LAST_DIGEST, [data.last_digest] if data.last_digest else [], NO_DIGEST)
+    out.append(ContextBlock(elements=[MarkdownTextObject(text=FOOTER)]).to_dict())
+    return View(type="home", blocks=out).to_dict()

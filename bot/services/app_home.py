@@ -1,0 +1,114 @@
+"""App Home: gather a person's view of the workspace and publish it with `views.publish`.
+
+Published when someone opens the tab (`app_home_opened`) and again, for the people concerned, when a
+connection or an invitation changes. The digest and alert features fill in `subscription_lines`,
+`incident_lines` and `last_digest_headline`; until then those sections say there is nothing yet.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.messages.app_home import HomeData, home_view
+from providers.catalogue import CATALOGUE
+from storage.store import Storage
+
+if TYPE_CHECKING:
+    from bot.services.connections import ConnectionsService
+    from bot.services.slack_clients import SlackClients
+
+log = logging.getLogger("quolum.app_home")
+
+VIEWER_TTL = 7 * 24 * 3600  # republish for people who opened the tab within a week
+MAX_VIEWERS = 500  # per process: a bound on what a change republishes
+
+
+class AppHomeService:
+    def __init__(
+        self, *, storage: Storage, connections: ConnectionsService, slack_clients: SlackClients
+    ) -> None:
+        self.storage = storage
+        self.connections = connections
+        self.slack_clients = slack_clients
+        # (team, user) -> monotonic time the tab was last opened. Per process: another replica's viewers
+        # get a fresh tab when they next open it (Slack asks for it every time).
+        self._viewers: OrderedDict[tuple[str, str], float] = OrderedDict()
+
+    # --- data the other features provide -------------------------------------------------------
+    async def subscription_lines(self, team_id: str) -> list[str]:
+        """Digest subscriptions as mrkdwn lines ("<#C123> · weekly · next …"); the digests feature fills
+        this in."""
+        return []
+
+    async def incident_lines(self, team_id: str) -> list[str]:
+        """Open incidents (lost connections) as mrkdwn lines; the alerts feature fills this in."""
+        return []
+
+    async def last_digest_headline(self, team_id: str) -> str | None:
+        """The headline of the last digest sent in the workspace; the digests feature fills this in."""
+        return None
+
+    # --- the view -------------------------------------------------------------------------------
+    async def view(self, client: AsyncWebClient, team_id: str, user_id: str) -> dict:
+        connections = self.connections
+        can_connect = await connections.can_connect(client, team_id, user_id)
+        rows = await connections.rows(
+            team_id=team_id, user_id=user_id, can_connect=can_connect, response_url=None
+        )
+        data = HomeData(
+            rows=rows,
+            can_connect=can_connect,
+            invitations=await self.storage.invitations.open_in_team(team_id),
+            provider_names={key: spec.display_name for key, spec in CATALOGUE.items()},
+            subscriptions=await self.subscription_lines(team_id),
+            incidents=await self.incident_lines(team_id),
+            last_digest=await self.last_digest_headline(team_id),
+        )
+        return home_view(data)
+
+    async def publish(self, client: AsyncWebClient, team_id: str, user_id: str) -> bool:
+        """Publish the tab for one person; False (logged) when Slack refused."""
+        self._seen(team_id, user_id)
+        try:
+            await client.views_publish(user_id=user_id, view=await self.view(client, team_id, user_id))
+            return True
+        except SlackApiError as error:
+            log.info("views.publish for %s failed: %s", user_id, error.response.get("error"))
+            return False
+
+    # --- refreshing on change ---------------------------------------------------------------------
+    def _seen(self, team_id: str, user_id: str) -> None:
+        self._viewers[(team_id, user_id)] = time.monotonic()
+        self._viewers.move_to_end((team_id, user_id))
+        while len(self._viewers) > MAX_VIEWERS:
+            self._viewers.popitem(last=False)
+
+    def viewers(self, team_id: str) -> list[str]:
+        cutoff = time.monotonic() - VIEWER_TTL
+        return [user for (team, user), seen in self._viewers.items() if team == team_id and seen >= cutoff]
+
+    async def refresh(self, team_id: str, people: Iterable[str] = ()) -> int:
+        """Republish for `people` and for everyone who has the tab open recently; the count published."""
+        client = await self.slack_clients(team_id)
+        if client is None:
+            return 0
+        targets = list(dict.fromkeys([*people, *self.viewers(team_id)]))
+        published = 0
+        for user_id in targets:
+            published += await self.publish(client, team_id, user_id)
+        return published
+
+    async def on_connection_changed(
+        self, team_id: str, provider: str, user_id: str, invitation_id: str | None = None
+    ) -> None:
+        await self.refresh(team_id, [user_id])
+
+    async def on_invitations_changed(self, team_id: str, people: Iterable[str]) -> None:
+        await self.refresh(team_id, people)

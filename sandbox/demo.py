@@ -1,0 +1,311 @@
+"""`quolum-bot demo`: the whole story against the sandbox, printed as people in Slack would read it.
+
+The story is a list of `Step`s run in order against one `SandboxEnv`. Each step acts as a person would
+(a slash command, a click, a browser visit), shows what Slack displayed, and checks it; a step that does
+not do what it should raises `StepFailed`, and the demo exits 1. Further features add their steps to
+`STEPS` (or pass their own list to `run`): e.g. a digest preview after `app_home`, an alert after a revoke.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.text import Text
+
+from sandbox import render_terminal
+from sandbox.environment import (
+    ADA,
+    DANA,
+    MAX,
+    SENDGRID_SCOPES,
+    Person,
+    SandboxEnv,
+    StepFailed,
+    page_text,
+    until,
+)
+
+
+@dataclass
+class Shown:
+    where: str  # e.g. "/quolum connect · only visible to you (Ada)"
+    message: dict  # a Slack message or view: text, blocks, title…
+
+
+@dataclass
+class Outcome:
+    title: str
+    ok: bool
+    seconds: float
+    failure: str = ""
+
+
+@dataclass
+class Story:
+    """What the steps share: the sandbox, what Slack showed, and facts for later steps."""
+
+    env: SandboxEnv
+    shown: list[Shown] = field(default_factory=list)
+    facts: dict = field(default_factory=dict)
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def show(self, where: str, message: dict) -> dict:
+        self.shown.append(Shown(where, message))
+        return message
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    run: Callable[[Story], None]
+
+
+def expect(condition: object, failure: str) -> None:
+    if not condition:
+        raise StepFailed(failure)
+
+
+def buttons(message: dict) -> dict[str, dict]:
+    """action_id -> element of every button and overflow in a message or view."""
+    out = {}
+    for block in message.get("blocks", []):
+        elements = block.get("elements", []) if block.get("type") == "actions" else []
+        if block.get("accessory"):
+            elements = [*elements, block["accessory"]]
+        for element in elements:
+            if element.get("action_id"):
+                out[element["action_id"]] = element
+    return out
+
+
+def label(element: dict) -> str:
+    return (element.get("text") or {}).get("text", "")
+
+
+def slash(story: Story, person: Person, text: str) -> dict:
+    """Type `/quolum text` as `person`; the answer Slack shows (in the HTTP reply or via response_url)."""
+    response, hook = story.env.command(person, text)
+    expect(response.status_code == 200, f"Slack would say the command failed ({response.status_code})")
+    reply = response.json() if response.content else {}
+    if not reply.get("text") and not reply.get("blocks"):
+        reply = story.env.response(hook)
+    return story.show(f"/quolum {text} · only visible to {person.name}", reply)
+
+
+def dms_to(story: Story, person: Person, mark: int) -> list[dict]:
+    channels = {person.user_id, "D" + person.user_id[1:]}
+    return [
+        c.args for c in story.env.calls_after("chat.postMessage", mark) if c.args.get("channel") in channels
+    ]
+
+
+# --- the story ---------------------------------------------------------------------------------
+def admin_opens_card(story: Story) -> None:
+    from bot.messages import cards
+
+    card = slash(story, ADA, "connect")
+    connect = buttons(card).get("connect_link:hubspot")
+    expect(connect is not None, "the card has no HubSpot Connect button for a Slack admin")
+    expect(
+        label(connect) == cards.CONNECT, f"the HubSpot button says {label(connect)!r}, not {cards.CONNECT!r}"
+    )
+    expect(cards.NOT_CONNECTED in str(card["blocks"]), "the card does not say HubSpot is not connected")
+    story.facts["connect_url"] = connect["url"]
+
+
+def admin_connects_hubspot(story: Story) -> None:
+    from bot.messages import cards
+    from bot.services.connections import CONNECTED_PAGE
+
+    env, mark = story.env, story.env.mark()
+    before = len(env.slack.responses)
+    consent, page = env.follow_connect_link(story.facts["connect_url"])
+    story.show("browser · HubSpot consent page (stand-in)", {"text": consent[:300]})
+    expect("acme.hubspot.example" in consent, "HubSpot's consent page does not name the account")
+    story.show("browser · back at Quolum", {"text": page_text(page.text)[:300]})
+    expected = CONNECTED_PAGE.format(domain="acme.hubspot.example")
+    expect(page.status_code == 200 and expected in page.text, f"the browser page does not say {expected!r}")
+    card = until(lambda: env.slack.responses[before:] and env.slack.responses[-1])
+    story.show("the card, updated in place", card)
+    expect(
+        label(buttons(card).get("connect_link:hubspot", {})) == cards.RECONNECT,
+        "the card does not say Reconnect",
+    )
+    dm = until(lambda: dms_to(story, ADA, mark))[-1]
+    story.show("DM from Quolum to Ada", dm)
+    expect("acme.hubspot.example" in dm.get("text", ""), "Ada's DM does not name the HubSpot account")
+
+
+def card_says_reconnect(story: Story) -> None:
+    from bot.messages import cards
+
+    card = slash(story, ADA, "status")
+    hubspot = buttons(card).get("connect_link:hubspot", {})
+    expect(label(hubspot) == cards.RECONNECT, f"HubSpot's button says {label(hubspot)!r}, not Reconnect")
+    expect("acme.hubspot.example" in str(card["blocks"]), "the card does not name the connected portal")
+
+
+def member_sees_states_only(story: Story) -> None:
+    from bot.messages import cards
+
+    card = slash(story, MAX, "connect")
+    expect(not buttons(card), "a member sees Connect buttons")
+    expect(cards.MEMBER_HINT in str(card["blocks"]), "the card does not tell a member to invite an admin")
+
+
+def member_invites_sendgrid_admin(story: Story) -> None:
+    from bot.messages import invite_blocks as ib
+
+    mark = story.env.mark()
+    reply = slash(story, MAX, f"invite {DANA.mention} sendgrid")
+    expected = ib.SENT.format(user=DANA.user_id, provider="SendGrid")
+    expect(reply.get("text", "").startswith(expected), f"Max was not told {expected!r}")
+    dm = until(lambda: dms_to(story, DANA, mark))[-1]
+    story.show("DM from Quolum to Dana", dm)
+    connect = buttons(dm).get(ib.INVITE_CONNECT)
+    expect(connect is not None, "Dana's invitation has no Connect button")
+    story.facts["invitation"] = connect["value"]
+
+
+def invitee_connects_sendgrid(story: Story) -> None:
+    from bot.messages import invite_blocks as ib
+    from handlers import sendgrid as modal
+
+    env, mark = story.env, story.env.mark()
+    env.click(DANA, ib.INVITE_CONNECT, story.facts["invitation"])
+    view = until(lambda: env.calls_after("views.open", mark))[-1].args["view"]
+    story.show("modal opened for Dana", view)
+    key = env.sendgrid.add_key("acme", SENDGRID_SCOPES)  # Dana creates a restricted key in SendGrid
+    region = next(
+        o for b in view["blocks"] if b.get("block_id") == modal.REGION_BLOCK for o in b["element"]["options"]
+    )
+    values = {
+        modal.KEY_BLOCK: {modal.KEY_ACTION: {"type": "plain_text_input", "value": key}},
+        modal.REGION_BLOCK: {modal.REGION_ACTION: {"type": "radio_buttons", "selected_option": region}},
+    }
+    answer = env.submit_view(DANA, view, values)
+    expect(answer.status_code == 200, f"Slack would show an error on submit ({answer.status_code})")
+    result = answer.json().get("view", {})
+    story.show("the modal after Connect", result)
+    title = (result.get("title") or {}).get("text")
+    expect(title == modal.CONNECTED_TITLE, f"the modal says {title!r}, not {modal.CONNECTED_TITLE!r}")
+    expect(key not in str(result), "the modal shows the API key")
+    told = until(lambda: dms_to(story, MAX, mark))[-1]
+    story.show("DM from Quolum to Max", told)
+    expected = ib.ACCEPTED_INVITER.format(invitee=DANA.user_id, provider="SendGrid")
+    expect(told.get("text") == expected, f"Max was not told {expected!r}")
+
+
+def admin_opens_app_home(story: Story) -> None:
+    from bot.messages import app_home
+
+    env, mark = story.env, story.env.mark()
+    response = env.event(
+        {"type": "app_home_opened", "user": ADA.user_id, "channel": "DADA00001", "tab": "home"}
+    )
+    expect(response.status_code == 200, f"the event answered {response.status_code}")
+
+    def published():
+        return [c for c in env.calls_after("views.publish", mark) if c.args.get("user_id") == ADA.user_id]
+
+    view = until(published)[-1].args["view"]
+    story.show("App Home · Ada", view)
+    text = str(view["blocks"])
+    expect("acme.hubspot.example" in text, "App Home does not show the HubSpot connection")
+    expect(app_home.CONNECTED in text, "App Home does not show the connection states")
+    expect(app_home.NO_INVITATIONS in text, "App Home still lists an invitation that was accepted")
+
+
+def both_connected(story: Story) -> None:
+    from bot.messages import cards
+    from handlers import sendgrid as modal
+
+    card = slash(story, ADA, "status")
+    found = buttons(card)
+    expect(
+        label(found.get("connect_link:hubspot", {})) == cards.RECONNECT, "HubSpot is not shown as connected"
+    )
+    expect(
+        label(found.get(modal.CONNECT_ACTION, {})) == cards.RECONNECT, "SendGrid is not shown as connected"
+    )
+
+
+STEPS: list[Step] = [
+    Step("Ada (a Slack admin) opens the Connections card", admin_opens_card),
+    Step("Ada clicks Connect, approves on HubSpot's consent page", admin_connects_hubspot),
+    Step("The card now says Reconnect for HubSpot", card_says_reconnect),
+    Step("Max (a member) sees the states, no buttons", member_sees_states_only),
+    Step("Max invites Dana, SendGrid's admin", member_invites_sendgrid_admin),
+    Step("Dana clicks Connect in the invitation and pastes a restricted key", invitee_connects_sendgrid),
+    Step("Ada opens the bot's App Home", admin_opens_app_home),
+    Step("Both accounts are connected", both_connected),
+]
+
+
+def run(env: SandboxEnv, console: Console, steps: Sequence[Step] = STEPS) -> Story:
+    """Run `steps` in order, printing what each showed and whether it passed; stop at the first failure."""
+    story = Story(env)
+    outcomes = story.outcomes
+    for number, step in enumerate(steps, 1):
+        if console.is_terminal:
+            console.rule(Text(f"{number}. {step.title}", style="bold"))
+        else:
+            console.print(f"\n== {number}. {step.title}", markup=False, highlight=False)
+        shown_before, started = len(story.shown), time.monotonic()
+        try:
+            step.run(story)
+            outcome = Outcome(step.title, True, time.monotonic() - started)
+        except StepFailed as error:
+            outcome = Outcome(step.title, False, time.monotonic() - started, str(error))
+        except Exception as error:  # a crash in a step is a failed step, said in one line
+            outcome = Outcome(
+                step.title, False, time.monotonic() - started, f"{type(error).__name__}: {error}"
+            )
+        for shown in story.shown[shown_before:]:
+            render_terminal.show(console, shown.where, shown.message, env.names)
+        outcomes.append(outcome)
+        mark = "✓" if outcome.ok else "✗"
+        console.print(
+            f"{mark} {step.title}" + ("" if outcome.ok else f": {outcome.failure}"),
+            markup=False,
+            highlight=False,
+        )
+        if not outcome.ok:
+            break
+    return story
+
+
+def main(
+    *,
+    open_page: bool = False,
+    page_port: int = 0,
+    console: Console | None = None,
+    steps: Sequence[Step] | None = None,
+) -> int:
+    console = console or Console()
+    started = time.monotonic()
+    console.print(
+        "Quolum Bot demo: the real server with Slack, HubSpot and SendGrid stand-ins on 127.0.0.1",
+        markup=False,
+        highlight=False,
+    )
+    with SandboxEnv() as env:
+        steps = STEPS if steps is None else steps
+        outcomes = run(env, console, steps).outcomes
+        passed = sum(o.ok for o in outcomes)
+        elapsed = time.monotonic() - started
+        ok = passed == len(steps)
+        console.print(
+            f"\n{passed}/{len(steps)} steps passed in {elapsed:.1f} s" + ("" if ok else " — the demo FAILED"),
+            markup=False,
+            highlight=False,
+        )
+    if open_page:  # a fresh sandbox, so the person plays the story from the start
+        from sandbox.page import serve_page
+
+        with SandboxEnv() as fresh:
+            serve_page(fresh, console, port=page_port)
+    return 0 if ok else 1
