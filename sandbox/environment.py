@@ -321,7 +321,7 @@ def installation(slack: SlackStandIn, team_id: str, installer: str):
         bot_token=ws.bot_token,
         bot_id=ws.bot_id,
         bot_user_id=ws.bot_user_id,
-        bot_scopes="commands,chat:write,chat:write.public,im:write,users:read",
+        bot_scopes="commands,chat:write,chat:write.public,im:write,users:read,users:read.email,channels:read,groups:read",
         user_id=installer,
     )
 

@@ -93,7 +93,9 @@ class Workspace:
     bot_id: str = "BBOT0001"
     bot_token: str = ""
     # what the bot token was granted; Slack names them in the x-oauth-scopes header of every answer
-    scopes: str = "commands,chat:write,chat:write.public,im:write,users:read"
+    scopes: str = (
+        "commands,chat:write,chat:write.public,im:write,users:read,users:read.email,channels:read,groups:read"
+    )
 
 
 class SlackStandIn(MessagesMixin):
@@ -323,7 +325,7 @@ class SlackStandIn(MessagesMixin):
         return _ok(
             app_id="A0QUOLUM",
             authed_user={"id": "UINSTALLER"},
-            scope="commands,chat:write,chat:write.public,im:write,users:read",
+            scope=ws.scopes,
             token_type="bot",
             access_token=ws.bot_token,
             bot_user_id=ws.bot_user_id,
