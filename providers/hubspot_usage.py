@@ -51,7 +51,6 @@ features null and lists it in `signals.unavailable`; the rest carries on. Missin
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -72,26 +71,20 @@ from providers.hubspot_records import (
     read_search_page,
     record_events,
 )
+from providers.hubspot_seats import merge, seats_of
 from providers.pagination import CursorGuard, cursor_pages
 from providers.usage import (
-    HUBSPOT_FEATURES,
     SIGNAL_CRM,
     SIGNAL_LOGINS,
     Account,
     Clock,
-    InactiveSeat,
     Period,
-    Seats,
     SeatUser,
     Signals,
     Team,
-    TeamSeats,
     Unavailable,
     UsageReport,
-    inactive_order,
-    is_active,
     is_paid,
-    seat_counts,
 )
 
 __all__ = [
@@ -358,8 +351,8 @@ async def collect_hubspot(
     (users, roles, logins), owners, teams, *tallies = await run_all(
         seats_then_logins(), run.owners(), run.teams(), *(run.search_type(spec) for spec in OBJECTS)
     )
-    activity, per_user = _merge(tallies, owners, logins)
-    seats = _seats(users, roles, per_user, logins, teams)
+    activity, per_user = merge(tallies, owners, logins)
+    seats = seats_of(users, roles, per_user, logins, teams)
     used = ((SIGNAL_LOGINS,) if logins is not None else ()) + (
         (SIGNAL_CRM,) if any(t is not None for t in tallies) else ()
     )
@@ -373,72 +366,4 @@ async def collect_hubspot(
         signals=Signals(used=used, unavailable=tuple(sorted(run.unavailable, key=_signal_order))),
         collected_at=clock(),
         per_user={user: dict(sorted(counts.items())) for user, counts in sorted(per_user.items()) if counts},
-    )
-
-
-def _merge(
-    tallies: list[TypeTally | None], owners: Mapping[str, str], logins: LoginTally | None
-) -> tuple[dict[str, int | None], dict[str, Counter[str]]]:
-    """Account-level features (None: unavailable) and per-user counts, owners resolved to users."""
-    activity: dict[str, int | None] = dict.fromkeys(HUBSPOT_FEATURES, None)
-    per_user: dict[str, Counter[str]] = {}
-    for tally in tallies:
-        if tally is None:
-            continue
-        activity.update(tally.activity())
-        tally.add_per_user(per_user, owners)
-    if logins is not None:
-        activity[SIGNAL_LOGINS] = sum(logins.in_period.values())
-        for user, count in logins.in_period.items():
-            per_user.setdefault(user, Counter())[SIGNAL_LOGINS] = count
-    return activity, per_user
-
-
-def _seats(
-    users: list[SeatUser],
-    billing_roles: set[str],
-    per_user: Mapping[str, Counter[str]],
-    logins: LoginTally | None,
-    teams: Mapping[str, Team] | None,
-) -> Seats:
-    active = active_paid = paid = 0
-    inactive: list[InactiveSeat] = []
-    by_team: dict[str | None, list[int]] = {}  # team id -> [paid, active paid, inactive paid]
-    nothing: Counter[str] = Counter()
-    for user in users:
-        counts = per_user.get(user.user_id, nothing)
-        crm_actions = sum(n for feature, n in counts.items() if feature != SIGNAL_LOGINS)
-        user_logins = logins.in_period.get(user.user_id, 0) if logins is not None else None
-        is_user_active, _ = is_active(user_logins, crm_actions)
-        user_paid = is_paid(user, billing_roles)
-        active += is_user_active
-        paid += user_paid
-        active_paid += is_user_active and user_paid
-        team = teams.get(user.team_id) if teams is not None and user.team_id is not None else None
-        if user_paid and teams is not None:
-            row = by_team.setdefault(team.id if team else None, [0, 0, 0])
-            row[0] += 1
-            row[1 if is_user_active else 2] += 1
-        if user_paid and not is_user_active:
-            last = logins.last_before_end.get(user.user_id) if logins is not None else None
-            inactive.append(InactiveSeat(user.user_id, user.email, last, team))
-    return Seats(
-        total_users=len(users),
-        paid_seats=paid,
-        active_users=active,
-        active_paid_users=active_paid,
-        inactive_paid_users=tuple(sorted(inactive, key=inactive_order)),
-        seat_types=seat_counts([name for user in users for name in user.seat_names]),
-        teams=None if teams is None else _team_rows(by_team, teams),
-    )
-
-
-def _team_rows(by_team: Mapping[str | None, list[int]], teams: Mapping[str, Team]) -> tuple[TeamSeats, ...]:
-    """Most inactive seats first, then by name; users in no team last."""
-    rows = [
-        TeamSeats(teams[team_id] if team_id is not None else None, *counts)
-        for team_id, counts in by_team.items()
-    ]
-    return tuple(
-        sorted(rows, key=lambda r: (r.team is None, -r.inactive_paid_users, r.team.name if r.team else ""))
     )

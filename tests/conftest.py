@@ -288,7 +288,12 @@ async def chromium():
     if not shutil.which("chromium"):
         pytest.skip("needs Debian's chromium package (.ci/run installs it)")
     playwright_api = pytest.importorskip("playwright.async_api")
+    # Under faketime (the moved-date CI run) Chromium hangs on start; it only renders our pages, so it
+    # runs on the real clock: cookies and pages carry no time rule the browser itself enforces here.
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("FAKETIME")}
     async with playwright_api.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        browser = await p.chromium.launch(
+            executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS, env=env
+        )
         yield browser
         await browser.close()
