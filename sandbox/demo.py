@@ -314,7 +314,8 @@ def scheduled_digest_posted(story: Story) -> None:
     for message in posted:
         story.show(f"#saas-usage · scheduled digest ({at:%a %d %b %H:%M} UTC)", message)
     expect(len(posted) == 1, f"{len(posted)} digests landed in #saas-usage, not exactly 1")
-    expect("paid seats" in str(posted[0].get("blocks")), "the digest in #saas-usage shows no seats")
+    paid = _fields(posted[0]).get("Paid seats")
+    expect(paid == str(_paid_seats_in_seed(story)), f"the digest shows {paid!r} paid seats, not the seed's")
     # the job run again for the same send time posts nothing more: each digest is sent once
     env.run_job("digests", now=at)
     expect(len(env.slack.messages_in(SAAS_USAGE)) == 1, "running the job again posted a second digest")
