@@ -72,6 +72,15 @@ class IncidentStore:
             )
             return {row.provider: _record(row) for row in rows}
 
+    async def count_open(self, provider: str) -> int:
+        """Open incidents of one provider across every workspace (the alerts-open metric)."""
+        async with self.db.session() as session:
+            return await session.scalar(
+                select(func.count())
+                .select_from(Incident)
+                .where(Incident.provider == provider, Incident.resolved_at.is_(None))
+            )
+
     async def get(self, incident_id: int) -> IncidentRecord | None:
         async with self.db.session() as session:
             row = await session.get(Incident, incident_id)

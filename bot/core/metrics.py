@@ -75,12 +75,15 @@ JOB_RUNS = Counter(
     registry=REGISTRY,
 )
 DIGESTS_POSTED = Counter(
-    "quolum_digests_posted", "Usage digests posted to Slack, by provider.", ["provider"], registry=REGISTRY
+    "quolum_digests_posted",
+    "Scheduled usage digests posted to Slack (one per subscription and period), by cadence.",
+    ["cadence"],
+    registry=REGISTRY,
 )
 DIGESTS_FAILED = Counter(
     "quolum_digests_failed",
-    "Usage digests that could not be posted, by provider and reason (a Slack error code or 'error').",
-    ["provider", "reason"],
+    "Scheduled usage digests Slack refused, by reason (its error code).",
+    ["reason"],
     registry=REGISTRY,
 )
 ALERTS_OPEN = Gauge(

@@ -20,6 +20,7 @@ from datetime import timedelta
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core import metrics
 from bot.core.clock import Clock
 from bot.messages import alerts as msg
 from providers.catalogue import find
@@ -74,6 +75,7 @@ class AlertsService:
                 failure.reason,
             )
             await self._post(connection, incident)
+            await self._count_open(connection.provider)
             return incident
         incident = await self.incidents.checked(
             incident.id,
@@ -100,7 +102,12 @@ class AlertsService:
             "incident %s#%d of connection %s resolved", connection.provider, resolved.number, connection.id
         )
         await self._update(connection, resolved, msg.resolved_message(self.view(connection, resolved)))
+        await self._count_open(connection.provider)
         return True
+
+    async def _count_open(self, provider: str) -> None:
+        """The alerts-open gauge, from the database, so every replica reports the same number."""
+        metrics.ALERTS_OPEN.labels(provider=provider).set(await self.incidents.count_open(provider))
 
     async def on_connected(
         self, team_id: str, provider: str, user_id: str, invitation_id: str | None = None

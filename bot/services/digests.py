@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core import metrics
 from bot.core.clock import Clock
 from bot.messages import digest as builder
 from bot.services.digest_schedule import (
@@ -167,6 +168,7 @@ class DigestService:
             )
         except SlackApiError as error:
             code = error.response.get("error") or "error"
+            metrics.DIGESTS_FAILED.labels(reason=code).inc()
             if code in PAUSE_ERRORS or code in STOP_ERRORS:
                 await self.store.refused(delivery, code)
                 if await self.store.pause(sub.id, code) and code not in STOP_ERRORS:
@@ -176,6 +178,7 @@ class DigestService:
             await self.store.release(delivery, code, self.clock() + RETRY_AFTER)
             return "retrying"
         await self.store.posted(delivery, self.replica, answer["channel"], answer["ts"])
+        metrics.DIGESTS_POSTED.labels(cadence=sub.cadence).inc()
         return "posted"
 
     async def _tell_subscriber(self, client: AsyncWebClient, sub: Subscription, code: str) -> None:

@@ -100,8 +100,8 @@ async def test_provider_calls_are_counted_by_provider_and_status(statuses):
 def test_colleagues_metrics_exist_for_digests_and_alerts():
     from bot.core import metrics
 
-    metrics.DIGESTS_POSTED.labels(provider="hubspot").inc()
-    metrics.DIGESTS_FAILED.labels(provider="sendgrid", reason="channel_not_found").inc()
+    metrics.DIGESTS_POSTED.labels(cadence="weekly").inc()
+    metrics.DIGESTS_FAILED.labels(reason="channel_not_found").inc()
     metrics.ALERTS_OPEN.labels(provider="hubspot").set(3)
     assert sample("quolum_alerts_open", provider="hubspot") == 3
-    assert sample("quolum_digests_posted_total", provider="hubspot") >= 1
+    assert sample("quolum_digests_posted_total", cadence="weekly") >= 1

@@ -19,6 +19,7 @@ import pytest
 
 from bot.container import build_services
 from bot.core.clock import FrozenClock
+from bot.core.metrics import REGISTRY
 from bot.messages import alerts as am
 from bot.scheduler import Scheduler
 from bot.services.health import JOB_EVERY, due, offset, should_alert
@@ -154,6 +155,7 @@ async def test_revoked_connection_alerts_once_updates_in_place_and_resolves_on_r
             assert await run_job(one)
         [alert] = alerts_in(slack)
         assert alert["channel"] == "D0001"  # a DM to whoever connected it
+        assert REGISTRY.get_sample_value("quolum_alerts_open", {"provider": "hubspot"}) == 1
         assert "stopped working" in alert["text"] and am.RECONNECT in json.dumps(alert["blocks"])
         assert alert["edits"] == 2  # the later runs only updated it
         assert "still failing, last checked" in json.dumps(alert["blocks"])
@@ -180,6 +182,7 @@ async def test_revoked_connection_alerts_once_updates_in_place_and_resolves_on_r
         resolved = await eventually(lambda: "Resolved" in alerts_in(slack)[0]["text"] and alerts_in(slack)[0])
         assert "reconnected by <@U0001>" in resolved["text"] and len(alerts_in(slack)) == 1
         assert await storage.incidents.open_in_team("T0001") == {}
+        assert REGISTRY.get_sample_value("quolum_alerts_open", {"provider": "hubspot"}) == 0
         assert "Open incident" not in json.dumps(open_card(bot, slack, text="status")["blocks"])
 
         # healthy again: later runs say nothing; a new failure is a new incident, a new message

@@ -196,7 +196,9 @@ async def test_usage_is_collected_once_however_many_channels_subscribe(bot, stor
     for channel in ("C0001", "C0002", "C0003"):
         await subscribed(bot, channel)
     clock.now = SEND
+    posted_before = sample("quolum_digests_posted_total", cadence="weekly")
     assert (await bot.digests.run(SEND)).posted == 3
+    assert sample("quolum_digests_posted_total", cadence="weekly") == posted_before + 3
     assert sorted(calls) == [("hubspot", "2026-11-16..2026-11-22"), ("sendgrid", "2026-11-16..2026-11-22")]
     # a later run (another replica, a preview) reuses the snapshot taken after the period ended
     await bot.digests.preview("T0001", "Europe/Berlin")
@@ -238,7 +240,9 @@ async def test_a_refusing_channel_pauses_and_the_subscriber_is_told_once(bot, st
     await subscribed(bot)
     slack.refuse_channel("C0001", error)
     clock.now = SEND
+    refused_before = sample("quolum_digests_failed_total", reason=error)
     assert (await bot.digests.run(SEND)).paused == 1
+    assert sample("quolum_digests_failed_total", reason=error) == refused_before + 1
     sub = await storage.digests.get("T0001", "C0001")
     assert (sub.status, sub.paused_reason) == ("paused", error)
     dms = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == "U0001"]
@@ -364,3 +368,9 @@ async def test_operators_list_and_run_jobs_and_preview(bot, storage, slack):
     text = cli(bot.settings, "digest", "preview", "--team", "T0001")
     assert text.returncode == 0 and "Seat usage" in text.stdout and "Paid seats" in text.stdout
     assert len(slack.posts_to("C0001")) == 1  # previews post nothing
+
+
+def sample(name: str, **labels: str) -> float:
+    from bot.core.metrics import REGISTRY
+
+    return REGISTRY.get_sample_value(name, labels) or 0.0
