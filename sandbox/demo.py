@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from rich.console import Console
 from rich.text import Text
@@ -20,13 +21,17 @@ from sandbox.environment import (
     ADA,
     DANA,
     MAX,
+    SAAS_USAGE,
     SENDGRID_SCOPES,
+    TEAM_ID,
     Person,
     SandboxEnv,
     StepFailed,
     page_text,
     until,
 )
+
+PORTAL_ID = 4242  # the seeded HubSpot portal (environment._seed)
 
 
 @dataclass
@@ -199,9 +204,8 @@ def invitee_connects_sendgrid(story: Story) -> None:
     expect(told.get("text") == expected, f"Max was not told {expected!r}")
 
 
-def admin_opens_app_home(story: Story) -> None:
-    from bot.messages import app_home
-
+def _app_home(story: Story) -> dict:
+    """Ada opens the bot's App Home tab; the view the bot published for her."""
     env, mark = story.env, story.env.mark()
     response = env.event(
         {"type": "app_home_opened", "user": ADA.user_id, "channel": "DADA00001", "tab": "home"}
@@ -212,8 +216,13 @@ def admin_opens_app_home(story: Story) -> None:
         return [c for c in env.calls_after("views.publish", mark) if c.args.get("user_id") == ADA.user_id]
 
     view = until(published)[-1].args["view"]
-    story.show("App Home · Ada", view)
-    text = str(view["blocks"])
+    return story.show("App Home · Ada", view)
+
+
+def admin_opens_app_home(story: Story) -> None:
+    from bot.messages import app_home
+
+    text = str(_app_home(story)["blocks"])
     expect("acme.hubspot.example" in text, "App Home does not show the HubSpot connection")
     expect(app_home.CONNECTED in text, "App Home does not show the connection states")
     expect(app_home.NO_INVITATIONS in text, "App Home still lists an invitation that was accepted")
@@ -233,6 +242,149 @@ def both_connected(story: Story) -> None:
     )
 
 
+def _paid_seats_in_seed(story: Story) -> int:
+    """Paid HubSpot seats as the seeded portal has them: a seat assigned, or a role that needs billing."""
+    portal = story.env.hubspot.portals[PORTAL_ID]
+    billing = {r.id for r in portal.roles if r.requires_billing_write}
+    return sum(
+        1
+        for u in portal.users
+        if u.deactivated_at_ms is None and (u.seat_names or any(r in billing for r in u.role_ids))
+    )
+
+
+def _fields(message: dict) -> dict[str, str]:
+    """ "Label: value" pairs of every section's fields, as mrkdwn text."""
+    out = {}
+    for block in message.get("blocks", []):
+        for item in block.get("fields") or []:
+            head, _, value = item.get("text", "").partition("\n")
+            out[head.strip("* ")] = value.strip()
+    return out
+
+
+def admin_previews_digest(story: Story) -> None:
+    preview = slash(story, ADA, "digest preview")
+    text = str(preview.get("blocks", []))
+    paid = _paid_seats_in_seed(story)
+    expect(paid > 0, "the seeded portal has no paid seats to show")
+    fields = _fields(preview)
+    expect(
+        fields.get("Paid seats") == str(paid),
+        f"the preview shows {fields.get('Paid seats')!r} paid seats, the seed has {paid}",
+    )
+    active = (
+        int(fields.get("Active paid users", "x").split(" ")[0])
+        if fields.get("Active paid users", "").split(" ")[0].isdigit()
+        else None
+    )
+    expect(
+        active is not None and 0 <= active <= paid,
+        f"the preview's active paid users ({fields.get('Active paid users')!r}) do not fit {paid} paid seats",
+    )
+    idle = paid - active
+    headline = (
+        f"{idle} of {paid} paid seats idle" if idle else f"Every paid seat was used* ({paid} of {paid})"
+    )
+    expect(headline in text, f"the preview does not say {headline!r}")
+    story.facts["idle_headline"] = headline
+
+
+def admin_subscribes_channel(story: Story) -> None:
+    reply = slash(story, ADA, f"digest subscribe <#{SAAS_USAGE}|saas-usage>")
+    expect(f"<#{SAAS_USAGE}" in reply.get("text", ""), "Ada was not told #saas-usage is subscribed")
+
+    async def next_send(services):
+        subs = await services.digests.store.for_team(TEAM_ID)
+        return [s.next_send_at for s in subs if s.channel_id == SAAS_USAGE]
+
+    sends = story.env.on_server(next_send)
+    expect(len(sends) == 1, f"{len(sends)} subscriptions for #saas-usage, not 1")
+    story.facts["next_send"] = sends[0]
+
+
+def scheduled_digest_posted(story: Story) -> None:
+    env = story.env
+    expect(not env.slack.messages_in(SAAS_USAGE), "#saas-usage had a message before the digest was due")
+    at = story.facts["next_send"]
+    env.clock.move_to(at)  # the bot, HubSpot and SendGrid all read this clock: it is now the send time
+    story.show("the clock", {"text": f"(time passes: it is now {at:%a %d %b %Y %H:%M} UTC)"})
+    expect(env.run_job("digests", now=at), "the scheduler did not run the digests job")
+    posted = until(lambda: env.slack.messages_in(SAAS_USAGE))
+    for message in posted:
+        story.show(f"#saas-usage · scheduled digest ({at:%a %d %b %H:%M} UTC)", message)
+    expect(len(posted) == 1, f"{len(posted)} digests landed in #saas-usage, not exactly 1")
+    paid = _fields(posted[0]).get("Paid seats")
+    expect(paid == str(_paid_seats_in_seed(story)), f"the digest shows {paid!r} paid seats, not the seed's")
+    # the job run again for the same send time posts nothing more: each digest is sent once
+    env.run_job("digests", now=at)
+    expect(len(env.slack.messages_in(SAAS_USAGE)) == 1, "running the job again posted a second digest")
+
+
+def _alerts(story: Story) -> list[dict]:
+    from bot.messages import alerts as am
+
+    return [m for m in story.env.slack.messages_in(ADA.user_id) if am.RECONNECT_ACTION in buttons(m)]
+
+
+def hubspot_access_revoked(story: Story) -> None:
+    from bot.messages import alerts as am
+
+    env = story.env
+    expect(not _alerts(story), "Ada had a reconnect alert before anything broke")
+    env.hubspot.uninstall(PORTAL_ID)  # the customer removed the app in HubSpot: both tokens are refused
+    story.show(
+        "HubSpot · app uninstalled from portal 4242", {"text": "Quolum's access was revoked in HubSpot"}
+    )
+    # each connection is checked hourly (the digest's collection just counted as a check): an hour passes
+    later = env.clock() + timedelta(hours=1)
+    env.clock.move_to(later)
+    story.show("the clock", {"text": f"(an hour passes: it is now {later:%a %d %b %Y %H:%M} UTC)"})
+    expect(env.run_job("connection_health"), "the scheduler did not run the connection_health job")
+    alerts = until(lambda: _alerts(story))
+    story.show("DM from Quolum to Ada", alerts[-1])
+    expect(len(alerts) == 1, f"{len(alerts)} reconnect alerts, not 1")
+    button = buttons(alerts[0])[am.RECONNECT_ACTION]
+    expect(label(button) == am.RECONNECT, f"the alert's button says {label(button)!r}, not {am.RECONNECT!r}")
+    story.facts["alert"] = alerts[0]
+    story.facts["incident"] = button["value"]
+
+
+def admin_reconnects(story: Story) -> None:
+    import re
+
+    from bot.messages import alerts as am
+
+    env = story.env
+    hook = env.click(ADA, am.RECONNECT_ACTION, story.facts["incident"])
+    answer = story.show("Reconnect · only visible to Ada", env.response(hook))
+    link = re.search(r"<(http[^|>]+)\|", answer.get("text", ""))
+    expect(link, "Ada was given no reconnect link")
+    consent, page = env.follow_connect_link(link.group(1))
+    story.show("browser · HubSpot consent page (stand-in)", {"text": consent[:300]})
+    expect(page.status_code == 200, f"the page after HubSpot's consent answered {page.status_code}")
+    story.show("browser · back at Quolum", {"text": page_text(page.text)[:300]})
+    ts = story.facts["alert"]["ts"]
+
+    def resolved():
+        found = [m for m in env.slack.messages_in(ADA.user_id) if m["ts"] == ts]
+        return found and "Resolved" in found[0].get("text", "") and found[0]
+
+    alert = until(resolved)
+    story.show("the alert, updated in place", alert)
+    expect(not _alerts(story), "the alert still offers Reconnect")
+
+
+def app_home_after_the_story(story: Story) -> None:
+    from bot.messages import app_home
+
+    text = str(_app_home(story)["blocks"])
+    expect(f"<#{SAAS_USAGE}> · weekly · next" in text, "App Home does not list #saas-usage's subscription")
+    expect(app_home.NO_DIGEST not in text, "App Home says no digest has been sent")
+    expect(f"Posted in <#{SAAS_USAGE}>" in text, "App Home does not say where the last digest went")
+    expect(app_home.NO_INCIDENTS in text, "App Home still lists the resolved incident")
+
+
 STEPS: list[Step] = [
     Step("Ada (a Slack admin) opens the Connections card", admin_opens_card),
     Step("Ada clicks Connect, approves on HubSpot's consent page", admin_connects_hubspot),
@@ -242,6 +394,12 @@ STEPS: list[Step] = [
     Step("Dana clicks Connect in the invitation and pastes a restricted key", invitee_connects_sendgrid),
     Step("Ada opens the bot's App Home", admin_opens_app_home),
     Step("Both accounts are connected", both_connected),
+    Step("Ada previews the digest: the portal's seats as the seed has them", admin_previews_digest),
+    Step("Ada subscribes #saas-usage to the weekly digest", admin_subscribes_channel),
+    Step("At the next send time the scheduler posts one digest to #saas-usage", scheduled_digest_posted),
+    Step("HubSpot access is revoked; the health check DMs Ada one alert", hubspot_access_revoked),
+    Step("Ada clicks Reconnect, approves on HubSpot; the alert says Resolved", admin_reconnects),
+    Step("App Home lists the subscription and the last digest, no open incident", app_home_after_the_story),
 ]
 
 

@@ -13,7 +13,7 @@ import secrets
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -86,9 +86,14 @@ class SandboxEnv:
         self._tmp = None if data_dir else tempfile.TemporaryDirectory(prefix="quolum-demo-")
         self.data_dir = data_dir or Path(self._tmp.name)
         self.signing_secret = secrets.token_hex(16)
+        self.clock = SandboxClock()  # the bot and the provider stand-ins read it; the demo moves it on
         self.slack = SlackStandIn()
-        self.hubspot = HubSpotStandIn(client_id=HUBSPOT_CLIENT_ID, client_secret=HUBSPOT_CLIENT_SECRET)
-        self.sendgrid = SendGridStandIn()
+        self.hubspot = HubSpotStandIn(
+            client_id=HUBSPOT_CLIENT_ID,
+            client_secret=HUBSPOT_CLIENT_SECRET,
+            clock=lambda: self.clock().timestamp(),
+        )
+        self.sendgrid = SendGridStandIn(clock=self.clock)
         self._servers: list[ThreadedServer] = []
         self.browser = httpx.Client(timeout=10)
         self.server: ThreadedServer | None = None
@@ -103,8 +108,12 @@ class SandboxEnv:
 
     @property
     def names(self) -> dict[str, str]:
-        """user id -> the name Slack shows (people and the bot)."""
-        return {**{p.user_id: p.name for p in PEOPLE}, self.slack.workspaces[TEAM_ID].bot_user_id: "Quolum"}
+        """user or channel id -> the name Slack shows (people, the bot, the channels)."""
+        return {
+            **{p.user_id: p.name for p in PEOPLE},
+            self.slack.workspaces[TEAM_ID].bot_user_id: "Quolum",
+            **CHANNELS,
+        }
 
     def _serve(self, app) -> ThreadedServer:
         server = ThreadedServer(app).start()
@@ -121,7 +130,8 @@ class SandboxEnv:
 
         server = ThreadedServer(None, lifespan="on")  # bind first: the public URL is the server's own
         self.bot_settings = settings.with_overrides(public_url=server.url)
-        server.app = create_app(self.bot_settings)
+        self.bot_app = create_app(self.bot_settings, clock=self.clock)
+        server.app = self._loop_of = _LoopOf(self.bot_app)
         self.server = server.start()
         self._servers.append(server)
         return self
@@ -139,6 +149,8 @@ class SandboxEnv:
 
     def _seed(self) -> None:
         ws = self.slack.add_workspace(TEAM_ID, TEAM_NAME)
+        for channel_id, name in CHANNELS.items():
+            self.slack.add_channel(channel_id, name, team_id=TEAM_ID)
         for person in PEOPLE:
             self.slack.add_user(
                 person.user_id, TEAM_ID, name=person.name.lower(), real_name=person.name, **person.flags
@@ -272,6 +284,20 @@ class SandboxEnv:
         body = sr.event(event, team_id=TEAM_ID, event_id=f"Ev{secrets.token_hex(6).upper()}")
         return self._post(body, content_type="application/json")
 
+    # --- acting as the bot's own scheduler ----------------------------------------------------
+    def on_server(self, work: Callable[[object], Awaitable[object]], timeout: float = 20.0):
+        """Run `work(services)` on the bot server's event loop (its storage and HTTP client live there)."""
+        loop = self._loop_of.loop
+        if loop is None:
+            raise StepFailed("the bot server has not started")
+        future = asyncio.run_coroutine_threadsafe(work(self.bot_app.state.services), loop)
+        return future.result(timeout)
+
+    def run_job(self, name: str, now: datetime | None = None) -> bool:
+        """Run the scheduler's job `name` once, as it would fire at `now` (default: now)."""
+        scheduler = self.bot_app.state.scheduler
+        return self.on_server(lambda services: scheduler.run_once(name, now=now))
+
     # --- what Slack received from the bot ------------------------------------------------------
     def response(self, hook: str, timeout: float = 8.0) -> dict:
         """The (last) message the bot sent to `hook` (a response_url)."""
@@ -303,6 +329,35 @@ class SandboxEnv:
         if back.status_code != 302:
             raise StepFailed(f"HubSpot's consent page answered {back.status_code}")
         return page_text(consent.text), self.browser.get(back.headers["location"])
+
+
+class SandboxClock:
+    """Real time, from wherever the story last moved it: `move_to(t)` jumps to `t` (a scheduled send) and
+    real seconds keep passing from there, so rate-limit windows and leases still move on."""
+
+    def __init__(self) -> None:
+        self._base, self._t0 = datetime.now(UTC), time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self._base + timedelta(seconds=time.monotonic() - self._t0)
+
+    def move_to(self, when: datetime) -> None:
+        if when < self():
+            raise ValueError("the sandbox's time only moves forward")
+        self._base, self._t0 = when, time.monotonic()
+
+
+class _LoopOf:
+    """The bot's ASGI app, remembering the event loop it is served on, so the demo can run scheduled jobs
+    there as the server's own scheduler would (its database engine and HTTP client belong to that loop)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        self.loop = asyncio.get_running_loop()
+        await self.app(scope, receive, send)
 
 
 class StepFailed(Exception):

@@ -18,6 +18,7 @@ from rich.text import Text
 DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
 LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>|<(https?://[^>]+)>")
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
+CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
 SPECIAL = re.compile(r"<[#!]([A-Za-z0-9^]+)(?:\|([^>]*))?>")
 BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
 ITALIC = re.compile(r"(?<![\w_])_([^_\n]+)_(?![\w_])")
@@ -37,14 +38,18 @@ EMOJI = {
 
 
 def with_names(message, names: Mapping[str, str]):
-    """A copy of `message` with `<@U1>` mentions given their display names (`<@U1|ada>`), as Slack shows."""
+    """A copy of `message` with `<@U1>` and `<#C1>` mentions given their display names (`<@U1|ada>`,
+    `<#C1|saas-usage>`), as Slack shows."""
     if isinstance(message, dict):
         return {k: with_names(v, names) for k, v in message.items()}
     if isinstance(message, list):
         return [with_names(v, names) for v in message]
     if isinstance(message, str):
-        return MENTION.sub(
+        message = MENTION.sub(
             lambda m: f"<@{m.group(1)}|{names.get(m.group(1)) or m.group(2) or m.group(1)}>", message
+        )
+        return CHANNEL.sub(
+            lambda m: f"<#{m.group(1)}|{names.get(m.group(1)) or m.group(2) or m.group(1)}>", message
         )
     return message
 

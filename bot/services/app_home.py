@@ -1,8 +1,9 @@
 """App Home: gather a person's view of the workspace and publish it with `views.publish`.
 
 Published when someone opens the tab (`app_home_opened`) and again, for the people concerned, when a
-connection or an invitation changes. The digest and alert features fill in `subscription_lines`,
-`incident_lines` and `last_digest_headline`; until then those sections say there is nothing yet.
+connection or an invitation changes. It also lists digest subscriptions, open incidents and where the
+last digest went (read when the tab is published; a subscription or an incident changing does not
+republish it yet).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.messages.app_home import HomeData, home_view
+from bot.messages.app_home import HomeData, home_view, incident_line, last_digest_line, subscription_line
 from providers.catalogue import CATALOGUE
 from storage.store import Storage
 
@@ -43,17 +44,22 @@ class AppHomeService:
 
     # --- data the other features provide -------------------------------------------------------
     async def subscription_lines(self, team_id: str) -> list[str]:
-        """Digest subscriptions as mrkdwn lines ("<#C123> · weekly · next …"); the digests feature fills
-        this in."""
-        return []
+        """Digest subscriptions as mrkdwn lines ("<#C123> · weekly · next …")."""
+        return [subscription_line(sub) for sub in await self.storage.digests.for_team(team_id)]
 
     async def incident_lines(self, team_id: str) -> list[str]:
-        """Open incidents (lost connections) as mrkdwn lines; the alerts feature fills this in."""
-        return []
+        """Open incidents (lost connections) as mrkdwn lines."""
+        open_ = await self.storage.incidents.open_in_team(team_id)
+        return [
+            incident_line(incident, CATALOGUE[key].display_name if key in CATALOGUE else key)
+            for key, incident in sorted(open_.items())
+        ]
 
     async def last_digest_headline(self, team_id: str) -> str | None:
-        """The headline of the last digest sent in the workspace; the digests feature fills this in."""
-        return None
+        """Where and when the workspace's last digest was posted (its figures are not stored, so not its
+        headline: the channel has the message itself)."""
+        sent = [sub for sub in await self.storage.digests.for_team(team_id) if sub.last_sent_at]
+        return last_digest_line(max(sent, key=lambda sub: sub.last_sent_at)) if sent else None
 
     # --- the view -------------------------------------------------------------------------------
     async def view(self, client: AsyncWebClient, team_id: str, user_id: str) -> dict:

@@ -99,6 +99,22 @@ def test_mrkdwn_as_a_person_reads_it():
     )
 
 
+def test_channels_and_people_read_by_name():
+    names = {"UADA00001": "Ada", "CSAASUSE1": "saas-usage"}
+    text = render_terminal.mrkdwn_plain(render_terminal.with_names("<#CSAASUSE1> from <@UADA00001>", names))
+    assert text == "#saas-usage from @Ada"
+    assert render_terminal.mrkdwn_plain(render_terminal.with_names("<#CUNKNOWN1>", names)) == "#CUNKNOWN1"
+
+
+def test_the_story_ends_with_one_digest_and_a_resolved_alert(story):
+    from sandbox.environment import ADA, SAAS_USAGE
+
+    assert len(story.env.slack.messages_in(SAAS_USAGE)) == 1
+    alert = story.facts["alert"]
+    [now] = [m for m in story.env.slack.messages_in(ADA.user_id) if m["ts"] == alert["ts"]]
+    assert "Resolved" in now["text"] and now["edits"] >= 1
+
+
 def test_a_failing_step_fails_the_demo_and_stops_it():
     ran = []
 
