@@ -13,7 +13,7 @@ import hmac
 import logging
 import os
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler, to_starlette_response
@@ -55,7 +55,7 @@ def build_storage(settings: Settings, *, clock: Clock = utcnow, replica_id: str 
 
 
 def housekeeping(storage: Storage):
-    async def run() -> None:
+    async def run(now: datetime) -> None:
         purged = await storage.states.purge_expired(prompt_kinds=(SlackInstallStateStore.KIND,))
         log.info("housekeeping purged %d expired oauth states", purged)
 

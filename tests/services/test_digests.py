@@ -352,6 +352,12 @@ async def test_operators_list_and_run_jobs_and_preview(bot, storage, slack):
     assert len(slack.posts_to("C0001")) == 1  # the delivery's claim holds across processes
     assert " ok" in cli(bot.settings, "jobs", "list").stdout.split("digests", 1)[1].splitlines()[0]
 
+    # every scheduled job takes the slot's time: housekeeping too (it once took none and failed)
+    housekeeping = cli(bot.settings, "jobs", "run", "housekeeping")
+    assert (housekeeping.returncode, housekeeping.stdout.strip()) == (0, "housekeeping: ok"), (
+        housekeeping.stderr
+    )
+
     bad = cli(bot.settings, "jobs", "run", "nope")
     assert (
         bad.returncode == 2
