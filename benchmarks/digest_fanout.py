@@ -200,6 +200,10 @@ def main() -> int:
         f"{cpu / max(1, sum(counting.calls.values()) + len(slack.calls_to('chat.postMessage'))) * 1000:.2f} ms "
         f"per HTTP call; the benchmark process (stand-ins) {time.process_time() - bench_cpu:.1f} s"
     )
+    print(
+        f"CPU floor: the job runs on one event loop, so it cannot finish before its own {cpu:.1f} s of CPU; "
+        f"wall / that floor = {wall / max(cpu, 1e-9):.2f} (how much of the wall time is waiting, not work)"
+    )
     rss = usage.ru_maxrss / 1024
     print(f"peak RSS of the job process {rss:.0f} MB ({'PASS' if rss < 300 else 'MISS'} < 300 MB)")
     print(
