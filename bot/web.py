@@ -126,6 +126,10 @@ def create_app(
             return PlainTextResponse("Could not process this request", status_code=400)
         if response.status == 401:
             annotate(outcome="unauthorized")
+        if response.status >= 500:  # a listener raised before ack(); Bolt's error handler logged it
+            annotate(outcome="error")
+            status, answer = slack_request.failed_answer(parsed)
+            return JSONResponse(answer, status_code=status) if answer else Response(status_code=status)
         return to_starlette_response(response)
 
     async def slack_oauth(request: Request) -> Response:

@@ -174,3 +174,25 @@ class ParsedBoltRequest(AsyncBoltRequest):
             headers=self.headers,
             context=self.context.to_copyable(),
         )
+
+
+FAILED_TEXT = (
+    "Sorry, Quolum could not do that just now: something went wrong on our side, and it has been "
+    "logged. Please try again in a minute."
+)
+
+
+def failed_answer(body: Mapping) -> tuple[int, dict | None]:
+    """What Slack gets when a listener failed before `ack()` (Bolt answers 500 then): never a 500.
+
+    A slash command gets an ephemeral sentence; a modal submission keeps the modal open, with what was
+    typed, and the sentence under its first input; anything else a plain 200 (Slack would show an
+    error icon or retry an event that would fail the same way)."""
+    if body.get("command"):
+        return 200, {"response_type": "ephemeral", "text": FAILED_TEXT}
+    if body.get("type") == "view_submission":
+        blocks = (body.get("view") or {}).get("blocks") or []
+        inputs = [b.get("block_id") for b in blocks if isinstance(b, dict) and b.get("type") == "input"]
+        if inputs and isinstance(inputs[0], str):
+            return 200, {"response_action": "errors", "errors": {inputs[0]: FAILED_TEXT}}
+    return 200, None

@@ -220,3 +220,47 @@ ACTOR = {"team": {"id": "T1"}, "user": {"id": "U1"}}
 )
 def test_problem(body, expected):
     assert sreq.problem(body) == expected
+
+
+# --- a listener failing before ack() ---------------------------------------------------------------
+async def test_a_modal_whose_listener_fails_before_ack_stays_open_with_a_sentence(bot, monkeypatch):
+    from bot.services.connections import ConnectionsService
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(ConnectionsService, "can_connect", broken)
+    well_formed_key = "SG." + "a" * 22 + "." + "b" * 43  # passes the shape check, reaches the listener's work
+    body = submission(modal.connect_modal(ModalContext("T0001", "U0001")), well_formed_key)
+    response = signed_post(bot, body)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["response_action"] == "errors"  # the modal stays open with the key still typed in
+    assert list(answer["errors"].values()) == [sreq.FAILED_TEXT]
+    first_input = next(b for b in _payload(body)["view"]["blocks"] if b["type"] == "input")
+    assert list(answer["errors"]) == [first_input["block_id"]]
+    assert "Traceback" not in response.text and "database" not in response.text
+
+
+@pytest.mark.parametrize(
+    "body,expected",
+    [
+        (
+            {"command": "/quolum", "text": "connect"},
+            (200, {"response_type": "ephemeral", "text": sreq.FAILED_TEXT}),
+        ),
+        (
+            {
+                "type": "view_submission",
+                "view": {"blocks": [{"type": "section"}, {"type": "input", "block_id": "k"}]},
+            },
+            (200, {"response_action": "errors", "errors": {"k": sreq.FAILED_TEXT}}),
+        ),
+        ({"type": "view_submission", "view": {"blocks": [{"type": "section"}]}}, (200, None)),
+        ({"type": "view_submission", "view": {"blocks": [{"type": "input", "block_id": 7}]}}, (200, None)),
+        ({"type": "block_actions", "actions": [{"action_id": "x"}]}, (200, None)),
+        ({"type": "event_callback", "event": {"type": "app_home_opened"}}, (200, None)),
+    ],
+)
+def test_failed_answer(body, expected):
+    assert sreq.failed_answer(body) == expected
