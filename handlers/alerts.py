@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.core.logs import annotate
 from bot.messages import alerts as am
 from bot.messages import blocks
+from bot.services import digests
 from handlers.commands import CommandRequest, command
 from providers.catalogue import find
 
@@ -26,6 +27,17 @@ DEFAULT = (
     "Connection alerts go by DM to whoever connected each account; if that person has left or cannot be "
     "reached, to the Quolum admins. `/quolum alerts #channel` sends them to a channel instead."
 )
+REFUSED = {  # why the bot could not post there (digests.check_channel), said now rather than at the first alert
+    digests.CANNOT_SEE: (
+        "I can't see <#{channel}>. If it is private, invite me first with `/invite @Quolum` in that "
+        "channel, then run `/quolum alerts` again."
+    ),
+    digests.PRIVATE_NOT_MEMBER: (
+        "<#{channel}> is private and I am not in it: invite me with `/invite @Quolum` there first."
+    ),
+    digests.ARCHIVED: "<#{channel}> is archived: choose another channel.",
+    digests.NOT_A_CHANNEL: "Alerts go to a channel, not a direct message: pick one from the list Slack offers.",
+}
 SET = "From now on, connection alerts go to <#{channel}> (alerts already sent stay where they are)."
 OFF = "Connection alerts go back to the default: " + DEFAULT
 
@@ -51,6 +63,9 @@ async def alerts(request: CommandRequest) -> dict:
         await routes.clear(request.team_id)
         return blocks.message(OFF)
     channel = match.group(1) or match.group(2)
+    why = await digests.check_channel(request.client, channel)
+    if why:
+        return blocks.message(REFUSED[why].format(channel=channel))
     await routes.set(request.team_id, channel, request.user_id)
     return blocks.message(SET.format(channel=channel))
 

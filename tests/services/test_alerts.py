@@ -22,6 +22,7 @@ from bot.core.clock import FrozenClock
 from bot.core.metrics import REGISTRY
 from bot.messages import alerts as am
 from bot.scheduler import Scheduler
+from bot.services import digests
 from bot.services.health import JOB_EVERY, due, offset, should_alert
 from handlers import alerts as ha
 from providers.failures import Failure
@@ -301,6 +302,11 @@ async def test_alerts_command_and_destinations(bot, slack, hubspot, storage, clo
     assert await say("alerts") == ha.DEFAULT
     assert await say("alerts <#C0999|ops>", user="U0002") == ha.ADMINS_ONLY
     assert await say("alerts #ops now") == ha.USAGE
+    slack.add_channel("C0777", "secret", private=True)  # the bot was not invited: it cannot see it
+    slack.add_channel("C0778", "old", archived=True)
+    assert await say("alerts <#C0777|secret>") == ha.REFUSED[digests.CANNOT_SEE].format(channel="C0777")
+    assert await say("alerts <#C0778|old>") == ha.REFUSED[digests.ARCHIVED].format(channel="C0778")
+    assert await say("alerts") == ha.DEFAULT  # nothing was changed by the refusals
     assert await say("alerts <#C0999|ops>") == ha.SET.format(channel="C0999")
     assert await say("alerts") == ha.TO_CHANNEL.format(channel="C0999")
 
