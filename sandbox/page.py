@@ -22,10 +22,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.environment import CHANNELS, GENERAL, PEOPLE, Person, SandboxEnv, StepFailed, new_trigger
+from sandbox.clock import StepFailed
+from sandbox.environment import SandboxEnv, new_trigger
 from sandbox.render_html import message_html, view_html
 from sandbox.render_terminal import with_names
 from sandbox.standins.server import ThreadedServer
+from sandbox.workspace import CHANNELS, GENERAL, PEOPLE, Person
 
 PAGE = Path(__file__).with_name("page.html")
 # Headless Chromium on 127.0.0.1 only: without the networking flags it keeps trying to reach the internet.

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
-from sandbox.environment import SENDGRID_SCOPES, SandboxEnv
+from sandbox.environment import SandboxEnv
 from sandbox.page import CHROMIUM_ARGS, start_page
+from sandbox.workspace import SENDGRID_SCOPES
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 

@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from sandbox.environment import SENDGRID_SCOPES, SandboxEnv
+from sandbox.environment import SandboxEnv
 from sandbox.page import start_page
+from sandbox.workspace import SENDGRID_SCOPES
 
 
 @pytest.fixture
