@@ -41,6 +41,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 AT_NAME = re.compile(r"(?<![<\w])@([a-z][a-z0-9._-]*)", re.IGNORECASE)
+HASH_NAME = re.compile(r"(?<![<\w])#([a-z0-9][a-z0-9_-]*)", re.IGNORECASE)
 
 
 @dataclass
@@ -176,7 +177,9 @@ class SlackUI:
         text = text.strip()
         if not text.startswith("/quolum"):
             return {"error": "In the sandbox, type a command: `/quolum help`, `/quolum connect`…"}
-        args = AT_NAME.sub(lambda m: self._mention(m), text[len("/quolum") :].strip())
+        # as Slack escapes them for a command with should_escape (the manifest's): <@U…|name>, <#C…|name>
+        args = AT_NAME.sub(self._mention, text[len("/quolum") :].strip())
+        args = HASH_NAME.sub(self._channel_ref, args)
         hook = self.env.slack.response_url()
         trigger = new_trigger()
         with self._lock:
@@ -194,6 +197,12 @@ class SlackUI:
                 self.entries.append(entry)
                 self.hooks[hook.rsplit("/", 1)[1]] = (user, conv, entry.id)
         return {"ok": True}
+
+    def _channel_ref(self, match: re.Match) -> str:
+        for channel_id, name in CHANNELS.items():
+            if name == match.group(1).lower():
+                return f"<#{channel_id}|{name}>"
+        return match.group(0)
 
     def _mention(self, match: re.Match) -> str:
         for person in PEOPLE:

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 from providers.catalogue import SENDGRID
 from sandbox.standins.hubspot import HubSpotStandIn
-from sandbox.standins.hubspot_seed import generate_portal
+from sandbox.standins.hubspot_seed import SEAT_NAMES, User, generate_portal
 from sandbox.standins.sendgrid import SendGridStandIn
 from sandbox.standins.sendgrid_seed import generate_account
 from sandbox.standins.slack import SlackStandIn
@@ -24,6 +24,8 @@ CHANNELS = {GENERAL: "general", SAAS_USAGE: "saas-usage"}
 HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET = "demo-hubspot-client", "demo-hubspot-secret"
 SENDGRID_ACCOUNT = "acme"
 PORTAL_ID, PORTAL_DOMAIN = 4242, "acme.hubspot.example"  # the seeded HubSpot portal
+# Paid seats bought for people who never used them: whatever the week, the digest has idle seats to name.
+UNUSED_SEATS = (("Casey", "Contractor"), ("Robin", "Temp"))
 SENDGRID_SCOPES = [scope.name for scope in SENDGRID.scopes]  # every scope the modal asks for
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 SLACK_CREDENTIALS = (
@@ -79,18 +81,31 @@ def seed(slack: SlackStandIn, hubspot: HubSpotStandIn, sendgrid: SendGridStandIn
             person.user_id, TEAM_ID, name=person.name.lower(), real_name=person.name, **person.flags
         )
     end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    hubspot.add_portal(
-        generate_portal(
-            14,
-            portal_id=PORTAL_ID,
-            start=end - timedelta(days=28),
-            end=end,
-            n_users=12,
-            records_per_type=40,
-            logins_per_user=6,
-            domain=PORTAL_DOMAIN,
-        )
+    portal = generate_portal(
+        14,
+        portal_id=PORTAL_ID,
+        start=end - timedelta(days=28),
+        end=end,
+        n_users=12,
+        records_per_type=40,
+        logins_per_user=6,
+        domain=PORTAL_DOMAIN,
     )
+    for number, (first, last) in enumerate(UNUSED_SEATS):
+        portal.users.append(
+            User(
+                id=7_900_000 + number,
+                email=f"{first.lower()}.{last.lower()}@{PORTAL_DOMAIN}",
+                first_name=first,
+                last_name=last,
+                role_id="102",  # Sales Hub Professional, as the seed's own seat holders have it
+                role_ids=["102"],
+                primary_team_id=None,
+                super_admin=False,
+                seat_names=[SEAT_NAMES[0]],
+            )
+        )
+    hubspot.add_portal(portal)
     sendgrid.account = generate_account(
         14,
         account_id=SENDGRID_ACCOUNT,
