@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from providers.hubspot_records import OBJECTS, TypeTally, read_search_page, record_events  # noqa: E402
-from sandbox.standins.hubspot_crm import record_json  # noqa: E402
+from sandbox.standins.hubspot_search import record_json  # noqa: E402
 from sandbox.standins.hubspot_seed import generate_portal  # noqa: E402
 
 

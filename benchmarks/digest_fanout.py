@@ -156,7 +156,7 @@ def main() -> int:
         command = [sys.executable, "-m", "bot.cli", "jobs", "run", "digests", "--at", send_at.isoformat()]
         if args.profile:
             command[1:1] = ["-m", "cProfile", "-o", args.profile]
-        started = time.monotonic()
+        started, bench_cpu = time.monotonic(), time.process_time()
         process = subprocess.Popen(
             command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
@@ -193,6 +193,16 @@ def main() -> int:
     ratio = wall / bound if bound else float("inf")
     print(
         f"wall time {wall:.1f} s, bound {bound:.2f} s, ratio {ratio:.1f} ({'PASS' if ratio <= 1.5 else 'MISS'} <= 1.5)"
+    )
+    cpu = usage.ru_utime + usage.ru_stime
+    print(
+        f"CPU of the job process {cpu:.1f} s ({cpu / max(wall, 1e-9):.0%} of one core over the wall time), "
+        f"{cpu / max(1, sum(counting.calls.values()) + len(slack.calls_to('chat.postMessage'))) * 1000:.2f} ms "
+        f"per HTTP call; the benchmark process (stand-ins) {time.process_time() - bench_cpu:.1f} s"
+    )
+    print(
+        f"CPU floor: the job runs on one event loop, so it cannot finish before its own {cpu:.1f} s of CPU; "
+        f"wall / that floor = {wall / max(cpu, 1e-9):.2f} (how much of the wall time is waiting, not work)"
     )
     rss = usage.ru_maxrss / 1024
     print(f"peak RSS of the job process {rss:.0f} MB ({'PASS' if rss < 300 else 'MISS'} < 300 MB)")

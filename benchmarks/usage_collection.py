@@ -137,7 +137,7 @@ def precompute(standin, url: str, tokens: dict, period) -> None:
     the same collection against it once, with its rate limits lifted. The measurement then costs
     the stand-in a lookup per request instead of a search over its records and the JSON encoding.
     """
-    from sandbox.standins.hubspot_crm import RateLimiter
+    from sandbox.standins.hubspot_limits import RateLimiter
 
     standin.response_cache = {}
     limiter, standin.limiter = standin.limiter, RateLimiter(standin.clock)

@@ -8,10 +8,9 @@ import sys
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-import httpx
-
 from bot.core.clock import utcnow
 from bot.core.config import ConfigError, Settings
+from providers.http import provider_client
 
 
 def parse_at(text: str | None) -> datetime | None:
@@ -35,7 +34,7 @@ async def _services(settings: Settings, clock=utcnow):
     try:
         if not await storage.db.is_up_to_date():
             raise ConfigError("the database schema is not up to date: run `quolum-bot db upgrade` first.")
-        async with httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0)) as http:
+        async with provider_client() as http:
             yield build_services(settings, storage, clock, http)
     finally:
         await storage.db.dispose()

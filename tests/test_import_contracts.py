@@ -91,6 +91,16 @@ def test_an_import_against_the_layout_breaks_lint(tree, path, line, contract, im
     assert importer in broken
 
 
+def test_a_cycle_between_stand_in_modules_breaks_lint(tree):
+    shutil.copytree(ROOT / "sandbox", tree / "sandbox", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    assert lint_imports(tree).returncode == 0
+    add_line(tree, "sandbox/standins/hubspot_errors.py", "import sandbox.standins.hubspot_api")
+    result = lint_imports(tree)
+    assert result.returncode != 0, result.stdout
+    broken = result.stdout.split("Broken contracts", 1)[-1]
+    assert CYCLES in broken and "hubspot_errors -> .hubspot_api" in broken
+
+
 def test_a_type_checking_only_import_is_allowed(tree):
     add_line(tree, "bot/services/usage.py", TYPE_CHECKING_ONLY.format(module="bot.container"))
     add_line(tree, "handlers/oauth.py", TYPE_CHECKING_ONLY.format(module="bot.container"))

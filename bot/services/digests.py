@@ -305,16 +305,22 @@ class DigestService:
 
     async def _names(self, client, report: dict, cache: dict) -> list[builder.Person]:
         """The first inactive seats, as Slack mentions where the email matches a member."""
-        people = []
-        for seat in (report["seats"].get("inactive_paid_users") or [])[: builder.NAMED]:
-            email = seat.get("email") or seat.get("user_id")
-            label = email
+        seats = (report["seats"].get("inactive_paid_users") or [])[: builder.NAMED]
+        lookups = []  # started together: the lookups of one digest overlap, not one round trip each
+        for seat in seats:
+            lookup = None
             if client is not None and seat.get("email"):
                 key = ("email", report["team_id"], seat["email"].lower())
                 if key not in cache:
                     cache[key] = asyncio.ensure_future(_lookup(client, seat["email"]))
-                user_id = await cache[key]
-                label = f"<@{user_id}>" if user_id else email
+                lookup = cache[key]
+            lookups.append(lookup)
+        people = []
+        for seat, lookup in zip(seats, lookups, strict=True):
+            label = seat.get("email") or seat.get("user_id")
+            if lookup is not None:
+                user_id = await lookup
+                label = f"<@{user_id}>" if user_id else label
             people.append(builder.Person(label, seat.get("last_active")))
         return people
 

@@ -4,37 +4,29 @@
 account: roles, teams, users (paid seats, free users, super admins), owners
 (one per user plus archived owners of deactivated users), login attempts and
 CRM records of every object type the bot reads, with create/update times
-spread over [start, end].
-
-Everything is a plain dataclass in plain lists so tests can compute expected
-answers without going through HTTP. Record property values are typed here
-(epoch milliseconds for dates, ints for ids); the stand-in formats them as
-HubSpot does (ISO 8601 strings, decimal strings).
+spread over [start, end]. The dataclasses it fills are in hubspot_model.py.
 """
 
 from __future__ import annotations
 
-import functools
 import random
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sandbox.standins.hubspot_model import (
+    ENGAGEMENT_TYPES,
+    OBJECT_TYPES,
+    LoginAttempt,
+    Owner,
+    PortalData,
+    Record,
+    Role,
+    Team,
+    User,
+)
+
 DAY_MS = 86_400_000
-
-OBJECT_TYPES = ("contacts", "companies", "deals", "calls", "emails", "meetings", "notes", "tasks")
-ENGAGEMENT_TYPES = ("calls", "emails", "meetings", "notes", "tasks")
-
-# Date properties as HubSpot names them per object type.
-CREATE_PROPERTY = {"contacts": "createdate", "companies": "createdate", "deals": "createdate"}
-MODIFIED_PROPERTY = {
-    "contacts": "lastmodifieddate",
-    "companies": "hs_lastmodifieddate",
-    "deals": "hs_lastmodifieddate",
-}
-for _t in ENGAGEMENT_TYPES:
-    CREATE_PROPERTY[_t] = "hs_createdate"
-    MODIFIED_PROPERTY[_t] = "hs_lastmodifieddate"
 
 SEAT_NAMES = ("Sales Hub Professional", "Service Hub Professional", "Core Seat")
 FIRST_NAMES = ("Ada", "Ben", "Cleo", "Dev", "Eva", "Finn", "Gia", "Hugo", "Iris", "Jon", "Kai", "Lena")
@@ -48,73 +40,6 @@ USER_AGENTS = (
 
 
 @dataclass
-class Role:
-    id: str
-    name: str
-    requires_billing_write: bool
-
-
-@dataclass
-class Team:
-    id: str
-    name: str
-
-
-@dataclass
-class User:
-    id: int
-    email: str
-    first_name: str
-    last_name: str
-    role_id: str | None
-    role_ids: list[str]
-    primary_team_id: str | None
-    super_admin: bool
-    seat_names: list[str]  # paid seats; empty for free users
-    deactivated_at_ms: int | None = None  # set for users no longer in the settings API
-
-
-@dataclass
-class Owner:
-    id: int
-    email: str
-    first_name: str
-    last_name: str
-    user_id: int | None  # None once the user is deactivated (archived owner)
-    user_id_including_inactive: int
-    created_at_ms: int
-    updated_at_ms: int
-    archived: bool
-    teams: list[Team]
-
-
-@dataclass
-class LoginAttempt:
-    id: int
-    login_at_ms: int
-    login_succeeded: bool
-    user_id: int
-    email: str
-    ip_address: str
-    location: str
-    country_code: str
-    user_agent: str
-
-
-@dataclass(slots=True)
-class Record:
-    object_type: str
-    id: int
-    created_ms: int
-    updated_ms: int
-    timestamp_ms: int | None  # hs_timestamp, engagements only
-    owner_id: int | None  # hubspot_owner_id
-    created_by_user_id: int | None  # hs_created_by_user_id (None: import/integration)
-    updated_by_user_id: int | None  # hs_updated_by_user_id
-    archived: bool = False  # archived records are never returned by search
-
-
-@dataclass
 class Burst:
     """Extra records of one type created within [start, end] (e.g. >10,000 in one week)."""
 
@@ -122,111 +47,6 @@ class Burst:
     count: int
     start: datetime
     end: datetime
-
-
-@dataclass
-class PortalData:
-    portal_id: int
-    domain: str
-    roles: list[Role]
-    teams: list[Team]
-    users: list[User]  # active users: what GET /settings/v3/users lists
-    deactivated_users: list[User]
-    owners: list[Owner]  # active and archived
-    logins: list[LoginAttempt]  # newest first
-    records: dict[str, list[Record]]
-    installer_user_id: int
-    account_type: str = "STANDARD"
-    time_zone: str = "US/Eastern"
-    company_currency: str = "USD"
-    additional_currencies: list[str] = field(default_factory=lambda: ["EUR"])
-    utc_offset: str = "-05:00"
-    utc_offset_milliseconds: int = -18_000_000
-    ui_domain: str = "app.hubspot.com"
-    data_hosting_location: str = "na1"
-
-    @property
-    def installer(self) -> User:
-        return next(u for u in self.users if u.id == self.installer_user_id)
-
-    def live_records(self, object_type: str) -> list[Record]:
-        """Records search can return (not archived)."""
-        return [r for r in self.records[object_type] if not r.archived]
-
-    def owner(self, owner_id: int) -> Owner | None:
-        return next((o for o in self.owners if o.id == owner_id), None)
-
-
-# --- record properties -------------------------------------------------------------------
-
-PropertyGetter = Callable[[Record], "int | str | None"]
-
-
-def _text(template: str) -> PropertyGetter:
-    return lambda r: template.format(id=r.id)
-
-
-_COMMON: dict[str, tuple[str, PropertyGetter]] = {
-    "hs_object_id": ("number", lambda r: r.id),
-    "hubspot_owner_id": ("number", lambda r: r.owner_id),
-    "hs_created_by_user_id": ("number", lambda r: r.created_by_user_id),
-    "hs_updated_by_user_id": ("number", lambda r: r.updated_by_user_id),
-}
-_SPECIFIC: dict[str, dict[str, tuple[str, PropertyGetter]]] = {
-    "contacts": {
-        "email": ("string", _text("contact{id}@example.org")),
-        "firstname": ("string", lambda r: FIRST_NAMES[r.id % len(FIRST_NAMES)]),
-        "lastname": ("string", lambda r: LAST_NAMES[r.id % len(LAST_NAMES)]),
-    },
-    "companies": {
-        "name": ("string", _text("Company {id}")),
-        "domain": ("string", _text("company{id}.example.com")),
-    },
-    "deals": {
-        "dealname": ("string", _text("Deal {id}")),
-        "amount": ("number", lambda r: (r.id % 50 + 1) * 1000),
-        "dealstage": ("enumeration", lambda r: ("appointmentscheduled", "closedwon", "closedlost")[r.id % 3]),
-        "pipeline": ("enumeration", lambda r: "default"),
-    },
-    "calls": {
-        "hs_call_title": ("string", _text("Call {id}")),
-        "hs_call_direction": ("enumeration", lambda r: ("INBOUND", "OUTBOUND")[r.id % 2]),
-    },
-    "emails": {
-        "hs_email_subject": ("string", _text("Re: proposal {id}")),
-        "hs_email_direction": ("enumeration", lambda r: ("EMAIL", "INCOMING_EMAIL")[r.id % 2]),
-    },
-    "meetings": {"hs_meeting_title": ("string", _text("Meeting {id}"))},
-    "notes": {"hs_note_body": ("string", _text("Note {id}"))},
-    "tasks": {
-        "hs_task_subject": ("string", _text("Task {id}")),
-        "hs_task_status": ("enumeration", lambda r: ("NOT_STARTED", "COMPLETED")[r.id % 2]),
-    },
-}
-
-
-@functools.cache
-def property_schema(object_type: str) -> dict[str, tuple[str, PropertyGetter]]:
-    """name -> (type, getter) for every property of `object_type`; type is
-    "datetime", "number", "string" or "enumeration". Cached: do not mutate the result."""
-    schema: dict[str, tuple[str, PropertyGetter]] = {
-        CREATE_PROPERTY[object_type]: ("datetime", lambda r: r.created_ms),
-        MODIFIED_PROPERTY[object_type]: ("datetime", lambda r: r.updated_ms),
-    }
-    if object_type in ENGAGEMENT_TYPES:
-        schema["hs_timestamp"] = ("datetime", lambda r: r.timestamp_ms)
-    schema.update(_COMMON)
-    schema.update(_SPECIFIC[object_type])
-    return schema
-
-
-def default_properties(object_type: str) -> tuple[str, ...]:
-    """Properties search returns when the request names none (always includes these)."""
-    base = (CREATE_PROPERTY[object_type], MODIFIED_PROPERTY[object_type], "hs_object_id")
-    return base + tuple(_SPECIFIC[object_type])
-
-
-# --- generation --------------------------------------------------------------------------
 
 
 def to_ms(moment: datetime) -> int:

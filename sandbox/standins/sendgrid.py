@@ -26,29 +26,14 @@ Request pipeline, in order (every request is first recorded in `requests`):
 5. Key lacks the endpoint's scope -> 403 `access forbidden`.
 6. Query validation -> 400 with one `{"field", "message"}` per problem.
 
-Choices where SendGrid's documentation is silent (kept here, in one place):
-
-- 400 wordings: SendGrid documents the error envelope, not these messages.
-  Missing start_date: "missing start_date"; malformed dates: "<field> must be
-  a valid date in YYYY-MM-DD format"; end before start: field end_date,
-  "end_date must not be before start_date"; bad aggregated_by: "aggregated_by
-  must be one of day, week, month"; integers: "<name> must be an integer",
-  "<name> must be less than or equal to <max>", "... greater than or equal to <min>".
-- end_date defaults to today (UTC, from the clock), as documented.
-- Week buckets are ISO weeks (Monday to Sunday): SendGrid's weekly stats follow
-  ISO week numbering (its known failure on week 53 of 2015 shows it). Month
-  buckets are calendar months. A bucket's "date" is its first day inside the
-  requested range, so the first bucket of a range starting mid-week/mid-month is
-  dated start_date, later ones the Monday / the 1st. Buckets only sum days
-  inside [start_date, end_date], so bucket totals add up to the day totals.
-- `limit` / `offset` on /v3/stats (documented, unspecified) slice the rows
-  after aggregation.
-- `on-behalf-of` is accepted and ignored (no subusers here).
+Query validation and the choices where SendGrid's documentation is silent
+(400 wordings, stats buckets, paging) are in sendgrid_queries.py; the fixed-window
+rate limiter in sendgrid_limits.py. `on-behalf-of` is accepted and ignored (no
+subusers here).
 """
 
 from __future__ import annotations
 
-import math
 import re
 import secrets
 import string
@@ -56,7 +41,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -64,16 +49,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .faults import FaultInjector
+from .sendgrid_limits import FixedWindowRateLimiter
+from .sendgrid_queries import activity, errors_body, stats, teammates
 from .sendgrid_seed import SendGridAccount
 
-__all__ = ["FixedWindowRateLimiter", "SendGridStandIn", "mint_key", "KEY_PATTERN"]
+__all__ = ["SendGridStandIn", "mint_key", "KEY_PATTERN"]
 
 _KEY_ALPHABET = string.ascii_letters + string.digits + "-_"
 KEY_PATTERN = re.compile(r"^SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$")
-_DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-MAX_TEAMMATES_LIMIT = 500
-DEFAULT_ACTIVITY_LIMIT = 20
 
 # path -> scope the key needs (None: any valid key)
 ROUTE_SCOPES: dict[str, str | None] = {
@@ -95,41 +78,6 @@ def mint_key() -> str:
     left = "".join(secrets.choice(_KEY_ALPHABET) for _ in range(22))
     right = "".join(secrets.choice(_KEY_ALPHABET) for _ in range(43))
     return f"SG.{left}.{right}"
-
-
-def _errors(*pairs: tuple[str | None, str]) -> dict[str, list[dict[str, str | None]]]:
-    return {"errors": [{"field": f, "message": m} for f, m in pairs]}
-
-
-class FixedWindowRateLimiter:
-    """Counts requests per bucket in fixed windows aligned to multiples of the window length.
-
-    With a window of 60 s, a request at t = 1000 falls in [960, 1020): the
-    window resets at 1020 for every request in it, which is what SendGrid's
-    `X-RateLimit-Reset` reports (a fixed time, not "oldest request + window").
-    Limits are passed per call so they can be changed between requests.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._windows: dict[object, tuple[float, int]] = {}  # bucket -> (window start, count)
-        self.violations = 0
-
-    def hit(self, bucket: object, limit: int, window: float, now: float) -> tuple[bool, int, int]:
-        """Record a request; return (allowed, remaining, reset) with reset in whole Unix seconds."""
-        start = math.floor(now / window) * window
-        reset = math.ceil(start + window)
-        with self._lock:
-            win_start, count = self._windows.get(bucket, (start, 0))
-            if win_start != start:
-                count = 0
-            if count >= limit:
-                self.violations += 1
-                self._windows[bucket] = (start, count)
-                return False, 0, reset
-            count += 1
-            self._windows[bucket] = (start, count)
-            return True, limit - count, reset
 
 
 @dataclass
@@ -265,11 +213,11 @@ class SendGridStandIn:
             return JSONResponse(body, status_code=status, headers=headers)
 
         if not allowed:
-            return reply(429, _errors((None, "too many requests")))
+            return reply(429, errors_body((None, "too many requests")))
         if path not in ROUTE_SCOPES:
-            return reply(404, _errors((None, "not found")))
+            return reply(404, errors_body((None, "not found")))
         if request.method != "GET":
-            return reply(405, _errors((None, "method not allowed")))
+            return reply(405, errors_body((None, "method not allowed")))
 
         with self._lock:
             record = self._keys.get(key) if key else None
@@ -279,11 +227,11 @@ class SendGridStandIn:
             else:
                 account = self._accounts.get(record.account_id)
         if record is None or account is None:
-            return reply(401, _errors((None, "authorization required")))
+            return reply(401, errors_body((None, "authorization required")))
 
         scope = ROUTE_SCOPES[path]
         if scope is not None and scope not in record.scopes:
-            return reply(403, _errors((None, "access forbidden")))
+            return reply(403, errors_body((None, "access forbidden")))
 
         params = request.query_params
         if path == "/v3/scopes":
@@ -297,11 +245,11 @@ class SendGridStandIn:
         if path == "/v3/user/username":
             return reply(200, {"username": account.username, "user_id": account.user_id})
         if path == "/v3/teammates":
-            return reply(*_teammates(account, params))
+            return reply(*teammates(account, params))
         if path == "/v3/stats":
-            return reply(*_stats(account, params, self._today()))
+            return reply(*stats(account, params, self._today()))
         if path == "/v3/access_settings/activity":
-            return reply(*_activity(account, params))
+            return reply(*activity(account, params))
         raise AssertionError(f"route {path} has a scope but no handler")  # pragma: no cover
 
 
@@ -313,98 +261,3 @@ def _bearer_key(header: str | None) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
-
-
-def _int_param(
-    params, name: str, default: int | None, errors: list, *, minimum: int = 0, maximum: int | None = None
-) -> int | None:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        errors.append((name, f"{name} must be an integer"))
-        return default
-    if value < minimum:
-        errors.append((name, f"{name} must be greater than or equal to {minimum}"))
-    elif maximum is not None and value > maximum:
-        errors.append((name, f"{name} must be less than or equal to {maximum}"))
-    return value
-
-
-def _date_param(params, name: str, errors: list) -> date | None:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return None
-    if _DATE_PATTERN.match(raw):
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            pass
-    errors.append((name, f"{name} must be a valid date in YYYY-MM-DD format"))
-    return None
-
-
-def _teammates(account: SendGridAccount, params) -> tuple[int, object]:
-    errors: list[tuple[str, str]] = []
-    limit = _int_param(params, "limit", MAX_TEAMMATES_LIMIT, errors, maximum=MAX_TEAMMATES_LIMIT)
-    offset = _int_param(params, "offset", 0, errors)
-    if errors:
-        return 400, _errors(*errors)
-    page = account.teammates[offset : offset + limit]
-    return 200, {"result": [mate.to_json() for mate in page]}
-
-
-def _activity(account: SendGridAccount, params) -> tuple[int, object]:
-    errors: list[tuple[str, str]] = []
-    limit = _int_param(params, "limit", DEFAULT_ACTIVITY_LIMIT, errors)
-    if errors:
-        return 400, _errors(*errors)
-    return 200, {"result": [a.to_json() for a in account.access_activity[:limit]]}
-
-
-_BUCKET_START: dict[str, Callable[[date], date]] = {
-    "day": lambda d: d,
-    "week": lambda d: d - timedelta(days=d.weekday()),  # ISO week: Monday
-    "month": lambda d: d.replace(day=1),
-}
-
-
-def _stats(account: SendGridAccount, params, today: date) -> tuple[int, object]:
-    errors: list[tuple[str, str]] = []
-    if not params.get("start_date"):
-        errors.append(("start_date", "missing start_date"))
-    start = _date_param(params, "start_date", errors)
-    end = _date_param(params, "end_date", errors)
-    if end is None and not params.get("end_date"):
-        end = today
-    aggregated_by = params.get("aggregated_by") or "day"
-    if aggregated_by not in _BUCKET_START:
-        errors.append(("aggregated_by", "aggregated_by must be one of day, week, month"))
-    limit = _int_param(params, "limit", None, errors)
-    offset = _int_param(params, "offset", 0, errors)
-    if start is not None and end is not None and end < start:
-        errors.append(("end_date", "end_date must not be before start_date"))
-    if errors:
-        return 400, _errors(*errors)
-    assert start is not None and end is not None
-
-    bucket_of = _BUCKET_START[aggregated_by]
-    rows: list[dict[str, object]] = []
-    current_bucket: date | None = None
-    totals: dict[str, int] = {}
-    day = start
-    while day <= end:
-        bucket = bucket_of(day)
-        if bucket != current_bucket:
-            current_bucket = bucket
-            totals = account.metrics_for(day)
-            rows.append({"date": day.isoformat(), "stats": [{"metrics": totals}]})
-        else:
-            for name, value in account.metrics_for(day).items():
-                totals[name] += value
-        day += timedelta(days=1)
-
-    rows = rows[offset:] if limit is None else rows[offset : offset + limit]
-    return 200, rows

@@ -5,6 +5,11 @@ It answers as Slack does: HTTP 200 with `{"ok": true, ...}` or
 form-encoded or JSON arguments, the token in the Authorization header or the
 `token` field. Every call is recorded (with the token's last 4 characters only)
 so tests can assert on what the bot sent. Socket Mode's WebSocket side is in slack_socket.py.
+
+Here: set-up, the dispatcher (faults, queued errors, auth) and auth.*, oauth.v2.*, api.test,
+apps.connections.open. The other method families are mixins: chat.* (slack_chat.py, with the
+per-channel rate limit), users.* and conversations.* (slack_directory.py), views.* (slack_views.py);
+posted messages and threads are kept by slack_messages.py.
 """
 
 from __future__ import annotations
@@ -13,10 +18,8 @@ import asyncio
 import base64
 import itertools
 import json
-import math
 import secrets
 import threading
-import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -26,8 +29,12 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from sandbox.standins.faults import FaultInjector
+from sandbox.standins.slack_chat import ChannelRate, ChatMixin
+from sandbox.standins.slack_directory import DirectoryMixin
 from sandbox.standins.slack_messages import MessagesMixin
+from sandbox.standins.slack_responses import fail, ok
 from sandbox.standins.slack_socket import SocketModeServer
+from sandbox.standins.slack_views import ViewsMixin
 
 NO_AUTH_METHODS = {"oauth.v2.access", "oauth.v2.exchange", "api.test"}
 APP_LEVEL_METHODS = {"apps.connections.open"}  # app-level tokens (xapp-) only
@@ -64,26 +71,6 @@ class Channel:
         }
 
 
-class ChannelRate:
-    """chat.postMessage's limit: about one message per second per channel, with a short burst
-    (a token bucket); beyond it Slack answers HTTP 429 with Retry-After in whole seconds."""
-
-    def __init__(self, per_second: float = 1.0, burst: int = 3, clock=time.monotonic) -> None:
-        self.per_second, self.burst, self.clock = per_second, burst, clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # channel -> (tokens, at)
-
-    def take(self, channel: str) -> float:
-        """0 when the post may go; else the seconds until it could."""
-        now = self.clock()
-        tokens, at = self._buckets.get(channel, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - at) * self.per_second)
-        if tokens >= 1:
-            self._buckets[channel] = (tokens - 1, now)
-            return 0.0
-        self._buckets[channel] = (tokens, now)
-        return (1 - tokens) / self.per_second
-
-
 @dataclass
 class Workspace:
     team_id: str
@@ -98,7 +85,7 @@ class Workspace:
     )
 
 
-class SlackStandIn(MessagesMixin):
+class SlackStandIn(ChatMixin, DirectoryMixin, ViewsMixin, MessagesMixin):
     def __init__(self, *, client_id: str = "1111.2222", client_secret: str = "slack-client-secret") -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -261,23 +248,23 @@ class SlackStandIn(MessagesMixin):
             return JSONResponse({"ok": False, "error": code}, status_code=status, headers=headers)
         if method in APP_LEVEL_METHODS:
             if request.method != "POST":
-                return _fail("insecure_request")
+                return fail("insecure_request")
             app_error = self.socket.check_app_token(token, in_header=auth.lower().startswith("bearer "))
             if app_error is not None:
-                return _fail(app_error)
+                return fail(app_error)
             return self.m_apps_connections_open(args, token)
         if method not in NO_AUTH_METHODS:
             if not token:
-                return _fail("not_authed")
+                return fail("not_authed")
             if token in self.revoked:
-                return _fail("token_revoked")
+                return fail("token_revoked")
             if token in self.socket.app_tokens:
-                return _fail("not_allowed_token_type")
+                return fail("not_allowed_token_type")
             if token not in self.tokens:
-                return _fail("invalid_auth")
+                return fail("invalid_auth")
         handler = getattr(self, "m_" + method.replace(".", "_"), None)
         if handler is None:
-            return _fail("unknown_method")
+            return fail("unknown_method")
         if self.latency:
             await asyncio.sleep(self.latency)
         team_id = self.tokens.get(token or "")
@@ -295,13 +282,13 @@ class SlackStandIn(MessagesMixin):
 
     # --- methods --------------------------------------------------------------
     def m_api_test(self, args, ws):
-        return _ok(args=args)
+        return ok(args=args)
 
     def m_apps_connections_open(self, args, app_token: str):
-        return _ok(url=self.socket.issue_url(app_token))
+        return ok(url=self.socket.issue_url(app_token))
 
     def m_auth_test(self, args, ws):
-        return _ok(
+        return ok(
             url=f"https://{ws.name.lower()}.slack.com/",
             team=ws.name,
             user="quolum",
@@ -314,15 +301,15 @@ class SlackStandIn(MessagesMixin):
 
     def m_oauth_v2_access(self, args, ws):
         if args.get("client_id") != self.client_id or args.get("client_secret") != self.client_secret:
-            return _fail(
+            return fail(
                 "invalid_client_id" if args.get("client_id") != self.client_id else "bad_client_secret"
             )
         with self._lock:
             team_id = self.codes.pop(args.get("code", ""), None)
         if team_id is None:
-            return _fail("invalid_code")
+            return fail("invalid_code")
         ws = self.workspaces[team_id]
-        return _ok(
+        return ok(
             app_id="A0QUOLUM",
             authed_user={"id": "UINSTALLER"},
             scope=ws.scopes,
@@ -333,209 +320,3 @@ class SlackStandIn(MessagesMixin):
             enterprise=None,
             is_enterprise_install=False,
         )
-
-    def _ts(self) -> str:
-        return f"{int(time.time())}.{next(self._ids):06d}"
-
-    def m_chat_postMessage(self, args, ws):
-        channel_id = args.get("channel") or ""
-        if not channel_id:
-            return _fail("channel_not_found")
-        with self._lock:
-            refused = self.refusing.get(channel_id)
-            channel = self.channels.get(channel_id)
-        if refused:
-            return _fail(refused)
-        if channel_id[0] in "CG":  # a conversation, not a DM to a user id or a D... channel
-            if channel is None or (ws and channel.team_id != ws.team_id):
-                return _fail("channel_not_found")
-            if channel.is_private and not channel.is_member:
-                return _fail("channel_not_found")  # Slack does not admit a private channel exists
-            if channel.is_archived:
-                return _fail("is_archived")
-        if not args.get("text") and not args.get("blocks"):
-            return _fail("no_text")
-        blocks = args.get("blocks") or []
-        if len(blocks) > 50:
-            return _fail("invalid_blocks")
-        if len(args.get("text") or "") > 40000:
-            return _fail("msg_too_long")
-        with self._lock:
-            wait = self.rate.take(channel_id) if self.rate else 0.0
-            if wait:
-                self.rate_limited += 1
-            else:
-                ts = self._ts()
-        if wait:
-            return JSONResponse(
-                {"ok": False, "error": "ratelimited"},
-                status_code=429,
-                headers={"Retry-After": str(max(1, math.ceil(wait)))},
-            )
-        answer = self._post_message(args, ts=ts)  # kept for chat.update and threads (slack_messages.py)
-        if answer.status_code == 200 and b'"ok":true' in answer.body.replace(b" ", b""):
-            with self._lock:
-                self.posts.setdefault(channel_id, []).append({**args, "ts": ts})
-        return answer
-
-    def m_conversations_info(self, args, ws):
-        with self._lock:
-            channel = self.channels.get(args.get("channel", ""))
-        if channel is None or (ws and channel.team_id != ws.team_id):
-            return _fail("channel_not_found")
-        if channel.is_private and not channel.is_member:
-            return _fail("channel_not_found")
-        return _ok(channel=channel.info())
-
-    def m_users_lookupByEmail(self, args, ws):
-        email = (args.get("email") or "").lower()
-        with self._lock:
-            found = next(
-                (
-                    u
-                    for u in self.users.values()
-                    if (u.get("profile") or {}).get("email", "").lower() == email
-                    and (ws is None or u["team_id"] == ws.team_id)
-                ),
-                None,
-            )
-        if found is None or not email:
-            return _fail("users_not_found")
-        return _ok(user=found)
-
-    def m_chat_postEphemeral(self, args, ws):
-        if args.get("user") not in self.users:
-            return _fail("user_not_in_channel")
-        return _ok(message_ts=self._ts())
-
-    def m_chat_update(self, args, ws):
-        if not args.get("ts"):
-            return _fail("message_not_found")
-        return self._update_message(args)
-
-    def m_conversations_open(self, args, ws):
-        users = args.get("users", "")
-        if isinstance(users, list):
-            users = ",".join(users)
-        if "," in users:
-            return self._open_group(users.split(","))
-        first = users.split(",")[0] if users else ""
-        user = self.users.get(first)
-        if user is None:
-            return _fail("user_not_found")
-        if user.get("is_bot"):
-            return _fail("cannot_dm_bot")
-        if user.get("deleted"):
-            return _fail("user_disabled")
-        return _ok(channel={"id": "D" + first[1:]})
-
-    def m_users_info(self, args, ws):
-        user = self.users.get(args.get("user", ""))
-        if user is None:
-            return _fail("user_not_found")
-        return _ok(user=user)
-
-    def m_users_list(self, args, ws):
-        members = [u for u in self.users.values() if ws is None or u["team_id"] == ws.team_id]
-        return _ok(members=members, response_metadata={"next_cursor": ""})
-
-    def m_views_open(self, args, ws):
-        if not args.get("trigger_id"):
-            return _fail("invalid_trigger_id")
-        view = {**(args.get("view") or {}), "id": f"V{next(self._ids):08d}"}
-        with self._lock:
-            self.views[view["id"]] = {**view, "trigger_id": args["trigger_id"]}
-        return _ok(view=view)
-
-    def m_views_update(self, args, ws):
-        view_id = args.get("view_id", "V0")
-        view = {**(args.get("view") or {}), "id": view_id}
-        with self._lock:
-            if view_id in self.views:
-                self.views[view_id] = {**view, "trigger_id": self.views[view_id]["trigger_id"]}
-        return _ok(view=view)
-
-    def m_views_publish(self, args, ws):
-        """As Slack does: the user must exist, the Home tab be enabled, `view` be a valid home view
-        (Block Kit checked with slack_sdk's models, <= 100 blocks, <= 250 kB) and `hash`, when given, the
-        current one. The published view is kept per user (`home_views`) as Slack keeps it."""
-        user_id = args.get("user_id")
-        if user_id not in self.users:
-            return _fail("user_not_found")
-        view = args.get("view")
-        if not isinstance(view, dict):
-            return _fail("invalid_arguments", messages=["[ERROR] missing required field: view"])
-        if len(json.dumps(view)) > 250_000:
-            return _fail("view_too_large")
-        problem = _view_problem(view, "home")
-        if problem:
-            return _fail("invalid_arguments", messages=[f"[ERROR] {problem} [json-pointer:/view]"])
-        if not self.home_tab_enabled:
-            return _fail("not_enabled")
-        with self._lock:
-            current = self.home_views.get(user_id)
-            if args.get("hash") and current is not None and args["hash"] != current["hash"]:
-                return _fail("hash_conflict")
-            view_id = current["id"] if current else f"V{next(self._ids):08d}"
-            published = {
-                **view,
-                "id": view_id,
-                "team_id": ws.team_id if ws else None,
-                "hash": f"{time.time():.6f}.{secrets.token_hex(4)}",
-                "bot_id": ws.bot_id if ws else None,
-            }
-            self.home_views[user_id] = published
-        return _ok(view=published)
-
-
-def _ok(**fields) -> JSONResponse:
-    return JSONResponse({"ok": True, **fields})
-
-
-def _fail(error: str, *, messages: list[str] | None = None) -> JSONResponse:
-    body: dict = {"ok": False, "error": error}
-    if messages:
-        body["response_metadata"] = {"messages": messages}
-    return JSONResponse(body)
-
-
-def _view_problem(view: dict, kind: str) -> str | None:
-    """Why Slack would refuse `view` as a `kind` view, or None (slack_sdk's models know Block Kit's rules)."""
-    from slack_sdk.errors import SlackObjectFormationError
-    from slack_sdk.models.blocks import Block
-    from slack_sdk.models.views import View
-
-    if view.get("type") != kind:
-        return f"view type must be {kind}"
-    blocks = view.get("blocks")
-    if not isinstance(blocks, list):
-        return "missing required field: blocks"
-    for i, block in enumerate(blocks):
-        parsed = Block.parse(block) if isinstance(block, dict) else None
-        if parsed is None:
-            return f"unknown block type at /blocks/{i}"
-        try:
-            parsed.validate_json()
-        except SlackObjectFormationError as error:
-            return f"{error} [/blocks/{i}]"
-    try:
-        View(
-            **{
-                k: v
-                for k, v in view.items()
-                if k
-                in (
-                    "type",
-                    "blocks",
-                    "callback_id",
-                    "private_metadata",
-                    "external_id",
-                    "title",
-                    "close",
-                    "submit",
-                )
-            }
-        ).validate_json()
-    except SlackObjectFormationError as error:
-        return str(error)
-    return None

@@ -7,13 +7,7 @@ import time
 
 from starlette.responses import JSONResponse
 
-
-def _ok(**fields) -> JSONResponse:
-    return JSONResponse({"ok": True, **fields})
-
-
-def _fail(error: str) -> JSONResponse:
-    return JSONResponse({"ok": False, "error": error})
+from sandbox.standins.slack_responses import fail, ok
 
 
 class MessagesMixin:
@@ -33,7 +27,7 @@ class MessagesMixin:
         store = self._messages()
         thread = args.get("thread_ts")
         if thread and (channel, thread) not in store:
-            return _fail("thread_not_found")
+            return fail("thread_not_found")
         with self._lock:
             ts = ts or f"{time.time():.6f}"
             while (channel, ts) in store:  # ts is unique within a channel
@@ -49,16 +43,16 @@ class MessagesMixin:
             }
             if thread:
                 store[(channel, thread)]["replies"].append(ts)
-        return _ok(channel=channel, ts=ts, message={"text": args.get("text", "")})
+        return ok(channel=channel, ts=ts, message={"text": args.get("text", "")})
 
     def _update_message(self, args: dict) -> JSONResponse:
         channel = self._dm_of(args.get("channel") or "")
         with self._lock:
             message = self._messages().get((channel, args["ts"]))
             if message is None:
-                return _fail("message_not_found")
+                return fail("message_not_found")
             message.update(text=args.get("text", ""), blocks=args.get("blocks"), edits=message["edits"] + 1)
-        return _ok(channel=channel, ts=args["ts"], text=args.get("text", ""))
+        return ok(channel=channel, ts=args["ts"], text=args.get("text", ""))
 
     def _dm_of(self, channel: str) -> str:
         """Posting to a user id posts to the DM with them (D + the id, as conversations.open answers)."""
@@ -66,17 +60,17 @@ class MessagesMixin:
 
     def _open_group(self, users: list[str]) -> JSONResponse:
         if len(users) > 8:
-            return _fail("too_many_users")
+            return fail("too_many_users")
         for user_id in users:
             user = self.users.get(user_id)
             if user is None:
-                return _fail("user_not_found")
+                return fail("user_not_found")
             if user.get("deleted"):
-                return _fail("user_disabled")
+                return fail("user_disabled")
         group = "G" + "".join(u[1:4] for u in sorted(users))
         if group not in self.channels:  # a group DM: private, and the bot is in it
             self.add_channel(group, f"mpdm-{'-'.join(sorted(users))}", private=True, member=True)
-        return _ok(channel={"id": group})
+        return ok(channel={"id": group})
 
     def messages_in(self, channel: str) -> list[dict]:
         """Top-level messages posted in `channel` (a user id means the DM with them), oldest first."""

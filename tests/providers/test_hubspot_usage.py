@@ -34,7 +34,8 @@ from providers.hubspot_usage import (
 from providers.ratelimit import Bucket, Limiter, ProviderLimits
 from providers.usage import Period, parse_period, today_in
 from sandbox.standins.hubspot import HubSpotStandIn
-from sandbox.standins.hubspot_seed import Burst, PortalData, generate_portal
+from sandbox.standins.hubspot_model import PortalData
+from sandbox.standins.hubspot_seed import Burst, generate_portal
 from sandbox.standins.server import serve_in_thread
 
 NOW = datetime(2026, 6, 1, 15, 0, tzinfo=UTC)

@@ -10,14 +10,8 @@ import httpx
 import pytest
 
 from sandbox.standins.hubspot import HubSpotStandIn
-from sandbox.standins.hubspot_seed import (
-    OBJECT_TYPES,
-    Burst,
-    PortalData,
-    Record,
-    generate_portal,
-    to_ms,
-)
+from sandbox.standins.hubspot_model import OBJECT_TYPES, PortalData, Record
+from sandbox.standins.hubspot_seed import Burst, generate_portal, to_ms
 from sandbox.standins.server import AppSwitch, serve_in_thread
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)

@@ -209,3 +209,56 @@ async def test_transient_failures_change_nothing(rig, hubspot):
         await rig.manager.current(rig.id)
     assert (await rig.connections.by_id(rig.id)).status == "connected"
     assert (await rig.manager.current(rig.id)).credentials["access_token"] != rig.tokens["access_token"]
+
+
+async def test_one_run_reads_the_row_once_while_the_token_is_fresh(rig, hubspot, monkeypatch):
+    """A run (one ConnectionAuth) keeps the record it read: no database read per HTTP call, until the
+    token nears expiry; then it reads again and refreshes once."""
+    reads = 0
+    by_id = rig.connections.by_id
+
+    async def counted(connection_id):
+        nonlocal reads
+        reads += 1
+        return await by_id(connection_id)
+
+    monkeypatch.setattr(rig.connections, "by_id", counted)
+    auth = rig.manager.auth(rig.id)
+    details = f"{hubspot.url}/account-info/v3/details"
+    for _ in range(10):
+        assert (await rig.http.get_json(details, auth=auth, account_key="101"))["portalId"] == 101
+    assert reads == 1
+    assert refreshes(hubspot) == 0
+
+    rig.clock.advance(minutes=26)  # within the 5-minute margin of the 30-minute token
+    for _ in range(5):
+        await rig.http.get_json(details, auth=auth, account_key="101")
+    assert refreshes(hubspot) == 1
+    assert reads <= 4  # the re-read, and the one after the refresh: not one per call
+
+
+async def test_a_run_whose_token_was_revoked_meanwhile_reads_the_row_again(rig, hubspot):
+    auth = rig.manager.auth(rig.id)
+    details = f"{hubspot.url}/account-info/v3/details"
+    await rig.http.get_json(details, auth=auth, account_key="101")
+    hubspot.expire_access_tokens()  # the kept token is now refused: one refresh, then the new one
+    assert (await rig.http.get_json(details, auth=auth, account_key="101"))["portalId"] == 101
+    assert refreshes(hubspot) == 1
+    stored = (await rig.connections.by_id(rig.id)).credentials["access_token"]
+    assert (await auth.headers())["Authorization"] == f"Bearer {stored}"
+
+
+async def test_a_runs_concurrent_first_requests_share_one_read(rig, hubspot, monkeypatch):
+    reads = 0
+    by_id = rig.connections.by_id
+
+    async def counted(connection_id):
+        nonlocal reads
+        reads += 1
+        return await by_id(connection_id)
+
+    monkeypatch.setattr(rig.connections, "by_id", counted)
+    auth = rig.manager.auth(rig.id)
+    details = f"{hubspot.url}/account-info/v3/details"
+    await asyncio.gather(*(rig.http.get_json(details, auth=auth, account_key="101") for _ in range(20)))
+    assert reads == 1
