@@ -192,7 +192,9 @@ class DigestService:
             return "retrying"
         await self.store.posted(delivery, self.replica, answer["channel"], answer["ts"])
         metrics.DIGESTS_POSTED.labels(cadence=sub.cadence).inc()
-        await self.changed(sub.team_id, sub.subscriber_id)  # App Home: where the last digest went
+        # App Home's "last digest", for whoever has the tab open: nobody else needs it now (Slack asks
+        # again when a tab opens), and a fan-out of thousands must not publish a tab per digest
+        await self.changed(sub.team_id)
         return "posted"
 
     async def _tell_subscriber(self, client: AsyncWebClient, sub: Subscription, code: str) -> None:
