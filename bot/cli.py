@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = None
     try:
         if args.command == "demo":  # before the secrets leave the environment: they say a real Slack is set
-            from sandbox.environment import refuse_real_slack
+            from sandbox.workspace import refuse_real_slack
 
             if problem := refuse_real_slack(os.environ):
                 raise ConfigError(f"demo: {problem}")

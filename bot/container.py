@@ -114,7 +114,8 @@ def build_services(settings: Settings, storage: Storage, clock: Clock, http: htt
     home = AppHomeService(storage=storage, connections=connections, slack_clients=slack_clients)
     connections.connected_hooks.append(home.on_connection_changed)
     connections.disconnected_hooks.append(home.on_connection_changed)
-    invites.changed_hooks.append(home.on_invitations_changed)
+    for service in (invites, digests, alerts):  # each lists something App Home shows
+        service.changed_hooks.append(home.on_changed)
     return Services(
         settings=settings,
         storage=storage,

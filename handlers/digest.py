@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from bot.core.logs import annotate
 from bot.messages import blocks
 from bot.messages import digest as digest_blocks
-from bot.services import digests
+from bot.services import digest_subscriptions as digests
 from bot.services.digest_schedule import MONTHLY, WEEKDAYS, WEEKLY, Schedule
 from handlers.commands import CommandRequest, command
 from providers.catalogue import CATALOGUE, find
@@ -159,7 +159,9 @@ async def digest_unsubscribe(request: CommandRequest) -> dict:
     channel = _channel(request, request.args.split())
     if not channel:
         return blocks.message(NO_CHANNEL)
-    done = await request.services.storage.digests.unsubscribe(request.team_id, channel)
+    done = await digests.unsubscribe(
+        request.services.digests, team_id=request.team_id, channel_id=channel, user_id=request.user_id
+    )
     return blocks.message((UNSUBSCRIBED if done else NOT_SUBSCRIBED).format(channel=channel))
 
 

@@ -1,9 +1,10 @@
 """A whole sandbox on 127.0.0.1: the Slack, HubSpot and SendGrid stand-ins and the real bot server.
 
-`SandboxEnv` starts the stand-ins (seeded, deterministic, port 0), a SQLite database in a temporary
-data directory with a demo workspace installed, and `bot.web.create_app` under uvicorn; then it acts
-as Slack does towards the bot (signed slash commands, interaction payloads, events) and as a person's
-browser does (the Connect link, HubSpot's consent page). The demo and the sandbox page both drive it.
+`SandboxEnv` starts the stand-ins (seeded by workspace.seed, deterministic, port 0), a SQLite database
+in a temporary data directory with the demo workspace installed, and `bot.web.create_app` under
+uvicorn, all on one movable clock (clock.py); then it acts as Slack does towards the bot (signed slash
+commands, interaction payloads, events) and as a person's browser does (the Connect link, HubSpot's
+consent page). The demo and the sandbox page both drive it.
 """
 
 from __future__ import annotations
@@ -11,72 +12,32 @@ from __future__ import annotations
 import asyncio
 import secrets
 import tempfile
-import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 
-from providers.catalogue import SENDGRID
 from sandbox import slack_requests as sr
+from sandbox.clock import SandboxClock, StepFailed, until
 from sandbox.standins.hubspot import HubSpotStandIn
-from sandbox.standins.hubspot_seed import generate_portal
 from sandbox.standins.sendgrid import SendGridStandIn
-from sandbox.standins.sendgrid_seed import generate_account
 from sandbox.standins.server import ThreadedServer
 from sandbox.standins.slack import Call, SlackStandIn
-
-TEAM_ID, TEAM_NAME = "TDEMO0001", "Acme Inc"
-GENERAL, SAAS_USAGE = "CGENERAL1", "CSAASUSE1"
-CHANNELS = {GENERAL: "general", SAAS_USAGE: "saas-usage"}
-HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET = "demo-hubspot-client", "demo-hubspot-secret"
-SENDGRID_ACCOUNT = "acme"
-SENDGRID_SCOPES = [scope.name for scope in SENDGRID.scopes]  # every scope the modal asks for
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-SLACK_CREDENTIALS = (
-    "SLACK_BOT_TOKEN",
-    "SLACK_APP_TOKEN",
-    "SLACK_SIGNING_SECRET",
-    "SLACK_CLIENT_ID",
-    "SLACK_CLIENT_SECRET",
+from sandbox.workspace import (
+    CHANNELS,
+    GENERAL,
+    HUBSPOT_CLIENT_ID,
+    HUBSPOT_CLIENT_SECRET,
+    PEOPLE,
+    TEAM_ID,
+    Person,
+    install,
+    seed,
+    settings_for,
 )
-
-
-@dataclass(frozen=True)
-class Person:
-    user_id: str
-    name: str
-    role: str
-    flags: Mapping[str, bool]
-
-    @property
-    def mention(self) -> str:
-        return f"<@{self.user_id}|{self.name.lower()}>"
-
-
-ADA = Person("UADA00001", "Ada", "Slack admin", {"is_admin": True})
-MAX = Person("UMAX00002", "Max", "member", {})
-DANA = Person("UDANA0003", "Dana", "SendGrid admin", {})
-PEOPLE = (ADA, MAX, DANA)
-
-
-def refuse_real_slack(environ: Mapping[str, str]) -> str | None:
-    """Why the sandbox must not start in this environment, or None. It only ever talks to its own
-    stand-ins: Slack credentials, or SLACK_API_URL off loopback, mean someone's real Slack is configured."""
-    for name in SLACK_CREDENTIALS:
-        if environ.get(name):
-            return (
-                f"{name} is set, so this shell is configured for a real Slack app; the demo only talks to "
-                f"its own stand-ins on 127.0.0.1. Run it without the SLACK_* variables (e.g. `env -u {name} ...`)."
-            )
-    url = environ.get("SLACK_API_URL")
-    if url and urlparse(url).hostname not in LOOPBACK:
-        return f"SLACK_API_URL points at {urlparse(url).hostname}; the demo only runs against 127.0.0.1."
-    return None
 
 
 class SandboxEnv:
@@ -121,11 +82,17 @@ class SandboxEnv:
         return server
 
     def start(self) -> SandboxEnv:
-        self._seed()
+        seed(self.slack, self.hubspot, self.sendgrid)
         for standin in (self.slack, self.hubspot, self.sendgrid):
             standin.url = self._serve(standin.app).url
-        settings = self.settings()
-        asyncio.run(self._install(settings))
+        settings = settings_for(
+            signing_secret=self.signing_secret,
+            data_dir=self.data_dir,
+            slack=self.slack,
+            hubspot=self.hubspot,
+            sendgrid=self.sendgrid,
+        )
+        asyncio.run(install(settings, self.slack))
         from bot.web import create_app
 
         server = ThreadedServer(None, lifespan="on")  # bind first: the public URL is the server's own
@@ -146,70 +113,6 @@ class SandboxEnv:
         self._servers.clear()
         if self._tmp is not None:
             self._tmp.cleanup()
-
-    def _seed(self) -> None:
-        ws = self.slack.add_workspace(TEAM_ID, TEAM_NAME)
-        for channel_id, name in CHANNELS.items():
-            self.slack.add_channel(channel_id, name, team_id=TEAM_ID)
-        for person in PEOPLE:
-            self.slack.add_user(
-                person.user_id, TEAM_ID, name=person.name.lower(), real_name=person.name, **person.flags
-            )
-        end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        self.hubspot.add_portal(
-            generate_portal(
-                14,
-                portal_id=4242,
-                start=end - timedelta(days=28),
-                end=end,
-                n_users=12,
-                records_per_type=40,
-                logins_per_user=6,
-                domain="acme.hubspot.example",
-            )
-        )
-        self.sendgrid.account = generate_account(
-            14,
-            account_id=SENDGRID_ACCOUNT,
-            start=end.date() - timedelta(days=28),
-            end=end.date(),
-            n_teammates=6,
-        )
-        self.sendgrid.add_account(self.sendgrid.account)
-        self.bot_token = ws.bot_token
-
-    def settings(self):
-        from bot.core.config import Settings
-        from storage.crypto import generate_key
-
-        return Settings(
-            signing_secret=self.signing_secret,
-            client_id=self.slack.client_id,
-            client_secret=self.slack.client_secret,
-            slack_api_url=f"{self.slack.url}/api/",
-            public_url="http://127.0.0.1",
-            data_dir=self.data_dir,
-            database_url=f"sqlite+aiosqlite:///{self.data_dir / 'quolum.db'}",
-            encryption_keys=(generate_key(),),
-            scheduler_enabled=False,
-            log_level="WARNING",
-            hubspot_client_id=HUBSPOT_CLIENT_ID,
-            hubspot_client_secret=HUBSPOT_CLIENT_SECRET,
-            hubspot_api_url=self.hubspot.url,
-            hubspot_authorize_url=f"{self.hubspot.url}/oauth/authorize",
-            sendgrid_api_url=self.sendgrid.url,
-        )
-
-    async def _install(self, settings) -> None:
-        """Migrate the database and record the demo workspace's installation, as Slack's OAuth would."""
-        from bot.web import build_storage
-
-        storage = build_storage(settings, replica_id="sandbox-setup")
-        try:
-            await storage.db.upgrade()
-            await storage.installations.async_save(installation(self.slack, TEAM_ID, ADA.user_id))
-        finally:
-            await storage.db.dispose()
 
     # --- acting as Slack -----------------------------------------------------------------------
     @property
@@ -331,22 +234,6 @@ class SandboxEnv:
         return page_text(consent.text), self.browser.get(back.headers["location"])
 
 
-class SandboxClock:
-    """Real time, from wherever the story last moved it: `move_to(t)` jumps to `t` (a scheduled send) and
-    real seconds keep passing from there, so rate-limit windows and leases still move on."""
-
-    def __init__(self) -> None:
-        self._base, self._t0 = datetime.now(UTC), time.monotonic()
-
-    def __call__(self) -> datetime:
-        return self._base + timedelta(seconds=time.monotonic() - self._t0)
-
-    def move_to(self, when: datetime) -> None:
-        if when < self():
-            raise ValueError("the sandbox's time only moves forward")
-        self._base, self._t0 = when, time.monotonic()
-
-
 class _LoopOf:
     """The bot's ASGI app, remembering the event loop it is served on, so the demo can run scheduled jobs
     there as the server's own scheduler would (its database engine and HTTP client belong to that loop)."""
@@ -360,44 +247,8 @@ class _LoopOf:
         await self.app(scope, receive, send)
 
 
-class StepFailed(Exception):
-    """A step did not do what it should; the message says what a person would have seen instead."""
-
-
-def installation(slack: SlackStandIn, team_id: str, installer: str):
-    """The Installation Slack's OAuth flow would store for a stand-in workspace."""
-    from slack_sdk.oauth.installation_store.models.installation import Installation
-
-    ws = slack.workspaces[team_id]
-    return Installation(
-        app_id="A0QUOLUM",
-        team_id=ws.team_id,
-        team_name=ws.name,
-        bot_token=ws.bot_token,
-        bot_id=ws.bot_id,
-        bot_user_id=ws.bot_user_id,
-        bot_scopes="commands,chat:write,chat:write.public,im:write,users:read,users:read.email,channels:read,groups:read",
-        user_id=installer,
-    )
-
-
 def new_trigger() -> str:
     return f"{time.time():.0f}.{secrets.token_hex(6)}"
-
-
-_pause = threading.Event()  # never set: waiting on it is a sleep that runs on the monotonic clock
-
-
-def until(probe: Callable[[], object], timeout: float = 8.0):
-    """Poll `probe` until it returns something truthy: the bot answers Slack first and works after."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise StepFailed(f"nothing arrived in Slack within {timeout:.0f} s")
-        _pause.wait(0.02)  # not time.sleep: under libfaketime (CI's moved-clock run) it fails with EINVAL
 
 
 def page_text(html: str) -> str:

@@ -22,10 +22,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.environment import CHANNELS, GENERAL, PEOPLE, Person, SandboxEnv, StepFailed, new_trigger
+from sandbox.clock import StepFailed
+from sandbox.environment import SandboxEnv, new_trigger
 from sandbox.render_html import message_html, view_html
 from sandbox.render_terminal import with_names
 from sandbox.standins.server import ThreadedServer
+from sandbox.workspace import CHANNELS, GENERAL, PEOPLE, Person
 
 PAGE = Path(__file__).with_name("page.html")
 # Headless Chromium on 127.0.0.1 only: without the networking flags it keeps trying to reach the internet.
@@ -39,6 +41,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 AT_NAME = re.compile(r"(?<![<\w])@([a-z][a-z0-9._-]*)", re.IGNORECASE)
+HASH_NAME = re.compile(r"(?<![<\w])#([a-z0-9][a-z0-9_-]*)", re.IGNORECASE)
 
 
 @dataclass
@@ -174,7 +177,9 @@ class SlackUI:
         text = text.strip()
         if not text.startswith("/quolum"):
             return {"error": "In the sandbox, type a command: `/quolum help`, `/quolum connect`…"}
-        args = AT_NAME.sub(lambda m: self._mention(m), text[len("/quolum") :].strip())
+        # as Slack escapes them for a command with should_escape (the manifest's): <@U…|name>, <#C…|name>
+        args = AT_NAME.sub(self._mention, text[len("/quolum") :].strip())
+        args = HASH_NAME.sub(self._channel_ref, args)
         hook = self.env.slack.response_url()
         trigger = new_trigger()
         with self._lock:
@@ -192,6 +197,12 @@ class SlackUI:
                 self.entries.append(entry)
                 self.hooks[hook.rsplit("/", 1)[1]] = (user, conv, entry.id)
         return {"ok": True}
+
+    def _channel_ref(self, match: re.Match) -> str:
+        for channel_id, name in CHANNELS.items():
+            if name == match.group(1).lower():
+                return f"<#{channel_id}|{name}>"
+        return match.group(0)
 
     def _mention(self, match: re.Match) -> str:
         for person in PEOPLE:

@@ -14,8 +14,8 @@ import re
 from html import escape
 from urllib.parse import urlparse
 
-from sandbox.environment import CHANNELS
 from sandbox.render_terminal import BOLD, CODE, DATE, EMOJI, ITALIC, LINK, MENTION, SPECIAL
+from sandbox.workspace import CHANNELS
 
 # Symbols that a browser without an emoji font still draws (Slack draws its own images for these).
 HTML_EMOJI = {**EMOJI, ":white_check_mark:": "✔", ":warning:": "⚠", ":x:": "✖"}

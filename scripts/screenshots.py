@@ -3,7 +3,8 @@
     .venv/bin/python scripts/screenshots.py          # writes docs/*.png
 
 Starts a fresh sandbox (stand-ins and the real server on 127.0.0.1), plays the story on the page by
-typing and clicking, and photographs the Connections card, the SendGrid modal and App Home. Needs
+typing and clicking, and photographs the Connections card, the SendGrid modal, App Home and the digest
+posted in #saas-usage. Needs
 Debian's chromium (/usr/bin/chromium) and the playwright package (never `playwright install`).
 """
 
@@ -16,8 +17,9 @@ from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
-from sandbox.environment import SENDGRID_SCOPES, SandboxEnv
+from sandbox.environment import SandboxEnv
 from sandbox.page import CHROMIUM_ARGS, start_page
+from sandbox.workspace import SENDGRID_SCOPES
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -63,13 +65,25 @@ def main() -> int:
             expect(status).to_contain_text("acme_")
             status.screenshot(path=str(DOCS / "card.png"))
 
+            page.fill("#box", "/quolum digest subscribe #saas-usage")
+            page.press("#box", "Enter")
+            expect(page.locator(".message.ephemeral").last).to_contain_text("will get the usage digest")
+            page.fill("#box", "/quolum digest send #saas-usage")
+            page.press("#box", "Enter")
+            expect(page.locator(".message.ephemeral").last).to_contain_text("Posted the current digest")
+
             page.click("nav a:has-text('Home')")
-            expect(page.locator("#home")).to_contain_text("Open invitations")
+            expect(page.locator("#home")).to_contain_text("#saas-usage · weekly · next")
             page.locator("#home").screenshot(path=str(DOCS / "app-home.png"))
+
+            page.click("nav a:has-text('# saas-usage')")
+            digest = page.locator("#messages .message").last
+            expect(digest).to_contain_text("Paid seats")
+            digest.screenshot(path=str(DOCS / "digest.png"))
             browser.close()
         finally:
             server.stop()
-    for name in ("card.png", "sendgrid-modal.png", "app-home.png"):
+    for name in ("card.png", "sendgrid-modal.png", "app-home.png", "digest.png"):
         print(f"wrote docs/{name}")
     return 0
 

@@ -155,7 +155,7 @@ def serve():
 
 async def install(storage: Storage, slack: SlackStandIn, team_id: str = "T0001") -> None:
     """Record a Slack installation for a stand-in workspace, as the OAuth flow would."""
-    from sandbox.environment import installation
+    from sandbox.workspace import installation
 
     await storage.installations.async_save(installation(slack, team_id, "UINSTALLER"))
 

@@ -9,6 +9,9 @@ rewrites the message to *Resolved*. A failure after that is a new incident with 
 Where alerts go: the channel set with `/quolum alerts #channel`; else a DM to whoever connected the
 account; if that person left or cannot be reached, one group DM to the Quolum admins (members granted
 with `/quolum admins add`, then the workspace's Slack owners and admins).
+
+Whoever lists open incidents (App Home) listens through `changed_hooks`: called as hook(team_id,
+people) when an incident opens or resolves, `people` being whoever connected the account.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ class AlertsService:
         self.admins = admins
         self.slack_client = slack_client
         self.clock = clock
+        self.changed_hooks: list = []
 
     # --- the lifecycle ----------------------------------------------------------------------------
     async def failing(self, connection: ConnectionRecord, failure: Failure, failing_since) -> IncidentRecord:
@@ -76,6 +80,7 @@ class AlertsService:
             )
             await self._post(connection, incident)
             await self._count_open(connection.provider)
+            await self._changed(connection)
             return incident
         incident = await self.incidents.checked(
             incident.id,
@@ -103,11 +108,21 @@ class AlertsService:
         )
         await self._update(connection, resolved, msg.resolved_message(self.view(connection, resolved)))
         await self._count_open(connection.provider)
+        await self._changed(connection)
         return True
 
     async def _count_open(self, provider: str) -> None:
         """The alerts-open gauge, from the database, so every replica reports the same number."""
         metrics.ALERTS_OPEN.labels(provider=provider).set(await self.incidents.count_open(provider))
+
+    async def _changed(self, connection: ConnectionRecord) -> None:
+        """Tell the listeners; one that fails is logged and changes nothing here."""
+        people = (connection.connected_by,) if connection.connected_by else ()
+        for hook in self.changed_hooks:
+            try:
+                await hook(connection.team_id, people)
+            except Exception:
+                log.exception("an incident change listener failed for %s", connection.team_id)
 
     async def on_connected(
         self, team_id: str, provider: str, user_id: str, invitation_id: str | None = None

@@ -1,9 +1,12 @@
 """App Home: gather a person's view of the workspace and publish it with `views.publish`.
 
-Published when someone opens the tab (`app_home_opened`) and again, for the people concerned, when a
-connection or an invitation changes. It also lists digest subscriptions, open incidents and where the
-last digest went (read when the tab is published; a subscription or an incident changing does not
-republish it yet).
+Published when someone opens the tab (`app_home_opened`) and republished, for the people concerned
+and for everyone who opened the tab in the last week (on this process), whenever one of its parts
+changes: a connection (connected, disconnected), an invitation (opened, accepted, expired), a digest
+subscription (added, changed, removed, paused), an incident (opened, resolved), and after a digest is
+posted (the last digest line; for the viewers only, so a digest fan-out publishes no tab nobody has
+open). The services say so through their hooks, wired in bot/container.py;
+none of them imports this module.
 """
 
 from __future__ import annotations
@@ -102,10 +105,10 @@ class AppHomeService:
 
     async def refresh(self, team_id: str, people: Iterable[str] = ()) -> int:
         """Republish for `people` and for everyone who has the tab open recently; the count published."""
-        client = await self.slack_clients(team_id)
+        targets = list(dict.fromkeys([*people, *self.viewers(team_id)]))
+        client = await self.slack_clients(team_id) if targets else None
         if client is None:
             return 0
-        targets = list(dict.fromkeys([*people, *self.viewers(team_id)]))
         published = 0
         for user_id in targets:
             published += await self.publish(client, team_id, user_id)
@@ -116,5 +119,6 @@ class AppHomeService:
     ) -> None:
         await self.refresh(team_id, [user_id])
 
-    async def on_invitations_changed(self, team_id: str, people: Iterable[str]) -> None:
+    async def on_changed(self, team_id: str, people: Iterable[str] = ()) -> None:
+        """The invitations', digests' and alerts' hook: something the tab lists changed."""
         await self.refresh(team_id, people)

@@ -9,7 +9,9 @@ another run takes it. Usage is collected once per (workspace, connection, period
 period taken after it ended is reused, and concurrent deliveries of one workspace share one task.
 
 Everything arrives through the constructor: the stores, a Slack client factory, the collector, the
-clock. Nothing here imports the container or handlers.
+clock. Nothing here imports the container or handlers. Whoever shows subscriptions (App Home) listens
+through `changed_hooks`: called as hook(team_id, people) when a subscription is added, changed,
+removed or paused, and after a digest is posted.
 """
 
 from __future__ import annotations
@@ -92,6 +94,16 @@ class DigestService:
         self.replica = replica
         self.lease = lease
         self.concurrency = concurrency
+        self.changed_hooks: list = []
+
+    async def changed(self, team_id: str, *people: str) -> None:
+        """Tell the listeners; one that fails is logged and never undoes what changed (a posted digest
+        must not be retried because App Home could not be republished)."""
+        for hook in self.changed_hooks:
+            try:
+                await hook(team_id, people)
+            except Exception:
+                log.exception("a digest change listener failed for %s", team_id)
 
     # --- the job -----------------------------------------------------------------------------
     async def run(self, now: datetime) -> Outcome:
@@ -173,12 +185,16 @@ class DigestService:
                 await self.store.refused(delivery, code)
                 if await self.store.pause(sub.id, code) and code not in STOP_ERRORS:
                     await self._tell_subscriber(client, sub, code)
+                    await self.changed(sub.team_id, sub.subscriber_id)
                 return "paused"
             log.warning("slack refused digest %s: %s", delivery.id, code)
             await self.store.release(delivery, code, self.clock() + RETRY_AFTER)
             return "retrying"
         await self.store.posted(delivery, self.replica, answer["channel"], answer["ts"])
         metrics.DIGESTS_POSTED.labels(cadence=sub.cadence).inc()
+        # App Home's "last digest", for whoever has the tab open: nobody else needs it now (Slack asks
+        # again when a tab opens), and a fan-out of thousands must not publish a tab per digest
+        await self.changed(sub.team_id)
         return "posted"
 
     async def _tell_subscriber(self, client: AsyncWebClient, sub: Subscription, code: str) -> None:
@@ -338,54 +354,3 @@ async def _lookup(client: AsyncWebClient, email: str) -> str | None:
         return None  # users_not_found, or the scope is missing: the email it is
     user = answer.get("user") or {}
     return None if user.get("deleted") else user.get("id")
-
-
-# --- subscriptions (the commands' flows) ------------------------------------------------------
-CANNOT_SEE, ARCHIVED, PRIVATE_NOT_MEMBER, NOT_A_CHANNEL = "cannot_see", "archived", "private", "not_channel"
-
-
-async def check_channel(client: AsyncWebClient, channel_id: str) -> str | None:
-    """Why the bot could not post in the channel, or None when it can (public channels need no
-    invitation thanks to chat:write.public; private ones need the bot as a member)."""
-    try:
-        info = (await client.conversations_info(channel=channel_id))["channel"]
-    except SlackApiError as error:
-        if error.response.get("error") in ("channel_not_found", "not_in_channel"):
-            return CANNOT_SEE
-        raise
-    if info.get("is_im") or info.get("is_mpim"):
-        return NOT_A_CHANNEL
-    if info.get("is_archived"):
-        return ARCHIVED
-    if info.get("is_private") and not info.get("is_member"):
-        return PRIVATE_NOT_MEMBER
-    return None
-
-
-async def user_timezone(client: AsyncWebClient, user_id: str, default: str = "UTC") -> str:
-    try:
-        user = (await client.users_info(user=user_id))["user"]
-    except SlackApiError:
-        return default
-    return user.get("tz") or default
-
-
-async def subscribe(
-    service: DigestService,
-    *,
-    team_id: str,
-    channel_id: str,
-    user_id: str,
-    schedule: Schedule,
-) -> Subscription:
-    now = service.clock()
-    return await service.store.subscribe(
-        team_id=team_id,
-        channel_id=channel_id,
-        cadence=schedule.cadence,
-        weekday=schedule.weekday,
-        send_time=schedule.send_time,
-        timezone=schedule.timezone,
-        subscriber_id=user_id,
-        next_send_at=next_send(schedule, now),
-    )

@@ -14,7 +14,9 @@ from slack_sdk.models.blocks import Block
 
 from bot import cli
 from sandbox import demo, render_terminal
-from sandbox.environment import SLACK_CREDENTIALS, SandboxEnv, StepFailed, refuse_real_slack
+from sandbox.clock import StepFailed
+from sandbox.environment import SandboxEnv
+from sandbox.workspace import SLACK_CREDENTIALS, refuse_real_slack
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -107,7 +109,7 @@ def test_channels_and_people_read_by_name():
 
 
 def test_the_story_ends_with_one_digest_and_a_resolved_alert(story):
-    from sandbox.environment import ADA, SAAS_USAGE
+    from sandbox.workspace import ADA, SAAS_USAGE
 
     assert len(story.env.slack.messages_in(SAAS_USAGE)) == 1
     alert = story.facts["alert"]

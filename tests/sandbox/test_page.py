@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
 
-from sandbox.environment import SENDGRID_SCOPES, SandboxEnv
+from sandbox.environment import SandboxEnv
 from sandbox.page import start_page
+from sandbox.workspace import PORTAL_DOMAIN, PORTAL_ID, SAAS_USAGE, SENDGRID_SCOPES, TEAM_ID
 
 
 @pytest.fixture
@@ -85,3 +87,95 @@ async def test_a_member_is_told_what_to_type(sandbox, chromium):
     card = page.locator(".message.ephemeral").last
     await expect(card).to_contain_text("Only Slack admins and Quolum admins can connect accounts")
     assert await card.locator("[data-action-id]").count() == 0
+
+
+async def say(page, text: str):
+    """Type `text` in the message box and send it; the reply only this person sees."""
+    from playwright.async_api import expect
+
+    replies = page.locator(".message.ephemeral")
+    before = await replies.count()
+    await page.fill("#box", text)
+    await page.press("#box", "Enter")
+    await expect(replies).to_have_count(before + 1)
+    return replies.last
+
+
+async def connect_hubspot(context, page):
+    from playwright.async_api import expect
+
+    card = await say(page, "/quolum connect")
+    async with context.expect_page() as popup:
+        await card.get_by_role("link", name="Connect").click()
+    consent = await popup.value
+    await expect(consent.locator("body")).to_contain_text(PORTAL_DOMAIN)
+    await consent.click("#approve")
+    await expect(consent.locator("body")).to_contain_text(f"Connected to {PORTAL_DOMAIN}")
+    await consent.close()
+    await expect(card.get_by_role("link", name="Reconnect")).to_be_visible()
+
+
+def seed_truth(env) -> tuple[dict, object]:
+    """What the digest must say, computed from the seeded portal (not from the bot): the figures of the
+    period the digest covers (the one that ended last on #saas-usage's schedule, in the portal's zone)."""
+    from bot.services.digest_schedule import latest_period
+    from bot.services.digests import schedule_of
+    from providers.usage import Period
+    from tests.providers.test_hubspot_usage import expected_hubspot
+
+    async def subscriptions(services):
+        return await services.storage.digests.for_team(TEAM_ID)
+
+    [sub] = [s for s in env.on_server(subscriptions) if s.channel_id == SAAS_USAGE]
+    portal = env.hubspot.portals[PORTAL_ID]
+    period = Period(*latest_period(schedule_of(sub), env.clock()), portal.time_zone)
+    return expected_hubspot(portal, period), period
+
+
+async def test_a_person_subscribes_a_channel_sends_the_digest_and_reads_the_seeds_figures(sandbox, chromium):
+    from playwright.async_api import expect
+
+    context = await chromium.new_context()
+    page = await context.new_page()
+    await page.goto(f"{sandbox.page_url}/?user=UADA00001")
+    await connect_hubspot(context, page)
+
+    subscribed = await say(page, "/quolum digest subscribe #saas-usage")
+    await expect(subscribed).to_contain_text("#saas-usage will get the usage digest every Monday at 09:00")
+    sent = await say(page, "/quolum digest send #saas-usage")
+    await expect(sent).to_contain_text("Posted the current digest to #saas-usage")
+
+    await page.click("nav a:has-text('# saas-usage')")
+    await expect(page.locator("#title")).to_have_text("# saas-usage")
+    digests = page.locator("#messages .message")
+    await expect(digests).to_have_count(1)
+    digest = digests.first
+    await expect(digest).to_contain_text("Paid seats")
+    truth, period = await asyncio.to_thread(seed_truth, sandbox)
+    seats = truth["seats"]
+    paid, active = seats["paid_seats"], seats["active_paid_users"]
+    assert paid > 0, "the seeded portal must have paid seats for the digest to show"
+
+    fields = dict(f.split("\n", 1) for f in await digest.locator(".field").all_inner_texts())
+    assert fields["Paid seats"] == str(paid)
+    assert fields["Active paid users"] == f"{active} ({active / paid * 100:.1f}%)"  # the utilisation
+    text = await digest.inner_text()
+    assert f"{period.start} – {period.end} ({period.timezone})" in text
+    idle = [s for s in seats["inactive_paid_users"]]
+    assert len(idle) == paid - active
+    if idle:
+        assert f"{len(idle)} of {paid} paid seats idle" in text
+        for seat in idle[:5]:  # the first five are named, the rest counted
+            last = f"{seat['last_active']:%Y-%m-%d}" if seat["last_active"] else "never"
+            assert f"{seat['email']} — last active {last}" in text
+        for seat in idle[5:]:
+            assert seat["email"] not in text
+        assert (f"…and {len(idle) - 5} more" in text) == (len(idle) > 5)
+    else:
+        assert f"Every paid seat was used ({paid} of {paid})" in text and "Idle paid seats" not in text
+
+    # App Home follows: the subscription and where the digest went
+    await page.click("nav a:has-text('Home')")
+    home = page.locator("#home")
+    await expect(home).to_contain_text("#saas-usage · weekly · next")
+    await context.close()

@@ -17,7 +17,7 @@ from bot.container import build_services
 from bot.core.clock import FrozenClock
 from bot.messages import digest as db
 from bot.services.digest_schedule import WEEKLY, Schedule
-from bot.services.digests import subscribe
+from bot.services.digest_subscriptions import subscribe
 from providers.usage import Period
 from tests.conftest import TEST_KEY, connect_hubspot, hubspot_standin, install
 from tests.providers.test_hubspot_usage import expected_hubspot

@@ -13,10 +13,10 @@ import pytest
 
 from bot.container import build_services
 from bot.core.clock import utcnow
-from sandbox.environment import SENDGRID_SCOPES
 from sandbox.standins.sendgrid import SendGridStandIn
 from sandbox.standins.sendgrid_seed import generate_account
 from sandbox.standins.server import ThreadedServer
+from sandbox.workspace import SENDGRID_SCOPES
 from tests.conftest import TEST_KEY
 
 PERIOD = "2026-11-01..2026-11-21"
