@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.core.logs import annotate
 from bot.messages import alerts as am
 from bot.messages import blocks
-from bot.services import digests
+from bot.services import digest_subscriptions as digests
 from handlers.commands import CommandRequest, command
 from providers.catalogue import find
 

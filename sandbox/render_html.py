@@ -18,7 +18,7 @@ from sandbox.render_terminal import BOLD, CODE, DATE, EMOJI, ITALIC, LINK, MENTI
 from sandbox.workspace import CHANNELS
 
 # Symbols that a browser without an emoji font still draws (Slack draws its own images for these).
-HTML_EMOJI = {**EMOJI, ":white_check_mark:": "✔", ":warning:": "⚠", ":x:": "✖"}
+HTML_EMOJI = {**EMOJI, ":white_check_mark:": "✔", ":warning:": "⚠", ":x:": "✖", ":grey_question:": "?"}
 KNOWN_BLOCKS = ("header", "section", "actions", "context", "divider", "image", "input", "rich_text")
 LOOPBACK = ("127.0.0.1", "localhost")
 

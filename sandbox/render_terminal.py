@@ -34,6 +34,10 @@ EMOJI = {
     ":lock:": "🔒",
     ":bell:": "🔔",
     ":information_source:": "ℹ️",
+    ":grey_question:": "❔",
+    ":rotating_light:": "🚨",
+    ":gear:": "⚙️",
+    ":eyes:": "👀",
 }
 
 

@@ -161,3 +161,18 @@ def test_a_modal_view_has_its_title_and_buttons():
     )
     assert '<h2 class="view-title">Connect SendGrid</h2>' in out
     assert '<button type="submit" class="button primary">Connect</button>' in out and "Cancel" in out
+
+
+def test_every_emoji_the_bot_writes_is_drawn_as_a_symbol():
+    """Slack draws `:name:` as an image; the sandbox must too (a raw `:grey_question:` reads as a bug)."""
+    import re
+    from pathlib import Path
+
+    from sandbox.render_html import HTML_EMOJI
+    from sandbox.render_terminal import EMOJI
+
+    messages = Path(__file__).resolve().parents[2] / "bot" / "messages"
+    used = {m for f in messages.glob("*.py") for m in re.findall(r":[a-z_]+:", f.read_text())}
+    assert used, "the bot's messages use no emoji at all?"
+    assert sorted(used - EMOJI.keys()) == []
+    assert sorted(used - HTML_EMOJI.keys()) == []

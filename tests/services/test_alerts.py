@@ -22,7 +22,7 @@ from bot.core.clock import FrozenClock
 from bot.core.metrics import REGISTRY
 from bot.messages import alerts as am
 from bot.scheduler import Scheduler
-from bot.services import digests
+from bot.services import digest_subscriptions as digests
 from bot.services.health import JOB_EVERY, due, offset, should_alert
 from handlers import alerts as ha
 from providers.failures import Failure
