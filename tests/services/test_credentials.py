@@ -211,30 +211,35 @@ async def test_transient_failures_change_nothing(rig, hubspot):
     assert (await rig.manager.current(rig.id)).credentials["access_token"] != rig.tokens["access_token"]
 
 
-async def test_one_run_reads_the_row_once_while_the_token_is_fresh(rig, hubspot, monkeypatch):
-    """A run (one ConnectionAuth) keeps the record it read: no database read per HTTP call, until the
-    token nears expiry; then it reads again and refreshes once."""
-    reads = 0
+@pytest.fixture
+def reads(rig, monkeypatch) -> list[int]:
+    """The connection ids `by_id` has been asked for, from now on."""
+    asked: list[int] = []
     by_id = rig.connections.by_id
 
     async def counted(connection_id):
-        nonlocal reads
-        reads += 1
+        asked.append(connection_id)
         return await by_id(connection_id)
 
     monkeypatch.setattr(rig.connections, "by_id", counted)
+    return asked
+
+
+async def test_one_run_reads_the_row_once_while_the_token_is_fresh(rig, hubspot, reads):
+    """A run (one ConnectionAuth) keeps the record it read: no database read per HTTP call, until the
+    token nears expiry; then it reads again and refreshes once."""
     auth = rig.manager.auth(rig.id)
     details = f"{hubspot.url}/account-info/v3/details"
     for _ in range(10):
         assert (await rig.http.get_json(details, auth=auth, account_key="101"))["portalId"] == 101
-    assert reads == 1
+    assert len(reads) == 1
     assert refreshes(hubspot) == 0
 
     rig.clock.advance(minutes=26)  # within the 5-minute margin of the 30-minute token
     for _ in range(5):
         await rig.http.get_json(details, auth=auth, account_key="101")
     assert refreshes(hubspot) == 1
-    assert reads <= 4  # the re-read, and the one after the refresh: not one per call
+    assert len(reads) <= 4  # the re-read, and the one after the refresh: not one per call
 
 
 async def test_a_run_whose_token_was_revoked_meanwhile_reads_the_row_again(rig, hubspot):
@@ -248,17 +253,8 @@ async def test_a_run_whose_token_was_revoked_meanwhile_reads_the_row_again(rig, 
     assert (await auth.headers())["Authorization"] == f"Bearer {stored}"
 
 
-async def test_a_runs_concurrent_first_requests_share_one_read(rig, hubspot, monkeypatch):
-    reads = 0
-    by_id = rig.connections.by_id
-
-    async def counted(connection_id):
-        nonlocal reads
-        reads += 1
-        return await by_id(connection_id)
-
-    monkeypatch.setattr(rig.connections, "by_id", counted)
+async def test_a_runs_concurrent_first_requests_share_one_read(rig, hubspot, reads):
     auth = rig.manager.auth(rig.id)
     details = f"{hubspot.url}/account-info/v3/details"
     await asyncio.gather(*(rig.http.get_json(details, auth=auth, account_key="101") for _ in range(20)))
-    assert reads == 1
+    assert len(reads) == 1
