@@ -5,6 +5,10 @@ awaiting it in the lifespan kept the HTTP port closed and the process deaf to SI
 unreachable. Here the first connection is made by a background task: `apps.connections.open`, then the
 WebSocket, each attempt bounded by a timeout, retried with capped exponential backoff and one log line
 per failure. Once connected, slack_sdk's own monitor reconnects (its messages are kept to one line too).
+
+Each envelope gets the checks an HTTP request gets (bot/web.py): a payload of the wrong shape is acked
+empty and logged, never handed to Bolt; a listener that fails before `ack()` gets the same answer as
+over HTTP (`handlers.slack_request.failed_answer`), where Bolt's adapter would send no ack at all.
 """
 
 from __future__ import annotations
@@ -12,8 +16,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
+from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app, send_async_response
 from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
+
+from handlers import slack_request
 
 log = logging.getLogger("quolum.socket_mode")
 
@@ -47,9 +57,31 @@ class SocketModeRunner:
         if not any(isinstance(f, OneLine) for f in sdk_log.filters):
             sdk_log.addFilter(OneLine())
         self.handler = AsyncSocketModeHandler(bolt, app_token, logger=sdk_log, web_client=bolt.client)
+        self.handler.client.socket_mode_request_listeners[:] = [self._handle]  # instead of Bolt's
         self.first_delay = first_delay
         self.connected = asyncio.Event()
         self._task: asyncio.Task | None = None
+
+    async def _handle(self, client, req: SocketModeRequest) -> None:
+        payload = req.payload
+        problem = slack_request.problem(payload) if isinstance(payload, dict) else "not a JSON object"
+        if problem:
+            log.info("malformed Socket Mode %s envelope: %s", req.type, problem)
+            await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            return
+        started = time.time()  # what Bolt's send_async_response measures from
+        try:
+            response = await run_async_bolt_app(self.handler.app, req)
+        except Exception:  # a shape we did not foresee reached Bolt: a bug, but Slack gets its ack
+            log.exception("Socket Mode %s envelope failed before it was acknowledged", req.type)
+            response = None
+        if response is None or response.status >= 500:
+            _, answer = slack_request.failed_answer(payload)
+            await client.send_socket_mode_response(
+                SocketModeResponse(envelope_id=req.envelope_id, payload=answer)
+            )
+            return
+        await send_async_response(client, req, response, started)
 
     def start(self) -> None:
         self._task = asyncio.ensure_future(self._connect())

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from bot.messages import blocks
+from handlers import slack_request as sreq
 from tests.conftest import install
 
 MODES = ["multi-workspace", "single-workspace"]
@@ -202,3 +203,43 @@ def test_sdk_reconnect_errors_are_one_line():
         record.exc_info is None
         and record.getMessage() == "Failed to connect (error: x) (ConnectionRefusedError)"
     )
+
+
+@pytest.mark.parametrize(
+    "kind,payload",
+    [
+        (
+            "interactive",
+            {"type": "block_actions", "actions": [], "team": {"id": "T0001"}, "user": {"id": "U0001"}},
+        ),
+        ("interactive", {"type": "block_actions", "actions": [{}], "team": "T0001"}),
+        ("events_api", {"type": "event_callback", "team_id": "T0001", "event": "x", "event_id": "Ev1"}),
+    ],
+)
+async def test_malformed_envelopes_are_acked_and_never_reach_bolt(
+    serve, settings, storage, slack, errors, kind, payload
+):
+    """The shape check HTTP requests get (handlers/slack_request.py) holds over Socket Mode too."""
+    await install(storage, slack)
+    serve(socket_settings(settings, slack, "multi-workspace"))
+    slack.socket.wait_connected()
+    ack = slack.socket.send_envelope(kind, payload, accepts_response_payload=False)
+    assert set(ack) == {"envelope_id"}
+    assert errors() == []  # Bolt never saw it: no "Failed to run listener" / traceback
+
+
+async def test_a_command_failing_before_ack_gets_a_sentence_over_socket_mode(
+    serve, settings, storage, slack, errors, monkeypatch
+):
+    from handlers import commands
+
+    async def broken(text, request):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(commands, "run", broken)  # past _safely's reach: the listener itself fails
+    monkeypatch.setattr("handlers.listeners._safely", lambda work: work)
+    await install(storage, slack)
+    serve(socket_settings(settings, slack, "multi-workspace"))
+    slack.socket.wait_connected()
+    ack = slack.socket.send_command("help")
+    assert ack["payload"] == {"response_type": "ephemeral", "text": sreq.FAILED_TEXT}
