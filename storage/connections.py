@@ -226,6 +226,14 @@ class ConnectionStore:
             if row is not None:
                 row.unavailable = json.dumps(sorted(set(_loads(row.unavailable, [])) | set(features)))
 
+    async def set_features(self, connection_id: int, scopes: list[str], unavailable: list[str]) -> None:
+        """The key's permissions as its provider reports them now (an admin may edit them in place)."""
+        async with self._session(None) as s:
+            row = await s.get(Connection, connection_id)
+            if row is not None:
+                row.scopes = json.dumps(sorted(set(scopes)))
+                row.unavailable = json.dumps(sorted(set(unavailable)))
+
     async def touch(self, connection_id: int) -> None:
         async with self._session(None) as s:
             await s.execute(

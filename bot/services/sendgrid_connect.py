@@ -251,6 +251,18 @@ class SendGridConnectService:
             if newly:
                 log.info(NEWLY_UNAVAILABLE_LOG, connection.id, ", ".join(newly))
                 await self.storage.connections.mark_unavailable(connection.id, newly)
+            # a permission granted again on the same key (SendGrid lets admins edit a key in place):
+            # the feature works again without a reconnect; a probe that could not tell keeps its state
+            recovered = set(connection.unavailable) - set(health.unavailable) - set(health.unknown)
+            if recovered or (health.scopes and set(health.scopes) != set(connection.scopes)):
+                if recovered:
+                    log.info(
+                        "sendgrid connection %s: available again: %s",
+                        connection.id,
+                        ", ".join(sorted(recovered)),
+                    )
+                still = (set(connection.unavailable) | set(newly)) - recovered
+                await self.storage.connections.set_features(connection.id, list(health.scopes), sorted(still))
         else:
             log.info("sendgrid connection %s could not be checked: %s", connection.id, health.reason)
         return health

@@ -132,6 +132,11 @@ class SendGridStandIn:
             self._keys[key] = _Key(account_id, tuple(dict.fromkeys(scopes)))
             return key
 
+    def set_key_scopes(self, key: str, scopes: list[str]) -> None:
+        """An admin edits the key's permissions in place (SendGrid's `PUT /v3/api_keys/{id}`): same key."""
+        with self._lock:
+            self._keys[key].scopes = tuple(dict.fromkeys(scopes))
+
     def revoke_key(self, key: str) -> None:
         """From now on `key` answers 401, as a deleted key does."""
         with self._lock:

@@ -540,6 +540,35 @@ async def test_a_403_marks_one_feature_unavailable_and_keeps_the_connection(repl
     assert after.status == "connected" and after.unavailable == ("teammates.read",)
 
 
+async def test_a_permission_granted_again_on_the_same_key_makes_the_feature_available(
+    replica, storage, sendgrid
+):
+    key = sendgrid.add_key(SENDGRID_ACCOUNT, [s for s in ALL_SCOPES if s != "teammates.read"])
+    connection = await save_key(storage, sendgrid, key)
+    assert (await replica.sendgrid.check_sendgrid(connection)).unavailable == ("teammates.read",)
+    lacking = await storage.connections.by_id(connection.id)
+    assert lacking.unavailable == ("teammates.read",)
+    sendgrid.set_key_scopes(key, ALL_SCOPES)  # the admin edits the key in SendGrid: no reconnect
+    health = await replica.sendgrid.check_sendgrid(lacking)
+    after = await storage.connections.by_id(connection.id)
+    assert health.unavailable == () and after.unavailable == ()
+    assert "teammates.read" in after.scopes  # collection reads teammates again
+    assert after.status == "connected" and after.credentials == connection.credentials
+
+
+async def test_a_probe_that_cannot_tell_keeps_the_feature_unavailable(replica, storage, sendgrid):
+    connection = await save_key(storage, sendgrid, sendgrid.add_key(SENDGRID_ACCOUNT, ALL_SCOPES))
+    sendgrid.faults.fail_next("/v3/teammates", status=403, body={"errors": [{"message": "access forbidden"}]})
+    await replica.sendgrid.check_sendgrid(connection)
+    lost = await storage.connections.by_id(connection.id)
+    quick = ProviderHTTP(replica.http, SENDGRID_POLICY, sleep=_no_sleep)
+    replica.sendgrid.client = sg.SendGridClient(quick, replica.settings)
+    sendgrid.faults.fail_next("/v3/teammates", status=503, count=10)
+    health = await replica.sendgrid.check_sendgrid(lost)
+    assert "teammates.read" in health.unknown
+    assert (await storage.connections.by_id(connection.id)).unavailable == ("teammates.read",)
+
+
 async def test_sendgrid_down_changes_nothing(replica, storage, sendgrid):
     connection = await save_key(storage, sendgrid, sendgrid.add_key(SENDGRID_ACCOUNT, ALL_SCOPES))
     sendgrid.faults.fail_next("/v3/scopes", status=503, count=10)
