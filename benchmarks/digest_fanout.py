@@ -197,8 +197,8 @@ def main() -> int:
     cpu = usage.ru_utime + usage.ru_stime
     print(
         f"CPU of the job process {cpu:.1f} s ({cpu / max(wall, 1e-9):.0%} of one core over the wall time), "
-        f"{cpu / max(1, sum(counting.calls.values()) + len(slack.calls_to('chat.postMessage'))) * 1000:.2f} ms "
-        f"per HTTP call; the benchmark process (stand-ins) {time.process_time() - bench_cpu:.1f} s"
+        f"{cpu / max(1, sum(per_channel.values())) * 1000:.1f} ms per digest posted (start-up included); "
+        f"the benchmark process (stand-ins) {time.process_time() - bench_cpu:.1f} s"
     )
     print(
         f"CPU floor: the job runs on one event loop, so it cannot finish before its own {cpu:.1f} s of CPU; "
