@@ -12,7 +12,7 @@ What it does (everything on 127.0.0.1, free ports):
    (`faults.latency`). The period collected is the last 30 days, so a bit over half of the records
    fall in it.
 2. Collects every portal with `providers.collect.collect_many` and `collect_hubspot`: the bot's
-   own client (`providers.http.provider_client`), one ProviderHTTP per stand-in (per host), one
+   own client (`providers.http_client.provider_client`), one ProviderHTTP per stand-in (per host), one
    Limiter (per-portal windows), `--concurrency` portals in flight. `--limits bot` (default) uses
    the bot's own buckets (providers/ratelimit.py: HubSpot's limits, each window 50 ms longer);
    `--limits documented` HubSpot's documented limits taken literally, for comparison.
@@ -51,7 +51,8 @@ import httpx  # noqa: E402
 from harness import ROOT  # importing harness puts the repository on sys.path
 
 from providers.collect import CollectJob, collect_many  # noqa: E402
-from providers.http import HUBSPOT, ProviderHTTP, provider_client  # noqa: E402
+from providers.http import HUBSPOT, ProviderHTTP  # noqa: E402
+from providers.http_client import provider_client  # noqa: E402
 from providers.hubspot_usage import collect_hubspot  # noqa: E402
 from providers.ratelimit import HUBSPOT_LIMITS, Bucket, Limiter, ProviderLimits  # noqa: E402
 from providers.usage import parse_period, today_in  # noqa: E402

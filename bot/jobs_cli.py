@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from bot.core.clock import utcnow
 from bot.core.config import ConfigError, Settings
-from providers.http import provider_client
+from providers.http_client import provider_client
 
 
 def parse_at(text: str | None) -> datetime | None:

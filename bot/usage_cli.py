@@ -10,7 +10,7 @@ from bot.container import build_services
 from bot.core.clock import utcnow
 from bot.core.config import ConfigError, Settings
 from bot.services.usage import check_period
-from providers.http import provider_client
+from providers.http_client import provider_client
 from providers.usage import UsageReport
 
 COLUMNS = ("team", "provider", "account", "period", "users", "paid", "active", "inactive paid", "activity")

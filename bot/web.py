@@ -35,7 +35,7 @@ from bot.slack_app import build_bolt_app
 from bot.web_security import BodyLimit, SecurityHeaders
 from handlers import slack_request
 from handlers.oauth import routes as oauth_routes
-from providers.http import provider_client
+from providers.http_client import provider_client
 from storage.crypto import Encryptor, load_keys
 from storage.db import Database
 from storage.states import SlackInstallStateStore

@@ -20,7 +20,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from providers.http import HUBSPOT, ProviderHTTP, provider_client
+from providers.http import HUBSPOT, ProviderHTTP
+from providers.http_client import provider_client
 from providers.hubspot_records import LoginTally, TypeTally, read_login_page, read_search_page
 from providers.hubspot_usage import (
     OBJECTS,
