@@ -31,6 +31,8 @@ lint: $(BIN)/.installed          ## ruff, and the import contracts in pyproject.
 
 bench: $(BIN)/.installed        ## performance benchmarks (print figures)
 	$(BIN)/python benchmarks/slash_command_latency.py
+	$(BIN)/python benchmarks/aggregate_page.py
+	$(BIN)/python benchmarks/http_stack.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -145,3 +145,13 @@ def test_a_url_is_parsed_once_and_a_query_keeps_httpxs_merge():
     assert parsed(with_query, {"limit": 5}) == (with_query, {"limit": 5})
     given = httpx.URL(search)
     assert parsed(given, {"a": 1}) == (given, {"a": 1})
+
+
+async def test_a_relative_url_with_params_still_joins_the_clients_base_url():
+    async with httpx.AsyncClient(base_url="https://api.sendgrid.com/v3/") as client:
+        url, rest = parsed("stats", {"start_date": "2026-11-01", "limit": 5})
+        assert (
+            client.build_request("GET", url).url
+            == client.build_request("GET", "stats", params={"start_date": "2026-11-01", "limit": 5}).url
+        )
+        assert rest is None
