@@ -118,9 +118,9 @@ def parsed(url: str | httpx.URL, params: Any) -> tuple[str | httpx.URL, Any]:
     """`(url, params)` for httpx, the URL parsed once for every attempt of a request.
 
     httpx parses a URL string in Python on each send, and parses it twice more to merge `params`
-    into it. Measured here (benchmarks/README.md), `build_request` took 55 µs for a search with the
-    URL as a string, 29 µs with it parsed; 95 µs for a listing page with `params`, 53 µs with the URL
-    built from them first. Repeated URLs (a search endpoint) are parsed once per process; `params`
+    into it. Measured here (benchmarks/http_stack.py), `build_request` took 36 µs for a search with
+    the URL as a string, 21 µs with it parsed; 70 µs for a listing page with `params`, 48 µs with the
+    URL built from them first. Repeated URLs (a search endpoint) are parsed once per process; `params`
     go into a URL without a query at once, as httpx would put them; a URL with a query keeps httpx's
     merge.
     """

@@ -155,3 +155,13 @@ async def test_a_relative_url_with_params_still_joins_the_clients_base_url():
             == client.build_request("GET", "stats", params={"start_date": "2026-11-01", "limit": 5}).url
         )
         assert rest is None
+
+
+async def test_a_proxy_goes_through_the_same_transport_with_the_proxy_set():
+    from providers.http_client import WholeBodyTransport
+
+    async with provider_client(proxy="http://user:secret@127.0.0.1:3128") as client:
+        transports = [t for t in client._mounts.values() if t is not None]
+        assert transports and all(isinstance(t, WholeBodyTransport) for t in transports)
+        assert {str(t.proxy.url) for t in transports} == {"http://127.0.0.1:3128"}
+        assert {t.proxy.auth for t in transports} == {("user", "secret")}
