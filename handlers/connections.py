@@ -42,11 +42,7 @@ def provider_arg(args: str):
     if not name:
         return None, None
     spec = find(name)
-    return (
-        (spec, None)
-        if spec
-        else (None, UNKNOWN_PROVIDER.format(name=blocks.escape(name[:40]), known=known()))
-    )
+    return (spec, None) if spec else (None, UNKNOWN_PROVIDER.format(name=blocks.echo(name), known=known()))
 
 
 @command("connect", "connect [hubspot|sendgrid]", "connect a SaaS account (admins)")

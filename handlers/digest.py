@@ -53,7 +53,8 @@ REFUSED = {
     digests.NOT_A_CHANNEL: "Digests go to channels, not direct messages: run this in a channel or name one.",
 }
 BAD_WORD = "I did not understand `{word}`. " + USAGE
-BAD_TZ = "{error}"
+BAD_TZ = "'{tz}' is not a time zone I know (use a name like Europe/Paris)."
+REFUSED_OTHER = "Slack refused the post ({code})."
 PRICE_USAGE = "Usage: `/quolum price <provider> <amount> [<currency>]`, e.g. `/quolum price hubspot 90 EUR`."
 PRICE_SET = "One paid {provider} seat costs {price} a month: digests will say what idle seats cost."
 PRICE_LIST = "Seat prices: {prices}."
@@ -95,13 +96,13 @@ def parse_schedule(words: list[str], default_tz: str) -> tuple[Schedule | None, 
         elif lower == "tz" and nxt:
             tz, i = nxt, i + 1
         else:
-            return None, None, BAD_WORD.format(word=word[:40])
+            return None, None, BAD_WORD.format(word=blocks.echo(word))
         i += 1
     tz = tz or default_tz
     try:
         zone(tz)
-    except ValueError as error:
-        return None, None, str(error)
+    except ValueError:
+        return None, None, BAD_TZ.format(tz=blocks.echo(tz))
     return Schedule(cadence, weekday, at, tz), channel, None
 
 
@@ -194,8 +195,8 @@ async def digest_tz(request: CommandRequest) -> dict:
         return blocks.message(USAGE)
     try:
         zone(names[0])
-    except ValueError as error:
-        return blocks.message(str(error))
+    except ValueError:
+        return blocks.message(BAD_TZ.format(tz=blocks.echo(names[0])))
     channel = _channel(request, words)
     store = request.services.storage.digests
     sub = await store.get(request.team_id, channel or "")
@@ -233,7 +234,9 @@ async def digest_send(request: CommandRequest) -> dict:
         await request.services.digests.send_now(request.team_id, channel, tz)
     except SlackApiError as error:
         code = error.response.get("error") or "error"
-        return blocks.message(REFUSED.get(code, f"Slack refused the post ({code}).").format(channel=channel))
+        return blocks.message(
+            REFUSED.get(code, REFUSED_OTHER).format(channel=channel, code=blocks.escape(code))
+        )
     return blocks.message(POSTED.format(channel=channel))
 
 
@@ -243,7 +246,12 @@ def parse_price(words: list[str]) -> tuple[str | None, int | None, str | None, s
         return None, None, None, PRICE_USAGE
     spec = find(words[0])
     if spec is None:
-        return None, None, None, UNKNOWN_PROVIDER.format(name=words[0][:40], known=", ".join(CATALOGUE))
+        return (
+            None,
+            None,
+            None,
+            UNKNOWN_PROVIDER.format(name=blocks.echo(words[0]), known=", ".join(CATALOGUE)),
+        )
     try:
         amount = Decimal(words[1].replace(",", "."))
     except InvalidOperation:

@@ -79,11 +79,11 @@ def when(moment: datetime) -> str:
 
 def headline(view: AlertView) -> str:
     return HEADLINES[view.kind].format(
-        provider=view.provider,
-        account=view.account,
-        reason=view.reason,
-        purpose=view.purpose or "read one feature",
-        feature=view.feature or "?",
+        provider=blocks.escape(view.provider),
+        account=blocks.escape(view.account),
+        reason=blocks.escape(view.reason),
+        purpose=blocks.escape(view.purpose or "read one feature"),
+        feature=blocks.escape(view.feature or "?"),
         since=when(view.failing_since),
     )
 
@@ -113,9 +113,9 @@ def alert_message(view: AlertView) -> dict:
 def resolved_message(view: AlertView) -> dict:
     at = when(view.resolved_at) if view.resolved_at else "now"
     if view.resolved_by:
-        text = RESOLVED_BY.format(user=view.resolved_by, at=at)
+        text = RESOLVED_BY.format(user=blocks.escape(view.resolved_by), at=at)
     else:
-        text = RESOLVED_ITSELF.format(provider=view.provider, at=at)
+        text = RESOLVED_ITSELF.format(provider=blocks.escape(view.provider), at=at)
     was = ContextBlock(elements=[MarkdownTextObject(text=WAS.format(headline=headline(view)))]).to_dict()
     section = SectionBlock(block_id="alert", text=MarkdownTextObject(text=text)).to_dict()
     return blocks.message(text, [section, was])
@@ -123,7 +123,11 @@ def resolved_message(view: AlertView) -> dict:
 
 def reminder_message(view: AlertView) -> dict:
     return blocks.message(
-        REMINDER.format(provider=view.provider, account=view.account, since=when(view.failing_since))
+        REMINDER.format(
+            provider=blocks.escape(view.provider),
+            account=blocks.escape(view.account),
+            since=when(view.failing_since),
+        )
     )
 
 
@@ -138,11 +142,11 @@ def incident_line(
 ) -> str:
     """One line for a card, `/quolum status` or a digest: an open incident and since when."""
     return CARD_LINE.get(kind, CARD_LINE["revoked"]).format(
-        provider=provider,
-        reason=reason,
+        provider=blocks.escape(provider),
+        reason=blocks.escape(reason),
         since=when(since),
-        feature=feature or "?",
-        purpose=purpose or "read one feature",
+        feature=blocks.escape(feature or "?"),
+        purpose=blocks.escape(purpose or "read one feature"),
     )
 
 

@@ -50,15 +50,7 @@ def _section(title: str, lines: list[str], empty: str) -> list[dict]:
 
 
 def invitation_lines(data: HomeData) -> list[str]:
-    return [
-        ib.OPEN_LINE.format(
-            inviter=i.inviter_id,
-            invitee=i.invitee_id,
-            provider=data.provider_names.get(i.provider, i.provider),
-            when=cards.slack_date(i.created_at),
-        )
-        for i in data.invitations
-    ]
+    return [ib.open_line(i, data.provider_names) for i in data.invitations]
 
 
 SUBSCRIPTION_LINE = "<#{channel}> · {cadence} · next {next}"
@@ -77,19 +69,25 @@ def subscription_line(sub) -> str:
     """One digest subscription (storage.digests.Subscription) for the tab."""
     if sub.status != "active":
         return PAUSED_LINE.format(
-            channel=sub.channel_id, cadence=sub.cadence, reason=sub.paused_reason or sub.status
+            channel=blocks.escape(sub.channel_id),
+            cadence=blocks.escape(sub.cadence),
+            reason=blocks.escape(sub.paused_reason or sub.status),
         )
-    return SUBSCRIPTION_LINE.format(channel=sub.channel_id, cadence=sub.cadence, next=_when(sub.next_send_at))
+    return SUBSCRIPTION_LINE.format(
+        channel=blocks.escape(sub.channel_id),
+        cadence=blocks.escape(sub.cadence),
+        next=_when(sub.next_send_at),
+    )
 
 
 def incident_line(incident, provider_name: str) -> str:
     """One open incident (storage.incidents.IncidentRecord) for the tab."""
-    return INCIDENT_LINE.format(provider=provider_name, since=_when(incident.failing_since))
+    return INCIDENT_LINE.format(provider=blocks.escape(provider_name), since=_when(incident.failing_since))
 
 
 def last_digest_line(sub) -> str:
     """Where and when the last digest went (a subscription with `last_sent_at`)."""
-    return LAST_DIGEST_LINE.format(channel=sub.channel_id, when=_when(sub.last_sent_at))
+    return LAST_DIGEST_LINE.format(channel=blocks.escape(sub.channel_id), when=_when(sub.last_sent_at))
 
 
 def home_view(data: HomeData) -> dict:

@@ -13,6 +13,16 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+ECHO_LIMIT = 80
+
+
+def echo(text: str, limit: int = ECHO_LIMIT) -> str:
+    """What someone typed, quoted back in a reply: cut to `limit` characters (ending with `…`) and
+    then escaped, so a pasted essay or `<!channel>` comes back short and inert."""
+    cut = text if len(text) <= limit else text[: limit - 1] + "…"
+    return escape(cut)
+
+
 def markdown(text: str) -> dict:
     return SectionBlock(text=MarkdownTextObject(text=text)).to_dict()
 
@@ -43,7 +53,7 @@ def help_message(commands: Iterable[tuple[str, str]], *, not_understood: str | N
     """`commands` is (usage, description) pairs, in the order to show them."""
     lines = "\n".join(f"`/quolum {usage}` — {description}" for usage, description in commands)
     blocks = []
-    echoed = NOT_UNDERSTOOD.format(text=escape(not_understood[:200])) if not_understood is not None else None
+    echoed = NOT_UNDERSTOOD.format(text=echo(not_understood)) if not_understood is not None else None
     if echoed:
         blocks.append(markdown(echoed))
     blocks += [markdown(f"*{HELP_TITLE}*"), markdown(lines)]

@@ -60,20 +60,21 @@ def state_line(row: Row) -> str:
     if connection is None or connection.status not in (CONNECTED, NEEDS_RECONNECT):
         return NOT_CONNECTED
     if connection.status == NEEDS_RECONNECT:
-        return NEEDS_RECONNECT_TEXT.format(reason=connection.status_reason or "access was lost")
-    account_id = (
-        f" ({blocks.escape(account_label(row.spec, connection.account_id))})" if connection.account_id else ""
-    )
+        return NEEDS_RECONNECT_TEXT.format(
+            reason=blocks.escape(connection.status_reason or "access was lost")
+        )
+    account_id = f" ({account_label(row.spec, connection.account_id)})" if connection.account_id else ""
     return CONNECTED_TEXT.format(
         account=blocks.escape(connection.account_name or connection.account_id or ""),
         account_id=account_id,
-        user=connection.connected_by,
+        user=blocks.escape(connection.connected_by or ""),
         since=slack_date(connection.connected_at),
         used=slack_date(connection.last_used_at),
     )
 
 
 def account_label(spec: ProviderSpec, account_id: str | None) -> str:
+    account_id = blocks.escape(account_id or "")
     return f"portal {account_id}" if spec.key == "hubspot" else f"account {account_id}"
 
 

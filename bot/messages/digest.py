@@ -46,8 +46,9 @@ FALLBACK = "Quolum digest {period}: {summary}"
 
 @dataclass(frozen=True)
 class Person:
-    label: str  # a Slack mention (<@U…>) or the account's email
+    label: str  # the account's email (or its id): shown escaped when no Slack member matches
     last_active: str | None  # ISO instant, None when never seen
+    user_id: str | None = None  # the Slack member with that email: shown as a mention
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def money(minor: int, currency: str) -> str:
     value = minor / 100
     amount = f"{value:,.0f}" if minor % 100 == 0 else f"{value:,.2f}"
     symbol = SYMBOLS.get(currency)
-    return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+    return f"{symbol}{amount}" if symbol else f"{amount} {blocks.escape(currency)}"
 
 
 def sparkline(values: Sequence[float]) -> str:
@@ -187,21 +188,23 @@ def _cost(idle: int, price: tuple[int, str] | None) -> str:
 
 def connection_blocks(c: ConnectionDigest) -> list[dict]:
     """At most 5 blocks for one connection."""
-    title = f"*{c.provider_name}* · {c.account[:200]}"
+    title = f"*{blocks.escape(c.provider_name)}* · {blocks.escape(c.account[:200])}"
     if c.state == "needs_reconnect":
         since = f"{c.since:%Y-%m-%d}" if c.since else "recently"
         text = NEEDS_RECONNECT.format(
-            provider=c.provider_name, since=since, reason=c.reason or "access was refused"
+            provider=blocks.escape(c.provider_name),
+            since=since,
+            reason=blocks.escape(c.reason or "access was refused"),
         )
         button = ButtonElement(text="Reconnect", action_id=RECONNECT_ACTION, value=c.provider)
         return [blocks.markdown(fit([title, text])), ActionsBlock(elements=[button]).to_dict()]
     if c.state == "unavailable" or c.report is None:
-        return [blocks.markdown(fit([title, UNAVAILABLE.format(provider=c.provider_name)]))]
+        return [blocks.markdown(fit([title, UNAVAILABLE.format(provider=blocks.escape(c.provider_name))]))]
     report = c.report
     seats = report["seats"]
     period = report["period"]
     out: list[dict] = []
-    head = [title, f"{period['start']} – {period['end']} ({period['timezone']})"]
+    head = [title, blocks.escape(f"{period['start']} – {period['end']} ({period['timezone']})")]
     idle = idle_count(report)
     if report["provider"] == "hubspot" or seats.get("active_paid_users") is not None:
         paid = seats.get("paid_seats") or 0
@@ -220,7 +223,7 @@ def connection_blocks(c: ConnectionDigest) -> list[dict]:
                 ]
             )
         )
-        names = [f"• {p.label} — last active {_day(p.last_active)}" for p in c.named]
+        names = [f"• {_person(p)} — last active {blocks.escape(_day(p.last_active))}" for p in c.named]
         if idle:
             out.append(blocks.markdown(fit(["*Idle paid seats*", *names], total=1 + max(idle, len(names)))))
     else:  # SendGrid: seats are teammates, capacity is credits, activity is email statistics
@@ -231,7 +234,10 @@ def connection_blocks(c: ConnectionDigest) -> list[dict]:
         if credits:
             items.append(("Credits used", f"{credits['used']:,} of {credits['total']:,}"))
             items.append(
-                ("Remaining", f"{credits['remaining']:,} (resets {credits.get('next_reset') or '—'})")
+                (
+                    "Remaining",
+                    f"{credits['remaining']:,} (resets {blocks.escape(credits.get('next_reset') or '—')})",
+                )
             )
         items += [
             ("Delivered", _pct(a.get("delivered_rate"))),
@@ -242,7 +248,10 @@ def connection_blocks(c: ConnectionDigest) -> list[dict]:
         out.append(_fields(items))
     figures = [f"{label} *{value:,}*" for label, value in activity_figures(report) if value is not None]
     notes = [
-        SIGNAL_UNAVAILABLE.format(signal=u["signal"].replace("_", " ").capitalize(), reason=u["reason"])
+        SIGNAL_UNAVAILABLE.format(
+            signal=blocks.escape(u["signal"].replace("_", " ").capitalize()),
+            reason=blocks.escape(u["reason"]),
+        )
         for u in (report.get("signals") or {}).get("unavailable", [])
     ]
     line = " · ".join(figures)
@@ -251,23 +260,26 @@ def connection_blocks(c: ConnectionDigest) -> list[dict]:
     return out
 
 
+def _person(p: Person) -> str:
+    return f"<@{blocks.escape(p.user_id)}>" if p.user_id else blocks.escape(p.label)
+
+
 def headline(data: DigestData) -> str:
     parts = []
     for c in data.connections:
+        name = blocks.escape(c.provider_name)
         if c.state == "needs_reconnect":
-            parts.append(f"{c.provider_name} needs reconnecting")
+            parts.append(f"{name} needs reconnecting")
         elif c.report is None:
-            parts.append(f"{c.provider_name} unavailable")
+            parts.append(f"{name} unavailable")
         elif c.report["provider"] == "hubspot" or c.report["seats"].get("active_paid_users") is not None:
             idle = idle_count(c.report)
             parts.append(
-                f"{idle} idle paid {c.provider_name} seat{'s' if idle != 1 else ''}{_cost(idle, c.price).replace('*', '')}"
+                f"{idle} idle paid {name} seat{'s' if idle != 1 else ''}{_cost(idle, c.price).replace('*', '')}"
             )
         else:
             credits = (c.report.get("capacity") or {}).get("credits")
-            parts.append(
-                f"{c.provider_name} {credits['remaining']:,} credits left" if credits else c.provider_name
-            )
+            parts.append(f"{name} {credits['remaining']:,} credits left" if credits else name)
     return FALLBACK.format(
         period=period_label(data.period), summary="; ".join(parts) or "no accounts connected"
     )
@@ -292,7 +304,7 @@ def digest_message(data: DigestData) -> dict:
         reserve = 2 if rest else 0  # a divider and the "more accounts" line
         if len(body) + len(part) + reserve > room:
             left = connections[index:]
-            names = [f"• {x.provider_name} {x.account[:100]}" for x in left]
+            names = [f"• {blocks.escape(x.provider_name)} {blocks.escape(x.account[:100])}" for x in left]
             body += [blocks.divider(), blocks.markdown(fit([MORE_ACCOUNTS.format(n=len(left)), *names]))]
             break
         body += part
@@ -317,6 +329,11 @@ PAUSED_DM = {
         "is paused. Reinstall Quolum, then run `/quolum digest subscribe <#{channel}>`."
     ),
 }
+
+
+def paused_dm(code: str, channel: str) -> str:
+    """What the subscriber is told once when Slack refuses the digest's channel (`code`)."""
+    return PAUSED_DM.get(code, PAUSED_DM["channel_not_found"]).format(channel=blocks.escape(channel))
 
 
 def offer_blocks(note: str) -> list[dict]:

@@ -77,6 +77,7 @@ OPEN_LINE = "<@{inviter}> invited <@{invitee}> to connect {provider} {when}."
 
 
 def invitation_dm(spec: ProviderSpec, invitation_id: str, inviter: str, until) -> dict:
+    inviter = blocks.escape(inviter)
     purposes = "\n".join(f"• {scope.purpose}" for scope in spec.scopes)
     return blocks.message(
         DM_TITLE.format(inviter=inviter, provider=spec.display_name),
@@ -97,6 +98,18 @@ def invitation_dm(spec: ProviderSpec, invitation_id: str, inviter: str, until) -
     )
 
 
+def already_connected(spec: ProviderSpec, account: str | None, user: str | None) -> str:
+    """The reply to an invitation for a provider that is connected already (the account is the provider's)."""
+    return ALREADY_CONNECTED.format(
+        provider=spec.display_name, account=blocks.escape(account or "?"), user=blocks.escape(user or "")
+    )
+
+
+def dm_error(code: str) -> str:
+    """Why Slack would not take the invitation DM: a sentence for the known codes, Slack's word otherwise."""
+    return DM_ERRORS.get(code, DM_FAILED_OTHER.format(error=blocks.escape(code)))
+
+
 def closed_dm(text: str) -> dict:
     """What the invitation DM becomes once it is used, declined or expired (no buttons left)."""
     return blocks.message(text, [blocks.markdown(text)])
@@ -112,7 +125,9 @@ def connect_link(spec: ProviderSpec, url: str) -> dict:
 
 def reminder_offer(invitation: InvitationRecord, spec: ProviderSpec) -> list[dict]:
     text = ALREADY_INVITED.format(
-        user=invitation.invitee_id, provider=spec.display_name, when=slack_date(invitation.created_at)
+        user=blocks.escape(invitation.invitee_id),
+        provider=spec.display_name,
+        when=slack_date(invitation.created_at),
     )
     button = ButtonElement(text="Send a reminder", action_id=INVITE_REMIND, value=invitation.id)
     return [blocks.markdown(text), ActionsBlock(elements=[button]).to_dict()]
@@ -121,13 +136,15 @@ def reminder_offer(invitation: InvitationRecord, spec: ProviderSpec) -> list[dic
 def open_invitations(invitations: list[InvitationRecord], names: dict[str, str]) -> list[dict]:
     if not invitations:
         return []
-    lines = [
-        OPEN_LINE.format(
-            inviter=i.inviter_id,
-            invitee=i.invitee_id,
-            provider=names.get(i.provider, i.provider),
-            when=slack_date(i.created_at),
-        )
-        for i in invitations[:20]
-    ]
+    lines = [open_line(i, names) for i in invitations[:20]]
     return [blocks.divider(), blocks.markdown(OPEN_INVITATIONS + "\n" + "\n".join(lines))]
+
+
+def open_line(invitation: InvitationRecord, names: dict[str, str]) -> str:
+    """One open invitation, for `/quolum status` and App Home."""
+    return OPEN_LINE.format(
+        inviter=blocks.escape(invitation.inviter_id),
+        invitee=blocks.escape(invitation.invitee_id),
+        provider=blocks.escape(names.get(invitation.provider, invitation.provider)),
+        when=slack_date(invitation.created_at),
+    )

@@ -198,9 +198,7 @@ class DigestService:
         return "posted"
 
     async def _tell_subscriber(self, client: AsyncWebClient, sub: Subscription, code: str) -> None:
-        text = builder.PAUSED_DM.get(code, builder.PAUSED_DM["channel_not_found"]).format(
-            channel=sub.channel_id
-        )
+        text = builder.paused_dm(code, sub.channel_id)
         try:
             await client.chat_postMessage(channel=sub.subscriber_id, text=text)
         except SlackApiError as error:
@@ -319,11 +317,9 @@ class DigestService:
             lookups.append(lookup)
         people = []
         for seat, lookup in zip(seats, lookups, strict=True):
-            label = seat.get("email") or seat.get("user_id")
-            if lookup is not None:
-                user_id = await lookup
-                label = f"<@{user_id}>" if user_id else label
-            people.append(builder.Person(label, seat.get("last_active")))
+            user_id = await lookup if lookup is not None else None
+            label = seat.get("email") or seat.get("user_id") or ""
+            people.append(builder.Person(label, seat.get("last_active"), user_id=user_id))
         return people
 
     # --- on demand ----------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def parse(args: str) -> InviteRequest:
             strays.append(word)
     request.invitees = list(dict.fromkeys(request.invitees))
     if strays:
-        request.problem = ib.NOT_MENTIONS.format(words=blocks.escape(" ".join(strays)[:80]), max=MAX_INVITEES)
+        request.problem = ib.NOT_MENTIONS.format(words=blocks.echo(" ".join(strays)), max=MAX_INVITEES)
     elif not request.invitees:
         request.problem = ib.USAGE.format(max=MAX_INVITEES)
     elif len(request.invitees) > MAX_INVITEES:
@@ -95,9 +95,7 @@ class InvitesService:
         connection = await self.storage.connections.get(team_id, spec.key)
         if connection is not None and connection.status == "connected":
             return blocks.message(
-                ib.ALREADY_CONNECTED.format(
-                    provider=spec.display_name, account=connection.account_name, user=connection.connected_by
-                )
+                ib.already_connected(spec, connection.account_name, connection.connected_by)
             )
         limit = self.settings.invites_per_day
         out: list[dict] = []
@@ -164,7 +162,7 @@ class InvitesService:
         except SlackApiError as error:
             await self.store.cancel(invitation.id)
             code = error.response.get("error") or "unknown"
-            reason = ib.DM_ERRORS.get(code, ib.DM_FAILED_OTHER.format(error=code))
+            reason = ib.dm_error(code)
             log.info("invitation DM to %s failed: %s", invitee, code)
             return ib.DM_FAILED.format(user=invitee, reason=reason)
         except BaseException:
@@ -193,7 +191,7 @@ class InvitesService:
                 code = error.response.get("error") or "unknown"
                 return ib.DM_FAILED.format(
                     user=invitation.invitee_id,
-                    reason=ib.DM_ERRORS.get(code, ib.DM_FAILED_OTHER.format(error=code)),
+                    reason=ib.dm_error(code),
                 )
         await self.store.reminded(invitation_id)
         return ib.REMINDED.format(user=invitation.invitee_id, provider=spec.display_name)
