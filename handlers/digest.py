@@ -175,10 +175,12 @@ async def digest_list(request: CommandRequest) -> dict:
         LIST_LINE.format(
             channel=s.channel_id,
             when=when(s),
-            tz=s.timezone,
+            tz=blocks.escape(s.timezone),
             next=local(s.next_send_at, s.timezone) if s.status == "active" else "—",
             last=local(s.last_sent_at, s.timezone),
-            paused=f" · *paused* ({s.paused_reason.replace('_', ' ')})" if s.status != "active" else "",
+            paused=f" · *paused* ({blocks.escape(s.paused_reason.replace('_', ' '))})"
+            if s.status != "active"
+            else "",
         )
         for s in subs
     ]
