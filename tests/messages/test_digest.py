@@ -176,7 +176,8 @@ def test_limits_hold_with_many_connections_and_long_lists(n_connections, n_idle)
     for i in range(n_connections):
         c = hub(paid=n_idle + 1, active_paid=1, idle_emails=long)
         named = [
-            db.Person(f"<@U{i:08d}>" if i % 2 else e, "2026-10-02T14:03:11+00:00") for e in long[: db.NAMED]
+            db.Person(e, "2026-10-02T14:03:11+00:00", user_id=f"U{i:08d}" if i % 2 else None)
+            for e in long[: db.NAMED]
         ]
         connections.append(
             db.ConnectionDigest(**{**c.__dict__, "account": f"account-{i} " + "x" * 200, "named": named})
