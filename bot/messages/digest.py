@@ -317,6 +317,12 @@ PAUSED_DM = {
         "is paused. Reinstall Quolum, then run `/quolum digest subscribe <#{channel}>`."
     ),
 }
+# a post Slack may have taken without answering, which the bot cannot look for (README, "Digests")
+UNCERTAIN_DM = (
+    "Slack did not confirm this period's usage digest for <#{channel}>, so it may or may not be there. "
+    "I will not post it again, to avoid a duplicate: `/quolum digest` shows it now. To let me check "
+    "next time, invite me to <#{channel}> and grant Quolum the optional history permission."
+)
 
 
 def offer_blocks(note: str) -> list[dict]:
