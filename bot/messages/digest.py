@@ -320,7 +320,7 @@ PAUSED_DM = {
 # a post Slack may have taken without answering, which the bot cannot look for (README, "Digests")
 UNCERTAIN_DM = (
     "Slack did not confirm this period's usage digest for <#{channel}>, so it may or may not be there. "
-    "I will not post it again, to avoid a duplicate: `/quolum digest` shows it now. To let me check "
+    "I will not post it again, to avoid a duplicate: `/quolum digest preview` shows it now. To let me check "
     "next time, invite me to <#{channel}> and grant Quolum the optional history permission."
 )
 

@@ -149,6 +149,7 @@ async def test_an_attempt_that_died_mid_post_is_looked_for_before_posting(
     (delivery,) = await storage.digests.deliveries()
     assert delivery["state"] == state
     assert len(slack.posts_to("C0001")) == posts
+    assert len(slack.calls_to("conversations.history")) == 1  # looked before posting, once
     if state == "posted":
         assert delivery["ts"] == slack.posts_to("C0001")[0]["ts"]
 
