@@ -18,13 +18,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.core.clock import Clock, utcnow
 from storage.db import Database
-from storage.models import DigestDelivery, DigestSubscription, SeatPrice
+from storage.models import DigestDelivery, DigestSubscription, SeatPrice, UTCDateTime
 
 ACTIVE, PAUSED = "active", "paused"
 PENDING, POSTED, REFUSED, UNCERTAIN = "pending", "posted", "refused", "uncertain"
@@ -276,7 +276,10 @@ class DigestStore:
         """Just before the post: record that one may exist from now on; False if the claim is lost
         (then post nothing). The first attempt's time is kept: the search for it starts there."""
         return await self._fenced(
-            delivery, post_started_at=func.coalesce(DigestDelivery.post_started_at, self.clock())
+            delivery,
+            post_started_at=func.coalesce(
+                DigestDelivery.post_started_at, literal(self.clock(), UTCDateTime())
+            ),
         )
 
     async def posted(self, delivery: Delivery, channel_id: str, ts: str) -> bool:

@@ -207,3 +207,30 @@ async def test_a_claim_lost_during_the_post_records_nothing_and_the_new_holder_f
     (post,) = slack.posts_to("C0001")
     (delivery,) = await storage.digests.deliveries()
     assert (delivery["state"], delivery["ts"], delivery["claimed_by"]) == ("posted", post["ts"], "replica-b")
+
+
+async def test_the_first_attempts_start_is_kept_and_every_write_is_fenced(due, storage, clock):
+    """The store's side of it: a stale claim changes nothing; the search window starts at the first try."""
+    await due().schedule_due(SEND)
+    (first,) = await storage.digests.claim("replica-a", SEND, SHORT_LEASE)
+    assert await storage.digests.start_post(first)
+    (row,) = await storage.digests.deliveries()
+    started = row["post_started_at"]
+    assert started is not None and abs(started - SEND) < timedelta(seconds=5)  # the clock moves on
+    later = SEND + timedelta(minutes=5)
+    (second,) = await storage.digests.claim("replica-b", later, SHORT_LEASE)
+    assert second.post_started_at == started and second.attempts == first.attempts + 1
+    stale = [
+        await storage.digests.renew(first, later + SHORT_LEASE),
+        await storage.digests.start_post(first),
+        await storage.digests.posted(first, "C0001", "1.000001"),
+        await storage.digests.release(first, "error", later),
+        await storage.digests.refused(first, "channel_not_found"),
+        await storage.digests.uncertain(first, "C0001", "missing_scope"),
+    ]
+    assert stale == [False] * 6
+    clock.now = later + timedelta(seconds=1)
+    assert await storage.digests.start_post(second)
+    (row,) = await storage.digests.deliveries()
+    assert (row["state"], row["claimed_by"], row["post_started_at"]) == ("pending", "replica-b", started)
+    assert await storage.digests.posted(second, "C0001", "2.000002")
