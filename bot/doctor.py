@@ -37,6 +37,16 @@ def fail(area: str, text: str) -> Finding:
     return Finding(False, area, text)
 
 
+def history_note(lacking: list[str]) -> str:
+    """Which of the two a workspace gets after a digest post Slack never answered (README)."""
+    if not lacking:
+        return "an unanswered digest post is looked for in its channel (optional history scopes granted)"
+    return (
+        f"an unanswered digest post is marked uncertain, never posted twice (optional {', '.join(lacking)} "
+        "not granted)"
+    )
+
+
 def missing_scopes(granted: Iterable[str], wanted: Iterable[str]) -> list[str]:
     """The wanted scopes not granted, in the wanted order (pure, for the Slack and SendGrid checks)."""
     have = {s.strip() for s in granted if s.strip()}
@@ -163,7 +173,7 @@ async def _stored_secrets(db) -> AsyncIterator[str]:
 
 
 async def _slack(settings: Settings, storage) -> AsyncIterator[Finding]:
-    from bot.slack_app import BAD_TOKEN_ERRORS, BOT_SCOPES
+    from bot.slack_app import BAD_TOKEN_ERRORS, BOT_OPTIONAL_SCOPES, BOT_SCOPES
     from providers.slack import web_client
 
     tokens: list[tuple[str, str]] = []
@@ -201,7 +211,9 @@ async def _slack(settings: Settings, storage) -> AsyncIterator[Finding]:
             )
         else:
             yield ok(
-                "slack", f"{name} ({answer.get('team')}): token works, every scope of the manifest granted"
+                "slack",
+                f"{name} ({answer.get('team')}): token works, every scope of the manifest granted; "
+                + history_note(missing_scopes(granted, BOT_OPTIONAL_SCOPES)),
             )
     if settings.socket_mode:
         try:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from bot.slack_app import BOT_SCOPES
+from bot.slack_app import BOT_OPTIONAL_SCOPES, BOT_SCOPES
 
 EXAMPLE_URL = "https://quolum.example.com"
 BOT_EVENTS = ["app_home_opened", "app_uninstalled", "tokens_revoked"]
@@ -67,7 +67,7 @@ def build(url: str, *, socket_mode: bool = False) -> dict:
         },
         "oauth_config": {
             "redirect_urls": [f"{url}/slack/oauth_redirect"],
-            "scopes": {"bot": list(BOT_SCOPES)},
+            "scopes": {"bot": list(BOT_SCOPES), "bot_optional": list(BOT_OPTIONAL_SCOPES)},
         },
         "settings": settings,
     }

@@ -32,6 +32,9 @@ BOT_SCOPES = [
     "channels:read",  # subscribing checks the channel (conversations.info)
     "groups:read",
 ]
+# Optional: the installer may decline them. With them the bot can read back its own digest after Slack
+# took a post without answering, and store its ts instead of marking it uncertain (README, "Digests").
+BOT_OPTIONAL_SCOPES = ["channels:history", "groups:history"]
 REINSTALL_MESSAGE = "Quolum Bot is not installed in this workspace any more. Please reinstall it :bow:"
 
 
@@ -94,7 +97,7 @@ def build_bolt_app(services: Services) -> AsyncApp:
         oauth = AsyncOAuthSettings(
             client_id=settings.client_id,
             client_secret=settings.client_secret,
-            scopes=BOT_SCOPES,
+            scopes=BOT_SCOPES + BOT_OPTIONAL_SCOPES,  # the app's settings mark the optional ones (manifest)
             redirect_uri=f"{settings.public_url}/slack/oauth_redirect",
             install_path="/slack/install",
             redirect_uri_path="/slack/oauth_redirect",

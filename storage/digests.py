@@ -5,6 +5,11 @@ replica first sees the subscription due (the unique key makes the others' insert
 claimed with a lease by one UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING, so
 replicas take different rows of a large fan-out without waiting on each other (procrastinate's
 fetch_job). SQLite has one writer: the same statement in a transaction is enough there.
+
+Every claim increments `attempts`: that number is the claim's version, a fencing token. Each write a
+claim holder makes afterwards (renewing the lease, starting the post, recording the ts, releasing,
+refusing) has `claimed_by` and `attempts` in its WHERE, so once another replica re-claimed a row
+whose lease lapsed, the first one's writes change nothing and tell it so (False).
 """
 
 from __future__ import annotations
@@ -13,16 +18,16 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.core.clock import Clock, utcnow
 from storage.db import Database
-from storage.models import DigestDelivery, DigestSubscription, SeatPrice
+from storage.models import DigestDelivery, DigestSubscription, SeatPrice, UTCDateTime
 
 ACTIVE, PAUSED = "active", "paused"
-PENDING, POSTED, REFUSED = "pending", "posted", "refused"
+PENDING, POSTED, REFUSED, UNCERTAIN = "pending", "posted", "refused", "uncertain"
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,9 @@ class Delivery:
     period: str
     due_at: datetime
     late: bool
-    attempts: int
+    attempts: int  # the claim's version: the fencing token of every write below
+    claimed_by: str | None = None
+    post_started_at: datetime | None = None  # an earlier attempt started posting: look before posting
 
 
 @dataclass(frozen=True)
@@ -235,6 +242,8 @@ class DigestStore:
                 DigestDelivery.due_at,
                 DigestDelivery.late,
                 DigestDelivery.attempts,
+                DigestDelivery.claimed_by,
+                DigestDelivery.post_started_at,
             )
             .execution_options(synchronize_session=False)
         )
@@ -242,37 +251,67 @@ class DigestStore:
             rows = (await session.execute(statement)).all()
         return sorted((Delivery(*row) for row in rows), key=lambda d: (d.due_at, d.id))
 
-    async def posted(self, delivery: Delivery, replica: str, channel_id: str, ts: str) -> bool:
+    @staticmethod
+    def _held(delivery: Delivery):
+        """The fence: this row, still pending, still under the claim `delivery` was returned by."""
+        return (
+            (DigestDelivery.id == delivery.id)
+            & (DigestDelivery.state == PENDING)
+            & (DigestDelivery.claimed_by == delivery.claimed_by)
+            & (DigestDelivery.attempts == delivery.attempts)
+        )
+
+    async def _fenced(self, delivery: Delivery, **values) -> bool:
+        async with self.db.session() as session, session.begin():
+            result = await session.execute(
+                update(DigestDelivery).where(self._held(delivery)).values(**values)
+            )
+            return result.rowcount > 0
+
+    async def renew(self, delivery: Delivery, lease_until: datetime) -> bool:
+        """The heartbeat: extend the lease; False once the claim is lost (re-claimed, or done)."""
+        return await self._fenced(delivery, lease_until=lease_until)
+
+    async def start_post(self, delivery: Delivery) -> bool:
+        """Just before the post: record that one may exist from now on; False if the claim is lost
+        (then post nothing). The first attempt's time is kept: the search for it starts there."""
+        return await self._fenced(
+            delivery,
+            post_started_at=func.coalesce(
+                DigestDelivery.post_started_at, literal(self.clock(), UTCDateTime())
+            ),
+        )
+
+    async def posted(self, delivery: Delivery, channel_id: str, ts: str) -> bool:
         now = self.clock()
         async with self.db.session() as session, session.begin():
             result = await session.execute(
                 update(DigestDelivery)
-                .where(DigestDelivery.id == delivery.id, DigestDelivery.state == PENDING)
+                .where(self._held(delivery))
                 .values(state=POSTED, posted_at=now, channel_id=channel_id, ts=ts, lease_until=None)
             )
+            if result.rowcount == 0:
+                return False  # another replica holds the claim now: its write counts, not ours
             await session.execute(
                 update(DigestSubscription)
                 .where(DigestSubscription.id == delivery.subscription_id)
                 .values(last_sent_at=now)
             )
-            return result.rowcount > 0
+            return True
 
-    async def refused(self, delivery: Delivery, error: str) -> None:
-        async with self.db.session() as session, session.begin():
-            await session.execute(
-                update(DigestDelivery)
-                .where(DigestDelivery.id == delivery.id, DigestDelivery.state == PENDING)
-                .values(state=REFUSED, error=error[:64], lease_until=None)
-            )
+    async def refused(self, delivery: Delivery, error: str) -> bool:
+        return await self._fenced(delivery, state=REFUSED, error=error[:64], lease_until=None)
 
-    async def release(self, delivery: Delivery, error: str, retry_at: datetime) -> None:
+    async def uncertain(self, delivery: Delivery, channel_id: str, error: str) -> bool:
+        """A post may exist and cannot be looked for: never posted again. True for the call that
+        marked it (so the subscriber is told once)."""
+        return await self._fenced(
+            delivery, state=UNCERTAIN, channel_id=channel_id, error=error[:64], lease_until=None
+        )
+
+    async def release(self, delivery: Delivery, error: str, retry_at: datetime) -> bool:
         """Not posted (Slack unreachable, say): try again at `retry_at`."""
-        async with self.db.session() as session, session.begin():
-            await session.execute(
-                update(DigestDelivery)
-                .where(DigestDelivery.id == delivery.id, DigestDelivery.state == PENDING)
-                .values(error=error[:64], lease_until=retry_at)
-            )
+        return await self._fenced(delivery, error=error[:64], lease_until=retry_at)
 
     async def deliveries(self, subscription_id: int | None = None) -> list[dict]:
         query = select(DigestDelivery).order_by(DigestDelivery.id)

@@ -342,8 +342,10 @@ Index("ix_digest_subscriptions_due", DigestSubscription.status, DigestSubscripti
 
 class DigestDelivery(Base):
     """One scheduled digest: (subscription, period) is the idempotency key. A replica claims the row
-    (claimed_by, lease_until) before posting and stores Slack's `ts` after; a claim whose lease lapsed
-    without a ts is taken again."""
+    (claimed_by, lease_until, attempts + 1) and renews the lease while it works; every later write is
+    fenced by the claim (claimed_by and attempts in the WHERE), so a replica that lost its claim writes
+    nothing. `post_started_at` is set before the post: a later attempt looks for that post in Slack
+    before posting again. A claim whose lease lapsed without a ts is taken again."""
 
     __tablename__ = "digest_deliveries"
     __table_args__ = (UniqueConstraint("subscription_id", "period", name="uq_digest_deliveries_period"),)
@@ -354,7 +356,7 @@ class DigestDelivery(Base):
     period: Mapped[str] = mapped_column(String(32), nullable=False)  # YYYY-MM-DD..YYYY-MM-DD
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     late: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    state: Mapped[str] = mapped_column(String(16), nullable=False)  # pending | posted | refused
+    state: Mapped[str] = mapped_column(String(16), nullable=False)  # pending|posted|refused|uncertain
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -362,6 +364,7 @@ class DigestDelivery(Base):
     channel_id: Mapped[str | None] = mapped_column(String(32))
     ts: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(String(64))
+    post_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 Index("ix_digest_deliveries_pending", DigestDelivery.state, DigestDelivery.due_at)

@@ -148,3 +148,18 @@ def test_the_command_prints_one_line_per_finding_and_exits_1(tmp_path, refused_u
 def test_missing_scopes_keeps_the_wanted_order():
     assert doctor.missing_scopes(["b", " a"], ["a", "b", "c", "d"]) == ["c", "d"]
     assert doctor.missing_scopes([""], []) == []
+
+
+@pytest.mark.parametrize(
+    "extra, says",
+    [
+        ("", "marked uncertain, never posted twice (optional channels:history, groups:history not granted)"),
+        (",channels:history", "marked uncertain, never posted twice (optional groups:history not granted)"),
+        (",channels:history,groups:history", "looked for in its channel (optional history scopes granted)"),
+    ],
+)
+async def test_doctor_says_what_an_unanswered_digest_post_becomes(healthy, slack, extra, says):
+    settings, _ = healthy
+    slack.workspaces["T0001"].scopes += extra
+    (line,) = [f.line() for f in await findings(settings) if f.area == "slack" and "token works" in f.line()]
+    assert line.endswith("an unanswered digest post is " + says)

@@ -329,11 +329,22 @@ PAUSED_DM = {
         "is paused. Reinstall Quolum, then run `/quolum digest subscribe <#{channel}>`."
     ),
 }
+# a post Slack may have taken without answering, which the bot cannot look for (README, "Digests")
+UNCERTAIN_DM = (
+    "Slack did not confirm this period's usage digest for <#{channel}>, so it may or may not be there. "
+    "I will not post it again, to avoid a duplicate: `/quolum digest preview` shows it now. To let me check "
+    "next time, invite me to <#{channel}> and grant Quolum the optional history permission."
+)
 
 
 def paused_dm(code: str, channel: str) -> str:
     """What the subscriber is told once when Slack refuses the digest's channel (`code`)."""
     return PAUSED_DM.get(code, PAUSED_DM["channel_not_found"]).format(channel=blocks.escape(channel))
+
+
+def uncertain_dm(channel: str) -> str:
+    """What the subscriber is told once when a post's outcome is unknown and cannot be looked up."""
+    return UNCERTAIN_DM.format(channel=blocks.escape(channel))
 
 
 def offer_blocks(note: str) -> list[dict]:

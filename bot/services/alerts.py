@@ -26,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core import metrics
 from bot.core.clock import Clock
 from bot.messages import alerts as msg
+from bot.services import slack_once
 from providers.catalogue import find
 from providers.failures import Failure
 from storage.connections import AdminStore, ConnectionRecord, ConnectionStore
@@ -35,6 +36,7 @@ log = logging.getLogger("quolum.alerts")
 
 REMIND_AFTER = timedelta(days=3)
 MAX_GROUP = 8  # Slack's group DMs hold the bot and up to 8 people
+ALERT_EVENT = "quolum_alert"  # the metadata event_type of an alert post; its payload id is the incident's
 
 SlackClients = Callable[[str], Awaitable[AsyncWebClient | None]]
 
@@ -160,12 +162,25 @@ class AlertsService:
             return
         message = msg.alert_message(self.view(connection, incident))
         for channel in await self._destinations(client, connection):
-            try:
-                posted = await client.chat_postMessage(channel=channel, **message)
+            try:  # the incident id rides in the metadata: an unanswered post is looked for, not repeated
+                posted = await slack_once.post_once(
+                    client,
+                    channel=channel,
+                    message=message,
+                    event_type=ALERT_EVENT,
+                    key=str(incident.id),
+                    since=self.clock(),
+                )
             except SlackApiError as error:
                 log.info("alert to %s failed: %s", channel, error.response.get("error"))
                 continue
-            await self.incidents.set_message(incident.id, posted["channel"], posted["ts"])
+            if posted.state == slack_once.NOT_POSTED:
+                log.info("alert to %s not posted: %s", channel, posted.reason)
+                continue
+            if posted.state == slack_once.UNCERTAIN:  # it may be there: never a second alert elsewhere
+                log.warning("incident %s: Slack did not answer the alert (%s)", incident.id, posted.reason)
+                return
+            await self.incidents.set_message(incident.id, posted.channel, posted.ts)
             return
         log.warning("incident of connection %s: nobody could be alerted", connection.id)
 

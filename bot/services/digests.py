@@ -3,9 +3,12 @@
 Deciding is separate from delivering (Sentry's digests): `schedule_due(now)` turns due subscriptions
 into delivery rows keyed by (subscription, period) — only the latest period of each, so a bot that
 was down sends one late digest, not a backlog — and moves each subscription's next send time on.
-`deliver(now)` claims pending rows with a lease (storage.digests), builds each digest, posts it and
-stores the ts. A replica killed mid-delivery leaves a claimed row without a ts; once the lease lapses
-another run takes it. Usage is collected once per (workspace, connection, period): a snapshot of the
+`deliver(now)` claims pending rows with a lease (storage.digests), renews the lease while it works (a
+heartbeat), builds each digest, posts it and stores the ts; every write after the claim is fenced by
+the claim's version, so a replica that lost its claim posts nothing and records nothing. A replica
+killed mid-delivery leaves a claimed row without a ts; once the lease lapses another run takes it.
+Posts go through slack_once: the delivery id rides in the message metadata, and a post whose answer
+never came is looked for in the channel's history, never posted again blindly (README, "Digests"). Usage is collected once per (workspace, connection, period): a snapshot of the
 period taken after it ended is reused, and concurrent deliveries of one workspace share one task.
 
 Everything arrives through the constructor: the stores, a Slack client factory, the collector, the
@@ -28,6 +31,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core import metrics
 from bot.core.clock import Clock
 from bot.messages import digest as builder
+from bot.services import slack_once
+from bot.services.digest_refusals import RETRY_AFTER, RefusalsMixin
 from bot.services.digest_schedule import (
     WEEKLY,
     Schedule,
@@ -37,6 +42,7 @@ from bot.services.digest_schedule import (
     period_for,
     period_key,
 )
+from bot.services.leases import heartbeat
 from providers.catalogue import CATALOGUE
 from storage.connections import CONNECTED, NEEDS_RECONNECT, ConnectionRecord, ConnectionStore
 from storage.digests import ACTIVE, Delivery, DigestStore, Subscription
@@ -47,11 +53,8 @@ log = logging.getLogger("quolum.digests")
 SlackFactory = Callable[[str], Awaitable[AsyncWebClient | None]]
 Collector = Callable[[ConnectionRecord, str], Awaitable[dict]]  # (connection, "YYYY-MM-DD..YYYY-MM-DD")
 
-# Slack's answers that mean "this channel will not take posts": pause, tell the subscriber once.
-PAUSE_ERRORS = {"channel_not_found", "not_in_channel", "is_archived", "account_inactive"}
-STOP_ERRORS = {"token_revoked", "invalid_auth"}  # the workspace is gone: nobody to tell
 LATE_AFTER = timedelta(minutes=15)  # sent this long after its time, a digest says it is late
-RETRY_AFTER = timedelta(minutes=2)  # a delivery Slack did not take (5xx, timeouts) is retried then
+EVENT_TYPE = "quolum_digest"  # the metadata event_type of a digest post; its payload id is the delivery's
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class Outcome:
     posted: int = 0
     paused: int = 0
     retrying: int = 0
+    uncertain: int = 0  # may be posted, cannot be checked: not posted again
 
 
 def schedule_of(sub: Subscription) -> Schedule:
@@ -71,7 +75,7 @@ def _parse_period(key: str) -> tuple[date, date]:
     return date.fromisoformat(start), date.fromisoformat(end)
 
 
-class DigestService:
+class DigestService(RefusalsMixin):
     def __init__(
         self,
         *,
@@ -110,7 +114,7 @@ class DigestService:
         """The `digests` job: every minute on every replica."""
         scheduled = await self.schedule_due(now)
         outcome = await self.deliver(now)
-        return Outcome(scheduled, outcome.posted, outcome.paused, outcome.retrying)
+        return Outcome(scheduled, outcome.posted, outcome.paused, outcome.retrying, outcome.uncertain)
 
     async def schedule_due(self, now: datetime) -> int:
         created = 0
@@ -134,7 +138,7 @@ class DigestService:
         """`concurrency` workers, each claiming one delivery at a time until none is left: the pipeline
         stays full (no waiting for the slowest of a batch) and replicas interleave row by row."""
         cache: dict[tuple, asyncio.Task] = {}
-        counts = {"posted": 0, "paused": 0, "retrying": 0}
+        counts = {"posted": 0, "paused": 0, "retrying": 0, "uncertain": 0, "lost": 0}
         lease_start = max(now, self.clock())  # `jobs run --at` in the past must still hold a real lease
 
         async def worker() -> None:
@@ -144,17 +148,24 @@ class DigestService:
                 )
                 if not claimed:
                     return
-                (delivery,) = claimed
-                try:
-                    result = await self._deliver(delivery, now, cache)
-                except Exception:
-                    log.exception("digest delivery %s failed", delivery.id)
-                    await self.store.release(delivery, "error", self.clock() + RETRY_AFTER)
-                    result = "retrying"
-                counts[result] += 1
+                counts[await self._work(claimed[0], now, lease_start, cache)] += 1
 
         await asyncio.gather(*(worker() for _ in range(self.concurrency)))
-        return Outcome(0, counts["posted"], counts["paused"], counts["retrying"])
+        return Outcome(0, counts["posted"], counts["paused"], counts["retrying"], counts["uncertain"])
+
+    async def _work(self, delivery: Delivery, now: datetime, lease_start: datetime, cache: dict) -> str:
+        """Deliver one claimed row, renewing its lease meanwhile (every third of it)."""
+
+        def renew():
+            return self.store.renew(delivery, max(lease_start, self.clock()) + self.lease)
+
+        async with heartbeat(renew, self.lease.total_seconds() / 3):
+            try:
+                return await self._deliver(delivery, now, cache)
+            except Exception:
+                log.exception("digest delivery %s failed", delivery.id)
+                await self.store.release(delivery, "error", self.clock() + RETRY_AFTER)
+                return "retrying"
 
     async def _deliver(self, delivery: Delivery, now: datetime, cache: dict) -> str:
         sub = await self.store.by_id(delivery.subscription_id)
@@ -174,37 +185,37 @@ class DigestService:
             late_since=delivery.due_at if delivery.late else None,
         )
         message = builder.digest_message(data)
+        if not await self.store.start_post(delivery):
+            log.warning("digest delivery %s: claim lost before posting; not posted", delivery.id)
+            return "lost"
         try:
-            answer = await client.chat_postMessage(
-                channel=sub.channel_id, unfurl_links=False, unfurl_media=False, **message
+            sent = await slack_once.post_once(
+                client,
+                channel=sub.channel_id,
+                message=message,
+                event_type=EVENT_TYPE,
+                key=str(delivery.id),
+                since=delivery.post_started_at or self.clock(),
+                look_first=delivery.post_started_at is not None,
+                unfurl_links=False,
+                unfurl_media=False,
             )
         except SlackApiError as error:
-            code = error.response.get("error") or "error"
-            metrics.DIGESTS_FAILED.labels(reason=code).inc()
-            if code in PAUSE_ERRORS or code in STOP_ERRORS:
-                await self.store.refused(delivery, code)
-                if await self.store.pause(sub.id, code) and code not in STOP_ERRORS:
-                    await self._tell_subscriber(client, sub, code)
-                    await self.changed(sub.team_id, sub.subscriber_id)
-                return "paused"
-            log.warning("slack refused digest %s: %s", delivery.id, code)
-            await self.store.release(delivery, code, self.clock() + RETRY_AFTER)
+            return await self._refused(client, sub, delivery, error)
+        if sent.state == slack_once.NOT_POSTED:
+            log.warning("digest %s not posted (%s): retried later", delivery.id, sent.reason)
+            await self.store.release(delivery, sent.reason or "error", self.clock() + RETRY_AFTER)
             return "retrying"
-        await self.store.posted(delivery, self.replica, answer["channel"], answer["ts"])
+        if sent.state == slack_once.UNCERTAIN:
+            return await self._uncertain(client, sub, delivery, sent.reason)
+        if not await self.store.posted(delivery, sent.channel, sent.ts):
+            log.warning("digest delivery %s: claim lost while posting (ts %s)", delivery.id, sent.ts)
+            return "lost"
         metrics.DIGESTS_POSTED.labels(cadence=sub.cadence).inc()
         # App Home's "last digest", for whoever has the tab open: nobody else needs it now (Slack asks
         # again when a tab opens), and a fan-out of thousands must not publish a tab per digest
         await self.changed(sub.team_id)
         return "posted"
-
-    async def _tell_subscriber(self, client: AsyncWebClient, sub: Subscription, code: str) -> None:
-        text = builder.paused_dm(code, sub.channel_id)
-        try:
-            await client.chat_postMessage(channel=sub.subscriber_id, text=text)
-        except SlackApiError as error:
-            log.info(
-                "could not tell %s the digest is paused: %s", sub.subscriber_id, error.response.get("error")
-            )
 
     # --- building ---------------------------------------------------------------------------
     async def digest_data(

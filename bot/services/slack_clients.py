@@ -15,15 +15,25 @@ from storage.installations import EncryptedInstallationStore
 
 class SlackClients:
     def __init__(
-        self, settings: Settings, installations: EncryptedInstallationStore, *, rate_limit_retries: int = 2
+        self,
+        settings: Settings,
+        installations: EncryptedInstallationStore,
+        *,
+        rate_limit_retries: int = 2,
+        timeout: float = 15,
     ) -> None:
         self.settings = settings
         self.installations = installations
         self.rate_limit_retries = rate_limit_retries
+        self.timeout = timeout  # seconds Slack has to answer one call
 
     async def __call__(self, team_id: str) -> AsyncWebClient | None:
         token = self.settings.bot_token
         if not token:
             bot = await self.installations.async_find_bot(enterprise_id=None, team_id=team_id)
             token = bot.bot_token if bot else None
-        return web_client(self.settings, token, rate_limit_retries=self.rate_limit_retries) if token else None
+        if not token:
+            return None
+        return web_client(
+            self.settings, token, rate_limit_retries=self.rate_limit_retries, timeout=self.timeout
+        )

@@ -9,7 +9,9 @@ so tests can assert on what the bot sent. Socket Mode's WebSocket side is in sla
 Here: set-up, the dispatcher (faults, queued errors, auth) and auth.*, oauth.v2.*, api.test,
 apps.connections.open. The other method families are mixins: chat.* (slack_chat.py, with the
 per-channel rate limit), users.* and conversations.* (slack_directory.py), views.* (slack_views.py);
-posted messages and threads are kept by slack_messages.py.
+posted messages, their metadata, threads and conversations.history are kept by slack_messages.py.
+`answer_slowly(method, seconds)` makes a call take effect and answer late (a client timeout that
+leaves the caller not knowing whether its post was made).
 """
 
 from __future__ import annotations
@@ -109,6 +111,7 @@ class SlackStandIn(ChatMixin, DirectoryMixin, ViewsMixin, MessagesMixin):
         self.views: dict[str, dict] = {}  # modals opened (views.open) by id, with their trigger_id
         self.home_tab_enabled = True  # the manifest's features.app_home.home_tab_enabled
         self._errors: dict[str, list[tuple[str, int, dict]]] = {}
+        self._slow: dict[str, list[float]] = {}  # method -> delays: the call is done, the answer waits
         self.socket = SocketModeServer(self)  # Socket Mode: app tokens, the WebSocket, envelopes and acks
         self.app = Starlette(
             routes=[
@@ -193,6 +196,12 @@ class SlackStandIn(ChatMixin, DirectoryMixin, ViewsMixin, MessagesMixin):
         with self._lock:
             self._errors.setdefault(method, []).extend([(error, status, dict(headers or {}))] * count)
 
+    def answer_slowly(self, method: str, seconds: float, *, count: int = 1) -> None:
+        """The next `count` calls of `method` take effect at once (a post is posted) and their answer
+        comes `seconds` later: a client that gave up meanwhile never learns what happened."""
+        with self._lock:
+            self._slow.setdefault(method, []).extend([seconds] * count)
+
     def rate_limit_next(self, method: str, *, retry_after: int = 1, count: int = 1) -> None:
         self.fail_next(
             method, "ratelimited", count=count, status=429, headers={"Retry-After": str(retry_after)}
@@ -219,7 +228,7 @@ class SlackStandIn(ChatMixin, DirectoryMixin, ViewsMixin, MessagesMixin):
             args.update(json.loads(body))
         else:
             args.update(parse_qsl(body.decode(), keep_blank_values=True))
-        for key in ("blocks", "view", "attachments"):
+        for key in ("blocks", "view", "attachments", "metadata"):
             if isinstance(args.get(key), str):
                 try:
                     args[key] = json.loads(args[key])
@@ -272,6 +281,11 @@ class SlackStandIn(ChatMixin, DirectoryMixin, ViewsMixin, MessagesMixin):
         response = handler(args, ws)
         if ws is not None:
             response.headers["x-oauth-scopes"] = ws.scopes
+        with self._lock:
+            slow = self._slow.get(method)
+            delay = slow.pop(0) if slow else 0.0
+        if delay:
+            await asyncio.sleep(delay)
         return response
 
     async def _response_url(self, request: Request) -> Response:

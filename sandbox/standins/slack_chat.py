@@ -12,6 +12,16 @@ from starlette.responses import JSONResponse
 from sandbox.standins.slack_responses import fail, ok
 
 
+def metadata_error(metadata) -> str | None:
+    """Slack's checks of message metadata: an object with a string `event_type` and an object
+    `event_payload` (invalid_metadata_format / invalid_metadata_schema otherwise)."""
+    if not isinstance(metadata, dict) or "event_type" not in metadata or "event_payload" not in metadata:
+        return "invalid_metadata_format"
+    if not isinstance(metadata["event_type"], str) or not isinstance(metadata["event_payload"], dict):
+        return "invalid_metadata_schema"
+    return None
+
+
 class ChannelRate:
     """chat.postMessage's limit: about one message per second per channel, with a short burst
     (a token bucket); beyond it Slack answers HTTP 429 with Retry-After in whole seconds."""
@@ -61,6 +71,8 @@ class ChatMixin:
             return fail("invalid_blocks")
         if len(args.get("text") or "") > 40000:
             return fail("msg_too_long")
+        if args.get("metadata") is not None and (bad := metadata_error(args["metadata"])):
+            return fail(bad)
         with self._lock:
             wait = self.rate.take(channel_id) if self.rate else 0.0
             if wait:
@@ -73,7 +85,9 @@ class ChatMixin:
                 status_code=429,
                 headers={"Retry-After": str(max(1, math.ceil(wait)))},
             )
-        answer = self._post_message(args, ts=ts)  # kept for chat.update and threads (slack_messages.py)
+        answer = self._post_message(
+            args, ts=ts, ws=ws
+        )  # kept for chat.update and threads (slack_messages.py)
         if answer.status_code == 200 and b'"ok":true' in answer.body.replace(b" ", b""):
             with self._lock:
                 self.posts.setdefault(channel_id, []).append({**args, "ts": ts})

@@ -1,8 +1,10 @@
-"""The Slack stand-in's messages: what chat.postMessage posted, thread replies, chat.update edits and
-group DMs, kept as Slack keeps them (mixed into SlackStandIn)."""
+"""The Slack stand-in's messages: what chat.postMessage posted (with its metadata), thread replies,
+chat.update edits, group DMs and conversations.history, kept as Slack keeps them (mixed into
+SlackStandIn)."""
 
 from __future__ import annotations
 
+import base64
 import time
 
 from starlette.responses import JSONResponse
@@ -22,7 +24,7 @@ class MessagesMixin:
             self._channels: dict[str, str] = {}  # a user id posted to -> the DM channel it is
         return self._message_store
 
-    def _post_message(self, args: dict, ts: str | None = None) -> JSONResponse:
+    def _post_message(self, args: dict, ts: str | None = None, ws=None) -> JSONResponse:
         channel = self._dm_of(args["channel"])
         store = self._messages()
         thread = args.get("thread_ts")
@@ -40,6 +42,9 @@ class MessagesMixin:
                 "blocks": args.get("blocks"),
                 "replies": [],
                 "edits": 0,
+                "metadata": args.get("metadata"),
+                "bot_user_id": ws.bot_user_id if ws else None,
+                "bot_id": ws.bot_id if ws else None,
             }
             if thread:
                 store[(channel, thread)]["replies"].append(ts)
@@ -83,3 +88,77 @@ class MessagesMixin:
     def all_messages(self) -> list[dict]:
         with self._lock:
             return [m for _, m in sorted(self._messages().items())]
+
+    # --- conversations.history ----------------------------------------------------------------
+    def _history_refusal(self, channel_id: str, ws) -> JSONResponse | None:
+        """Slack's checks: the history scope of the conversation's kind, then access (a bot token
+        reads a public channel only if it is a member: `not_in_channel`)."""
+        channel = self.channels.get(channel_id)
+        if channel_id[:1] == "D":
+            needed = "im:history"
+        elif channel is None or (ws and channel.team_id != ws.team_id):
+            return fail("channel_not_found")
+        elif channel.name.startswith("mpdm-"):
+            needed = "mpim:history"
+        else:
+            needed = "groups:history" if channel.is_private else "channels:history"
+        granted = (ws.scopes if ws else "").split(",")
+        if needed not in granted:
+            return JSONResponse(
+                {"ok": False, "error": "missing_scope", "needed": needed, "provided": ws.scopes if ws else ""}
+            )
+        if channel is not None and not channel.is_member:
+            return fail("channel_not_found" if channel.is_private else "not_in_channel")
+        return None
+
+    def m_conversations_history(self, args, ws):
+        """Top-level messages, newest first, between `oldest` and `latest` (exclusive unless
+        `inclusive`), `limit` per page (default 100, at most 999), paged with `cursor`; message
+        metadata only with `include_all_metadata`."""
+        channel_id = self._dm_of(args.get("channel") or "")
+        if not channel_id:
+            return fail("channel_not_found")
+        refusal = self._history_refusal(channel_id, ws)
+        if refusal is not None:
+            return refusal
+        try:
+            oldest = float(args.get("oldest") or 0)
+            latest = float(args.get("latest") or time.time() + 1)
+            limit = min(max(int(args.get("limit") or 100), 1), 999)
+            start = int(base64.b64decode(args["cursor"]).decode().split(":")[1]) if args.get("cursor") else 0
+        except (ValueError, IndexError):
+            return fail("invalid_arguments")
+        inclusive = str(args.get("inclusive", "")).lower() in ("1", "true")
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+
+        def inside(ts: float) -> bool:
+            if inclusive:
+                return oldest <= ts <= latest
+            return oldest < ts < latest
+
+        with self._lock:
+            found = [
+                m
+                for (c, _), m in self._messages().items()
+                if c == channel_id and not m["thread_ts"] and inside(float(m["ts"]))
+            ]
+        found.sort(key=lambda m: float(m["ts"]), reverse=True)
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        cursor = base64.b64encode(f"next_ts:{start + limit}".encode()).decode() if more else ""
+        return ok(
+            messages=[self._history_message(m, with_metadata) for m in page],
+            has_more=more,
+            response_metadata={"next_cursor": cursor},
+        )
+
+    @staticmethod
+    def _history_message(message: dict, with_metadata: bool) -> dict:
+        out = {"type": "message", "ts": message["ts"], "text": message["text"]}
+        if message.get("bot_id"):
+            out |= {"user": message["bot_user_id"], "bot_id": message["bot_id"]}
+        if message.get("blocks"):
+            out["blocks"] = message["blocks"]
+        if with_metadata and message.get("metadata"):
+            out["metadata"] = message["metadata"]
+        return out

@@ -489,3 +489,42 @@ async def test_jobs_run_connection_health_from_the_command_line_alerts_once(
     again = cli(bot.settings, "jobs", "run", "connection_health", "--at", at)  # the same slot
     assert again.returncode == 0 and "already ran" in again.stdout, again.stderr
     assert len(alerts_in(slack)) == 1 and alerts_in(slack)[0]["edits"] == 0
+
+
+@pytest.mark.parametrize("history, stored", [(",channels:history", True), ("", False)])
+async def test_an_alert_slack_took_without_answering_is_posted_once(
+    storage, slack, settings, clock, history, stored
+):
+    """Slack posts the alert and answers after the bot's timeout: the alert is never posted again
+    (not in the channel, not to the next destination); with the history scope its ts is found."""
+    from bot.services.alerts import ALERT_EVENT, AlertsService
+    from bot.services.slack_clients import SlackClients
+
+    await install(storage, slack)
+    slack.add_user("U0001")
+    slack.add_channel("C0042", "alerts", member=True)
+    slack.workspaces["T0001"].scopes += history
+    await storage.alert_routes.set("T0001", "C0042", "U0001")
+    await save_hubspot(storage, type("Hub", (), {"issue_tokens": lambda *_: FAKE_TOKENS})())
+    connection = await storage.connections.get("T0001", "hubspot")
+    alerts = AlertsService(
+        incidents=storage.incidents,
+        routes=storage.alert_routes,
+        connections=storage.connections,
+        admins=storage.admins,
+        slack_client=SlackClients(settings, storage.installations, timeout=1),
+        clock=clock,
+    )
+    slack.answer_slowly("chat.postMessage", 3)
+    incident = await alerts.failing(connection, Failure("revoked", "token revoked"), clock.now)
+    posts = [m for m in slack.all_messages() if not m["thread_ts"]]
+    assert len(posts) == 1 and posts[0]["channel"] == "C0042"
+    assert posts[0]["metadata"] == {"event_type": ALERT_EVENT, "event_payload": {"id": str(incident.id)}}
+    incident = await storage.incidents.open_for(connection.id)
+    assert (incident.channel, incident.ts) == (("C0042", posts[0]["ts"]) if stored else (None, None))
+    clock.advance(hours=1)
+    await alerts.failing(connection, Failure("revoked", "token revoked"), clock.now)  # updates, never posts
+    assert len([m for m in slack.all_messages() if not m["thread_ts"]]) == 1
+
+
+FAKE_TOKENS = {"access_token": "at-1", "refresh_token": "rt-1", "expires_in": 1800}
