@@ -250,6 +250,8 @@ async def _prepare_database(settings: Settings) -> None:
     finally:
         await db.dispose()
     # A generated key only once the database is known good: no key file for a database we cannot use.
+    if not settings.encryption_keys:  # the key file's directory, for this user only like the database's
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     Encryptor(load_keys(settings.encryption_keys, settings.data_dir))
 
 

@@ -174,6 +174,31 @@ def test_digest_preview_of_a_workspace_nobody_knows(upgraded):
     assert result.stdout == ""
 
 
+def test_digest_preview_in_one_workspace_knows_the_tokens_own(upgraded, slack):
+    env = {
+        **upgraded,
+        "SLACK_BOT_TOKEN": slack.workspaces["T0001"].bot_token,
+        "SLACK_API_URL": f"{slack.url}/api/",
+    }
+    refused = run("digest", "preview", "--team", "TNOPE", env=env)
+    one_sentence(refused, "--team 'TNOPE' is no workspace this bot knows", "known: T0001")
+    own = run("digest", "preview", "--team", "T0001", env=env)
+    assert own.returncode == 0 and "No accounts are connected yet" in own.stdout, own.stderr
+
+
+def test_serve_warns_about_plain_http_on_a_public_host(upgraded, slack):
+    env = {
+        **upgraded,
+        "QUOLUM_PUBLIC_URL": "http://quolum.acme.com",
+        "SLACK_BOT_TOKEN": "xoxb-fake",  # refused: serve stops after the warning
+        "SLACK_API_URL": f"{slack.url}/api/",
+    }
+    result = run("serve", env=env)
+    warning, refusal = result.stderr.strip().splitlines()
+    assert '"level": "warning"' in warning and "QUOLUM_PUBLIC_URL is http://quolum.acme.com" in warning
+    assert refusal.startswith("quolum-bot: Slack refused SLACK_BOT_TOKEN") and result.returncode == 2
+
+
 def test_version():
     from importlib.metadata import version
 

@@ -56,3 +56,18 @@ async def test_a_database_that_cannot_be_opened_leaves_no_worker_thread(tmp_path
         await db.current_revision()
     assert not {t for t in _workers() - before if t.is_alive()}
     await db.dispose()
+
+
+def test_serve_makes_the_key_files_directory_0700_when_the_database_is_elsewhere(tmp_path):
+    """PostgreSQL (here: a SQLite file outside QUOLUM_DATA_DIR): the data directory holds only the key file."""
+    import asyncio
+
+    from bot.cli import _prepare_database
+    from bot.core.config import Settings
+
+    data = tmp_path / "data"
+    settings = Settings.from_env(
+        {"QUOLUM_DATA_DIR": str(data), "QUOLUM_DATABASE_URL": f"sqlite:///{tmp_path / 'db' / 'q.db'}"}
+    )
+    asyncio.run(_prepare_database(settings))
+    assert mode(data) == 0o700 and mode(data / "encryption.key") == 0o600
