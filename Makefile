@@ -5,7 +5,20 @@ BIN = $(VENV)/bin
 
 .PHONY: run demo test test-all lint bench clean
 
-$(BIN)/.installed: pyproject.toml
+# The venv's Python must satisfy pyproject's requires-python (scripts/check-python). A venv made by another
+# one (`make demo PYTHON=python3.10` fails half-way, or that Python was removed since) is made again, saying
+# so; a $(PYTHON) that does not satisfy it makes no venv at all and the one line says what to run instead.
+VENV_STALE := $(if $(shell $(BIN)/python scripts/check-python 2>/dev/null && echo ok),,venv-stale)
+MIN_PYTHON := $(shell sed -n 's/^requires-python *= *">=\([0-9.]*\).*/\1/p' pyproject.toml)
+RETRY = make: run \`make $(or $(MAKECMDGOALS),demo) PYTHON=python$(MIN_PYTHON)\` (or any Python $(MIN_PYTHON) or newer)
+
+.PHONY: venv-stale
+$(BIN)/.installed: pyproject.toml $(VENV_STALE)
+	@command -v $(PYTHON) >/dev/null || { echo "make: there is no $(PYTHON) on PATH"; echo "$(RETRY)"; exit 1; }
+	@$(PYTHON) scripts/check-python || { echo "$(RETRY)"; exit 1; }
+	@if [ -e $(VENV) ] && ! $(BIN)/python scripts/check-python 2>/dev/null; then \
+		echo "make: $(VENV) was made by $$($(BIN)/python -V 2>&1 || echo a Python that is gone), making it again"; \
+		rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'

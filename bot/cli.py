@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 
+from bot.cli_checks import package_version
 from bot.core.config import VARIABLES, ConfigError, Settings
 
 log = logging.getLogger("quolum.cli")
@@ -21,6 +22,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=f"Configuration comes from environment variables:\n{env_help}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"quolum-bot {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     serve = sub.add_parser(
@@ -144,7 +146,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Print the Slack app manifest (YAML) with your public URL filled in.",
     )
     manifest.add_argument(
-        "--url", required=True, help="the bot's public https URL, e.g. https://quolum.acme.com"
+        "--url",
+        help="the bot's public https URL, e.g. https://quolum.acme.com (optional with --socket-mode: "
+        "then no OAuth redirect URL, for one workspace)",
     )
     manifest.add_argument(
         "--socket-mode", action="store_true", help="a manifest for Socket Mode (no request URLs)"
@@ -181,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
         from bot.core.logs import setup_logging
 
         setup_logging(settings.log_level)
+        if args.command == "serve":  # doctor reports them as findings
+            for warning in settings.warnings():
+                log.warning(warning)
         return COMMANDS[args.command](args, settings) or 0
     except ConfigError as error:
         print(f"quolum-bot: {error}", file=sys.stderr)
@@ -243,6 +250,8 @@ async def _prepare_database(settings: Settings) -> None:
     finally:
         await db.dispose()
     # A generated key only once the database is known good: no key file for a database we cannot use.
+    if not settings.encryption_keys:  # the key file's directory, for this user only like the database's
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     Encryptor(load_keys(settings.encryption_keys, settings.data_dir))
 
 
@@ -295,9 +304,11 @@ def cmd_keys(args, settings: Settings) -> int:
 def cmd_manifest(args, settings: Settings) -> int:
     from bot.manifest import check_url, render
 
-    if problem := check_url(args.url):
-        raise ConfigError(f"--url {problem}, not {args.url!r}.")
-    sys.stdout.write(render(args.url.strip(), socket_mode=args.socket_mode))
+    if args.url is None and not args.socket_mode:
+        raise ConfigError("--url is needed (Slack's request URLs point at it), or --socket-mode without it.")
+    if args.url is not None and (problem := check_url(args.url)):
+        raise ConfigError(f"--url {problem}, not {args.url[:80]!r}.")
+    sys.stdout.write(render(args.url.strip() if args.url else None, socket_mode=args.socket_mode))
     return 0
 
 
@@ -308,9 +319,12 @@ def cmd_doctor(args, settings: Settings) -> int:
 
 
 def cmd_demo(args, settings: Settings) -> int:
+    from bot.cli_checks import check_port_free
     from bot.core.logs import setup_logging
     from sandbox.demo import main as demo
 
+    if args.open:  # before the story is played, not after
+        check_port_free(args.port)
     setup_logging("ERROR")  # the demo prints what people see; the server's access log would drown it
     return demo(open_page=args.open, page_port=args.port)
 

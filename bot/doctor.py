@@ -24,9 +24,10 @@ class Finding:
     ok: bool
     area: str
     text: str
+    warning: bool = False  # works, but should not be so in production (exit status stays 0)
 
     def line(self) -> str:
-        return f"{'ok  ' if self.ok else 'FAIL'}  {self.area}: {self.text}"
+        return f"{'warn' if self.warning else 'ok  ' if self.ok else 'FAIL'}  {self.area}: {self.text}"
 
 
 def ok(area: str, text: str) -> Finding:
@@ -67,6 +68,8 @@ async def _collect(settings: Settings) -> list[Finding]:
 
 async def check_all(settings: Settings) -> AsyncIterator[Finding]:
     yield _config(settings)
+    for warning in settings.warnings():
+        yield Finding(True, "config", warning, warning=True)
     storage = None
     finding, db = await _database(settings)
     yield finding
@@ -173,7 +176,8 @@ async def _stored_secrets(db) -> AsyncIterator[str]:
 
 
 async def _slack(settings: Settings, storage) -> AsyncIterator[Finding]:
-    from bot.slack_app import BAD_TOKEN_ERRORS, BOT_OPTIONAL_SCOPES, BOT_SCOPES
+    from bot.cli_errors import slack_refusal
+    from bot.slack_app import BOT_OPTIONAL_SCOPES, BOT_SCOPES
     from providers.slack import web_client
 
     tokens: list[tuple[str, str]] = []
@@ -190,11 +194,8 @@ async def _slack(settings: Settings, storage) -> AsyncIterator[Finding]:
         try:
             answer = await web_client(settings, token).auth_test()
         except SlackApiError as error:
-            code = error.response.get("error")
-            yield fail(
-                "slack",
-                f"{name}: Slack refused the bot token ({code}: {BAD_TOKEN_ERRORS.get(code, 'refused')}): reinstall the app.",
-            )
+            token_name = name if name.startswith("SLACK_") else f"the bot token of {name}"
+            yield fail("slack", slack_refusal(token_name, error.response.get("error")))
             continue
         except Exception as error:
             yield fail(
@@ -220,10 +221,7 @@ async def _slack(settings: Settings, storage) -> AsyncIterator[Finding]:
             await web_client(settings).apps_connections_open(app_token=settings.app_token)
             yield ok("slack", "SLACK_APP_TOKEN opens Socket Mode connections")
         except SlackApiError as error:
-            yield fail(
-                "slack",
-                f"Slack refused SLACK_APP_TOKEN ({error.response.get('error')}): create an app-level token with connections:write.",
-            )
+            yield fail("slack", slack_refusal("SLACK_APP_TOKEN", error.response.get("error")))
         except Exception as error:
             yield fail("slack", f"cannot reach Slack to check SLACK_APP_TOKEN ({type(error).__name__}).")
 

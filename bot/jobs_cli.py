@@ -86,13 +86,41 @@ def digest(args, settings: Settings) -> int:
 
 
 async def _digest(args, settings: Settings) -> int:
+    from bot.cli_checks import check_timezone
+
+    check_timezone("--tz", args.tz)
     async with _services(settings) as services:
+        if problem := await unknown_team(services, args.team):
+            raise ConfigError(problem)
         message = await services.digests.preview(args.team, args.tz)
     if args.json:
         print(json.dumps(message, ensure_ascii=False))
     else:
         print(render_text(message))
     return 0
+
+
+async def unknown_team(services, team_id: str) -> str | None:
+    """Why `team_id` is not a workspace this bot knows (installed, connected or subscribed), else None."""
+    storage, settings = services.storage, services.settings
+    if await storage.connections.for_team(team_id) or await storage.digests.for_team(team_id):
+        return None
+    installed = await storage.installations.team_ids()
+    if settings.bot_token and not settings.multi_workspace:  # one workspace: the token's own
+        client = await services.slack_clients(team_id)
+        try:
+            installed.append((await client.auth_test())["team_id"])
+        except Exception:  # Slack cannot tell us now: let the preview show what it finds
+            return None
+    return None if team_id in installed else unknown_team_sentence(team_id[:40], installed)
+
+
+def unknown_team_sentence(team_id: str, installed: list[str]) -> str:
+    known = f"known: {', '.join(sorted(installed)[:10])}" if installed else "none is installed yet"
+    return (
+        f"--team {team_id!r} is no workspace this bot knows (no installation, connection or digest; {known}): "
+        "give the team id (T...) of a workspace where the app is installed."
+    )
 
 
 def render_text(message: dict) -> str:

@@ -6,10 +6,9 @@ test keeps them equal); `quolum-bot manifest --url` prints it for a real host.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import yaml
 
+from bot.core.config import url_problem
 from bot.slack_app import BOT_OPTIONAL_SCOPES, BOT_SCOPES
 
 EXAMPLE_URL = "https://quolum.example.com"
@@ -17,21 +16,17 @@ BOT_EVENTS = ["app_home_opened", "app_uninstalled", "tokens_revoked"]
 
 
 def check_url(url: str) -> str | None:
-    """Why `url` cannot be the bot's public URL (None when it can): an http(s) URL with a host."""
-    try:
-        parts = urlsplit(url.strip())
-        port_ok = parts.port is None or 0 < parts.port < 65536
-    except ValueError:  # a port that is not a number, a bracket out of place
-        return "is not a URL"
-    if parts.scheme not in ("https", "http") or not parts.hostname or not port_ok:
-        return "must be an http(s) URL with a host name, e.g. https://quolum.acme.com"
-    if parts.query or parts.fragment or any(ch.isspace() for ch in url.strip()):
-        return "must not have a query, a fragment or spaces"
+    """Why `url` cannot be in a manifest (None when it can): Slack sends requests to https URLs only."""
+    if problem := url_problem(url):
+        return problem
+    if not url.strip().lower().startswith("https://"):
+        return "must be https (Slack sends events and commands to https URLs only; without a public URL use --socket-mode)"
     return None
 
 
-def build(url: str, *, socket_mode: bool = False) -> dict:
-    url = url.rstrip("/")
+def build(url: str | None, *, socket_mode: bool = False) -> dict:
+    """The manifest; `url` may be None for Socket Mode (no request URLs, no OAuth redirect: one workspace)."""
+    url = url.rstrip("/") if url else None
     events_url = f"{url}/slack/events"
     command = {
         "command": "/quolum",
@@ -66,14 +61,14 @@ def build(url: str, *, socket_mode: bool = False) -> dict:
             "slash_commands": [command],
         },
         "oauth_config": {
-            "redirect_urls": [f"{url}/slack/oauth_redirect"],
+            **({"redirect_urls": [f"{url}/slack/oauth_redirect"]} if url else {}),
             "scopes": {"bot": list(BOT_SCOPES), "bot_optional": list(BOT_OPTIONAL_SCOPES)},
         },
         "settings": settings,
     }
 
 
-def render(url: str, *, socket_mode: bool = False) -> str:
+def render(url: str | None, *, socket_mode: bool = False) -> str:
     header = (
         "# Slack app manifest for Quolum Bot. Create the app at https://api.slack.com/apps\n"
         '# ("From an app manifest") after replacing the host, or print one for your host with\n'

@@ -11,6 +11,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 
 from bot.authorize import CachedInstallationAuthorize
+from bot.cli_errors import slack_refusal
 from bot.container import Services
 from bot.core.config import Settings
 from bot.messages import pages
@@ -45,23 +46,9 @@ async def check_app_token(settings: Settings) -> None:
     try:
         await web_client(settings, timeout=CHECK_TIMEOUT).apps_connections_open(app_token=settings.app_token)
     except SlackApiError as error:
-        raise ConfigError(
-            f"Slack refused SLACK_APP_TOKEN ({error.response.get('error')}): "
-            "create an app-level token with connections:write."
-        ) from None
+        raise ConfigError(slack_refusal("SLACK_APP_TOKEN", error.response.get("error"))) from None
     except Exception as error:  # Slack unreachable: start anyway, the Socket Mode client keeps retrying
         log.warning("could not check SLACK_APP_TOKEN with Slack: %s", type(error).__name__)
-
-
-# auth.test errors that mean the token will never work (Slack's docs for auth.test and token errors).
-BAD_TOKEN_ERRORS = {
-    "invalid_auth": "the token is not valid",
-    "not_authed": "no token was sent",
-    "account_inactive": "the token belongs to a deleted user or workspace",
-    "token_revoked": "the token was revoked (the app was uninstalled or its tokens reset)",
-    "token_expired": "the token expired",
-    "not_allowed_token_type": "that is not a bot token",
-}
 
 
 async def check_bot_token(settings: Settings) -> None:
@@ -71,12 +58,7 @@ async def check_bot_token(settings: Settings) -> None:
     try:
         await web_client(settings, settings.bot_token, timeout=CHECK_TIMEOUT).auth_test()
     except SlackApiError as error:
-        code = error.response.get("error")
-        why = BAD_TOKEN_ERRORS.get(code, "Slack refused it")
-        raise ConfigError(
-            f"Slack refused SLACK_BOT_TOKEN ({code}: {why}): copy the Bot User OAuth Token (xoxb-...) "
-            "from the app's OAuth & Permissions page."
-        ) from None
+        raise ConfigError(slack_refusal("SLACK_BOT_TOKEN", error.response.get("error"))) from None
     except Exception as error:  # Slack unreachable: start anyway; requests will be authorised once it answers
         log.warning("could not check SLACK_BOT_TOKEN with Slack (%s); starting anyway", type(error).__name__)
 

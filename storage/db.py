@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 from alembic import command
@@ -23,8 +24,10 @@ class Database:
         if self.is_sqlite:
             database = make_url(url).database
             if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
-            self.engine: AsyncEngine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+                create_private_file(Path(database))
+            self.engine: AsyncEngine = create_async_engine(
+                url, echo=echo, async_creator=_sqlite_connector(url)
+            )
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         else:
             self.engine = create_async_engine(
@@ -69,6 +72,19 @@ class Database:
             await conn.run_sync(run)
 
 
+def create_private_file(path: Path) -> None:
+    """Make the database file's directory (0700) and the file itself (0600), for this user only: it holds the
+    encrypted tokens and who uses what. SQLite gives the -wal, -shm and -journal files the database file's
+    mode, so they are 0600 too; made here, before SQLite would make it 0644 (its default, less the umask).
+    OSError (not a directory, read-only, no permission) passes, naming the path (bot/cli_errors.py says it).
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # SQLite takes an empty file
+    except FileExistsError:
+        pass  # an existing database keeps the mode it has
+
+
 def missing_sqlite(url: str) -> Path | None:
     """The file of a SQLite URL that does not exist yet (opening it would create it), else None."""
     parsed = make_url(url)
@@ -87,6 +103,29 @@ def alembic_config(url: str) -> Config:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
+
+
+def _sqlite_connector(url: str):
+    """aiosqlite's connect as SQLAlchemy makes it (same arguments, a daemon thread), but one that waits for
+    the connection's worker thread to end when the database cannot be opened. aiosqlite 0.22 only asks the
+    thread to stop; a process that then exits at once (the CLI with its one sentence) closes the event loop
+    under it, and the thread prints "Exception in thread ... Event loop is closed" (1 run in 8 measured)."""
+    import aiosqlite
+
+    parsed = make_url(url)
+    args, kwargs = parsed.get_dialect()().create_connect_args(parsed)
+    kwargs["timeout"] = 30
+
+    async def connect() -> aiosqlite.Connection:
+        connection = aiosqlite.connect(*args, **kwargs)
+        connection._thread.daemon = True  # as SQLAlchemy's own aiosqlite connect does
+        try:
+            return await connection
+        except BaseException:
+            await asyncio.to_thread(connection._thread.join, 5)
+            raise
+
+    return connect
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

@@ -92,7 +92,8 @@ def test_a_refused_app_token_stops_serve_with_one_sentence(tmp_path, slack):
     result = run("serve", env=env)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "quolum-bot: Slack refused SLACK_APP_TOKEN (invalid_auth): create an app-level token with connections:write."
+        "quolum-bot: Slack refused SLACK_APP_TOKEN (invalid_auth: the token is not valid): create an app-level "
+        "token with connections:write (the app's Basic Information page, App-Level Tokens)."
     ]
 
 

@@ -97,8 +97,9 @@ async def test_a_revoked_slack_token(healthy, slack):
     settings, _ = healthy
     slack.revoke(slack.workspaces["T0001"].bot_token)
     assert failing(await findings(settings)) == [
-        "FAIL  slack: workspace T0001: Slack refused the bot token (token_revoked: the token was revoked "
-        "(the app was uninstalled or its tokens reset)): reinstall the app."
+        "FAIL  slack: Slack refused the bot token of workspace T0001 (token_revoked: the token was revoked "
+        "(the app was uninstalled or its tokens reset)): reinstall the app in that workspace (its install "
+        "page is /slack/install)."
     ]
 
 

@@ -7,11 +7,13 @@ is passed down explicitly: nothing else reads `os.environ`.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class ConfigError(Exception):
@@ -59,6 +61,7 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
 }
 
 TRUE = {"1", "true", "yes", "on"}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # HubSpot's OAuth token endpoints are date-versioned (/oauth/2026-03/token); v1 is switched off on 2027-02-16.
 HUBSPOT_OAUTH_VERSION = re.compile(r"20\d\d-(0[1-9]|1[0-2])")
 
@@ -123,7 +126,21 @@ class Settings:
             raise ConfigError(
                 f"QUOLUM_DIGEST_CONCURRENCY must be a whole number, at least 1, not {concurrency!r}."
             )
-        keys = tuple(k.strip() for k in (get("QUOLUM_ENCRYPTION_KEYS") or "").split(",") if k.strip())
+        keys_text = get("QUOLUM_ENCRYPTION_KEYS") or ""
+        keys = tuple(k.strip() for k in keys_text.split(",") if k.strip())
+        if keys_text and not keys:  # "," would otherwise fall back to a generated key file, silently
+            raise ConfigError(
+                "QUOLUM_ENCRYPTION_KEYS is set but holds no key: list Fernet keys separated by commas "
+                "(`quolum-bot keys generate` prints one), or unset it to use the key file in QUOLUM_DATA_DIR."
+            )
+        public_url = (get("QUOLUM_PUBLIC_URL") or "").strip()
+        if problem := url_problem(public_url):
+            raise ConfigError(f"QUOLUM_PUBLIC_URL {problem}, not {public_url[:80]!r}.")
+        log_level = (get("QUOLUM_LOG_LEVEL") or "INFO").upper()
+        if log_level not in LOG_LEVELS:
+            raise ConfigError(
+                f"QUOLUM_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level.lower()[:40]!r}."
+            )
         api_url = get("SLACK_API_URL") or "https://slack.com/api/"
         database_url = normalise_database_url(get("QUOLUM_DATABASE_URL"), data_dir)
         check_database_url(database_url)
@@ -140,11 +157,11 @@ class Settings:
             bot_token=get("SLACK_BOT_TOKEN"),
             app_token=get("SLACK_APP_TOKEN"),
             slack_api_url=api_url if api_url.endswith("/") else api_url + "/",
-            public_url=(get("QUOLUM_PUBLIC_URL") or "").rstrip("/"),
+            public_url=public_url.rstrip("/"),
             data_dir=data_dir,
             database_url=database_url,
             encryption_keys=keys,
-            log_level=(get("QUOLUM_LOG_LEVEL") or "INFO").upper(),
+            log_level=log_level,
             scheduler_enabled=(get("QUOLUM_SCHEDULER") or "1").lower() in TRUE,
             invites_per_day=int(invites),
             digest_lease_seconds=int(lease),
@@ -159,6 +176,15 @@ class Settings:
             hubspot_oauth_version=oauth_version,
             sendgrid_api_url=(get("SENDGRID_API_URL") or "").rstrip("/") or None,
         )
+
+    def warnings(self) -> list[str]:
+        """What works but should not be so in production (one sentence each, for `serve` and `doctor`)."""
+        if self.public_url.startswith("http://") and not is_local(self.public_url):
+            return [
+                f"QUOLUM_PUBLIC_URL is {self.public_url}, plain http on a public host: OAuth redirects and "
+                "links then travel unencrypted and Slack refuses http request URLs; use https."
+            ]
+        return []
 
     def with_overrides(self, **changes) -> Settings:
         return replace(self, **changes)
@@ -192,6 +218,31 @@ class Settings:
             raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-.")
         if self.bot_token and not self.bot_token.startswith("xox"):
             raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-.")
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be the bot's public URL (None when it can): an http(s) URL with a host."""
+    try:
+        parts = urlsplit(url.strip())
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError:  # a port that is not a number, a bracket out of place
+        return "is not a URL"
+    if parts.scheme not in ("https", "http") or not parts.hostname or not port_ok:
+        return "must be an http(s) URL with a host name, e.g. https://quolum.acme.com"
+    if parts.query or parts.fragment or any(ch.isspace() for ch in url.strip()):
+        return "must not have a query, a fragment or spaces"
+    return None
+
+
+def is_local(url: str) -> bool:
+    """Whether the URL's host is this machine (localhost, a loopback address): a development set-up."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def normalise_database_url(url: str | None, data_dir: Path) -> str:
