@@ -29,6 +29,7 @@ from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.messages import alerts, invite_blocks
+from bot.services.slack_roles import Workspace
 
 MAX_EVENT_ID = 64  # the slack_events.event_id column; Slack's own ids are about a dozen characters
 _NONE = type(None)
@@ -191,6 +192,15 @@ def _missing(body: Mapping, fields: dict[str, tuple[type, ...]], prefix: str) ->
         if not isinstance(body[name], allowed):
             return f"{prefix}{name} is a {type(body[name]).__name__}"
     return None
+
+
+def workspace_of(body: Mapping) -> Workspace:
+    """The workspace a checked request is for: its team, and its Enterprise Grid org and install kind."""
+    team, enterprise = body.get("team"), body.get("enterprise")
+    team_id = team.get("id") if isinstance(team, dict) else body.get("team_id")
+    enterprise_id = enterprise.get("id") if isinstance(enterprise, dict) else body.get("enterprise_id")
+    org_wide = body.get("is_enterprise_install") in (True, "true")  # a JSON boolean, or a form's "true"
+    return Workspace(team_id or "", enterprise_id or None, org_wide)
 
 
 def _wrong_types(body: Mapping, types: dict[str, tuple[type, ...]], prefix: str) -> str | None:
