@@ -143,6 +143,9 @@ def register(app: AsyncApp, services: Services) -> None:
         if spec is None:
             return
         if not await service.can_connect(client, slack_request.workspace_of(body), user_id):
+            if not body.get("response_url"):  # a click in App Home: draw the tab again, without the button
+                await services.home.publish(client, team_id, user_id)
+                return
             await respond(
                 response_type="ephemeral",
                 replace_original=False,

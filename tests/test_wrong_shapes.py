@@ -172,3 +172,16 @@ HOOK = {"response_url": "https://hooks.slack.com/actions/1"}
 )
 def test_problem_knows_what_listeners_read(body, expected):
     assert sreq.problem(body) == expected
+
+
+async def test_a_non_admin_clicking_disconnect_in_app_home_gets_no_traceback(app, slack, caplog):
+    """A click in App Home comes without a response_url (a right shape): the refusal cannot use it."""
+    caplog.set_level(logging.INFO)
+    slack.add_user("U0002")  # a member, not an admin (the tab was published before a demotion)
+    body = action("disconnect:hubspot", value="hubspot", user={"id": "U0002", "team_id": "T0001"})
+    payload = {**_payload(body), "container": {"type": "view", "view_id": "V1"}}
+    del payload["response_url"]
+    response = await send(app, urlencode({"payload": json.dumps(payload)}))
+    assert response.status_code == 200, response.text
+    assert not [r for r in caplog.records if r.exc_info]
+    assert "U0002" in slack.home_views  # the tab is published again, with what U0002 may do now
