@@ -11,6 +11,7 @@ from bot.core.logs import annotate
 from bot.messages import alerts as am
 from bot.messages import blocks
 from bot.services import digest_subscriptions as digests
+from handlers import slack_request
 from handlers.commands import CommandRequest, command
 from providers.catalogue import find
 
@@ -57,7 +58,7 @@ async def alerts(request: CommandRequest) -> dict:
     match = CHANNEL.match(words[0]) if len(words) == 1 else None
     if words[0].lower() != "off" and match is None:
         return blocks.message(USAGE)
-    if not await request.services.connections.can_connect(request.client, request.team_id, request.user_id):
+    if not await request.services.connections.can_connect(request.client, request.workspace, request.user_id):
         return blocks.message(ADMINS_ONLY)
     if match is None:
         await routes.clear(request.team_id)
@@ -84,7 +85,7 @@ def register(app: AsyncApp, services: Services) -> None:
         if not incident.open:
             await _privately(respond, am.ALREADY_RESOLVED.format(provider=spec.display_name))
             return
-        if not await services.connections.can_connect(client, team_id, user_id):
+        if not await services.connections.can_connect(client, slack_request.workspace_of(body), user_id):
             await _privately(respond, am.NOT_ALLOWED.format(provider=spec.display_name, key=spec.key))
             return
         opener = services.extras.get(f"open_connect:{spec.key}")

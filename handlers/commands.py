@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from bot.messages import blocks
+from bot.services.slack_roles import Workspace
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,11 @@ class CommandRequest:
     trigger_id: str | None
     services: object = field(repr=False, default=None)
     client: object = field(repr=False, default=None)
+    org_wide: bool = False  # an org-wide (Enterprise Grid) install
+
+    @property
+    def workspace(self) -> Workspace:
+        return Workspace(self.team_id, self.enterprise_id, self.org_wide)
 
 
 Handler = Callable[[CommandRequest], Awaitable[dict]]

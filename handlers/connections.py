@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.core.logs import annotate
 from bot.messages import blocks
 from bot.messages.cards import CONNECT_LINK, DISCONNECT_ACTION
+from handlers import slack_request
 from handlers.commands import CommandRequest, command
 from providers.catalogue import CATALOGUE, find
 
@@ -62,7 +63,7 @@ async def status(request: CommandRequest) -> dict:
 
 async def _card(request: CommandRequest, *, only=None, notice: str | None = None) -> dict:
     service = request.services.connections
-    can = await service.can_connect(request.client, request.team_id, request.user_id)
+    can = await service.can_connect(request.client, request.workspace, request.user_id)
     return await service.card(
         team_id=request.team_id,
         user_id=request.user_id,
@@ -84,7 +85,7 @@ async def disconnect(request: CommandRequest) -> dict:
     if error or spec is None:
         return blocks.message(error or DISCONNECT_USAGE.format(known="|".join(CATALOGUE)))
     service = request.services.connections
-    if not await service.can_connect(request.client, request.team_id, request.user_id):
+    if not await service.can_connect(request.client, request.workspace, request.user_id):
         return blocks.message(ADMINS_ONLY.format(what="disconnect accounts"))
     note = await service.disconnect(request.team_id, spec, request.user_id)
     return await _card(request, notice=note)
@@ -103,7 +104,7 @@ async def admins(request: CommandRequest) -> dict:
     if action not in ("add", "remove") or not targets:
         return blocks.message(ADMINS_USAGE)
     if not await request.services.connections.is_slack_admin(
-        request.client, request.team_id, request.user_id
+        request.client, request.workspace, request.user_id
     ):
         return blocks.message(SLACK_ADMINS_ONLY)
     lines = []
@@ -137,7 +138,10 @@ def register(app: AsyncApp, services: Services) -> None:
         service = services.connections
         if spec is None:
             return
-        if not await service.can_connect(client, team_id, user_id):
+        if not await service.can_connect(client, slack_request.workspace_of(body), user_id):
+            if not body.get("response_url"):  # a click in App Home: draw the tab again, without the button
+                await services.home.publish(client, team_id, user_id)
+                return
             await respond(
                 response_type="ephemeral",
                 replace_original=False,

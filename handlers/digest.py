@@ -16,6 +16,7 @@ from bot.messages import blocks
 from bot.messages import digest as digest_blocks
 from bot.services import digest_subscriptions as digests
 from bot.services.digest_schedule import MONTHLY, WEEKDAYS, WEEKLY, Schedule
+from handlers import slack_request
 from handlers.commands import CommandRequest, command
 from providers.catalogue import CATALOGUE, find
 from providers.usage import zone
@@ -107,7 +108,7 @@ def parse_schedule(words: list[str], default_tz: str) -> tuple[Schedule | None, 
 
 
 async def _is_admin(request: CommandRequest) -> bool:
-    return await request.services.connections.can_connect(request.client, request.team_id, request.user_id)
+    return await request.services.connections.can_connect(request.client, request.workspace, request.user_id)
 
 
 def _channel(request: CommandRequest, words: list[str]) -> str | None:
@@ -313,7 +314,10 @@ def register(app: AsyncApp, services: Services) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         annotate(team=team_id, action=digest_blocks.SUBSCRIBE_PICK_ACTION)
         channel = action.get("selected_conversation") or ""
-        request = CommandRequest(team_id, None, user_id, channel, "", None, None, services, client)
+        where = slack_request.workspace_of(body)
+        request = CommandRequest(
+            team_id, where.enterprise_id, user_id, channel, "", None, None, services, client, where.org_wide
+        )
         await respond(response_type="ephemeral", replace_original=False, **await digest_subscribe(request))
 
     @app.action(digest_blocks.RECONNECT_ACTION)
@@ -322,7 +326,7 @@ def register(app: AsyncApp, services: Services) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         annotate(team=team_id, action=digest_blocks.RECONNECT_ACTION)
         connections = services.connections
-        if not await connections.can_connect(client, team_id, user_id):
+        if not await connections.can_connect(client, slack_request.workspace_of(body), user_id):
             await respond(
                 response_type="ephemeral",
                 replace_original=False,

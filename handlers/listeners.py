@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.core.logs import annotate
 from bot.messages import blocks
-from handlers import alerts, commands, connections, digest, events, invites, sendgrid
+from handlers import alerts, commands, connections, digest, events, invites, sendgrid, slack_request
 
 if TYPE_CHECKING:
     from bot.container import Services  # handlers receive the container at registration
@@ -35,6 +35,7 @@ def register(app: AsyncApp, services: Services) -> None:
             trigger_id=body.get("trigger_id"),
             services=services,
             client=client,
+            org_wide=slack_request.workspace_of(body).org_wide,
         )
         if cmd is None or cmd.reply_in_ack:
             await ack(**await _safely(commands.run(text, request)))

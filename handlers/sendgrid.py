@@ -34,6 +34,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.logs import annotate
 from bot.messages.cards import CONNECT_MODAL
 from bot.services.sendgrid_connect import INTERNAL, ConnectResult, ModalContext
+from bot.services.slack_roles import Workspace
+from handlers import slack_request
 from handlers.connections import ADMINS_ONLY
 from providers.catalogue import SENDGRID
 from providers.sendgrid import (
@@ -225,7 +227,7 @@ def register(app: AsyncApp, services: Services) -> None:
         await ack()
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         annotate(team=team_id, action=CONNECT_ACTION)
-        if not await services.connections.can_connect(client, team_id, user_id):
+        if not await services.connections.can_connect(client, slack_request.workspace_of(body), user_id):
             await _say_privately(body, client, respond, ADMINS_ONLY.format(what="connect accounts"))
             return
         await open_sendgrid_modal(
@@ -256,7 +258,7 @@ def register(app: AsyncApp, services: Services) -> None:
         if region not in services.sendgrid.client.regions:
             await ack(response_action="errors", errors={REGION_BLOCK: PICK_REGION})
             return
-        refusal = await _refusal(client, ctx)
+        refusal = await _refusal(client, ctx, slack_request.workspace_of(body))
         if refusal:
             annotate(outcome="refused")
             await ack(response_action="update", view=message_view(refusal))
@@ -264,7 +266,7 @@ def register(app: AsyncApp, services: Services) -> None:
         work, in_ack = await _answer(ack, ctx, pasted, region, started)
         await _finish(client, view, ctx, await work, shown=in_ack)
 
-    async def _refusal(client, ctx: ModalContext) -> str | None:
+    async def _refusal(client, ctx: ModalContext, where: Workspace) -> str | None:
         """Why this person may not connect SendGrid now, or None. An invitation is the permission only
         while it is open, for this person, this workspace and SendGrid; it is spent when the key is
         saved (`SendGridConnectService.connect`)."""
@@ -272,7 +274,7 @@ def register(app: AsyncApp, services: Services) -> None:
             return await services.invites.usable(
                 ctx.invitation_id, team_id=ctx.team_id, user_id=ctx.user_id, provider=SENDGRID.key
             )
-        if await services.connections.can_connect(client, ctx.team_id, ctx.user_id):
+        if await services.connections.can_connect(client, where, ctx.user_id):
             return None
         return ADMINS_ONLY.format(what="connect accounts")
 

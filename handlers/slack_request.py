@@ -20,12 +20,16 @@ or None; `bolt_request()` hands Bolt the parsed body with the raw one kept for i
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from urllib.parse import parse_qsl
 
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
+
+from bot.messages import alerts, invite_blocks
+from bot.services.slack_roles import Workspace
 
 MAX_EVENT_ID = 64  # the slack_events.event_id column; Slack's own ids are about a dozen characters
 _NONE = type(None)
@@ -80,6 +84,24 @@ EVENT_TYPES: dict[str, tuple[type, ...]] = {
 ID_HOLDERS = ("team", "user", "channel", "enterprise")  # {"id": "..."} objects
 # Interactions always come from someone in a workspace: listeners read team.id and user.id.
 INTERACTIONS = ("block_actions", "view_submission", "view_closed", "shortcut", "message_action")
+# Listeners answer a click through `respond` (its response_url) and open modals with its trigger_id: Slack
+# sends both with every click in a message, and a trigger_id with every click; only a click in a view
+# (App Home, a modal) comes without a response_url.
+# What our own buttons carry as their value, for the listeners that look it up: a value of any other shape
+# was not made by us (an incident id past the database's integers raised OverflowError in the listener).
+DATABASE_ID = re.compile(r"[0-9]{1,18}")  # fits a 64-bit integer column
+INVITATION_ID = re.compile(r"[0-9a-f]{1,32}")  # storage.invitations' ids
+ACTION_VALUES: dict[str, re.Pattern] = {
+    alerts.RECONNECT_ACTION: DATABASE_ID,
+    invite_blocks.INVITE_CONNECT: INVITATION_ID,
+    invite_blocks.INVITE_DECLINE: INVITATION_ID,
+    invite_blocks.INVITE_REMIND: INVITATION_ID,
+}
+MAX_VALUE = 2000  # Slack's limit on a button's value
+# Fields an event's listener reads, by event type, with their types (Slack always sends them).
+EVENT_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
+    "app_home_opened": {"user": (str,), "tab": (str,)},
+}
 
 
 def parse(raw: str, content_type: str | None) -> dict | None:
@@ -122,6 +144,7 @@ def problem(body: Mapping) -> str | None:
             return "an action without an action_id"
         if any(not isinstance(a.get("value"), _STR) for a in actions):
             return "an action whose value is not a string"
+        return _action_problem(body, actions)
     if kind in ("view_submission", "view_closed"):
         view = body.get("view")
         if not isinstance(view, dict) or not isinstance(view.get("callback_id"), str):
@@ -139,10 +162,45 @@ def problem(body: Mapping) -> str | None:
             return "event_callback without an event"
         if not isinstance(event_id, str) or not event_id or len(event_id) > MAX_EVENT_ID:
             return f"event_id is not a string of 1 to {MAX_EVENT_ID} characters"
-        return _wrong_types(event, EVENT_TYPES, "event.")
+        return _wrong_types(event, EVENT_TYPES, "event.") or _missing(
+            event, EVENT_FIELDS.get(event.get("type"), {}), "event."
+        )
     if "command" in body and not all(isinstance(body.get(k), str) for k in ("team_id", "user_id")):
         return "a command without team_id or user_id"
     return None
+
+
+def _action_problem(body: Mapping, actions: list) -> str | None:
+    if not isinstance(body.get("trigger_id"), str):
+        return "block_actions without a trigger_id"
+    in_view = "view" in body or (body.get("container") or {}).get("type") == "view"
+    if not in_view and not (isinstance(body.get("response_url"), str) and body["response_url"]):
+        return "a click in a message without a response_url"
+    for action in actions:
+        value, pattern = action.get("value"), ACTION_VALUES.get(action["action_id"])
+        if value is not None and len(value) > MAX_VALUE:
+            return f"an action value of more than {MAX_VALUE} characters"
+        if pattern is not None and not pattern.fullmatch(value or ""):
+            return f"{action['action_id']} with a value we never send"
+    return None
+
+
+def _missing(body: Mapping, fields: dict[str, tuple[type, ...]], prefix: str) -> str | None:
+    for name, allowed in fields.items():
+        if name not in body:
+            return f"{prefix}{name} is missing"
+        if not isinstance(body[name], allowed):
+            return f"{prefix}{name} is a {type(body[name]).__name__}"
+    return None
+
+
+def workspace_of(body: Mapping) -> Workspace:
+    """The workspace a checked request is for: its team, and its Enterprise Grid org and install kind."""
+    team, enterprise = body.get("team"), body.get("enterprise")
+    team_id = team.get("id") if isinstance(team, dict) else body.get("team_id")
+    enterprise_id = enterprise.get("id") if isinstance(enterprise, dict) else body.get("enterprise_id")
+    org_wide = body.get("is_enterprise_install") in (True, "true")  # a JSON boolean, or a form's "true"
+    return Workspace(team_id or "", enterprise_id or None, org_wide)
 
 
 def _wrong_types(body: Mapping, types: dict[str, tuple[type, ...]], prefix: str) -> str | None:

@@ -172,6 +172,8 @@ ACTOR = {"team": {"id": "T1"}, "user": {"id": "U1"}}
                 "type": "block_actions",
                 "team": {"id": "T1"},
                 "user": {"id": "U1"},
+                "trigger_id": "1.2",
+                "response_url": "https://hooks.slack.com/actions/1",
                 "actions": [{"action_id": "a"}],
             },
             None,
@@ -202,7 +204,7 @@ ACTOR = {"team": {"id": "T1"}, "user": {"id": "U1"}}
             {"type": "view_closed", "team": {"id": "T1"}, "view": {"callback_id": "c"}},
             "view_closed without user.id",
         ),
-        ({"type": "event_callback", "event_id": "Ev1", "event": {"type": "app_home_opened"}}, None),
+        ({"type": "event_callback", "event_id": "Ev1", "event": {"type": "team_join"}}, None),
         ({"type": "event_callback", "event_id": "E" * 64, "event": {"type": "x"}}, None),
         (
             {"type": "event_callback", "event_id": "E" * 65, "event": {"type": "x"}},

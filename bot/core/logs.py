@@ -142,7 +142,7 @@ class AccessLogMiddleware:
             }
             fields.setdefault("outcome", "ok" if status["code"] < 400 else "rejected")
             # the route's template, never the raw path (which a client chooses, and may carry a state)
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            route = getattr(scope.get("route"), "path", None) or metrics.OTHER
             metrics.HTTP_REQUESTS.labels(route, scope["method"], str(fields["outcome"])).inc()
             metrics.HTTP_LATENCY.labels(route).observe(elapsed)
             if scope["path"] not in ("/healthz", "/readyz", "/metrics"):  # probes and scrapes

@@ -26,7 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core import metrics
 from bot.core.clock import Clock
 from bot.messages import alerts as msg
-from bot.services import slack_once
+from bot.services import slack_once, slack_roles
 from providers.catalogue import find
 from providers.failures import Failure
 from storage.connections import AdminStore, ConnectionRecord, ConnectionStore
@@ -241,12 +241,11 @@ class AlertsService:
     async def _admins(self, client: AsyncWebClient, team_id: str) -> list[str]:
         granted = [user for user, _ in await self.admins.list(team_id)]
         slack_admins: list[str] = []
+        where = await self.slack_client.workspace(team_id)
         try:
             async for page in await client.users_list(limit=200):
                 for member in page.get("members", []):
-                    if member.get("deleted") or member.get("is_bot"):
-                        continue
-                    if member.get("is_admin") or member.get("is_owner") or member.get("is_primary_owner"):
+                    if slack_roles.is_admin(member, where):
                         slack_admins.append(member["id"])
         except SlackApiError as error:
             log.info("cannot list the workspace's admins: %s", error.response.get("error"))

@@ -67,7 +67,7 @@ class AppHomeService:
     # --- the view -------------------------------------------------------------------------------
     async def view(self, client: AsyncWebClient, team_id: str, user_id: str) -> dict:
         connections = self.connections
-        can_connect = await connections.can_connect(client, team_id, user_id)
+        can_connect = await connections.can_connect(client, await connections.workspace(team_id), user_id)
         rows = await connections.rows(
             team_id=team_id, user_id=user_id, can_connect=can_connect, response_url=None
         )

@@ -25,6 +25,8 @@ from bot.messages import blocks
 from bot.messages.alerts import incident_summary
 from bot.messages.cards import Row, connections_card
 from bot.messages.digest import offer_blocks
+from bot.services import slack_roles
+from bot.services.slack_roles import Workspace
 from providers import hubspot
 from providers.catalogue import CATALOGUE, ProviderSpec, is_available
 from providers.http import ProviderError
@@ -68,7 +70,7 @@ class ConnectionsService:
         self.clock = clock
         self.hubspot = hubspot
         self.slack_clients = slack_clients
-        self._roles: dict[tuple[str, str], tuple[float, bool]] = {}
+        self._roles: dict[tuple[Workspace, str], tuple[float, bool]] = {}
         # called as hook(team_id, provider, user_id, invitation_id) after every successful connection
         # (invitations listen; invitation_id is the one used to connect, or None)
         self.connected_hooks: list = []
@@ -76,19 +78,23 @@ class ConnectionsService:
         self.disconnected_hooks: list = []
 
     # --- who may connect ---------------------------------------------------------------
-    async def is_slack_admin(self, client: AsyncWebClient, team_id: str, user_id: str) -> bool:
-        cached = self._roles.get((team_id, user_id))
+    async def is_slack_admin(self, client: AsyncWebClient, where: Workspace, user_id: str) -> bool:
+        """A Slack admin or owner of `where` itself (slack_roles decides): not of another workspace."""
+        cached = self._roles.get((where, user_id))
         if cached and time.monotonic() - cached[0] < ROLE_CACHE_SECONDS:
             return cached[1]
-        user = (await client.users_info(user=user_id))["user"]
-        admin = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
-        self._roles[(team_id, user_id)] = (time.monotonic(), admin)
+        admin = slack_roles.is_admin((await client.users_info(user=user_id))["user"], where)
+        self._roles[(where, user_id)] = (time.monotonic(), admin)
         return admin
 
-    async def can_connect(self, client: AsyncWebClient, team_id: str, user_id: str) -> bool:
-        if await self.storage.admins.is_granted(team_id, user_id):
+    async def can_connect(self, client: AsyncWebClient, where: Workspace, user_id: str) -> bool:
+        if await self.storage.admins.is_granted(where.team_id, user_id):
             return True
-        return await self.is_slack_admin(client, team_id, user_id)
+        return await self.is_slack_admin(client, where, user_id)
+
+    async def workspace(self, team_id: str) -> Workspace:
+        """A workspace as its installation describes it, for work no Slack request started."""
+        return await self.slack_clients.workspace(team_id)
 
     # --- the card -------------------------------------------------------------------------
     async def card(
@@ -226,7 +232,9 @@ class ConnectionsService:
         """Asked again when the card is rebuilt: the buttons go to those who may connect now."""
         client = await self.slack_clients(team_id)
         try:
-            return client is not None and await self.can_connect(client, team_id, user_id)
+            return client is not None and await self.can_connect(
+                client, await self.workspace(team_id), user_id
+            )
         except SlackApiError as error:
             log.info("could not check %s's role: %s", user_id, error.response.get("error"))
             return False

@@ -9,6 +9,7 @@ from __future__ import annotations
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.config import Settings
+from bot.services.slack_roles import Workspace
 from providers.slack import web_client
 from storage.installations import EncryptedInstallationStore
 
@@ -37,3 +38,14 @@ class SlackClients:
         return web_client(
             self.settings, token, rate_limit_retries=self.rate_limit_retries, timeout=self.timeout
         )
+
+    async def workspace(self, team_id: str) -> Workspace:
+        """The workspace as its installation says (its Enterprise Grid org, if any)."""
+        bot = (
+            None
+            if self.settings.bot_token
+            else await self.installations.async_find_bot(enterprise_id=None, team_id=team_id)
+        )
+        if bot is None:
+            return Workspace(team_id)
+        return Workspace(team_id, bot.enterprise_id or None, bool(bot.is_enterprise_install))

@@ -165,6 +165,23 @@ class SlackStandIn(ChatMixin, DirectoryMixin, ViewsMixin, MessagesMixin):
             return list(self.posts.get(channel_id, []))
 
     def add_user(self, user_id: str, team_id: str = "T0001", **flags) -> dict:
+        """A person whose home workspace is `team_id` (any team id: someone from another workspace in a
+        shared channel is answered too). In a workspace of an Enterprise Grid org the user also carries
+        `enterprise_user`, as Slack sends it: `org_admin`/`org_owner` set its roles, `teams` the other
+        workspaces of the org the user belongs to."""
+        ws = self.workspaces.get(team_id)
+        grid = (
+            {
+                "id": user_id,
+                "enterprise_id": ws.enterprise_id,
+                "enterprise_name": f"{ws.name} Org",
+                "is_admin": flags.pop("org_admin", False),
+                "is_owner": flags.pop("org_owner", False),
+                "teams": [team_id, *flags.pop("teams", ())],
+            }
+            if ws is not None and ws.enterprise_id
+            else None
+        )
         user = {
             "id": user_id,
             "team_id": team_id,
@@ -180,6 +197,8 @@ class SlackStandIn(ChatMixin, DirectoryMixin, ViewsMixin, MessagesMixin):
             "tz": "Europe/Berlin",
             "profile": {"email": f"{user_id.lower()}@example.com", "display_name": user_id.lower()},
         }
+        if grid is not None:
+            user["enterprise_user"] = grid
         user.update(flags)
         with self._lock:
             self.users[user_id] = user

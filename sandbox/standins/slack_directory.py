@@ -26,7 +26,7 @@ class DirectoryMixin:
                     u
                     for u in self.users.values()
                     if (u.get("profile") or {}).get("email", "").lower() == email
-                    and (ws is None or u["team_id"] == ws.team_id)
+                    and (ws is None or _member(u, ws.team_id))
                 ),
                 None,
             )
@@ -57,5 +57,10 @@ class DirectoryMixin:
         return ok(user=user)
 
     def m_users_list(self, args, ws):
-        members = [u for u in self.users.values() if ws is None or u["team_id"] == ws.team_id]
+        members = [u for u in self.users.values() if ws is None or _member(u, ws.team_id)]
         return ok(members=members, response_metadata={"next_cursor": ""})
+
+
+def _member(user: dict, team_id: str) -> bool:
+    """A member of the workspace: at home there, or (Enterprise Grid) one of its org's users in it too."""
+    return user["team_id"] == team_id or team_id in (user.get("enterprise_user") or {}).get("teams", ())

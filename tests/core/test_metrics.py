@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import random
+import string
+
 import httpx
 import pytest
 import respx
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.core.metrics import REGISTRY
+from bot.core import metrics
+from bot.core.metrics import OTHER, REGISTRY
+from bot.web import create_app
 from providers.http import SENDGRID, ProviderHTTP, Unauthorized
 from sandbox import slack_requests as sr
 from tests.conftest import install
@@ -49,7 +54,7 @@ async def test_requests_are_counted_by_route_and_outcome_with_latency(serve, set
     assert sample("quolum_http_requests_total", outcome="unauthorized", **events) == unauthorized + 1
     assert sample("quolum_http_request_duration_seconds_count", route="/slack/events") == timed + 4
     routes = {s.labels.get("route") for f in families.values() for s in f.samples}
-    assert {"/oauth/{provider}/start", "unmatched"} <= routes  # templates, never the raw path
+    assert {"/oauth/{provider}/start", "other"} <= routes  # templates, never the raw path
     assert "/no/such/page" not in routes and "/oauth/hubspot/start" not in routes
     # nothing of a team's: no ids, tokens or states in any label
     ws = slack.workspaces["T0001"]
@@ -105,3 +110,82 @@ def test_colleagues_metrics_exist_for_digests_and_alerts():
     metrics.ALERTS_OPEN.labels(provider="hubspot").set(3)
     assert sample("quolum_alerts_open", provider="hubspot") == 3
     assert sample("quolum_digests_posted_total", cadence="weekly") >= 1
+
+
+def series() -> set[tuple]:
+    """Every HTTP series in the exposition (name and labels), as a scraper stores them (only HTTP: other
+    tests' leftover threads in this process may still count provider calls meanwhile)."""
+    text = metrics.exposition()[0].decode()
+    return {
+        (s.name, tuple(sorted(s.labels.items())))
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name.startswith("quolum_http_")
+    }
+
+
+def made_up_method(rng: random.Random) -> str:
+    while True:
+        method = "".join(rng.choices(string.ascii_letters, k=rng.randint(3, 12)))
+        if method.upper() not in metrics.HTTP_METHODS:
+            return method
+
+
+async def test_random_methods_and_paths_create_no_series(settings):
+    """3,000 unauthenticated requests with made-up methods and paths through the real ASGI app."""
+    app = create_app(settings)
+    rng = random.Random(21)
+    templates = [getattr(r, "path", "/") for r in app.routes]
+    known = [t.replace("{", "").replace("}", "") for t in templates]  # a path each route matches
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bot") as client:
+        for path in [*known, "/no/such/page"]:  # each route's "made-up method" series, once
+            await client.request(made_up_method(rng), path)
+        before = series()
+        for _ in range(3000):
+            if rng.random() < 0.5:
+                path = rng.choice(known)
+            else:
+                path = "/" + "/".join(
+                    "".join(rng.choices(string.ascii_letters + string.digits + "-_.~%", k=rng.randint(1, 9)))
+                    for _ in range(rng.randint(1, 4))
+                )
+            await client.request(made_up_method(rng), path)
+    await app.state.services.storage.db.dispose()
+    after = series()
+    assert after == before, sorted(after - before)[:5]
+    methods = {dict(labels).get("method") for name, labels in after if name == "quolum_http_requests_total"}
+    assert methods <= metrics.HTTP_METHODS | {OTHER}
+
+
+@pytest.mark.parametrize(
+    ("metric", "given", "expected"),
+    [
+        ("HTTP_REQUESTS", ("/slack/events", "BREW", "rejected"), ("/slack/events", OTHER, "rejected")),
+        ("HTTP_REQUESTS", ("/slack/events", "POST", "ok"), ("/slack/events", "POST", "ok")),
+        ("PROVIDER_CALLS", ("sendgrid", "299"), ("sendgrid", OTHER)),
+        ("PROVIDER_CALLS", ("sendgrid", "429"), ("sendgrid", "429")),
+        ("PROVIDER_CALLS", ("sendgrid", "error"), ("sendgrid", "error")),
+        ("DIGESTS_FAILED", ("<!channel> made-up error",), (OTHER,)),
+        ("DIGESTS_FAILED", ("not_in_channel",), ("not_in_channel",)),
+        ("TOKEN_REFRESHES", ("hubspot", "T0001"), ("hubspot", OTHER)),
+        ("JOB_RUNS", ("digests", "maybe"), ("digests", OTHER)),
+    ],
+)
+def test_labels_fed_from_outside_fold_into_other(metric, given, expected):
+    bounded = getattr(metrics, metric)
+    child = bounded.labels(*given)
+    assert child is bounded.metric.labels(*expected)
+
+
+def test_a_label_named_by_code_keeps_at_most_max_values():
+    counter = metrics.Bounded(
+        metrics.Counter,
+        "quolum_test_bounded_" + "".join(random.choices(string.ascii_lowercase, k=8)),
+        "t",
+        team=metrics.CODE,
+    )
+    for i in range(metrics.MAX_VALUES * 3):
+        counter.labels(team=f"T{i}").inc()
+    teams = {s.labels["team"] for f in counter.metric.collect() for s in f.samples}
+    REGISTRY.unregister(counter.metric)
+    assert len(teams) == metrics.MAX_VALUES + 1 and OTHER in teams

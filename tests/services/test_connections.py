@@ -320,8 +320,9 @@ async def test_disconnect_command_acks_first_then_answers(bot, slack, hubspot, s
     assert (await storage.connections.get("T0001", "hubspot")).status == "disconnected"
 
 
-async def test_link_buttons_are_acknowledged(bot):
-    assert post(bot, sr.action("connect_link:hubspot")).status_code == 200
+async def test_link_buttons_are_acknowledged(bot, slack):
+    click = sr.action("connect_link:hubspot", response_url=slack.response_url())
+    assert post(bot, click).status_code == 200
 
 
 async def test_slack_admins_grant_quolum_admins(bot, slack):
