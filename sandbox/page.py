@@ -190,7 +190,7 @@ class SlackUI:
         )
         if response.status_code != 200:
             return {"error": f'/quolum failed with the error "{response.status_code}" (as Slack says it)'}
-        reply = response.json() if response.content else {}
+        reply = command_reply(response)
         if reply.get("text") or reply.get("blocks"):
             with self._lock:
                 entry = Entry(f"e{next(self._ids)}", conv, user, reply)
@@ -275,6 +275,16 @@ class SlackUI:
             {"type": "app_home_opened", "user": user, "channel": "D" + user[1:], "tab": "home"}
         )
         return {"ok": response.status_code == 200}
+
+
+def command_reply(response) -> dict:
+    """The message a slash command's HTTP answer shows: its JSON, or (Bolt's `ack("text")`) its plain text,
+    which Slack shows as an ephemeral message too; {} for an empty answer (the reply comes by response_url)."""
+    if not response.content:
+        return {}
+    if response.headers.get("content-type", "").startswith("application/json"):
+        return response.json()
+    return {"text": response.text}
 
 
 def _state_of(element: dict, value) -> dict:

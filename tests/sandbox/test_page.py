@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 
 import pytest
@@ -179,3 +180,71 @@ async def test_a_person_subscribes_a_channel_sends_the_digest_and_reads_the_seed
     home = page.locator("#home")
     await expect(home).to_contain_text("#saas-usage · weekly · next")
     await context.close()
+
+
+# What the help's usage lines stand for when typed: a person fills them in like this.
+PLACEHOLDERS = {"@someone": "@dana", "#channel": "#saas-usage", "<provider>": "hubspot", "<amount>": "50"}
+
+
+def typed_forms(usage: str) -> list[str]:
+    """The commands a help usage line stands for: without its optional parts and with them, each
+    alternative (`a|b`) once, placeholders filled in."""
+    bare = usage
+    while re.search(r"\[[^\[\]]*\]", bare):
+        bare = re.sub(r"\[[^\[\]]*\]", "", bare)
+    full = usage.replace("[", "").replace("]", "")
+    forms: list[str] = []
+    for form in (bare, full):
+        words = [[PLACEHOLDERS.get(a, a) for a in w.split("|")] for w in form.split()]
+        for alternatives in itertools.product(*words):
+            forms.append(" ".join(alternatives))
+    return list(dict.fromkeys(forms))
+
+
+def test_typed_forms_cover_a_usage_lines_choices():
+    assert typed_forms("alerts [#channel|off]") == ["alerts", "alerts #saas-usage", "alerts off"]
+    assert typed_forms("price [<provider> <amount> [<currency>]]") == ["price", "price hubspot 50 <currency>"]
+    assert typed_forms("disconnect hubspot|sendgrid") == ["disconnect hubspot", "disconnect sendgrid"]
+
+
+async def reply_to(page, text: str):
+    """Type `text` and wait for what Slack shows: a new reply only this person sees, or a modal (closed
+    again); returns the reply's text (or the modal's)."""
+    from playwright.async_api import expect
+
+    replies = page.locator(".message.ephemeral")
+    before = await replies.count()
+    await page.fill("#box", text)
+    await page.press("#box", "Enter")
+    modal = page.locator("#modal-bg.open")
+    await expect(replies.nth(before).or_(modal)).to_be_visible()
+    if await modal.count():
+        shown = await page.locator("#modal").inner_text()
+        await page.locator("#modal button.close").click()
+        await expect(page.locator("#modal-bg")).to_be_hidden()
+        return shown
+    return await replies.nth(before).inner_text()
+
+
+@pytest.mark.parametrize("user", ["UADA00001", "UMAX00002"], ids=["admin", "member"])
+async def test_every_command_in_help_gets_a_reply_on_the_page(sandbox, chromium, user):
+    page = await chromium.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    await page.goto(f"{sandbox.page_url}/?user={user}")
+    help_text = await reply_to(page, "/quolum help")
+    usages = re.findall(r"/quolum ([^\n—]+?) —", help_text)
+    assert len(usages) >= 9 and "help" in usages, help_text
+    typed = [form for usage in usages for form in typed_forms(usage.strip())]
+    for expected in ("price hubspot 50", "admins list", "digest send", "digest unsubscribe", "digest list"):
+        assert any(t.startswith(expected) for t in typed), expected
+    for text in typed:
+        shown = await reply_to(page, f"/quolum {text}")
+        assert shown.strip(), text
+        assert await page.locator("#notice").inner_text() == "", (
+            text,
+            await page.locator("#notice").inner_text(),
+        )
+        assert "not one the sandbox page sends" not in shown
+    assert errors == []
