@@ -27,7 +27,7 @@ from sandbox.environment import SandboxEnv, new_trigger
 from sandbox.render_html import message_html, view_html
 from sandbox.render_terminal import with_names
 from sandbox.standins.server import ThreadedServer
-from sandbox.workspace import CHANNELS, GENERAL, PEOPLE, Person
+from sandbox.workspace import CHANNELS, GENERAL, PEOPLE, SENDGRID_ACCOUNT, SENDGRID_SCOPES, Person
 
 PAGE = Path(__file__).with_name("page.html")
 # Headless Chromium on 127.0.0.1 only: without the networking flags it keeps trying to reach the internet.
@@ -42,6 +42,18 @@ CHROMIUM_ARGS = [
 ]
 AT_NAME = re.compile(r"(?<![<\w])@([a-z][a-z0-9._-]*)", re.IGNORECASE)
 HASH_NAME = re.compile(r"(?<![<\w])#([a-z0-9][a-z0-9_-]*)", re.IGNORECASE)
+
+
+def demo_keys(env: SandboxEnv) -> list[dict]:
+    """Keys made in the SendGrid stand-in's account for the person playing, as the demo's Dana makes one:
+    a restricted key with the scopes the modal asks for, and a deleted one (SendGrid answers 401)."""
+    key = env.sendgrid.add_key(SENDGRID_ACCOUNT, SENDGRID_SCOPES)
+    wrong = env.sendgrid.add_key(SENDGRID_ACCOUNT, SENDGRID_SCOPES)
+    env.sendgrid.revoke_key(wrong)
+    return [
+        {"id": "sendgrid-key", "label": "SendGrid restricted key", "key": key},
+        {"id": "sendgrid-wrong-key", "label": "A deleted SendGrid key", "key": wrong},
+    ]
 
 
 @dataclass
@@ -76,6 +88,7 @@ class SlackUI:
         self._views_seen: set[str] = set()
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
+        self.sendgrid_keys = demo_keys(env)
 
     # --- following what the bot sent ------------------------------------------------------------
     def sync(self) -> None:
@@ -155,6 +168,7 @@ class SlackUI:
             names = self.env.names
             return {
                 "people": [{"id": p.user_id, "name": f"{p.name} ({p.role})"} for p in PEOPLE],
+                "keys": self.sendgrid_keys,
                 "conversations": self.conversations(user),
                 "messages": self.messages(user, conv) if conv != "home" else [],
                 "modal": {"id": modal.view_id, "html": view_html(with_names(view, names), modal.errors)}

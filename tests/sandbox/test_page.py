@@ -8,9 +8,10 @@ import re
 
 import pytest
 
+from bot.services.sendgrid_connect import KEY_REJECTED
 from sandbox.environment import SandboxEnv
 from sandbox.page import start_page
-from sandbox.workspace import PORTAL_DOMAIN, PORTAL_ID, SAAS_USAGE, SENDGRID_SCOPES, TEAM_ID
+from sandbox.workspace import PORTAL_DOMAIN, PORTAL_ID, SAAS_USAGE, TEAM_ID
 
 
 @pytest.fixture
@@ -27,6 +28,7 @@ async def test_a_person_connects_hubspot_and_sendgrid_by_typing_and_clicking(san
 
     context = await chromium.new_context()
     page = await context.new_page()
+    errors = page_errors(page)
     await page.goto(f"{sandbox.page_url}/?user=UADA00001")
     await page.fill("#box", "/quolum connect")
     await page.press("#box", "Enter")
@@ -52,7 +54,10 @@ async def test_a_person_connects_hubspot_and_sendgrid_by_typing_and_clicking(san
 
     # SendGrid: the card's Connect button opens the modal; the key is typed, the region picked, submitted
     await page.click("nav a:has-text('# general')")
-    key = sandbox.sendgrid.add_key("acme", SENDGRID_SCOPES)  # the person created it in SendGrid
+    # the keys the page shows beside the channels, as if the person had made them in SendGrid
+    key = await page.get_by_label("SendGrid restricted key").input_value()
+    wrong = await page.get_by_label("A deleted SendGrid key").input_value()
+    assert key.startswith("SG.") and wrong.startswith("SG.") and key != wrong
     await page.locator(".message.ephemeral").last.get_by_role("button", name="Connect", exact=True).click()
     modal = page.locator("#modal")
     await expect(modal.locator(".view-title")).to_have_text("Connect SendGrid")
@@ -60,6 +65,10 @@ async def test_a_person_connects_hubspot_and_sendgrid_by_typing_and_clicking(san
     await modal.get_by_label(re.compile("Global")).check()
     await modal.get_by_role("button", name="Connect", exact=True).click()
     await expect(modal.locator(".error")).to_be_visible()  # answered in the field, the modal stays
+    await modal.locator("input[placeholder^='SG.']").fill(wrong)
+    await modal.get_by_role("button", name="Connect", exact=True).click()
+    await expect(modal.locator(".error")).to_have_text(KEY_REJECTED)
+    await expect(modal.locator(".view-title")).to_have_text("Connect SendGrid")
     await modal.locator("input[placeholder^='SG.']").fill(key)
     await modal.get_by_role("button", name="Connect", exact=True).click()
     await expect(modal.locator(".view-title")).to_have_text("SendGrid connected")
@@ -72,7 +81,16 @@ async def test_a_person_connects_hubspot_and_sendgrid_by_typing_and_clicking(san
     await expect(home).to_contain_text("Connected to acme.hubspot.example")
     await expect(home).to_contain_text("No open invitations.")
     assert await home.get_by_role("button", name="Reconnect").count() == 1  # SendGrid's; HubSpot's is a link
+    assert errors == []
     await context.close()
+
+
+def page_errors(page) -> list[str]:
+    """The page's script errors and console errors (a failed request included), as they happen."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    return errors
 
 
 async def test_a_member_is_told_what_to_type(sandbox, chromium):
@@ -229,9 +247,7 @@ async def reply_to(page, text: str):
 @pytest.mark.parametrize("user", ["UADA00001", "UMAX00002"], ids=["admin", "member"])
 async def test_every_command_in_help_gets_a_reply_on_the_page(sandbox, chromium, user):
     page = await chromium.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    errors = page_errors(page)
     await page.goto(f"{sandbox.page_url}/?user={user}")
     help_text = await reply_to(page, "/quolum help")
     usages = re.findall(r"/quolum ([^\n—]+?) —", help_text)
