@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -25,7 +26,7 @@ from starlette.routing import Route
 from sandbox.clock import StepFailed
 from sandbox.environment import SandboxEnv, new_trigger
 from sandbox.render_html import message_html, view_html
-from sandbox.render_terminal import with_names
+from sandbox.render_terminal import with_dates, with_names
 from sandbox.standins.server import ThreadedServer
 from sandbox.workspace import CHANNELS, GENERAL, PEOPLE, SENDGRID_ACCOUNT, SENDGRID_SCOPES, Person
 
@@ -134,6 +135,12 @@ class SlackUI:
             {"id": f"dm:{user}", "name": "Quolum (DM)"},
         ]
 
+    def _as_seen_by(self, user: str, message: dict) -> dict:
+        """`message` as `user` reads it: people and channels by name, dates in the zone of their Slack
+        profile (the stand-in's `tz`), as Slack draws `<!date^…>` for each reader."""
+        tz = ZoneInfo(self.env.slack.users.get(user, {}).get("tz") or "UTC")
+        return with_dates(with_names(message, self.env.names), tz, self.env.clock().astimezone(tz).date())
+
     def messages(self, user: str, conv: str) -> list[dict]:
         out = []
         for posted in self.env.slack.messages:
@@ -148,13 +155,12 @@ class SlackUI:
         for entry in self.entries:
             if entry.conv == conv and entry.user == user:
                 out.append((entry.ts, entry.id, entry.message, True))
-        names = self.env.names
         return [
             {
                 "id": message_id,
                 "ephemeral": ephemeral,
                 "from": "Quolum",
-                "html": message_html(with_names(message, names)),
+                "html": message_html(self._as_seen_by(user, message)),
             }
             for _, message_id, message, ephemeral in sorted(out, key=lambda m: m[0])
         ]
@@ -165,16 +171,15 @@ class SlackUI:
             modal = self.modals.get(user)
             view = self.env.slack.views.get(modal.view_id) if modal else None
             home = self.env.slack.home_views.get(user)
-            names = self.env.names
             return {
                 "people": [{"id": p.user_id, "name": f"{p.name} ({p.role})"} for p in PEOPLE],
                 "keys": self.sendgrid_keys,
                 "conversations": self.conversations(user),
                 "messages": self.messages(user, conv) if conv != "home" else [],
-                "modal": {"id": modal.view_id, "html": view_html(with_names(view, names), modal.errors)}
+                "modal": {"id": modal.view_id, "html": view_html(self._as_seen_by(user, view), modal.errors)}
                 if view
                 else None,
-                "home": view_html(with_names(home, names)) if home else None,
+                "home": view_html(self._as_seen_by(user, home)) if home else None,
             }
 
     # --- what a person does -------------------------------------------------------------------

@@ -257,6 +257,17 @@ class DigestStore:
             )
             return result.rowcount > 0
 
+    async def sent_now(self, team_id: str, channel_id: str) -> bool:
+        """A digest posted on demand (`/quolum digest send`) to `channel_id`: a subscribed channel's last
+        digest is now. False when the channel is not subscribed (nothing to record it on)."""
+        async with self.db.session() as session, session.begin():
+            result = await session.execute(
+                update(DigestSubscription)
+                .where(DigestSubscription.team_id == team_id, DigestSubscription.channel_id == channel_id)
+                .values(last_sent_at=self.clock())
+            )
+            return result.rowcount > 0
+
     async def refused(self, delivery: Delivery, error: str) -> None:
         async with self.db.session() as session, session.begin():
             await session.execute(

@@ -73,8 +73,7 @@ class AlertView:
 
 def when(moment: datetime) -> str:
     """A Slack date the reader sees in their own time zone (the fallback is UTC)."""
-    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+    return blocks.slack_date(moment)
 
 
 def headline(view: AlertView) -> str:

@@ -67,29 +67,25 @@ INCIDENT_LINE = ":rotating_light: {provider} · failing since {since}"
 LAST_DIGEST_LINE = "Posted in <#{channel}> {when}"
 
 
-def _when(moment) -> str:
-    """A time every reader sees in their own zone (Slack's date token), with a UTC fallback."""
-    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
-
-
 def subscription_line(sub) -> str:
     """One digest subscription (storage.digests.Subscription) for the tab."""
     if sub.status != "active":
         return PAUSED_LINE.format(
             channel=sub.channel_id, cadence=sub.cadence, reason=sub.paused_reason or sub.status
         )
-    return SUBSCRIPTION_LINE.format(channel=sub.channel_id, cadence=sub.cadence, next=_when(sub.next_send_at))
+    return SUBSCRIPTION_LINE.format(
+        channel=sub.channel_id, cadence=sub.cadence, next=blocks.slack_date(sub.next_send_at)
+    )
 
 
 def incident_line(incident, provider_name: str) -> str:
     """One open incident (storage.incidents.IncidentRecord) for the tab."""
-    return INCIDENT_LINE.format(provider=provider_name, since=_when(incident.failing_since))
+    return INCIDENT_LINE.format(provider=provider_name, since=blocks.slack_date(incident.failing_since))
 
 
 def last_digest_line(sub) -> str:
     """Where and when the last digest went (a subscription with `last_sent_at`)."""
-    return LAST_DIGEST_LINE.format(channel=sub.channel_id, when=_when(sub.last_sent_at))
+    return LAST_DIGEST_LINE.format(channel=sub.channel_id, when=blocks.slack_date(sub.last_sent_at))
 
 
 def home_view(data: HomeData) -> dict:

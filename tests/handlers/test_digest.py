@@ -45,7 +45,9 @@ async def test_subscribe_with_defaults_in_the_subscribers_time_zone(bot, slack, 
     assert reply["text"].startswith(
         ":white_check_mark: <#C0001> will get the usage digest every Monday at 09:00"
     )
-    assert "(America/New_York)" in reply["text"] and "next on Mon" in reply["text"]
+    assert "(America/New_York)" in reply["text"]
+    # the next send as Slack's date token: each reader sees it in their own zone
+    assert f"next <!date^{int(sub.next_send_at.timestamp())}^" in reply["text"]
 
     reply = await run(bot, slack, "digest tz Europe/Berlin")
     assert (await storage.digests.get("T0001", "C0001")).timezone == "Europe/Berlin"
@@ -139,11 +141,39 @@ async def test_preview_is_ephemeral_and_posts_nothing(bot, slack):
     assert slack.posts_to("C0001") == []
 
 
+async def needs_reconnect(storage) -> None:
+    """A SendGrid connection whose key was revoked: the digest says so without calling SendGrid."""
+    saved = await storage.connections.save_connected(
+        team_id="T0001",
+        provider="sendgrid",
+        account_id="acme",
+        account_name="acme-mail",
+        credentials={"api_key": "SG.revoked", "base_url": "http://127.0.0.1:9"},
+        connected_by="U0001",
+        scopes=[],
+        details={},
+    )
+    assert await storage.connections.mark_needs_reconnect(saved.record.id, "the key was revoked")
+
+
+async def test_send_refuses_an_empty_digest_when_nothing_is_connected(bot, slack, storage):
+    reply = await run(bot, slack, "digest send")
+    assert reply["text"] == hd.NOTHING_TO_SEND.format(channel="C0001")
+    assert slack.posts_to("C0001") == []
+
+
 async def test_send_posts_now_without_counting_as_the_scheduled_one(bot, slack, storage):
+    await needs_reconnect(storage)
     reply = await run(bot, slack, "digest send")
     assert reply["text"] == hd.POSTED.format(channel="C0001")
     (posted,) = slack.posts_to("C0001")
     assert "Preview" not in json.dumps(posted["blocks"])
+    assert await storage.digests.deliveries() == []
+    assert (await storage.digests.get("T0001", "C0001")) is None  # not subscribed: nothing to record on
+    await run(bot, slack, "digest subscribe")
+    await run(bot, slack, "digest send")
+    sub = await storage.digests.get("T0001", "C0001")
+    assert sub.last_sent_at is not None  # App Home's and `digest list`'s "last sent"
     assert await storage.digests.deliveries() == []
     assert (await run(bot, slack, "digest send <#CPRIV|secret>"))["text"] == hd.REFUSED["cannot_see"].format(
         channel="CPRIV"

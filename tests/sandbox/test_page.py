@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.services.sendgrid_connect import KEY_REJECTED
 from sandbox.environment import SandboxEnv
 from sandbox.page import start_page
+from sandbox.render_terminal import date_text
 from sandbox.workspace import PORTAL_DOMAIN, PORTAL_ID, SAAS_USAGE, TEAM_ID
 
 
@@ -184,9 +186,14 @@ async def test_a_person_subscribes_a_channel_sends_the_digest_and_reads_the_seed
     assert len(idle) == paid - active
     if idle:
         assert f"{len(idle)} of {paid} paid seats idle" in text
+        berlin = ZoneInfo("Europe/Berlin")  # Ada's zone in the Slack stand-in: the page draws dates in it
+        today = sandbox.clock().astimezone(berlin).date()
         for seat in idle[:5]:  # the first five are named, the rest counted
-            last = f"{seat['last_active']:%Y-%m-%d}" if seat["last_active"] else "never"
-            assert f"{seat['email']} — last active {last}" in text
+            if seat["last_active"]:
+                day = date_text(int(seat["last_active"].timestamp()), "{date_short_pretty}", berlin, today)
+                assert f"{seat['email']} — last active {day}" in text
+            else:
+                assert f"{seat['email']} — never signed in" in text
         for seat in idle[5:]:
             assert seat["email"] not in text
         assert (f"…and {len(idle) - 5} more" in text) == (len(idle) > 5)
@@ -197,6 +204,9 @@ async def test_a_person_subscribes_a_channel_sends_the_digest_and_reads_the_seed
     await page.click("nav a:has-text('Home')")
     home = page.locator("#home")
     await expect(home).to_contain_text("#saas-usage · weekly · next")
+    await expect(home).to_contain_text("Posted in #saas-usage")  # the digest sent on demand is the last one
+    await expect(home).not_to_contain_text("No digest has been sent yet")
+    await expect(home).not_to_contain_text("UTC")  # dates drawn in Ada's zone, not their UTC fallback
     await context.close()
 
 
