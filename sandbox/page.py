@@ -25,10 +25,10 @@ from starlette.routing import Route
 
 from sandbox.clock import StepFailed
 from sandbox.environment import SandboxEnv, new_trigger
-from sandbox.render_html import message_html, view_html
+from sandbox.render_html import message_html, mrkdwn_html, view_html
 from sandbox.render_terminal import with_dates, with_names
 from sandbox.standins.server import ThreadedServer
-from sandbox.workspace import CHANNELS, GENERAL, PEOPLE, SENDGRID_ACCOUNT, SENDGRID_SCOPES, Person
+from sandbox.workspace import CHANNELS, GENERAL, PEOPLE, Person, demo_keys
 
 PAGE = Path(__file__).with_name("page.html")
 # Headless Chromium on 127.0.0.1 only: without the networking flags it keeps trying to reach the internet.
@@ -43,18 +43,6 @@ CHROMIUM_ARGS = [
 ]
 AT_NAME = re.compile(r"(?<![<\w])@([a-z][a-z0-9._-]*)", re.IGNORECASE)
 HASH_NAME = re.compile(r"(?<![<\w])#([a-z0-9][a-z0-9_-]*)", re.IGNORECASE)
-
-
-def demo_keys(env: SandboxEnv) -> list[dict]:
-    """Keys made in the SendGrid stand-in's account for the person playing, as the demo's Dana makes one:
-    a restricted key with the scopes the modal asks for, and a deleted one (SendGrid answers 401)."""
-    key = env.sendgrid.add_key(SENDGRID_ACCOUNT, SENDGRID_SCOPES)
-    wrong = env.sendgrid.add_key(SENDGRID_ACCOUNT, SENDGRID_SCOPES)
-    env.sendgrid.revoke_key(wrong)
-    return [
-        {"id": "sendgrid-key", "label": "SendGrid restricted key", "key": key},
-        {"id": "sendgrid-wrong-key", "label": "A deleted SendGrid key", "key": wrong},
-    ]
 
 
 @dataclass
@@ -89,7 +77,7 @@ class SlackUI:
         self._views_seen: set[str] = set()
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
-        self.sendgrid_keys = demo_keys(env)
+        self.sendgrid_keys = demo_keys(env.sendgrid)
 
     # --- following what the bot sent ------------------------------------------------------------
     def sync(self) -> None:
@@ -320,6 +308,11 @@ def _state_of(element: dict, value) -> dict:
     return {"type": kind, "value": value}
 
 
+def noticed(answer: dict) -> dict:
+    """`answer` with its error also as the HTML the page shows under the messages (`code` drawn as code)."""
+    return {**answer, "notice": mrkdwn_html(answer["error"])} if answer.get("error") else answer
+
+
 def create_page_app(env: SandboxEnv) -> Starlette:
     ui = SlackUI(env)
 
@@ -335,13 +328,13 @@ def create_page_app(env: SandboxEnv) -> Starlette:
         async def endpoint(request: Request) -> Response:
             try:
                 body = await request.json()
-                return JSONResponse(await run_in_threadpool(handler, body))
+                return JSONResponse(noticed(await run_in_threadpool(handler, body)))
             except (ValueError, KeyError, TypeError):
                 return JSONResponse(
-                    {"error": "That request is not one the sandbox page sends."}, status_code=400
+                    noticed({"error": "That request is not one the sandbox page sends."}), status_code=400
                 )
             except StepFailed as error:
-                return JSONResponse({"error": str(error)}, status_code=400)
+                return JSONResponse(noticed({"error": str(error)}), status_code=400)
 
         return endpoint
 

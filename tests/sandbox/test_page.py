@@ -103,6 +103,8 @@ async def test_a_member_is_told_what_to_type(sandbox, chromium):
     await page.fill("#box", "hello")
     await page.press("#box", "Enter")
     await expect(page.locator("#notice")).to_contain_text("/quolum help")
+    await expect(page.locator("#notice code").first).to_have_text("/quolum help")  # drawn as code
+    assert "`" not in await page.locator("#notice").inner_text()
     await page.fill("#box", "/quolum connect")
     await page.press("#box", "Enter")
     card = page.locator(".message.ephemeral").last
@@ -274,3 +276,29 @@ async def test_every_command_in_help_gets_a_reply_on_the_page(sandbox, chromium,
         )
         assert "not one the sandbox page sends" not in shown
     assert errors == []
+
+
+async def test_the_page_reflows_in_a_phone_sized_window(sandbox, chromium):
+    from playwright.async_api import expect
+
+    context = await chromium.new_context(viewport={"width": 420, "height": 800})
+    page = await context.new_page()
+    errors = page_errors(page)
+    await page.goto(f"{sandbox.page_url}/?user=UADA00001")
+    await reply_to(page, "/quolum connect")
+    await reply_to(page, "/quolum help")
+    nav, title = await page.locator("nav").bounding_box(), await page.locator("#title").bounding_box()
+    assert nav["width"] == 420 and nav["y"] + nav["height"] <= title["y"]  # the sidebar is a bar on top
+    overflow = "e => e.scrollWidth - e.clientWidth"
+    assert await page.locator("#messages").evaluate(overflow) == 0  # nothing wider than the window
+    assert await page.evaluate("document.documentElement.scrollWidth") == 420
+    for card in await page.locator(".message").all():
+        box = await card.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 420
+    await page.locator(".message.ephemeral").first.get_by_role("button", name="Connect", exact=True).click()
+    modal = page.locator("#modal")
+    await expect(modal.locator(".view-title")).to_have_text("Connect SendGrid")
+    box = await modal.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 420
+    assert errors == []
+    await context.close()
