@@ -213,17 +213,23 @@ async def test_a_person_subscribes_a_channel_sends_the_digest_and_reads_the_seed
 
 
 # What the help's usage lines stand for when typed: a person fills them in like this.
-PLACEHOLDERS = {"@someone": "@dana", "#channel": "#saas-usage", "<provider>": "hubspot", "<amount>": "50"}
+PLACEHOLDERS = {
+    "@someone": "@dana",
+    "#channel": "#saas-usage",
+    "<provider>": "hubspot",
+    "<amount>": "50",
+    "<currency>": "EUR",
+}
 
 
 def typed_forms(usage: str) -> list[str]:
-    """The commands a help usage line stands for: without its optional parts and with them, each
-    alternative (`a|b`) once, placeholders filled in."""
+    """The commands a help usage line stands for: its name alone (`/quolum digest`), without its optional
+    parts and with them, each alternative (`a|b`) once, placeholders filled in."""
     bare = usage
     while re.search(r"\[[^\[\]]*\]", bare):
         bare = re.sub(r"\[[^\[\]]*\]", "", bare)
     full = usage.replace("[", "").replace("]", "")
-    forms: list[str] = []
+    forms: list[str] = [usage.split()[0]]
     for form in (bare, full):
         words = [[PLACEHOLDERS.get(a, a) for a in w.split("|")] for w in form.split()]
         for alternatives in itertools.product(*words):
@@ -233,8 +239,13 @@ def typed_forms(usage: str) -> list[str]:
 
 def test_typed_forms_cover_a_usage_lines_choices():
     assert typed_forms("alerts [#channel|off]") == ["alerts", "alerts #saas-usage", "alerts off"]
-    assert typed_forms("price [<provider> <amount> [<currency>]]") == ["price", "price hubspot 50 <currency>"]
-    assert typed_forms("disconnect hubspot|sendgrid") == ["disconnect hubspot", "disconnect sendgrid"]
+    assert typed_forms("price [<provider> <amount> [<currency>]]") == ["price", "price hubspot 50 EUR"]
+    assert typed_forms("disconnect hubspot|sendgrid") == [
+        "disconnect",
+        "disconnect hubspot",
+        "disconnect sendgrid",
+    ]
+    assert typed_forms("digest subscribe|list")[:2] == ["digest", "digest subscribe"]
 
 
 async def reply_to(page, text: str):
@@ -265,7 +276,14 @@ async def test_every_command_in_help_gets_a_reply_on_the_page(sandbox, chromium,
     usages = re.findall(r"/quolum ([^\n—]+?) —", help_text)
     assert len(usages) >= 9 and "help" in usages, help_text
     typed = [form for usage in usages for form in typed_forms(usage.strip())]
-    for expected in ("price hubspot 50", "admins list", "digest send", "digest unsubscribe", "digest list"):
+    for expected in (
+        "price hubspot 50",
+        "admins list",
+        "digest send",
+        "digest unsubscribe",
+        "digest list",
+        "digest",
+    ):
         assert any(t.startswith(expected) for t in typed), expected
     for text in typed:
         shown = await reply_to(page, f"/quolum {text}")
