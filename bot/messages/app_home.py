@@ -84,7 +84,8 @@ def incident_line(incident, provider_name: str) -> str:
 
 
 def last_digest_line(sub) -> str:
-    """Where and when the last digest went (a subscription with `last_sent_at`)."""
+    """Where and when the last digest went (a subscription, or an on-demand post: `channel_id` and
+    `last_sent_at`)."""
     return LAST_DIGEST_LINE.format(channel=sub.channel_id, when=blocks.slack_date(sub.last_sent_at))
 
 

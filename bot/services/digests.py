@@ -352,8 +352,8 @@ class DigestService:
         answer = await client.chat_postMessage(
             channel=channel_id, unfurl_links=False, **builder.digest_message(data)
         )
-        if await self.store.sent_now(team_id, channel_id):
-            await self.changed(team_id)  # App Home's "last digest"
+        await self.store.sent_now(team_id, channel_id, answer["ts"])
+        await self.changed(team_id)  # App Home's "last digest"
         return answer["ts"]
 
 

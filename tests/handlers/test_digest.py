@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
 
+from bot.messages import app_home
 from bot.services.digest_schedule import MONTHLY, WEEKLY, Schedule
 from handlers import digest as hd
 from sandbox import slack_requests as sr
@@ -169,15 +171,32 @@ async def test_send_posts_now_without_counting_as_the_scheduled_one(bot, slack, 
     (posted,) = slack.posts_to("C0001")
     assert "Preview" not in json.dumps(posted["blocks"])
     assert await storage.digests.deliveries() == []
-    assert (await storage.digests.get("T0001", "C0001")) is None  # not subscribed: nothing to record on
-    await run(bot, slack, "digest subscribe")
-    await run(bot, slack, "digest send")
-    sub = await storage.digests.get("T0001", "C0001")
-    assert sub.last_sent_at is not None  # App Home's and `digest list`'s "last sent"
+    # App Home's "Last digest" says where it went, subscribed channel or not
+    last = await until(lambda: home_says(bot, slack, "Posted in <#C0001>"), timeout=10)
+    assert app_home.NO_DIGEST not in last
+    await run(bot, slack, "digest subscribe", channel="CPRIVIN")
+    await run(bot, slack, "digest send <#CPRIVIN>")
+    sub = await storage.digests.get("T0001", "CPRIVIN")
+    assert sub.last_sent_at is not None  # `digest list`'s "last sent" too
+    assert "Posted in <#CPRIVIN>" in await until(
+        lambda: home_says(bot, slack, "Posted in <#CPRIVIN>"), timeout=10
+    )
     assert await storage.digests.deliveries() == []
     assert (await run(bot, slack, "digest send <#CPRIV|secret>"))["text"] == hd.REFUSED["cannot_see"].format(
         channel="CPRIV"
     )
+
+
+EVENT_IDS = itertools.count(1)
+
+
+def home_says(bot, slack, text: str) -> str | None:
+    """App Home as U0001 opens it, when it says `text`."""
+    event = {"type": "app_home_opened", "user": "U0001", "channel": "D0001", "tab": "home"}
+    body = sr.event(event, event_id=f"Ev{next(EVENT_IDS)}")  # each one new: Slack's retries are ignored
+    assert post(bot, body, content_type="application/json").status_code == 200
+    home = json.dumps(slack.home_views.get("U0001", {}).get("blocks", []))
+    return home if text in home else None
 
 
 def select_action(action_id: str, fields: dict, *, user_id="U0001", response_url=None) -> str:
