@@ -6,7 +6,6 @@ import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -34,15 +33,19 @@ USAGE = (
 )
 ADMINS_ONLY = "Only Slack admins and Quolum admins can {what}."
 SUBSCRIBED = (
-    ":white_check_mark: <#{channel}> will get the usage digest {when} ({tz}); next on {next}. "
+    ":white_check_mark: <#{channel}> will get the usage digest {when} ({tz}); next {next}. "
     "Change the time zone with `/quolum digest tz Area/City`."
 )
 UNSUBSCRIBED = "<#{channel}> will not get the usage digest any more."
 NOT_SUBSCRIBED = "<#{channel}> is not subscribed to the usage digest."
 NONE_YET = "No channel gets the usage digest yet: `/quolum digest subscribe` in a channel subscribes it."
 LIST_LINE = "<#{channel}> — {when} ({tz}) · next {next} · last sent {last}{paused}"
-TZ_CHANGED = "<#{channel}> now gets its digest in {tz}; next on {next}."
+TZ_CHANGED = "<#{channel}> now gets its digest in {tz}; next {next}."
 POSTED = "Posted the current digest to <#{channel}> (the scheduled one still goes out as usual)."
+NOTHING_TO_SEND = (
+    "Nothing was posted to <#{channel}>: no account is connected yet, so the digest would be empty. "
+    "Connect one with `/quolum connect` first."
+)
 NO_CHANNEL = "Run this in a channel, or name one: `/quolum digest subscribe #channel`."
 REFUSED = {
     digests.CANNOT_SEE: (
@@ -72,8 +75,9 @@ def when(sub_or_schedule) -> str:
     return f"every {WEEKDAYS[s.weekday].capitalize()} at {s.send_time}"
 
 
-def local(moment: datetime | None, tz: str) -> str:
-    return f"{moment.astimezone(ZoneInfo(tz)):%a %-d %b %H:%M}" if moment else "never"
+def local(moment: datetime | None) -> str:
+    """A send time as Slack's date token: each reader sees it in their own zone."""
+    return blocks.slack_date(moment) if moment else "never"
 
 
 def parse_schedule(words: list[str], default_tz: str) -> tuple[Schedule | None, str | None, str | None]:
@@ -148,9 +152,7 @@ async def digest_subscribe(request: CommandRequest) -> dict:
         schedule=schedule,
     )
     return blocks.message(
-        SUBSCRIBED.format(
-            channel=channel, when=when(sub), tz=sub.timezone, next=local(sub.next_send_at, sub.timezone)
-        )
+        SUBSCRIBED.format(channel=channel, when=when(sub), tz=sub.timezone, next=local(sub.next_send_at))
     )
 
 
@@ -177,8 +179,8 @@ async def digest_list(request: CommandRequest) -> dict:
             channel=s.channel_id,
             when=when(s),
             tz=blocks.escape(s.timezone),
-            next=local(s.next_send_at, s.timezone) if s.status == "active" else "—",
-            last=local(s.last_sent_at, s.timezone),
+            next=local(s.next_send_at) if s.status == "active" else "—",
+            last=local(s.last_sent_at),
             paused=f" · *paused* ({blocks.escape(s.paused_reason.replace('_', ' '))})"
             if s.status != "active"
             else "",
@@ -213,9 +215,7 @@ async def digest_tz(request: CommandRequest) -> dict:
         user_id=sub.subscriber_id,
         schedule=schedule,
     )
-    return blocks.message(
-        TZ_CHANGED.format(channel=channel, tz=sub.timezone, next=local(sub.next_send_at, sub.timezone))
-    )
+    return blocks.message(TZ_CHANGED.format(channel=channel, tz=sub.timezone, next=local(sub.next_send_at)))
 
 
 @command("digest preview", "digest preview", "", reply_in_ack=False)
@@ -234,13 +234,13 @@ async def digest_send(request: CommandRequest) -> dict:
         return blocks.message(refusal)
     tz = await digests.user_timezone(request.client, request.user_id)
     try:
-        await request.services.digests.send_now(request.team_id, channel, tz)
+        ts = await request.services.digests.send_now(request.team_id, channel, tz)
     except SlackApiError as error:
         code = error.response.get("error") or "error"
         return blocks.message(
             REFUSED.get(code, REFUSED_OTHER).format(channel=channel, code=blocks.escape(code))
         )
-    return blocks.message(POSTED.format(channel=channel))
+    return blocks.message((POSTED if ts else NOTHING_TO_SEND).format(channel=channel))
 
 
 def parse_price(words: list[str]) -> tuple[str | None, int | None, str | None, str | None]:

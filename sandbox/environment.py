@@ -252,9 +252,14 @@ def new_trigger() -> str:
 
 
 def page_text(html: str) -> str:
-    """The visible text of a small HTML page (title and body), for the terminal."""
+    """The visible text of a small HTML page, for the terminal: the body only (the title is not on the
+    page), one line per heading, paragraph or list item."""
     import re
     from html import unescape
 
-    html = re.sub(r"(?is)<(script|style)[^>]*>.*?</\1>", " ", html)
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+    html = re.sub(r"(?is)<(head|script|style)[^>]*>.*?</\1>", " ", html)
+    html = re.sub(
+        r"(?i)</?(h[1-6]|p|li|ul|ol|div|tr|table|form|section|header|footer|br|label)\b[^>]*>", "\n", html
+    )
+    lines = (" ".join(unescape(re.sub(r"<[^>]+>", " ", line)).split()) for line in html.splitlines())
+    return "\n".join(line for line in lines if line)

@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -24,10 +25,10 @@ from starlette.routing import Route
 
 from sandbox.clock import StepFailed
 from sandbox.environment import SandboxEnv, new_trigger
-from sandbox.render_html import message_html, view_html
-from sandbox.render_terminal import with_names
+from sandbox.render_html import message_html, mrkdwn_html, view_html
+from sandbox.render_terminal import with_dates, with_names
 from sandbox.standins.server import ThreadedServer
-from sandbox.workspace import CHANNELS, GENERAL, PEOPLE, Person
+from sandbox.workspace import CHANNELS, GENERAL, PEOPLE, Person, demo_keys
 
 PAGE = Path(__file__).with_name("page.html")
 # Headless Chromium on 127.0.0.1 only: without the networking flags it keeps trying to reach the internet.
@@ -76,6 +77,7 @@ class SlackUI:
         self._views_seen: set[str] = set()
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
+        self.sendgrid_keys = demo_keys(env.sendgrid)
 
     # --- following what the bot sent ------------------------------------------------------------
     def sync(self) -> None:
@@ -121,6 +123,12 @@ class SlackUI:
             {"id": f"dm:{user}", "name": "Quolum (DM)"},
         ]
 
+    def _as_seen_by(self, user: str, message: dict) -> dict:
+        """`message` as `user` reads it: people and channels by name, dates in the zone of their Slack
+        profile (the stand-in's `tz`), as Slack draws `<!date^…>` for each reader."""
+        tz = ZoneInfo(self.env.slack.users.get(user, {}).get("tz") or "UTC")
+        return with_dates(with_names(message, self.env.names), tz, self.env.clock().astimezone(tz).date())
+
     def messages(self, user: str, conv: str) -> list[dict]:
         out = []
         for posted in self.env.slack.messages:
@@ -135,13 +143,12 @@ class SlackUI:
         for entry in self.entries:
             if entry.conv == conv and entry.user == user:
                 out.append((entry.ts, entry.id, entry.message, True))
-        names = self.env.names
         return [
             {
                 "id": message_id,
                 "ephemeral": ephemeral,
                 "from": "Quolum",
-                "html": message_html(with_names(message, names)),
+                "html": message_html(self._as_seen_by(user, message)),
             }
             for _, message_id, message, ephemeral in sorted(out, key=lambda m: m[0])
         ]
@@ -152,15 +159,15 @@ class SlackUI:
             modal = self.modals.get(user)
             view = self.env.slack.views.get(modal.view_id) if modal else None
             home = self.env.slack.home_views.get(user)
-            names = self.env.names
             return {
                 "people": [{"id": p.user_id, "name": f"{p.name} ({p.role})"} for p in PEOPLE],
+                "keys": self.sendgrid_keys,
                 "conversations": self.conversations(user),
                 "messages": self.messages(user, conv) if conv != "home" else [],
-                "modal": {"id": modal.view_id, "html": view_html(with_names(view, names), modal.errors)}
+                "modal": {"id": modal.view_id, "html": view_html(self._as_seen_by(user, view), modal.errors)}
                 if view
                 else None,
-                "home": view_html(with_names(home, names)) if home else None,
+                "home": view_html(self._as_seen_by(user, home)) if home else None,
             }
 
     # --- what a person does -------------------------------------------------------------------
@@ -190,7 +197,7 @@ class SlackUI:
         )
         if response.status_code != 200:
             return {"error": f'/quolum failed with the error "{response.status_code}" (as Slack says it)'}
-        reply = response.json() if response.content else {}
+        reply = command_reply(response)
         if reply.get("text") or reply.get("blocks"):
             with self._lock:
                 entry = Entry(f"e{next(self._ids)}", conv, user, reply)
@@ -277,6 +284,16 @@ class SlackUI:
         return {"ok": response.status_code == 200}
 
 
+def command_reply(response) -> dict:
+    """The message a slash command's HTTP answer shows: its JSON, or (Bolt's `ack("text")`) its plain text,
+    which Slack shows as an ephemeral message too; {} for an empty answer (the reply comes by response_url)."""
+    if not response.content:
+        return {}
+    if response.headers.get("content-type", "").startswith("application/json"):
+        return response.json()
+    return {"text": response.text}
+
+
 def _state_of(element: dict, value) -> dict:
     """A view_submission's state entry for `element` with the submitted `value`, as Slack builds it."""
     kind = element.get("type")
@@ -289,6 +306,11 @@ def _state_of(element: dict, value) -> dict:
         chosen = value if isinstance(value, list) else [value] if value else []
         return {"type": kind, "selected_options": [options[v] for v in chosen if v in options]}
     return {"type": kind, "value": value}
+
+
+def noticed(answer: dict) -> dict:
+    """`answer` with its error also as the HTML the page shows under the messages (`code` drawn as code)."""
+    return {**answer, "notice": mrkdwn_html(answer["error"])} if answer.get("error") else answer
 
 
 def create_page_app(env: SandboxEnv) -> Starlette:
@@ -306,13 +328,13 @@ def create_page_app(env: SandboxEnv) -> Starlette:
         async def endpoint(request: Request) -> Response:
             try:
                 body = await request.json()
-                return JSONResponse(await run_in_threadpool(handler, body))
+                return JSONResponse(noticed(await run_in_threadpool(handler, body)))
             except (ValueError, KeyError, TypeError):
                 return JSONResponse(
-                    {"error": "That request is not one the sandbox page sends."}, status_code=400
+                    noticed({"error": "That request is not one the sandbox page sends."}), status_code=400
                 )
             except StepFailed as error:
-                return JSONResponse({"error": str(error)}, status_code=400)
+                return JSONResponse(noticed({"error": str(error)}), status_code=400)
 
         return endpoint
 

@@ -32,7 +32,7 @@ def mrkdwn_html(text: str) -> str:
         links.append(html)
         return f"\x00{len(links) - 1}\x00"
 
-    text = DATE.sub(lambda m: keep(f"<time>{escape(m.group(1))}</time>"), text)
+    text = DATE.sub(lambda m: keep(f"<time>{escape(m.group(3))}</time>"), text)
     text = LINK.sub(
         lambda m: keep(
             f'<a href="{escape(m.group(1) or m.group(3))}" target="_blank" rel="noopener">'

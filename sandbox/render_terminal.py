@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import date, datetime, tzinfo
 
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.text import Text
 
-DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
+DATE = re.compile(r"<!date\^(\d+)\^([^|>^]*)(?:\^[^|>]*)?\|([^>]*)>")  # unix, tokens, (link), fallback
 LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>|<(https?://[^>]+)>")
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
 CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
@@ -58,10 +59,46 @@ def with_names(message, names: Mapping[str, str]):
     return message
 
 
+def date_text(unix: int, tokens: str, tz: tzinfo | None, today: date | None = None) -> str:
+    """Slack's `<!date^unix^tokens|…>` as Slack draws it for a reader in `tz` (None: this machine's zone)
+    whose day is `today` (for today/yesterday/tomorrow; None: always the date). Times in 24 hours, as a
+    reader who chose that sees them. Slack's tokens, by hand: no library draws them."""
+    moment = datetime.fromtimestamp(unix).astimezone(tz)
+    day = moment.date()
+    nth = f"{day.day}{'th' if 11 <= day.day % 100 <= 13 else {1: 'st', 2: 'nd', 3: 'rd'}.get(day.day % 10, 'th')}"
+    near = {0: "today", -1: "yesterday", 1: "tomorrow"}.get((day - today).days) if today else None
+    values = {
+        "date_num": f"{day:%Y-%m-%d}",
+        "date_slash": f"{day:%d/%m/%Y}",
+        "date": f"{day:%B} {nth}, {day.year}",
+        "date_short": f"{day:%b} {day.day}, {day.year}",
+        "date_long": f"{day:%A}, {day:%B} {nth}, {day.year}",
+        "date_long_full": f"{day:%B} {day.day}, {day.year}",
+        "time": f"{moment:%H:%M}",
+        "time_secs": f"{moment:%H:%M:%S}",
+    }
+    for name in ("date", "date_short", "date_long"):
+        values[f"{name}_pretty"] = near or values[name]
+    this_year = today is not None and day.year == today.year
+    values["day_divider_pretty"] = near or (f"{day:%A}, {day:%B} {nth}" if this_year else values["date_long"])
+    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), tokens)
+
+
+def with_dates(message, tz: tzinfo | None, today: date | None = None):
+    """A copy of `message` with every `<!date^…>` drawn as its reader in `tz` sees it (see date_text)."""
+    if isinstance(message, dict):
+        return {k: with_dates(v, tz, today) for k, v in message.items()}
+    if isinstance(message, list):
+        return [with_dates(v, tz, today) for v in message]
+    if isinstance(message, str):
+        return DATE.sub(lambda m: date_text(int(m.group(1)), m.group(2), tz, today), message)
+    return message
+
+
 def mrkdwn_plain(text: str) -> str:
     """Slack mrkdwn as plain text: `<url|label>` -> `label`, `<@U1|dana>` -> `@dana`, `<!date^…|fallback>`
     -> fallback, `code` unquoted, emoji names kept unless they have a common symbol, entities unescaped."""
-    text = DATE.sub(lambda m: m.group(1), text)
+    text = DATE.sub(lambda m: m.group(3), text)
     text = LINK.sub(lambda m: m.group(2) or m.group(3), text)
     text = MENTION.sub(lambda m: "@" + (m.group(2) or m.group(1)), text)
     text = SPECIAL.sub(lambda m: ("#" if m.group(0)[1] == "#" else "@") + (m.group(2) or m.group(1)), text)
@@ -211,7 +248,7 @@ def plain(message: dict) -> str:
 
 def show(console: Console, where: str, message: dict, names: Mapping[str, str] | None = None) -> None:
     """Print one message: a panel on a terminal, plain lines (headed by `where`) otherwise."""
-    message = with_names(message, names or {})
+    message = with_dates(with_names(message, names or {}), None)  # the reader: whoever is at this terminal
     where = mrkdwn_plain(with_names(where, names or {}))
     if console.is_terminal:
         console.print(Panel(Group(*message_lines(message)), title=where, title_align="left", expand=False))

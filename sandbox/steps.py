@@ -34,9 +34,9 @@ def admin_connects_hubspot(story: Story) -> None:
     env, mark = story.env, story.env.mark()
     before = len(env.slack.responses)
     consent, page = env.follow_connect_link(story.facts["connect_url"])
-    story.show("browser · HubSpot consent page (stand-in)", {"text": consent[:300]})
+    story.show("browser · HubSpot consent page (stand-in)", {"text": consent})
     expect(PORTAL_DOMAIN in consent, "HubSpot's consent page does not name the account")
-    story.show("browser · back at Quolum", {"text": page_text(page.text)[:300]})
+    story.show("browser · back at Quolum", {"text": page_text(page.text)})
     expected = CONNECTED_PAGE.format(domain=PORTAL_DOMAIN)
     expect(page.status_code == 200 and expected in page.text, f"the browser page does not say {expected!r}")
     card = until(lambda: env.slack.responses[before:] and env.slack.responses[-1])
@@ -258,9 +258,9 @@ def admin_reconnects(story: Story) -> None:
     link = re.search(r"<(http[^|>]+)\|", answer.get("text", ""))
     expect(link, "Ada was given no reconnect link")
     consent, page = env.follow_connect_link(link.group(1))
-    story.show("browser · HubSpot consent page (stand-in)", {"text": consent[:300]})
+    story.show("browser · HubSpot consent page (stand-in)", {"text": consent})
     expect(page.status_code == 200, f"the page after HubSpot's consent answered {page.status_code}")
-    story.show("browser · back at Quolum", {"text": page_text(page.text)[:300]})
+    story.show("browser · back at Quolum", {"text": page_text(page.text)})
     ts = story.facts["alert"]["ts"]
 
     def resolved():

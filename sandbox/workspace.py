@@ -116,6 +116,19 @@ def seed(slack: SlackStandIn, hubspot: HubSpotStandIn, sendgrid: SendGridStandIn
     sendgrid.add_account(sendgrid.account)
 
 
+def demo_keys(sendgrid: SendGridStandIn) -> list[dict]:
+    """Keys made in the SendGrid stand-in's account for whoever plays on the sandbox page, as the demo's
+    Dana makes one: a restricted key with the scopes the modal asks for, and a deleted one (SendGrid
+    answers 401)."""
+    key = sendgrid.add_key(SENDGRID_ACCOUNT, SENDGRID_SCOPES)
+    wrong = sendgrid.add_key(SENDGRID_ACCOUNT, SENDGRID_SCOPES)
+    sendgrid.revoke_key(wrong)
+    return [
+        {"id": "sendgrid-key", "label": "SendGrid restricted key", "key": key},
+        {"id": "sendgrid-wrong-key", "label": "A deleted SendGrid key", "key": wrong},
+    ]
+
+
 def settings_for(
     *,
     signing_secret: str,

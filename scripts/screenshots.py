@@ -19,7 +19,6 @@ from playwright.sync_api import expect, sync_playwright
 
 from sandbox.environment import SandboxEnv
 from sandbox.page import CHROMIUM_ARGS, start_page
-from sandbox.workspace import SENDGRID_SCOPES
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -54,7 +53,7 @@ def main() -> int:
             expect(modal.locator(".view-title")).to_have_text("Connect SendGrid")
             modal.get_by_label(re.compile("Global")).check()
             modal.screenshot(path=str(DOCS / "sendgrid-modal.png"))  # before a key is pasted
-            modal.locator("input[placeholder^='SG.']").fill(env.sendgrid.add_key("acme", SENDGRID_SCOPES))
+            modal.locator("input[placeholder^='SG.']").fill(page.locator("#sendgrid-key").input_value())
             modal.get_by_role("button", name="Connect").click()
             expect(modal.locator(".view-title")).to_have_text("SendGrid connected")
             modal.locator("button.close").click()

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.core.clock import Clock, utcnow
 from storage.db import Database
-from storage.models import DigestDelivery, DigestSubscription, SeatPrice, UTCDateTime
+from storage.models import DigestDelivery, DigestSubscription, OnDemandDigest, SeatPrice, UTCDateTime
 
 ACTIVE, PAUSED = "active", "paused"
 PENDING, POSTED, REFUSED, UNCERTAIN = "pending", "posted", "refused", "uncertain"
@@ -45,6 +45,14 @@ class Subscription:
     created_at: datetime
     next_send_at: datetime
     last_sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Sent:
+    """Where and when a digest was posted (named as on a Subscription, so App Home reads both alike)."""
+
+    channel_id: str
+    last_sent_at: datetime
 
 
 @dataclass(frozen=True)
@@ -183,6 +191,7 @@ class DigestStore:
         await session.execute(delete(DigestDelivery).where(DigestDelivery.team_id == team_id))
         await session.execute(delete(DigestSubscription).where(DigestSubscription.team_id == team_id))
         await session.execute(delete(SeatPrice).where(SeatPrice.team_id == team_id))
+        await session.execute(delete(OnDemandDigest).where(OnDemandDigest.team_id == team_id))
 
     # --- deliveries ----------------------------------------------------------------------
     async def ensure_delivery(
@@ -298,6 +307,26 @@ class DigestStore:
                 .values(last_sent_at=now)
             )
             return True
+
+    async def sent_now(self, team_id: str, channel_id: str, ts: str) -> None:
+        """A digest posted on demand (`/quolum digest send`) to `channel_id`: the workspace's last one
+        now, and a subscribed channel's last digest too."""
+        values = {"channel_id": channel_id, "ts": ts, "posted_at": self.clock()}
+        statement = self._insert()(OnDemandDigest).values(team_id=team_id, **values)
+        statement = statement.on_conflict_do_update(index_elements=["team_id"], set_=values)
+        async with self.db.session() as session, session.begin():
+            await session.execute(statement)
+            await session.execute(
+                update(DigestSubscription)
+                .where(DigestSubscription.team_id == team_id, DigestSubscription.channel_id == channel_id)
+                .values(last_sent_at=values["posted_at"])
+            )
+
+    async def last_on_demand(self, team_id: str) -> Sent | None:
+        """The last digest `/quolum digest send` posted in the workspace, if any."""
+        async with self.db.session() as session:
+            row = await session.get(OnDemandDigest, team_id)
+        return Sent(row.channel_id, row.posted_at) if row else None
 
     async def refused(self, delivery: Delivery, error: str) -> bool:
         return await self._fenced(delivery, state=REFUSED, error=error[:64], lease_until=None)

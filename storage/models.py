@@ -370,6 +370,18 @@ class DigestDelivery(Base):
 Index("ix_digest_deliveries_pending", DigestDelivery.state, DigestDelivery.due_at)
 
 
+class OnDemandDigest(Base):
+    """The last digest `/quolum digest send` posted in a workspace (scheduled ones are on their
+    subscription): where and when, for App Home."""
+
+    __tablename__ = "on_demand_digests"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    ts: Mapped[str] = mapped_column(String(32), nullable=False)
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
 class SeatPrice(Base):
     """What one paid seat of a provider costs the workspace per month, in minor units (cents)."""
 

@@ -30,6 +30,7 @@ HEADLINES = {
     "({provider} rejects the bot's own app credentials). Nothing is wrong with your {provider} account: "
     "please tell whoever runs this Quolum bot.",
 }
+FAILED = "Failed when Quolum checked {checked}"
 STILL_FAILING = "Failing since {since} · still failing, last checked {checked}"
 RESOLVED_BY = ":white_check_mark: *Resolved* — reconnected by <@{user}> at {at}."
 RESOLVED_ITSELF = ":white_check_mark: *Resolved* — {provider} answers again since {at}."
@@ -69,12 +70,12 @@ class AlertView:
     last_checked: datetime
     resolved_at: datetime | None = None
     resolved_by: str | None = None
+    opened_at: datetime | None = None  # when the incident was opened (its first check)
 
 
 def when(moment: datetime) -> str:
     """A Slack date the reader sees in their own time zone (the fallback is UTC)."""
-    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+    return blocks.slack_date(moment)
 
 
 def headline(view: AlertView) -> str:
@@ -94,13 +95,7 @@ def alert_message(view: AlertView) -> dict:
     text = headline(view)
     out = [
         SectionBlock(block_id="alert", text=MarkdownTextObject(text=text)).to_dict(),
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text=STILL_FAILING.format(since=when(view.failing_since), checked=when(view.last_checked))
-                )
-            ]
-        ).to_dict(),
+        ContextBlock(elements=[MarkdownTextObject(text=checked_line(view))]).to_dict(),
     ]
     if view.kind in ("revoked", "scope_lost"):
         button = ButtonElement(
@@ -108,6 +103,13 @@ def alert_message(view: AlertView) -> dict:
         )
         out.append(ActionsBlock(block_id="alert_actions", elements=[button]).to_dict())
     return blocks.message(text, out)
+
+
+def checked_line(view: AlertView) -> str:
+    """The first alert says it failed; once checked again, that it is still failing."""
+    if view.opened_at is not None and view.last_checked <= view.opened_at:
+        return FAILED.format(checked=when(view.last_checked))
+    return STILL_FAILING.format(since=when(view.failing_since), checked=when(view.last_checked))
 
 
 def resolved_message(view: AlertView) -> dict:

@@ -59,12 +59,6 @@ INCIDENT_LINE = ":rotating_light: {provider} · failing since {since}"
 LAST_DIGEST_LINE = "Posted in <#{channel}> {when}"
 
 
-def _when(moment) -> str:
-    """A time every reader sees in their own zone (Slack's date token), with a UTC fallback."""
-    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
-
-
 def subscription_line(sub) -> str:
     """One digest subscription (storage.digests.Subscription) for the tab."""
     if sub.status != "active":
@@ -76,18 +70,23 @@ def subscription_line(sub) -> str:
     return SUBSCRIPTION_LINE.format(
         channel=blocks.escape(sub.channel_id),
         cadence=blocks.escape(sub.cadence),
-        next=_when(sub.next_send_at),
+        next=blocks.slack_date(sub.next_send_at),
     )
 
 
 def incident_line(incident, provider_name: str) -> str:
     """One open incident (storage.incidents.IncidentRecord) for the tab."""
-    return INCIDENT_LINE.format(provider=blocks.escape(provider_name), since=_when(incident.failing_since))
+    return INCIDENT_LINE.format(
+        provider=blocks.escape(provider_name), since=blocks.slack_date(incident.failing_since)
+    )
 
 
 def last_digest_line(sub) -> str:
-    """Where and when the last digest went (a subscription with `last_sent_at`)."""
-    return LAST_DIGEST_LINE.format(channel=blocks.escape(sub.channel_id), when=_when(sub.last_sent_at))
+    """Where and when the last digest went (a subscription, or an on-demand post: `channel_id` and
+    `last_sent_at`)."""
+    return LAST_DIGEST_LINE.format(
+        channel=blocks.escape(sub.channel_id), when=blocks.slack_date(sub.last_sent_at)
+    )
 
 
 def home_view(data: HomeData) -> dict:

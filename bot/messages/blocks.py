@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from slack_sdk.models.blocks import ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
@@ -21,6 +22,18 @@ def echo(text: str, limit: int = ECHO_LIMIT) -> str:
     then escaped, so a pasted essay or `<!channel>` comes back short and inert."""
     cut = text if len(text) <= limit else text[: limit - 1] + "…"
     return escape(cut)
+
+
+DATE_TIME = "{date_short_pretty} at {time}"  # Slack's date tokens: "Dec 7, 2026 at 09:00", "today at 09:00"
+DATE = "{date_short_pretty}"
+
+
+def slack_date(moment: datetime, tokens: str = DATE_TIME) -> str:
+    """`moment` as Slack's `<!date^UNIX^tokens|fallback>`: every reader sees it in their own time zone.
+    The fallback (for clients that cannot format it) is in UTC, escaped like any other text."""
+    utc = moment.astimezone(UTC)
+    fallback = f"{utc:%Y-%m-%d %H:%M} UTC" if "{time" in tokens else f"{utc:%Y-%m-%d}"
+    return f"<!date^{int(moment.timestamp())}^{tokens}|{escape(fallback)}>"
 
 
 def markdown(text: str) -> dict:

@@ -50,7 +50,7 @@ class Row:
 def slack_date(moment: datetime | None) -> str:
     if moment is None:
         return "never"
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}}|{moment.date().isoformat()}>"
+    return blocks.slack_date(moment, blocks.DATE)
 
 
 def state_line(row: Row) -> str:

@@ -40,6 +40,11 @@ IDLE_NONE = "*Every paid seat was used* ({paid} of {paid})"
 SIGNAL_UNAVAILABLE = ":grey_question: {signal} unavailable: {reason}"
 MORE_ACCOUNTS = "…and {n} more accounts that did not fit in one message:"
 AND_MORE = "…and {n} more"
+LAST_ACTIVE = "last active {day}"
+CHANGE_MORE = "▲ {n} more idle seat{s} than the period before ({then})"
+CHANGE_FEWER = "▼ {n} fewer idle seat{s} than the period before ({then})"
+CHANGE_SAME = "= as many idle seats as the period before ({then})"
+NEVER_ACTIVE = "never signed in"
 FOOTER = "Collected {collected}. Change this digest with `/quolum digest subscribe` or `/quolum digest unsubscribe`."
 FALLBACK = "Quolum digest {period}: {summary}"
 
@@ -120,8 +125,10 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
-def _day(iso: str | None) -> str:
-    return iso[:10] if iso else "never"
+def _last_active(iso: str | None) -> str:
+    if not iso:
+        return NEVER_ACTIVE
+    return LAST_ACTIVE.format(day=blocks.slack_date(datetime.fromisoformat(iso), blocks.DATE))
 
 
 def utilisation(report: dict) -> float | None:
@@ -165,8 +172,8 @@ def change_text(report: dict, history: Sequence[dict]) -> str:
     before = history[0]
     now_idle, then_idle = idle_count(report), idle_count(before)
     diff = now_idle - then_idle
-    arrow = "▲" if diff > 0 else "▼" if diff < 0 else "="
-    text = f"idle seats {arrow}{abs(diff) if diff else ''} vs {then_idle} the period before"
+    change = CHANGE_MORE if diff > 0 else CHANGE_FEWER if diff < 0 else CHANGE_SAME
+    text = change.format(n=abs(diff), s="" if abs(diff) == 1 else "s", then=then_idle)
     trend = [u for u in (utilisation(r) for r in reversed([report, *history][:8])) if u is not None]
     if len(trend) >= 2:
         text += f" · utilisation {sparkline(trend)}"
@@ -190,7 +197,7 @@ def connection_blocks(c: ConnectionDigest) -> list[dict]:
     """At most 5 blocks for one connection."""
     title = f"*{blocks.escape(c.provider_name)}* · {blocks.escape(c.account[:200])}"
     if c.state == "needs_reconnect":
-        since = f"{c.since:%Y-%m-%d}" if c.since else "recently"
+        since = blocks.slack_date(c.since, blocks.DATE) if c.since else "recently"
         text = NEEDS_RECONNECT.format(
             provider=blocks.escape(c.provider_name),
             since=since,
@@ -223,7 +230,7 @@ def connection_blocks(c: ConnectionDigest) -> list[dict]:
                 ]
             )
         )
-        names = [f"• {_person(p)} — last active {blocks.escape(_day(p.last_active))}" for p in c.named]
+        names = [f"• {_person(p)} — {_last_active(p.last_active)}" for p in c.named]
         if idle:
             out.append(blocks.markdown(fit(["*Idle paid seats*", *names], total=1 + max(idle, len(names)))))
     else:  # SendGrid: seats are teammates, capacity is credits, activity is email statistics
@@ -290,8 +297,8 @@ def digest_message(data: DigestData) -> dict:
     if data.preview:
         top.append(blocks.context(PREVIEW))
     if data.late_since is not None:
-        top.append(blocks.context(LATE.format(due=f"{data.late_since:%A %-d %b %H:%M} UTC")))
-    collected = f"{data.collected_at:%Y-%m-%d %H:%M} UTC" if data.collected_at else "—"
+        top.append(blocks.context(LATE.format(due=blocks.slack_date(data.late_since))))
+    collected = blocks.slack_date(data.collected_at) if data.collected_at else "—"
     footer = [blocks.divider(), blocks.context(FOOTER.format(collected=collected))]
     body: list[dict] = []
     room = MAX_BLOCKS - len(top) - len(footer)

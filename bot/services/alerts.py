@@ -152,6 +152,7 @@ class AlertsService:
             last_checked=incident.last_checked_at,
             resolved_at=incident.resolved_at,
             resolved_by=incident.resolved_by,
+            opened_at=incident.opened_at,
         )
 
     # --- Slack ------------------------------------------------------------------------------------

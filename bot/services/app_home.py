@@ -61,7 +61,9 @@ class AppHomeService:
     async def last_digest_headline(self, team_id: str) -> str | None:
         """Where and when the workspace's last digest was posted (its figures are not stored, so not its
         headline: the channel has the message itself)."""
-        sent = [sub for sub in await self.storage.digests.for_team(team_id) if sub.last_sent_at]
+        store = self.storage.digests
+        sent = [sub for sub in await store.for_team(team_id) if sub.last_sent_at]
+        sent += [on_demand] if (on_demand := await store.last_on_demand(team_id)) else []
         return last_digest_line(max(sent, key=lambda sub: sub.last_sent_at)) if sent else None
 
     # --- the view -------------------------------------------------------------------------------

@@ -338,19 +338,29 @@ class DigestService(RefusalsMixin):
         self, team_id: str, timezone: str, *, now: datetime | None = None, as_preview: bool = True
     ) -> dict:
         """The digest for the period that ended last (the workspace's first schedule, else weekly)."""
-        now = now or self.clock()
+        return builder.digest_message(await self._current(team_id, timezone, now or self.clock(), as_preview))
+
+    async def _current(
+        self, team_id: str, timezone: str, now: datetime, as_preview: bool
+    ) -> builder.DigestData:
         subs = await self.store.for_team(team_id)
         schedule = schedule_of(subs[0]) if subs else Schedule(WEEKLY, 0, "09:00", timezone)
         client = await self.slack(team_id)
         period = latest_period(schedule, now)
-        data = await self.digest_data(team_id, period, schedule.timezone, client, preview=as_preview)
-        return builder.digest_message(data)
+        return await self.digest_data(team_id, period, schedule.timezone, client, preview=as_preview)
 
-    async def send_now(self, team_id: str, channel_id: str, timezone: str) -> str:
-        """Post the current digest now (not the scheduled one). Returns the ts; SlackApiError passes."""
-        message = await self.preview(team_id, timezone, as_preview=False)
+    async def send_now(self, team_id: str, channel_id: str, timezone: str) -> str | None:
+        """Post the current digest now (not the scheduled one). Returns the ts, or None when no account is
+        connected (a digest of nothing is not posted); SlackApiError passes."""
+        data = await self._current(team_id, timezone, self.clock(), as_preview=False)
+        if not data.connections:
+            return None
         client = await self.slack(team_id)
-        answer = await client.chat_postMessage(channel=channel_id, unfurl_links=False, **message)
+        answer = await client.chat_postMessage(
+            channel=channel_id, unfurl_links=False, **builder.digest_message(data)
+        )
+        await self.store.sent_now(team_id, channel_id, answer["ts"])
+        await self.changed(team_id)  # App Home's "last digest"
         return answer["ts"]
 
 

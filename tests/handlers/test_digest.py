@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
 
+from bot.messages import app_home
 from bot.services.digest_schedule import MONTHLY, WEEKLY, Schedule
 from handlers import digest as hd
 from sandbox import slack_requests as sr
@@ -45,7 +47,9 @@ async def test_subscribe_with_defaults_in_the_subscribers_time_zone(bot, slack, 
     assert reply["text"].startswith(
         ":white_check_mark: <#C0001> will get the usage digest every Monday at 09:00"
     )
-    assert "(America/New_York)" in reply["text"] and "next on Mon" in reply["text"]
+    assert "(America/New_York)" in reply["text"]
+    # the next send as Slack's date token: each reader sees it in their own zone
+    assert f"next <!date^{int(sub.next_send_at.timestamp())}^" in reply["text"]
 
     reply = await run(bot, slack, "digest tz Europe/Berlin")
     assert (await storage.digests.get("T0001", "C0001")).timezone == "Europe/Berlin"
@@ -139,15 +143,60 @@ async def test_preview_is_ephemeral_and_posts_nothing(bot, slack):
     assert slack.posts_to("C0001") == []
 
 
+async def needs_reconnect(storage) -> None:
+    """A SendGrid connection whose key was revoked: the digest says so without calling SendGrid."""
+    saved = await storage.connections.save_connected(
+        team_id="T0001",
+        provider="sendgrid",
+        account_id="acme",
+        account_name="acme-mail",
+        credentials={"api_key": "SG.revoked", "base_url": "http://127.0.0.1:9"},
+        connected_by="U0001",
+        scopes=[],
+        details={},
+    )
+    assert await storage.connections.mark_needs_reconnect(saved.record.id, "the key was revoked")
+
+
+async def test_send_refuses_an_empty_digest_when_nothing_is_connected(bot, slack, storage):
+    reply = await run(bot, slack, "digest send")
+    assert reply["text"] == hd.NOTHING_TO_SEND.format(channel="C0001")
+    assert slack.posts_to("C0001") == []
+
+
 async def test_send_posts_now_without_counting_as_the_scheduled_one(bot, slack, storage):
+    await needs_reconnect(storage)
     reply = await run(bot, slack, "digest send")
     assert reply["text"] == hd.POSTED.format(channel="C0001")
     (posted,) = slack.posts_to("C0001")
     assert "Preview" not in json.dumps(posted["blocks"])
     assert await storage.digests.deliveries() == []
+    # App Home's "Last digest" says where it went, subscribed channel or not
+    last = await until(lambda: home_says(bot, slack, "Posted in <#C0001>"), timeout=10)
+    assert app_home.NO_DIGEST not in last
+    await run(bot, slack, "digest subscribe", channel="CPRIVIN")
+    await run(bot, slack, "digest send <#CPRIVIN>")
+    sub = await storage.digests.get("T0001", "CPRIVIN")
+    assert sub.last_sent_at is not None  # `digest list`'s "last sent" too
+    assert "Posted in <#CPRIVIN>" in await until(
+        lambda: home_says(bot, slack, "Posted in <#CPRIVIN>"), timeout=10
+    )
+    assert await storage.digests.deliveries() == []
     assert (await run(bot, slack, "digest send <#CPRIV|secret>"))["text"] == hd.REFUSED["cannot_see"].format(
         channel="CPRIV"
     )
+
+
+EVENT_IDS = itertools.count(1)
+
+
+def home_says(bot, slack, text: str) -> str | None:
+    """App Home as U0001 opens it, when it says `text`."""
+    event = {"type": "app_home_opened", "user": "U0001", "channel": "D0001", "tab": "home"}
+    body = sr.event(event, event_id=f"Ev{next(EVENT_IDS)}")  # each one new: Slack's retries are ignored
+    assert post(bot, body, content_type="application/json").status_code == 200
+    home = json.dumps(slack.home_views.get("U0001", {}).get("blocks", []))
+    return home if text in home else None
 
 
 def select_action(action_id: str, fields: dict, *, user_id="U0001", response_url=None) -> str:

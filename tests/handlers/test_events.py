@@ -83,11 +83,13 @@ async def test_app_uninstalled_forgets_the_workspace(serve, settings, storage, s
         scopes=[],
         details={},
     )
+    await storage.digests.sent_now("T0001", "C0001", "1.2")  # a digest posted on demand
     server = serve(settings)
     assert post_event(server, {"type": "app_uninstalled"}).status_code == 200
     await wait_for(lambda: storage.installations.async_find_bot(enterprise_id=None, team_id="T0001"), None)
     assert await storage.states.find(state, "connect") is None
     assert await storage.connections.for_team("T0001") == {}
+    assert await storage.digests.last_on_demand("T0001") is None
 
 
 async def test_tokens_revoked_for_the_bot_forgets_the_workspace(serve, settings, storage, slack):

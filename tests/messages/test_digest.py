@@ -126,7 +126,10 @@ def data(*connections, **kw) -> db.DigestData:
                     since=datetime(2026, 11, 20, tzinfo=UTC),
                 )
             ],
-            ["HubSpot needs reconnecting* (since 2026-11-20): refused", db.RECONNECT_ACTION],
+            [
+                "HubSpot needs reconnecting* (since <!date^1795132800^{date_short_pretty}|2026-11-20>): refused",
+                db.RECONNECT_ACTION,
+            ],
             ["Paid seats"],
         ),
         (
@@ -165,7 +168,7 @@ def test_the_change_and_the_trend_come_from_earlier_periods():
     c = hub()
     c = db.ConnectionDigest(**{**c.__dict__, "history": history})
     text = str(db.digest_message(data(c))["blocks"])
-    assert "idle seats ▲2 vs 8 the period before" in text
+    assert "▲ 2 more idle seats than the period before (8)" in text
     assert "utilisation █▄▁" in text  # 35/40, 32/40, 30/40: falling
 
 

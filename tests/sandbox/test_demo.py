@@ -86,6 +86,25 @@ def test_every_block_the_bot_sent_is_slack_valid_and_rendered(story):
     assert {"header", "section", "actions", "context", "divider", "input"} <= kinds
 
 
+def test_the_consent_page_is_shown_once_and_whole(story):
+    from sandbox.workspace import PORTAL_DOMAIN
+
+    heading = f"Connect Quolum Bot to {PORTAL_DOMAIN}"
+    shown = story.output.split("--- browser · HubSpot consent page (stand-in)\n", 1)[1].split("\n---", 1)[0]
+    assert shown.count(heading) == 1  # the page's title is not drawn a second time
+    assert shown.splitlines()[0] == heading and shown.rstrip().endswith("Cancel")  # not cut short
+
+
+def test_page_text_draws_a_page_as_lines():
+    from sandbox.environment import page_text
+
+    html = (
+        "<html><head><title>Same</title><style>p{}</style></head><body><h1>Same</h1>"
+        "<p>One &amp; <b>two</b></p><ul><li>a</li><li>b</li></ul><script>x()</script></body></html>"
+    )
+    assert page_text(html) == "Same\nOne & two\na\nb"
+
+
 def test_an_unknown_block_is_shown_not_dropped():
     text = render_terminal.plain({"blocks": [{"type": "teleporter"}, {"type": "divider"}]})
     assert "[unsupported block: teleporter]" in text

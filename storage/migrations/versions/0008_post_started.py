@@ -4,7 +4,7 @@ A delivery whose earlier attempt started a post is looked up in the channel's hi
 posted again; `state` gains the value `uncertain` (no way to look: never posted twice, the subscriber
 is told). The claim's version, which fences every write of a claimed delivery, is `attempts`.
 
-Revision ID: 0008_delivery
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-04
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 from storage.models import UTCDateTime
 
-revision = "0008_delivery"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
