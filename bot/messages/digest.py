@@ -128,7 +128,11 @@ def _pct(value: float | None) -> str:
 def _last_active(iso: str | None) -> str:
     if not iso:
         return NEVER_ACTIVE
-    return LAST_ACTIVE.format(day=blocks.slack_date(datetime.fromisoformat(iso), blocks.DATE))
+    try:
+        day = blocks.slack_date(datetime.fromisoformat(iso), blocks.DATE)
+    except ValueError:  # not a time the provider should have sent: shown as it came, inert
+        day = blocks.escape(iso[:40])
+    return LAST_ACTIVE.format(day=day)
 
 
 def utilisation(report: dict) -> float | None:

@@ -65,6 +65,7 @@ MRKDWN = {
     ("blocks", "message", "text"),
     ("blocks", "message", "blocks"),
     ("blocks", "help_message", "commands"),  # the command table's usage lines
+    ("blocks", "slack_date", "tokens"),  # Slack's date tokens: the bot's own constants (blocks.DATE)
     ("digest", "fit", "lines"),
     ("digest", "offer_blocks", "note"),
     ("invite_blocks", "closed_dm", "text"),
