@@ -321,6 +321,9 @@ async def test_alerts_command_and_destinations(bot, slack, hubspot, storage, clo
         slack.add_user("U0003")
         await storage.admins.grant("T0001", "U0003", "U0001")
         slack.add_user("U0004", is_owner=True)
+        # in users.list too, but an admin of their home workspace only (a Grid member of T0001 as well)
+        grid = {"id": "U0005", "enterprise_id": "E0001", "is_admin": False, "is_owner": False}
+        slack.add_user("U0005", "T0002", is_admin=True, enterprise_user={**grid, "teams": ["T0002", "T0001"]})
         await storage.connections.disconnect((await storage.connections.get("T0001", "hubspot")).id, "U0004")
         await storage.incidents.resolve((await storage.incidents.open_in_team("T0001"))["hubspot"].id, None)
         await save_hubspot(storage, hubspot)
