@@ -376,6 +376,26 @@ async def test_operators_list_and_run_jobs_and_preview(bot, storage, slack):
     assert len(slack.posts_to("C0001")) == 1  # previews post nothing
 
 
+async def test_jobs_run_reports_its_own_run_while_another_process_holds_a_newer_slot(bot, storage, slack):
+    """Issue 21 item 8: the CLI once read the job's latest run by name (another replica's, still
+    running) and printed `digests: None`, exit 1, for a run that had succeeded."""
+    from storage.models import JobClaim
+
+    await subscribed(bot)
+    async with storage.db.session() as session, session.begin():
+        session.add(
+            JobClaim(
+                job="digests",
+                slot="2999-01-01T00:00:00Z other-replica",
+                claimed_by="other-replica",
+                claimed_at=datetime.now(UTC) + timedelta(hours=1),  # newer than any run we make now
+            )
+        )
+    ran = cli(bot.settings, "jobs", "run", "digests", "--at", "2026-11-23T09:00:00+01:00")
+    assert (ran.returncode, ran.stdout.strip()) == (0, "digests: ok"), ran.stderr
+    assert len(slack.posts_to("C0001")) == 1
+
+
 def sample(name: str, **labels: str) -> float:
     from bot.core.metrics import REGISTRY
 
