@@ -188,9 +188,9 @@ async def test_usage_is_collected_once_however_many_channels_subscribe(bot, stor
     calls = []
     collect = bot.digests.collect
 
-    async def counting(connection, period):
+    async def counting(connection, period, now):
         calls.append((connection.provider, period))
-        return await collect(connection, period)
+        return await collect(connection, period, now)
 
     bot.digests.collect = counting
     for channel in ("C0001", "C0002", "C0003"):
@@ -204,6 +204,39 @@ async def test_usage_is_collected_once_however_many_channels_subscribe(bot, stor
     await bot.digests.preview("T0001", "Europe/Berlin")
     assert len(calls) == 2
     assert all(len(slack.posts_to(c)) == 1 for c in ("C0001", "C0002", "C0003"))
+
+
+async def test_a_run_as_of_a_later_time_collects_as_of_that_time(bot, storage, slack, clock):
+    """Issue 21 item 9: `jobs run --at T` with T ahead of the process's clock. The digest took its
+    period from T, the collector checked it against the real clock ("The period cannot end after
+    today") and the digest said HubSpot did not answer. The job's time goes all the way down."""
+    await subscribed(bot)
+    clock.now = SEND - timedelta(days=30)  # the process's clock: a month before the digest's time
+    assert (await bot.digests.run(SEND)).posted == 1
+    (post,) = slack.posts_to("C0001")
+    text = json.dumps(post["blocks"])
+    assert "did not answer" not in text and "Paid seats" in text
+    assert "2026-11-16" in text and "2026-11-22" in text
+    snapshot = await storage.snapshots.get("T0001", "hubspot", "101", "2026-11-16", "2026-11-22")
+    # stamped as of the job's time (T and the seconds since), not the process's clock
+    assert abs(datetime.fromisoformat(snapshot["collected_at"]) - SEND) < timedelta(minutes=5)
+
+
+async def test_a_failure_of_ours_is_not_blamed_on_the_provider(bot, storage, slack, clock, caplog):
+    await subscribed(bot)
+    clock.now = SEND
+
+    async def broken(connection, period, now):
+        raise ValueError("The period cannot end after today (2026-10-24); it ends 2026-11-22.")
+
+    bot.digests.collect = broken
+    with caplog.at_level("ERROR", logger="quolum.digests"):
+        assert (await bot.digests.run(SEND)).posted == 1
+    text = json.dumps(slack.posts_to("C0001")[0])
+    assert "did not answer" not in text and "unavailable" not in text
+    assert "an error on Quolum's side, not HubSpot's" in text
+    (record,) = [r for r in caplog.records if "hubspot" in r.getMessage()]
+    assert record.levelname == "ERROR" and "cannot end after today" in record.getMessage()
 
 
 async def test_a_claim_whose_lease_lapsed_is_delivered_once(bot, storage, slack, clock):
