@@ -248,3 +248,42 @@ async def test_hubspot_searches_run_at_five_per_second_outside_the_ten_second_bu
     window = HUBSPOT_LIMITS.buckets["search"].window
     assert starts[:20] == pytest.approx([(i // 5) * window for i in range(20)])
     assert starts[20:] == [0.0] * 110  # plain calls are not slowed by searches
+
+
+async def test_a_429_holds_every_new_start_of_the_account_and_widens_its_window(vt):
+    """Issue 21 item 12: two collections of one portal (or the CLI next to the server) met 429s;
+    a 429 must slow down every request of that account, not only the one that is retried."""
+    limiter = Limiter(clock=vt.clock, sleep=vt.sleep)
+    for _ in range(5):
+        await limiter.acquire("hubspot", "a", "search")
+    limiter.slow_down("hubspot", "a", "search", wait=2.0)  # HubSpot said: wait 2 s
+
+    async def searches(account: str, n: int) -> list[float]:
+        return [await limiter.acquire("hubspot", account, "search") for _ in range(n)]
+
+    [slowed, other] = await vt.run(searches("a", 10), searches("b", 5))
+    assert slowed[0] >= 2.0  # nobody of account a starts before the wait is over
+    assert other == [0.0] * 5  # another account is not held
+    # the window is wider for a while (x1.5): 5 searches take longer than a second and a bit
+    assert slowed[5] - slowed[0] >= 1.5 * HUBSPOT_LIMITS.buckets["search"].window - 0.05
+
+
+async def test_the_slow_down_wears_off_as_requests_are_taken(vt):
+    limiter = Limiter(clock=vt.clock, sleep=vt.sleep)
+    limiter.slow_down("hubspot", "a", None, wait=0.0)
+    assert limiter._windows[("hubspot", "a", "default")].pace.factor == 1.5
+    for _ in range(200):
+        limiter.taken("hubspot", "a", None)
+    assert limiter._windows[("hubspot", "a", "default")].pace.factor == 1.0
+    assert limiter._windows[("hubspot", "a", "default")].shared.margin == 0.0
+
+
+async def test_remaining_near_zero_holds_the_next_start(vt):
+    limiter = Limiter(clock=vt.clock, sleep=vt.sleep)
+    await limiter.acquire("hubspot", "a")
+    limiter.observe("hubspot", "a", {"X-HubSpot-RateLimit-Max": "110", "X-HubSpot-RateLimit-Remaining": "1"})
+    [start] = await vt.run(limiter.acquire("hubspot", "a"))
+    assert start >= HUBSPOT_LIMITS.buckets["default"].window / 10
+    limiter.observe("hubspot", "b", {"X-HubSpot-RateLimit-Max": "110", "X-HubSpot-RateLimit-Remaining": "50"})
+    [start_b] = await vt.run(limiter.acquire("hubspot", "b"))
+    assert start_b == vt.now  # plenty left: no wait

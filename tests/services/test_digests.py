@@ -239,6 +239,22 @@ async def test_a_failure_of_ours_is_not_blamed_on_the_provider(bot, storage, sla
     assert record.levelname == "ERROR" and "cannot end after today" in record.getMessage()
 
 
+async def test_a_collection_and_a_preview_of_one_portal_at_once_meet_no_429(bot, hubspot, clock):
+    """Issue 21 item 12: the collection after connecting and a preview ran together, each pacing at
+    HubSpot's limits, and HubSpot (the stand-in enforces its limits) answered 429s. One limiter per
+    account per process, shared by both: none."""
+    import asyncio
+
+    clock.now = SEND
+    before = hubspot.rate_limit_violations
+    summary, _ = await asyncio.gather(
+        bot.usage.collect(team_id="T0001", provider="hubspot", period="last-7-days"),
+        bot.digests.preview("T0001", "Europe/Berlin"),
+    )
+    assert summary.failed == 0
+    assert hubspot.rate_limit_violations == before == 0
+
+
 async def test_a_claim_whose_lease_lapsed_is_delivered_once(bot, storage, slack, clock):
     await subscribed(bot)
     clock.now = SEND
