@@ -378,3 +378,20 @@ class SeatPrice(Base):
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     set_by: Mapped[str] = mapped_column(String(32), nullable=False)
     set_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class IssuedToken(Base):
+    """Provider tokens issued to an OAuth callback and not yet stored with their connection.
+
+    Written (encrypted) right after the code exchange, deleted in the same transaction that stores
+    the connection. A row still here later means the callback died in between (a crash, a kill -9):
+    housekeeping revokes the tokens at the provider and deletes the row.
+    """
+
+    __tablename__ = "issued_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    provider: Mapped[str] = mapped_column(String(32), nullable=False)
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    credentials_enc: Mapped[str] = mapped_column(Text, nullable=False)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)

@@ -7,7 +7,6 @@ and tells Slack what happened; handlers only translate requests to calls here.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from bot.messages import blocks
 from bot.messages.alerts import incident_summary
 from bot.messages.cards import Row, connections_card
 from bot.messages.digest import offer_blocks
+from bot.services.issued_tokens import IssuedTokens
 from providers import hubspot
 from providers.catalogue import CATALOGUE, ProviderSpec, is_available
 from providers.http import ProviderError
@@ -69,6 +69,7 @@ class ConnectionsService:
         self.hubspot = hubspot
         self.slack_clients = slack_clients
         self._roles: dict[tuple[str, str], tuple[float, bool]] = {}
+        self.issued = IssuedTokens(storage.issued_tokens, hubspot)  # revokes what a callback cannot keep
         # called as hook(team_id, provider, user_id, invitation_id) after every successful connection
         # (invitations listen; invitation_id is the one used to connect, or None)
         self.connected_hooks: list = []
@@ -161,30 +162,42 @@ class ConnectionsService:
         client = self.hubspot
         try:
             tokens = await client.exchange_code(code)
-            portal = await client.portal(tokens.access_token)
         except ProviderError as error:
             return _exchange_failure(error)
+        # Tokens issued: every way out stores or revokes them. Recorded first (encrypted): a callback
+        # killed before the store leaves them to housekeeping, not live and forgotten at HubSpot.
+        try:
+            issued = await self.storage.issued_tokens.record("hubspot", record.team_id, tokens.credentials())
+        except Exception as error:  # noqa: BLE001 - the database failed us: give the tokens back
+            return await self._not_stored(tokens.credentials(), None, error)
+        try:
+            portal = await client.portal(tokens.access_token)
+        except ProviderError as error:
+            await self.issued.give_back(tokens.credentials(), issued)
+            return _exchange_failure(error)
         invitation_id = record.payload.get("invitation_id")
-        # spend the invitation the link came from (open -> accepted), as InvitesService.use does
-        if invitation_id and not await self.storage.invitations.accept(
-            invitation_id, team_id=record.team_id, invitee_id=record.user_id, provider="hubspot"
-        ):
-            # declined, expired or used since the link was issued: keep nothing, and tell HubSpot so
-            if tokens.refresh_token:
-                with contextlib.suppress(ProviderError):
-                    await client.revoke(tokens.refresh_token)
-            return INVITATION_CLOSED
-        saved = await self.storage.connections.save_connected(
-            team_id=record.team_id,
-            provider="hubspot",
-            account_id=portal.hub_id,
-            account_name=portal.domain,
-            credentials=tokens.credentials(),
-            connected_by=record.user_id,
-            scopes=list(portal.scopes or tokens.scopes),
-            details=portal.details,
-            expires_in=tokens.expires_in,
-        )
+        try:
+            # spend the invitation the link came from (open -> accepted), as InvitesService.use does
+            if invitation_id and not await self.storage.invitations.accept(
+                invitation_id, team_id=record.team_id, invitee_id=record.user_id, provider="hubspot"
+            ):
+                # declined, expired or used since the link was issued: keep nothing, and tell HubSpot so
+                await self.issued.give_back(tokens.credentials(), issued)
+                return INVITATION_CLOSED
+            saved = await self.storage.connections.save_connected(
+                team_id=record.team_id,
+                provider="hubspot",
+                account_id=portal.hub_id,
+                account_name=portal.domain,
+                credentials=tokens.credentials(),
+                connected_by=record.user_id,
+                scopes=list(portal.scopes or tokens.scopes),
+                details=portal.details,
+                expires_in=tokens.expires_in,
+                settles=issued,
+            )
+        except Exception as error:  # noqa: BLE001 - the tokens could not be stored: revoke them first
+            return await self._not_stored(tokens.credentials(), issued, error)
         message = CONNECTED_PAGE.format(domain=portal.domain)  # the page escapes HTML itself
         domain = blocks.escape(portal.domain)
         slack_note = CONNECTED_SLACK.format(
@@ -196,6 +209,11 @@ class ConnectionsService:
             slack_note = f"{slack_note} {PORTAL_CHANGED.format(before=blocks.escape(before), after=domain)}"
         await self.after_connect(saved.record, record.user_id, record.payload, slack_note)
         return Outcome(True, CONNECTED_TITLE, message)
+
+    async def _not_stored(self, credentials: dict, issued: int | None, error: BaseException) -> Outcome:
+        log.error("storing a new HubSpot connection failed (%s): revoking its tokens", type(error).__name__)
+        await self.issued.give_back(credentials, issued)
+        return NOT_STORED
 
     async def after_connect(
         self, connection: ConnectionRecord, user_id: str, payload: dict, note: str
@@ -294,6 +312,14 @@ API_KEY_NOT_REVOKED = "Quolum cannot revoke {provider} API keys: delete the key 
 REVOKE_FAILED = "{provider} could not be told to revoke Quolum's access; you can uninstall the app at {url}."
 NOT_CONNECTED_NOTE = "{provider} is not connected."
 TRY_AGAIN_HINT = "Go back to Slack and run /quolum connect for a new link."
+NOT_STORED = Outcome(
+    False,
+    "Quolum could not save the connection",
+    "Quolum could not save this HubSpot connection, so it gave back the access HubSpot had just "
+    "granted and nothing was connected.",
+    503,
+    "Please try again in a few minutes: run /quolum connect in Slack for a new link.",
+)
 INVITATION_CLOSED = Outcome(
     False,
     "This invitation is no longer open",
