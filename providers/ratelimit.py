@@ -132,7 +132,7 @@ SLOWER = 1.5  # an account's windows widen by this factor per 429 ...
 SLOWEST = 4.0  # ... up to this
 RECOVERY = 0.97  # each request the provider takes brings the factor this much back towards 1
 JITTER_STEP = 0.02  # seconds of margin a provider's windows gain per 429 ...
-JITTER_MAX = 0.2  # ... up to this, lost again at JITTER_STEP / 50 per request taken
+JITTER_MAX = 0.2  # ... up to this, lost again slowly (JITTER_STEP / 500 per request taken)
 NEAR_ZERO = 2  # a `remaining` this low holds the account's next starts for a tenth of the window
 
 
@@ -191,6 +191,22 @@ class _Window:
                 t = _at_least_after(first, window)
         return t
 
+    def wait_after_past(self, own: float, now: float) -> float:
+        """How long a start at `now` must still wait for the starts booked up to `now` (one booking
+        at `own` being this waiter's own, left out) to leave it room; 0 when it may go."""
+        times = self.times
+        upto = bisect.bisect_right(times, now)
+        mine = bisect.bisect_left(times, own)
+        skip = 1 if mine < upto and times[mine] == own else 0
+        past = upto - skip
+        if past < self.bucket.limit:
+            return 0.0
+        # the limit-th latest earlier start, without our own
+        index = past - self.bucket.limit
+        if skip and index >= mine:
+            index += 1
+        return max(0.0, _at_least_after(times[index], self.window) - now)
+
     def book(self, t: float, *, other: bool = False) -> None:
         bisect.insort(self.times, t)
         if other:
@@ -245,14 +261,27 @@ class Limiter:
             return now
         windows = [self._window(provider, account_id, name, limits.buckets[name]) for name in names]
         start = self._book(windows, now)
-        if start > now:
-            try:
-                await self._sleep(start - now)
-            except BaseException:  # cancelled: give the slot back if it is still ahead
-                if start > self._clock():
-                    for window in windows:
-                        window.cancel(start)
-                raise
+        if start <= now:
+            return start
+        try:
+            await self._sleep(start - now)
+            # Resumed, perhaps late (a busy event loop): the booking becomes the real start, and
+            # that real start must keep the windows valid against the starts before it (another
+            # waiter resumed late too). Only earlier starts are looked at, so waiters never push
+            # each other round in circles; later bookings check against us when they resume.
+            while (wait := max(w.wait_after_past(start, self._clock()) for w in windows)) > 0:
+                await self._sleep(wait)
+        except BaseException:  # cancelled: give the slot back if it is still ahead
+            if start > self._clock():
+                for window in windows:
+                    window.cancel(start)
+            raise
+        now = self._clock()
+        if now > start:
+            for window in windows:
+                window.cancel(start)
+                window.book(now)
+            start = now
         return start
 
     def slow_down(self, provider: str, account_id: str, bucket: str | None, wait: float) -> None:
@@ -279,7 +308,7 @@ class Limiter:
             if window.pace.factor > 1.0:
                 window.pace.factor = max(1.0, window.pace.factor * RECOVERY)
             if window.shared.margin > 0.0:
-                window.shared.margin = max(0.0, window.shared.margin - JITTER_STEP / 50)
+                window.shared.margin = max(0.0, window.shared.margin - JITTER_STEP / 500)
 
     def observe(
         self, provider: str, account_id: str, headers: Mapping[str, str], started: float | None = None

@@ -272,7 +272,7 @@ async def test_the_slow_down_wears_off_as_requests_are_taken(vt):
     limiter = Limiter(clock=vt.clock, sleep=vt.sleep)
     limiter.slow_down("hubspot", "a", None, wait=0.0)
     assert limiter._windows[("hubspot", "a", "default")].pace.factor == 1.5
-    for _ in range(200):
+    for _ in range(1000):  # the account's factor within a few dozen, the provider's margin slowly
         limiter.taken("hubspot", "a", None)
     assert limiter._windows[("hubspot", "a", "default")].pace.factor == 1.0
     assert limiter._windows[("hubspot", "a", "default")].shared.margin == 0.0
@@ -287,3 +287,20 @@ async def test_remaining_near_zero_holds_the_next_start(vt):
     limiter.observe("hubspot", "b", {"X-HubSpot-RateLimit-Max": "110", "X-HubSpot-RateLimit-Remaining": "50"})
     [start_b] = await vt.run(limiter.acquire("hubspot", "b"))
     assert start_b == vt.now  # plenty left: no wait
+
+
+async def test_a_waiter_resumed_late_starts_at_its_real_time_and_the_next_ones_keep_their_distance(vt):
+    """A busy event loop resumes a waiter late: its start is the real one, and the next waiter, due
+    a window after the original booking, waits until a window after that real start."""
+    limits = {"p": ProviderLimits(buckets={"default": Bucket(limit=1, window=1.0)})}
+    lags = iter([0.3, 0.0, 0.0])
+
+    async def late_sleep(seconds: float) -> None:
+        await vt.sleep(seconds + next(lags, 0.0))
+
+    limiter = Limiter(limits, clock=vt.clock, sleep=late_sleep)
+    await limiter.acquire("p", "x")  # at 0
+    starts = await vt.run(limiter.acquire("p", "x"), limiter.acquire("p", "x"))
+    assert starts[0] == pytest.approx(1.3)  # booked for 1.0, resumed at 1.3: that is its start
+    assert starts[1] >= 2.3  # booked for 2.0: waits a window after the real start
+    assert limiter.booked("p", "x")[-2:] == starts  # the real starts are what is booked
