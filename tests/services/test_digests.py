@@ -252,6 +252,7 @@ async def test_a_collection_and_a_preview_of_one_portal_at_once_meet_no_429(bot,
         bot.digests.preview("T0001", "Europe/Berlin"),
     )
     assert summary.failed == 0
+    assert (hubspot.limiter.secondly.violations, hubspot.limiter.ten_secondly.violations) == (0, 0)
     assert hubspot.rate_limit_violations == before == 0
 
 
