@@ -438,11 +438,14 @@ def report(args, result: dict, stats: list[dict], setup: float) -> None:
         f"  seeded truth      {n - len(result['wrong']) - len(result['failures'])} of {n} reports equal to it"
         + (f"; DIFFERENT: {result['wrong'][:3]}" if result["wrong"] else "")
     )
+    answered_429 = sum(s["violations"] for s in stats)
+    share = answered_429 / calls * 100 if calls else 0.0
     print(
-        f"  429s answered     {sum(s['violations'] for s in stats)} (stand-ins' rate-limit violations; "
+        f"  429s answered     {answered_429} (stand-ins' rate-limit violations; "
         f"{sum(s['search_violations'] for s in stats)} of them on the search limit), "
         f"{result['refused']} refused attempts retried"
     )
+    print(f"  429 share         {share:.2f} % of {calls:,} calls (target <= 0.5 %: {verdict(share <= 0.5)})")
     print(f"  wall time         {wall:.1f} s")
     print(
         f"  bound, documented {documented['bound']:.1f} s at HubSpot's documented limits, ratio "

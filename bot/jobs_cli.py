@@ -63,12 +63,10 @@ async def _jobs(args, settings: Settings) -> int:
             return 0
         if args.name not in scheduler.jobs:
             raise ConfigError(f"there is no job called {args.name!r}; `quolum-bot jobs list` shows them.")
-        ran = await scheduler.run_once(args.name, now=at or utcnow())
-        if not ran:
+        outcome = await scheduler.run_slot(args.name, now=at or utcnow())
+        if outcome is None:
             print(f"{args.name}: this slot already ran (or is running) elsewhere; nothing done.")
             return 0
-        runs = await services.storage.claims.last_runs()
-        outcome = runs[args.name].outcome if args.name in runs else "ok"
         print(f"{args.name}: {outcome}")
         return 0 if outcome == "ok" else 1
 

@@ -64,6 +64,15 @@ class Scheduler:
 
     async def run_once(self, name: str, slot: str | None = None, *, now: datetime | None = None) -> bool:
         """Claim this job's slot and run it; False if another replica (or an earlier run) has it."""
+        return await self.run_slot(name, slot, now=now) is not None
+
+    async def run_slot(
+        self, name: str, slot: str | None = None, *, now: datetime | None = None
+    ) -> str | None:
+        """`run_once` telling how THIS run went: "ok" or "failed", None if the slot was not ours.
+
+        The outcome is this call's own, not the job's latest run read back by name: another process
+        may hold a newer slot of the same job meanwhile (`quolum-bot jobs run` reports this)."""
         job = self.jobs[name]
         if slot is not None:
             at = (
@@ -77,7 +86,7 @@ class Scheduler:
         key = slot if job.exclusive else f"{slot} {self.claims.replica_id}"[:64]
         if not await self.claims.claim(name, key):
             log.debug("job %s slot %s claimed elsewhere", name, slot)
-            return False
+            return None
         outcome = "ok"
         try:
             await job.run(at)
@@ -87,7 +96,7 @@ class Scheduler:
         finally:
             JOB_RUNS.labels(name, outcome).inc()
             await self.claims.finish(name, key, outcome)
-        return True
+        return outcome
 
     def start(self) -> None:
         for job in self.jobs.values():

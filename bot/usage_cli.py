@@ -9,7 +9,7 @@ import sys
 from bot.container import build_services
 from bot.core.clock import utcnow
 from bot.core.config import ConfigError, Settings
-from bot.services.usage import check_period
+from bot.services.usage import check_period, is_ours
 from providers.http_client import provider_client
 from providers.usage import UsageReport
 
@@ -46,7 +46,8 @@ async def _collect(args, settings: Settings) -> int:
                     rows.append(table_row(report))
 
             def on_error(key: str, error: BaseException) -> None:
-                failures.append(f"{key}: {error}")
+                ours = "Quolum's own error, not the provider's: " if is_ours(error) else ""
+                failures.append(f"{key}: {ours}{error}")
 
             summary = await service.collect(
                 team_id=args.team,

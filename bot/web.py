@@ -54,10 +54,12 @@ def build_storage(settings: Settings, *, clock: Clock = utcnow, replica_id: str 
     return Storage(Database(settings.database_url), encryptor, replica_id=replica, clock=clock)
 
 
-def housekeeping(storage: Storage):
+def housekeeping(storage: Storage, connections=None):
     async def run(now: datetime) -> None:
         purged = await storage.states.purge_expired(prompt_kinds=(SlackInstallStateStore.KIND,))
         log.info("housekeeping purged %d expired oauth states", purged)
+        if connections is not None:  # tokens an interrupted OAuth callback left live at the provider
+            await connections.issued.revoke_lost()
 
     return run
 
@@ -66,7 +68,7 @@ def build_scheduler(services, *, housekeeping_every: timedelta = timedelta(minut
     """The jobs every replica schedules (also what `quolum-bot jobs list|run` sees)."""
     storage = services.storage
     scheduler = Scheduler(storage.claims, services.clock)
-    scheduler.add("housekeeping", housekeeping_every, housekeeping(storage))
+    scheduler.add("housekeeping", housekeeping_every, housekeeping(storage, services.connections))
     scheduler.add("expire_invitations", timedelta(hours=1), lambda now: services.invites.expire_overdue())
     scheduler.add("connection_health", JOB_EVERY, services.health.run)
     # every replica, every minute: deliveries are claimed row by row (storage.digests)

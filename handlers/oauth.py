@@ -18,7 +18,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.messages.pages import page
-from bot.services.connections import CONNECT_STATE, LINK_PROBLEMS, STATE_TTL, ConnectionsService, Outcome
+from bot.services.connect_outcomes import LINK_PROBLEMS, Outcome
+from bot.services.connections import CONNECT_STATE, STATE_TTL, ConnectionsService
 from providers.catalogue import find
 
 COOKIE = "quolum_connect"

@@ -133,6 +133,10 @@ def parsed(url: str | httpx.URL, params: Any) -> tuple[str | httpx.URL, Any]:
     return url, params
 
 
+def _refused_for_rate(outcome: Outcome) -> bool:
+    return isinstance(outcome, httpx.Response) and outcome.status_code == 429
+
+
 # --------------------------------------------------------------------------- the client
 
 
@@ -201,6 +205,8 @@ class ProviderHTTP:
             if isinstance(outcome, httpx.Response):
                 if self._limiter is not None:
                     self._limiter.observe(self.policy.provider, account_key, outcome.headers, started)
+                    if outcome.status_code != 429:
+                        self._limiter.taken(self.policy.provider, account_key, bucket)
                 if outcome.is_success:  # decide() answers Ok for every 2xx
                     return outcome
             if where is None:
@@ -218,6 +224,9 @@ class ProviderHTTP:
                 assert isinstance(outcome, httpx.Response)
                 return outcome
             if isinstance(decision, Retry):
+                if self._limiter is not None and _refused_for_rate(outcome):
+                    # every request of this account waits, not just this one (and the pace slows)
+                    self._limiter.slow_down(self.policy.provider, account_key, bucket, decision.wait)
                 self._log_retry(where, outcome, attempt, decision.wait)
                 await self._sleep(decision.wait)
                 attempt += 1

@@ -33,7 +33,17 @@ until that time. Hence:
 
 `clock` must be monotonic; `clock` and `sleep` are injectable for tests. The
 guarantee is about booked start times: the request itself leaves when the
-event loop resumes the waiter, a moment later.
+event loop resumes the waiter, a moment later (on a busy machine, sometimes
+later than the margin: then the provider answers 429, and we slow down).
+
+When the provider pushes back anyway (`slow_down()`, on a 429: another process
+of the same app, or arrivals closer together than we sent them), the account's
+windows hold every new start for the wait the provider asked, the account's
+windows widen (x1.5 per 429, up to x4, back to normal over the next successful
+requests: two processes sharing an account settle at its limit together), and
+the provider's windows gain a little margin (our own jitter is the process's,
+not one account's). The registry is the per-process sharing: one `Limiter` per
+process, handed to every `ProviderHTTP` (bot/container.py).
 """
 
 from __future__ import annotations
@@ -117,19 +127,46 @@ SENDGRID_LIMITS = ProviderLimits()
 DEFAULT_LIMITS: Mapping[str, ProviderLimits] = {"hubspot": HUBSPOT_LIMITS, "sendgrid": SENDGRID_LIMITS}
 
 
+# Slowing down when the provider refuses (a 429) although we paced: see `Limiter.slow_down`.
+SLOWER = 1.5  # an account's windows widen by this factor per 429 ...
+SLOWEST = 4.0  # ... up to this
+RECOVERY = 0.97  # each request the provider takes brings the factor this much back towards 1
+JITTER_STEP = 0.02  # seconds of margin a provider's windows gain per 429 ...
+JITTER_MAX = 0.2  # ... up to this, lost again slowly (JITTER_STEP / 500 per request taken)
+NEAR_ZERO = 2  # a `remaining` this low holds the account's next starts for a tenth of the window
+
+
+class _Pace:
+    """How much wider than specified a window is now: `factor` (one account) and `margin` (shared
+    by every account of a provider's bucket)."""
+
+    __slots__ = ("factor", "margin")
+
+    def __init__(self) -> None:
+        self.factor = 1.0
+        self.margin = 0.0
+
+
 class _Window:
     """Sorted booked start times of one (provider, account, bucket), pruned as they age out."""
 
-    __slots__ = ("bucket", "times", "others")
+    __slots__ = ("bucket", "times", "others", "pace", "shared", "hold")
 
-    def __init__(self, bucket: Bucket) -> None:
+    def __init__(self, bucket: Bucket, shared: _Pace | None = None) -> None:
         self.bucket = bucket
         self.times: list[float] = []  # every booked start, others' included
         self.others: list[float] = []  # starts booked for requests the provider saw from elsewhere
+        self.pace = _Pace()  # this account's slow-down
+        self.shared = shared or _Pace()  # the provider bucket's margin
+        self.hold = -math.inf  # no start before this (the provider asked us to wait)
+
+    @property
+    def window(self) -> float:
+        return self.bucket.window * self.pace.factor + self.shared.margin
 
     def prune(self, now: float) -> None:
         """Forget starts that can no longer share a window with a start at or after `now`."""
-        window = self.bucket.window
+        window = self.window
         for times in (self.times, self.others):
             cut = 0
             while cut < len(times) and now - times[cut] >= window:
@@ -144,7 +181,8 @@ class _Window:
         `window` after S[j] and before S[j+limit-1]; the fix is to move t to
         S[j] + window. Groups are scanned in order; their ends only grow.
         """
-        limit, window, times = self.bucket.limit, self.bucket.window, self.times
+        limit, window, times = self.bucket.limit, self.window, self.times
+        t = max(t, self.hold)
         for j in range(len(times) - limit + 1):
             first, last = times[j], times[j + limit - 1]
             if last - t >= window:
@@ -152,6 +190,22 @@ class _Window:
             if last - first < window and t - first < window:
                 t = _at_least_after(first, window)
         return t
+
+    def wait_after_past(self, own: float, now: float) -> float:
+        """How long a start at `now` must still wait for the starts booked up to `now` (one booking
+        at `own` being this waiter's own, left out) to leave it room; 0 when it may go."""
+        times = self.times
+        upto = bisect.bisect_right(times, now)
+        mine = bisect.bisect_left(times, own)
+        skip = 1 if mine < upto and times[mine] == own else 0
+        past = upto - skip
+        if past < self.bucket.limit:
+            return 0.0
+        # the limit-th latest earlier start, without our own
+        index = past - self.bucket.limit
+        if skip and index >= mine:
+            index += 1
+        return max(0.0, _at_least_after(times[index], self.window) - now)
 
     def book(self, t: float, *, other: bool = False) -> None:
         bisect.insort(self.times, t)
@@ -191,6 +245,7 @@ class Limiter:
         self._clock = clock
         self._sleep = sleep
         self._windows: dict[tuple[str, str, str], _Window] = {}
+        self._shared: dict[tuple[str, str], _Pace] = {}
 
     async def acquire(self, provider: str, account_id: str, bucket: str | None = None) -> float:
         """Wait until a request of `account_id` may start; return its booked start time.
@@ -206,15 +261,54 @@ class Limiter:
             return now
         windows = [self._window(provider, account_id, name, limits.buckets[name]) for name in names]
         start = self._book(windows, now)
-        if start > now:
-            try:
-                await self._sleep(start - now)
-            except BaseException:  # cancelled: give the slot back if it is still ahead
-                if start > self._clock():
-                    for window in windows:
-                        window.cancel(start)
-                raise
+        if start <= now:
+            return start
+        try:
+            await self._sleep(start - now)
+            # Resumed, perhaps late (a busy event loop): the booking becomes the real start, and
+            # that real start must keep the windows valid against the starts before it (another
+            # waiter resumed late too). Only earlier starts are looked at, so waiters never push
+            # each other round in circles; later bookings check against us when they resume.
+            while (wait := max(w.wait_after_past(start, self._clock()) for w in windows)) > 0:
+                await self._sleep(wait)
+        except BaseException:  # cancelled: give the slot back if it is still ahead
+            if start > self._clock():
+                for window in windows:
+                    window.cancel(start)
+            raise
+        now = self._clock()
+        if now > start:
+            for window in windows:
+                window.cancel(start)
+                window.book(now)
+            start = now
         return start
+
+    def slow_down(self, provider: str, account_id: str, bucket: str | None, wait: float) -> None:
+        """The provider refused a request of `account_id` for its rate (a 429) and asked to wait
+        `wait` seconds: no new start of the account's windows before then, those windows wider
+        for a while, the provider's a little (see the module docstring)."""
+        limits = self._limits.get(provider)
+        names = limits.buckets_for(bucket) if limits is not None else ()
+        now = self._clock()
+        for name in names:
+            window = self._window(provider, account_id, name, limits.buckets[name])
+            window.hold = max(window.hold, now + max(0.0, wait))
+            window.pace.factor = min(SLOWEST, window.pace.factor * SLOWER)
+            window.shared.margin = min(JITTER_MAX, window.shared.margin + JITTER_STEP)
+
+    def taken(self, provider: str, account_id: str, bucket: str | None) -> None:
+        """The provider took a request of `account_id`: the slow-down wears off a little."""
+        limits = self._limits.get(provider)
+        names = limits.buckets_for(bucket) if limits is not None else ()
+        for name in names:
+            window = self._windows.get((provider, account_id, name))
+            if window is None:
+                continue
+            if window.pace.factor > 1.0:
+                window.pace.factor = max(1.0, window.pace.factor * RECOVERY)
+            if window.shared.margin > 0.0:
+                window.shared.margin = max(0.0, window.shared.margin - JITTER_STEP / 500)
 
     def observe(
         self, provider: str, account_id: str, headers: Mapping[str, str], started: float | None = None
@@ -244,6 +338,8 @@ class Limiter:
         missing = min(bucket.limit, ceiling - remaining - ours) - len(window.others)
         for _ in range(max(0, missing)):
             window.book(now, other=True)
+        if remaining <= NEAR_ZERO:  # about to be refused: let the provider's window move on a little
+            window.hold = max(window.hold, now + bucket.window / 10)
         return max(0, missing)
 
     def booked(self, provider: str, account_id: str, bucket: str = DEFAULT_BUCKET) -> list[float]:
@@ -255,7 +351,8 @@ class Limiter:
         key = (provider, account_id, name)
         window = self._windows.get(key)
         if window is None:
-            window = self._windows[key] = _Window(spec)
+            shared = self._shared.setdefault((provider, name), _Pace())
+            window = self._windows[key] = _Window(spec, shared)
         return window
 
     @staticmethod

@@ -29,7 +29,7 @@ def admin_opens_card(story: Story) -> None:
 
 def admin_connects_hubspot(story: Story) -> None:
     from bot.messages import cards
-    from bot.services.connections import CONNECTED_PAGE
+    from bot.services.connect_outcomes import CONNECTED_PAGE
 
     env, mark = story.env, story.env.mark()
     before = len(env.slack.responses)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.clock import Clock, utcnow
 from storage.crypto import Encryptor
 from storage.db import Database
-from storage.models import Connection, ConnectionEvent, WorkspaceAdmin
+from storage.models import Connection, ConnectionEvent, IssuedToken, WorkspaceAdmin
 
 CONNECTED = "connected"
 NEEDS_RECONNECT = "needs_reconnect"
@@ -142,10 +142,14 @@ class ConnectionStore:
         details: dict,
         expires_in: int | None = None,
         unavailable: list[str] | None = None,
+        settles: int | None = None,
     ) -> SavedConnection:
-        """Create the connection, or replace the credentials of the existing one (keeping its history)."""
+        """Create the connection, or replace the credentials of the existing one (keeping its history).
+        `settles`: the `issued_tokens` row of these credentials, deleted in the same transaction."""
         now = self.clock()
         async with self.db.session() as session, session.begin():
+            if settles is not None:
+                await session.execute(delete(IssuedToken).where(IssuedToken.id == settles))
             row = await session.scalar(
                 select(Connection)
                 .where(Connection.team_id == team_id, Connection.provider == provider)

@@ -15,6 +15,7 @@ from storage.digests import DigestStore
 from storage.incidents import AlertRouteStore, CheckStore, IncidentStore
 from storage.installations import EncryptedInstallationStore
 from storage.invitations import InvitationStore
+from storage.issued_tokens import IssuedTokenStore
 from storage.models import OAuthState
 from storage.states import StateStore
 from storage.usage import SnapshotStore
@@ -38,6 +39,7 @@ class Storage:
         self.incidents = IncidentStore(db, clock)
         self.checks = CheckStore(db, clock)
         self.alert_routes = AlertRouteStore(db, clock)
+        self.issued_tokens = IssuedTokenStore(db, encryptor, clock)  # between OAuth exchange and save
 
     async def forget_workspace(self, enterprise_id: str | None, team_id: str | None) -> None:
         """The app was uninstalled or its tokens revoked: drop the workspace's Slack tokens,

@@ -24,3 +24,10 @@ class FrozenClock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
+
+
+def as_of(moment: datetime, clock: Clock = utcnow) -> Clock:
+    """A clock that reads `moment` now and runs on with `clock` from there: a job run "as if the
+    clock read T" (`quolum-bot jobs run --at T`) hands this to everything it calls."""
+    offset = moment - clock()
+    return lambda: clock() + offset

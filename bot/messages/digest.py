@@ -34,6 +34,10 @@ NEEDS_RECONNECT = (
 UNAVAILABLE = (
     ":grey_question: *{provider}* did not answer while this digest was prepared: no figures this time."
 )
+FAILED_OURS = (
+    ":warning: Quolum failed to prepare the *{provider}* figures (an error on Quolum's side, not "
+    "{provider}'s; the operator's log has the reason): no figures this time."
+)
 NO_CONNECTIONS = "No accounts are connected yet: an admin can connect one with `/quolum connect`."
 IDLE_HEADLINE = "*{idle} of {paid} paid seats idle*{cost}"
 IDLE_NONE = "*Every paid seat was used* ({paid} of {paid})"
@@ -61,7 +65,7 @@ class ConnectionDigest:
     provider: str  # hubspot | sendgrid
     provider_name: str
     account: str
-    state: str = "ok"  # ok | needs_reconnect | unavailable
+    state: str = "ok"  # ok | needs_reconnect | unavailable (the provider's) | failed (ours)
     reason: str | None = None
     since: datetime | None = None
     report: dict | None = None  # UsageReport.to_json()
@@ -209,6 +213,8 @@ def connection_blocks(c: ConnectionDigest) -> list[dict]:
         )
         button = ButtonElement(text="Reconnect", action_id=RECONNECT_ACTION, value=c.provider)
         return [blocks.markdown(fit([title, text])), ActionsBlock(elements=[button]).to_dict()]
+    if c.state == "failed":
+        return [blocks.markdown(fit([title, FAILED_OURS.format(provider=blocks.escape(c.provider_name))]))]
     if c.state == "unavailable" or c.report is None:
         return [blocks.markdown(fit([title, UNAVAILABLE.format(provider=blocks.escape(c.provider_name))]))]
     report = c.report
@@ -281,6 +287,8 @@ def headline(data: DigestData) -> str:
         name = blocks.escape(c.provider_name)
         if c.state == "needs_reconnect":
             parts.append(f"{name} needs reconnecting")
+        elif c.state == "failed":
+            parts.append(f"{name} figures missing (Quolum's error)")
         elif c.report is None:
             parts.append(f"{name} unavailable")
         elif c.report["provider"] == "hubspot" or c.report["seats"].get("active_paid_users") is not None:

@@ -7,10 +7,8 @@ and tells Slack what happened; handlers only translate requests to calls here.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
@@ -26,8 +24,23 @@ from bot.messages.alerts import incident_summary
 from bot.messages.cards import Row, connections_card
 from bot.messages.digest import offer_blocks
 from bot.services import slack_roles
+from bot.services.connect_outcomes import (
+    API_KEY_NOT_REVOKED,
+    CONNECTED_PAGE,
+    CONNECTED_SLACK,
+    CONNECTED_TITLE,
+    DISCONNECTED_NOTE,
+    INVITATION_CLOSED,
+    LINK_PROBLEMS,
+    NOT_CONNECTED_NOTE,
+    NOT_STORED,
+    PORTAL_CHANGED,
+    REVOKE_FAILED,
+    Outcome,
+    exchange_failure,
+)
+from bot.services.issued_tokens import IssuedTokens
 from bot.services.slack_roles import Workspace
-from providers import hubspot
 from providers.catalogue import CATALOGUE, ProviderSpec, is_available
 from providers.http import ProviderError
 from providers.hubspot import HubSpotClient
@@ -42,17 +55,6 @@ log = logging.getLogger("quolum.connections")
 CONNECT_STATE = "connect"
 STATE_TTL = timedelta(minutes=10)
 ROLE_CACHE_SECONDS = 60
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What the browser is shown after the OAuth callback."""
-
-    ok: bool
-    title: str
-    message: str
-    status: int = 200
-    hint: str = ""
 
 
 class ConnectionsService:
@@ -71,6 +73,7 @@ class ConnectionsService:
         self.hubspot = hubspot
         self.slack_clients = slack_clients
         self._roles: dict[tuple[Workspace, str], tuple[float, bool]] = {}
+        self.issued = IssuedTokens(storage.issued_tokens, hubspot)  # revokes what a callback cannot keep
         # called as hook(team_id, provider, user_id, invitation_id) after every successful connection
         # (invitations listen; invitation_id is the one used to connect, or None)
         self.connected_hooks: list = []
@@ -167,30 +170,42 @@ class ConnectionsService:
         client = self.hubspot
         try:
             tokens = await client.exchange_code(code)
+        except ProviderError as error:
+            return exchange_failure(error)
+        # Tokens issued: every way out stores or revokes them. Recorded first (encrypted): a callback
+        # killed before the store leaves them to housekeeping, not live and forgotten at HubSpot.
+        try:
+            issued = await self.storage.issued_tokens.record("hubspot", record.team_id, tokens.credentials())
+        except Exception as error:  # noqa: BLE001 - the database failed us: give the tokens back
+            return await self._not_stored(tokens.credentials(), None, error)
+        try:
             portal = await client.portal(tokens.access_token)
         except ProviderError as error:
-            return _exchange_failure(error)
+            await self.issued.give_back(tokens.credentials(), issued)
+            return exchange_failure(error)
         invitation_id = record.payload.get("invitation_id")
-        # spend the invitation the link came from (open -> accepted), as InvitesService.use does
-        if invitation_id and not await self.storage.invitations.accept(
-            invitation_id, team_id=record.team_id, invitee_id=record.user_id, provider="hubspot"
-        ):
-            # declined, expired or used since the link was issued: keep nothing, and tell HubSpot so
-            if tokens.refresh_token:
-                with contextlib.suppress(ProviderError):
-                    await client.revoke(tokens.refresh_token)
-            return INVITATION_CLOSED
-        saved = await self.storage.connections.save_connected(
-            team_id=record.team_id,
-            provider="hubspot",
-            account_id=portal.hub_id,
-            account_name=portal.domain,
-            credentials=tokens.credentials(),
-            connected_by=record.user_id,
-            scopes=list(portal.scopes or tokens.scopes),
-            details=portal.details,
-            expires_in=tokens.expires_in,
-        )
+        try:
+            # spend the invitation the link came from (open -> accepted), as InvitesService.use does
+            if invitation_id and not await self.storage.invitations.accept(
+                invitation_id, team_id=record.team_id, invitee_id=record.user_id, provider="hubspot"
+            ):
+                # declined, expired or used since the link was issued: keep nothing, and tell HubSpot so
+                await self.issued.give_back(tokens.credentials(), issued)
+                return INVITATION_CLOSED
+            saved = await self.storage.connections.save_connected(
+                team_id=record.team_id,
+                provider="hubspot",
+                account_id=portal.hub_id,
+                account_name=portal.domain,
+                credentials=tokens.credentials(),
+                connected_by=record.user_id,
+                scopes=list(portal.scopes or tokens.scopes),
+                details=portal.details,
+                expires_in=tokens.expires_in,
+                settles=issued,
+            )
+        except Exception as error:  # noqa: BLE001 - the tokens could not be stored: revoke them first
+            return await self._not_stored(tokens.credentials(), issued, error)
         message = CONNECTED_PAGE.format(domain=portal.domain)  # the page escapes HTML itself
         domain = blocks.escape(portal.domain)
         slack_note = CONNECTED_SLACK.format(
@@ -202,6 +217,11 @@ class ConnectionsService:
             slack_note = f"{slack_note} {PORTAL_CHANGED.format(before=blocks.escape(before), after=domain)}"
         await self.after_connect(saved.record, record.user_id, record.payload, slack_note)
         return Outcome(True, CONNECTED_TITLE, message)
+
+    async def _not_stored(self, credentials: dict, issued: int | None, error: BaseException) -> Outcome:
+        log.error("storing a new HubSpot connection failed (%s): revoking its tokens", type(error).__name__)
+        await self.issued.give_back(credentials, issued)
+        return NOT_STORED
 
     async def after_connect(
         self, connection: ConnectionRecord, user_id: str, payload: dict, note: str
@@ -288,95 +308,3 @@ class ConnectionsService:
             for connection in (await self.storage.connections.for_team(team_id)).values():
                 await self.revoke(connection)
         await self.storage.forget_workspace(enterprise_id, team_id)
-
-
-# --- what people read -----------------------------------------------------------------------
-CONNECTED_TITLE = "HubSpot is connected"
-CONNECTED_PAGE = "Connected to {domain}. You can close this tab."
-CONNECTED_SLACK = ":white_check_mark: {provider} is connected to *{account}* (portal {id})."
-PORTAL_CHANGED = "This replaces the connection to {before}: Quolum now reads {after} instead."
-DISCONNECTED_NOTE = (
-    "{provider} ({account}) was disconnected by <@{user}>; its stored credentials were deleted."
-)
-API_KEY_NOT_REVOKED = "Quolum cannot revoke {provider} API keys: delete the key at {url}."
-REVOKE_FAILED = "{provider} could not be told to revoke Quolum's access; you can uninstall the app at {url}."
-NOT_CONNECTED_NOTE = "{provider} is not connected."
-TRY_AGAIN_HINT = "Go back to Slack and run /quolum connect for a new link."
-INVITATION_CLOSED = Outcome(
-    False,
-    "This invitation is no longer open",
-    "The invitation this link came from was declined, has expired or was used, so Quolum did not "
-    "connect anything.",
-    400,
-    "Ask whoever invited you to send a new invitation.",
-)
-
-LINK_PROBLEMS = {
-    "unknown": Outcome(
-        False,
-        "This link is not valid",
-        "This Connect link is not one Quolum issued, or it was cut short.",
-        400,
-        TRY_AGAIN_HINT,
-    ),
-    "used": Outcome(
-        False,
-        "This link was already used",
-        "Each Connect link works once, and this one has been used.",
-        400,
-        TRY_AGAIN_HINT,
-    ),
-    "expired": Outcome(
-        False,
-        "This link has expired",
-        "Connect links are valid for 10 minutes, and this one is older.",
-        400,
-        TRY_AGAIN_HINT,
-    ),
-    "elsewhere": Outcome(
-        False,
-        "This link was opened elsewhere",
-        "This sign-in was started in another browser or for another Slack workspace, "
-        "so Quolum did not use it.",
-        400,
-        TRY_AGAIN_HINT,
-    ),
-}
-
-
-def _exchange_failure(error: ProviderError) -> Outcome:
-    kind = hubspot.classify(error)
-    log.warning("hubspot code exchange failed (%s): %s", kind, error)
-    if kind == "configuration":
-        return Outcome(
-            False,
-            "Quolum's HubSpot app is misconfigured",
-            "HubSpot did not accept this bot's own app credentials. Nothing is wrong with your "
-            "HubSpot account.",
-            502,
-            "Please tell whoever runs this Quolum bot; nothing was saved.",
-        )
-    if kind == "bad_code":
-        return Outcome(
-            False,
-            "HubSpot did not accept the approval",
-            "The approval code from HubSpot was rejected or had expired before Quolum could use it. "
-            "Nothing was saved.",
-            400,
-            TRY_AGAIN_HINT,
-        )
-    if kind == "unavailable":
-        return Outcome(
-            False,
-            "HubSpot is not answering",
-            "Quolum could not reach HubSpot to finish connecting. Nothing was saved.",
-            503,
-            "Please try again in a few minutes: run /quolum connect in Slack for a new link.",
-        )
-    return Outcome(
-        False,
-        "HubSpot connection failed",
-        "HubSpot refused to finish the connection. Nothing was saved.",
-        502,
-        TRY_AGAIN_HINT,
-    )

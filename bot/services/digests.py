@@ -44,6 +44,7 @@ from bot.services.digest_schedule import (
 )
 from bot.services.leases import heartbeat
 from providers.catalogue import CATALOGUE
+from providers.errors import ProviderError
 from storage.connections import CONNECTED, NEEDS_RECONNECT, ConnectionRecord, ConnectionStore
 from storage.digests import ACTIVE, Delivery, DigestStore, Subscription
 from storage.usage import SnapshotStore
@@ -51,7 +52,8 @@ from storage.usage import SnapshotStore
 log = logging.getLogger("quolum.digests")
 
 SlackFactory = Callable[[str], Awaitable[AsyncWebClient | None]]
-Collector = Callable[[ConnectionRecord, str], Awaitable[dict]]  # (connection, "YYYY-MM-DD..YYYY-MM-DD")
+# (connection, "YYYY-MM-DD..YYYY-MM-DD", the job's time): the collector judges the period as of that time
+Collector = Callable[[ConnectionRecord, str, datetime], Awaitable[dict]]
 
 LATE_AFTER = timedelta(minutes=15)  # sent this long after its time, a digest says it is late
 EVENT_TYPE = "quolum_digest"  # the metadata event_type of a digest post; its payload id is the delivery's
@@ -183,6 +185,7 @@ class DigestService(RefusalsMixin):
             client,
             cache=cache,
             late_since=delivery.due_at if delivery.late else None,
+            now=now,
         )
         message = builder.digest_message(data)
         if not await self.store.start_post(delivery):
@@ -228,8 +231,11 @@ class DigestService(RefusalsMixin):
         cache: dict | None = None,
         late_since: datetime | None = None,
         preview: bool = False,
+        now: datetime | None = None,
     ) -> builder.DigestData:
+        """`now`: the job's time (`jobs run --at`), which the collection judges the period by."""
         cache = {} if cache is None else cache
+        now = now or self.clock()
         prices = await self.store.prices(team_id)
         records = await self.connections.for_team(team_id)
         parts = []
@@ -238,7 +244,7 @@ class DigestService(RefusalsMixin):
             connection = records.get(key)
             if connection is None or connection.status not in (CONNECTED, NEEDS_RECONNECT):
                 continue
-            part = await self._connection(connection, period, client, cache, prices.get(key))
+            part = await self._connection(connection, period, client, cache, prices.get(key), now)
             if part.report:
                 collected.append(datetime.fromisoformat(part.report["collected_at"]))
             parts.append(part)
@@ -251,7 +257,7 @@ class DigestService(RefusalsMixin):
             preview=preview,
         )
 
-    async def _connection(self, connection, period, client, cache, price) -> builder.ConnectionDigest:
+    async def _connection(self, connection, period, client, cache, price, now) -> builder.ConnectionDigest:
         spec = CATALOGUE[connection.provider]
         base = dict(
             provider=spec.key,
@@ -264,8 +270,10 @@ class DigestService(RefusalsMixin):
             )
         key = (connection.team_id, connection.id, period_key(period))
         if key not in cache:
-            cache[key] = asyncio.ensure_future(self._report(connection, period))
-        report = await cache[key]
+            cache[key] = asyncio.ensure_future(self._report(connection, period, now))
+        report, ours = await cache[key]
+        if ours:  # our own failure: never shown as the provider's silence
+            return builder.ConnectionDigest(**base, state="failed")
         if report is None:
             fresh = await self.connections.by_id(connection.id)
             if fresh is not None and fresh.status == NEEDS_RECONNECT:
@@ -283,24 +291,35 @@ class DigestService(RefusalsMixin):
             price=(price.amount_minor, price.currency) if price else None,
         )
 
-    async def _report(self, connection: ConnectionRecord, period: tuple[date, date]) -> dict | None:
-        """A snapshot of this period taken after it ended is as good as a new one: reuse it."""
+    async def _report(
+        self, connection: ConnectionRecord, period: tuple[date, date], now: datetime
+    ) -> tuple[dict | None, bool]:
+        """(report, ours): the report, or None and whether the failure was Quolum's own rather than
+        the provider's. A snapshot of this period taken after it ended is as good as a new one."""
         start, end = (d.isoformat() for d in period)
         stored = await self.snapshots.get(
             connection.team_id, connection.provider, connection.account_id or "", start, end
         )
         if stored is not None and datetime.fromisoformat(stored["collected_at"]).date() > period[1]:
-            return stored
+            return stored, False
         try:
-            return await self.collect(connection, period_key(period))
-        except Exception as error:
+            return await self.collect(connection, period_key(period), now), False
+        except ProviderError as error:
             log.warning(
                 "collecting %s/%s for a digest failed: %s",
                 connection.team_id,
                 connection.provider,
                 type(error).__name__,
             )
-            return None
+            return None, False
+        except Exception as error:  # a bug or a check of ours refused: say so, never blame the provider
+            log.error(
+                "collecting %s/%s for a digest failed on Quolum's side, not the provider's: %r",
+                connection.team_id,
+                connection.provider,
+                error,
+            )
+            return None, True
 
     async def _history(self, report: dict) -> list[dict]:
         """Earlier periods of the same length, newest first (for the change and the trend)."""
@@ -347,7 +366,7 @@ class DigestService(RefusalsMixin):
         schedule = schedule_of(subs[0]) if subs else Schedule(WEEKLY, 0, "09:00", timezone)
         client = await self.slack(team_id)
         period = latest_period(schedule, now)
-        return await self.digest_data(team_id, period, schedule.timezone, client, preview=as_preview)
+        return await self.digest_data(team_id, period, schedule.timezone, client, preview=as_preview, now=now)
 
     async def send_now(self, team_id: str, channel_id: str, timezone: str) -> str | None:
         """Post the current digest now (not the scheduled one). Returns the ts, or None when no account is

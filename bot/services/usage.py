@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 import httpx
 
-from bot.core.clock import Clock
+from bot.core.clock import Clock, as_of, utcnow
 from bot.core.config import Settings
 from bot.services.credentials import CredentialManager, NeedsReconnect
 from providers.collect import CollectJob, CollectSummary, collect_many
@@ -37,9 +37,15 @@ REJECTED = {
 }
 
 
-def check_period(text: str) -> None:
+def is_ours(error: BaseException) -> bool:
+    """A failure of Quolum's own (a bug, a check of ours) rather than the provider's answer: it must
+    never be reported as the provider's."""
+    return not isinstance(error, ProviderError)
+
+
+def check_period(text: str, clock: Clock = utcnow) -> None:
     """Raise ValueError (a sentence) for a period the person typed wrong, before any work starts."""
-    parse_period(text, timezone="UTC", today=today_in("UTC", datetime.now(UTC)))
+    parse_period(text, timezone="UTC", today=today_in("UTC", clock()))
 
 
 class HealthReporter(Protocol):
@@ -78,18 +84,23 @@ class UsageService:
         except Exception:  # alerting must not fail a collection
             log.exception("reporting the health of connection %s failed", connection.id)
 
-    def period_for(self, connection: ConnectionRecord, text: str) -> Period:
+    def period_for(self, connection: ConnectionRecord, text: str, clock: Clock | None = None) -> Period:
+        """`text` read in the account's zone, as of `clock` (the job's; default the service's)."""
+        now = (clock or self.clock)()
         timezone = connection.details.get("time_zone") or "UTC"
         try:
-            return parse_period(text, timezone=timezone, today=today_in(timezone, self.clock()))
+            return parse_period(text, timezone=timezone, today=today_in(timezone, now))
         except ValueError:
             if timezone == "UTC":
                 raise
             # an account whose zone our tz database lacks: fall back to UTC rather than fail
-            return parse_period(text, timezone="UTC", today=today_in("UTC", self.clock()))
+            return parse_period(text, timezone="UTC", today=today_in("UTC", now))
 
-    def job(self, connection: ConnectionRecord, period_text: str) -> CollectJob:
+    def job(self, connection: ConnectionRecord, period_text: str, clock: Clock | None = None) -> CollectJob:
+        """One connection's collection as of `clock` (a job's own time, e.g. `jobs run --at`):
+        the period is checked against it and the report is stamped with it."""
         key = f"{connection.team_id}/{connection.provider}/{connection.account_id}"
+        clock = clock or self.clock
 
         async def run() -> UsageReport:
             collect, base_url = self._collector(connection)
@@ -100,9 +111,9 @@ class UsageService:
                 team_id=connection.team_id,
                 account_id=connection.account_id or str(connection.id),
                 account_name=connection.account_name or "",
-                period=self.period_for(connection, period_text),
+                period=self.period_for(connection, period_text, clock),
                 scopes=set(connection.scopes) or None,
-                clock=self.clock,
+                clock=clock,
             )
 
         return CollectJob(key=key, run=run)
@@ -155,10 +166,13 @@ class UsageService:
             total=total,
         )
 
-    async def collect_and_store(self, connection: ConnectionRecord, period_text: str) -> dict:
-        """One connection and period (the digests): stored as a snapshot and its outcome reported as
-        `collect` does; a failure is raised after it was recorded."""
-        job = self.job(connection, period_text)
+    async def collect_and_store(
+        self, connection: ConnectionRecord, period_text: str, now: datetime | None = None
+    ) -> dict:
+        """One connection and period (the digests) as of `now` (the job's time; default the clock's):
+        stored as a snapshot and its outcome reported as `collect` does; a failure is raised after it
+        was recorded."""
+        job = self.job(connection, period_text, None if now is None else as_of(now, self.clock))
         try:
             report = await job.run()
         except Exception as error:
@@ -174,7 +188,9 @@ class UsageService:
             await self._report_health(connection, None)
 
     async def _failed(self, connection: ConnectionRecord | None, key: str, error: BaseException) -> None:
-        if not isinstance(error, NeedsReconnect | Unauthorized):
+        if is_ours(error):
+            log.error("collecting %s failed on Quolum's side, not the provider's: %r", key, error)
+        elif not isinstance(error, NeedsReconnect | Unauthorized):
             log.warning("collecting %s failed: %s", key, error)
         if connection is None:
             return

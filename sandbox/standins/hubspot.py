@@ -204,6 +204,12 @@ class HubSpotStandIn:
         with self._lock:
             return list(self.tokens.revoked)
 
+    def live_refresh_tokens(self, portal_id: int | None = None) -> int:
+        """Refresh tokens issued (to an install of the app) and not revoked: what a lost callback
+        would leave live at HubSpot."""
+        with self._lock:
+            return self.tokens.live(portal_id)
+
     @property
     def rate_limit_violations(self) -> int:
         """429s answered because a client went over a limit (injected faults not counted)."""

@@ -170,6 +170,22 @@ async def revoke(request: Request) -> Response:
     return Response(status_code=204)
 
 
+async def delete_refresh_token(request: Request) -> Response:
+    """v1's revocation (deprecated with the rest of OAuth v1, switched off 2027-02-16; the bot uses
+    the date-versioned `POST /oauth/{version}/token/revoke` above): no client credentials, the
+    token in the path, 204 No Content; an unknown token answers 404 as HubSpot's v1 does."""
+    standin: HubSpotStandIn = request.app.state.standin
+    early = await standin.faults.apply(request.url.path)
+    if early is not None:
+        return early
+    if standin.tokens.revoke_refresh_token(request.path_params["token"]):
+        return Response(status_code=204)
+    return JSONResponse(
+        {"status": "error", "message": "Refresh token not found", "correlationId": correlation_id()},
+        status_code=404,
+    )
+
+
 def oauth_routes() -> list[Route]:
     return [
         Route("/oauth/authorize", authorize, methods=["GET"]),
@@ -178,4 +194,5 @@ def oauth_routes() -> list[Route]:
         Route("/oauth/{version}/token", token, methods=["POST"]),
         Route("/oauth/{version}/token/introspect", introspect, methods=["POST"]),
         Route("/oauth/{version}/token/revoke", revoke, methods=["POST"]),
+        Route("/oauth/v1/refresh-tokens/{token}", delete_refresh_token, methods=["DELETE"]),
     ]

@@ -241,6 +241,25 @@ class TokenStore:
             elif token in self.access_tokens:
                 self.access_tokens[token].revoked = True
 
+    def live(self, portal_id: int | None = None) -> int:
+        with self.lock:
+            return sum(
+                1
+                for c in self.connections.values()
+                if not (c.revoked or c.hub_revoked) and portal_id in (None, c.portal_id)
+            )
+
+    def revoke_refresh_token(self, token: str) -> bool:
+        """The v1 `DELETE /oauth/v1/refresh-tokens/{token}`: False for a token HubSpot does not know."""
+        with self.lock:
+            connection = self.connections.get(token)
+            if connection is None:
+                return False
+            if not connection.revoked:
+                connection.revoked = True
+                self.revoked.append(token)
+            return True
+
     def uninstall(self, portal_id: int) -> None:
         with self.lock:
             for connection in self.connections.values():

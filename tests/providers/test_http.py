@@ -575,6 +575,29 @@ async def test_hubspots_remaining_header_slows_the_account_down_before_a_429(moc
     assert limiter.booked("hubspot", "portal-8") == []
 
 
+async def test_a_429_holds_every_request_of_the_account_not_only_the_retried_one(mock, client, clock):
+    """Issue 21 item 12: another process searching the same portal; HubSpot answers 429 and asks to
+    wait 2 s. The other requests of this process for that portal wait too (the retry alone used to)."""
+    route = mock.post(f"{HS}/crm/v3/objects/calls/search")
+    route.side_effect = [hs429("SECONDLY", {"Retry-After": "2"}), httpx.Response(200, json={"total": 0})]
+    now = [100.0]
+    limiter = Limiter(clock=lambda: now[0])
+
+    await hubspot(client, clock, limiter=limiter).post_json(
+        f"{HS}/crm/v3/objects/calls/search", {}, auth=StubAuth(), account_key="portal-9", bucket="search"
+    )
+
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    limiter._sleep = sleep
+    await limiter.acquire("hubspot", "portal-9", "search")  # another collection of the same portal
+    await limiter.acquire("hubspot", "portal-8", "search")  # another portal
+    assert waits == [2.0]
+
+
 async def test_each_retry_is_logged_without_secrets(mock, client, clock, caplog):
     route = mock.get(f"{HS}/crm/v3/owners")
     route.side_effect = [httpx.Response(503), httpx.ReadTimeout("t"), httpx.Response(200, json={})]

@@ -248,3 +248,59 @@ async def test_hubspot_searches_run_at_five_per_second_outside_the_ten_second_bu
     window = HUBSPOT_LIMITS.buckets["search"].window
     assert starts[:20] == pytest.approx([(i // 5) * window for i in range(20)])
     assert starts[20:] == [0.0] * 110  # plain calls are not slowed by searches
+
+
+async def test_a_429_holds_every_new_start_of_the_account_and_widens_its_window(vt):
+    """Issue 21 item 12: two collections of one portal (or the CLI next to the server) met 429s;
+    a 429 must slow down every request of that account, not only the one that is retried."""
+    limiter = Limiter(clock=vt.clock, sleep=vt.sleep)
+    for _ in range(5):
+        await limiter.acquire("hubspot", "a", "search")
+    limiter.slow_down("hubspot", "a", "search", wait=2.0)  # HubSpot said: wait 2 s
+
+    async def searches(account: str, n: int) -> list[float]:
+        return [await limiter.acquire("hubspot", account, "search") for _ in range(n)]
+
+    [slowed, other] = await vt.run(searches("a", 10), searches("b", 5))
+    assert slowed[0] >= 2.0  # nobody of account a starts before the wait is over
+    assert other == [0.0] * 5  # another account is not held
+    # the window is wider for a while (x1.5): 5 searches take longer than a second and a bit
+    assert slowed[5] - slowed[0] >= 1.5 * HUBSPOT_LIMITS.buckets["search"].window - 0.05
+
+
+async def test_the_slow_down_wears_off_as_requests_are_taken(vt):
+    limiter = Limiter(clock=vt.clock, sleep=vt.sleep)
+    limiter.slow_down("hubspot", "a", None, wait=0.0)
+    assert limiter._windows[("hubspot", "a", "default")].pace.factor == 1.5
+    for _ in range(1000):  # the account's factor within a few dozen, the provider's margin slowly
+        limiter.taken("hubspot", "a", None)
+    assert limiter._windows[("hubspot", "a", "default")].pace.factor == 1.0
+    assert limiter._windows[("hubspot", "a", "default")].shared.margin == 0.0
+
+
+async def test_remaining_near_zero_holds_the_next_start(vt):
+    limiter = Limiter(clock=vt.clock, sleep=vt.sleep)
+    await limiter.acquire("hubspot", "a")
+    limiter.observe("hubspot", "a", {"X-HubSpot-RateLimit-Max": "110", "X-HubSpot-RateLimit-Remaining": "1"})
+    [start] = await vt.run(limiter.acquire("hubspot", "a"))
+    assert start >= HUBSPOT_LIMITS.buckets["default"].window / 10
+    limiter.observe("hubspot", "b", {"X-HubSpot-RateLimit-Max": "110", "X-HubSpot-RateLimit-Remaining": "50"})
+    [start_b] = await vt.run(limiter.acquire("hubspot", "b"))
+    assert start_b == vt.now  # plenty left: no wait
+
+
+async def test_a_waiter_resumed_late_starts_at_its_real_time_and_the_next_ones_keep_their_distance(vt):
+    """A busy event loop resumes a waiter late: its start is the real one, and the next waiter, due
+    a window after the original booking, waits until a window after that real start."""
+    limits = {"p": ProviderLimits(buckets={"default": Bucket(limit=1, window=1.0)})}
+    lags = iter([0.3, 0.0, 0.0])
+
+    async def late_sleep(seconds: float) -> None:
+        await vt.sleep(seconds + next(lags, 0.0))
+
+    limiter = Limiter(limits, clock=vt.clock, sleep=late_sleep)
+    await limiter.acquire("p", "x")  # at 0
+    starts = await vt.run(limiter.acquire("p", "x"), limiter.acquire("p", "x"))
+    assert starts[0] == pytest.approx(1.3)  # booked for 1.0, resumed at 1.3: that is its start
+    assert starts[1] >= 2.3  # booked for 2.0: waits a window after the real start
+    assert limiter.booked("p", "x")[-2:] == starts  # the real starts are what is booked

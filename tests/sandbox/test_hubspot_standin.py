@@ -315,6 +315,17 @@ def test_revoke_then_refresh_is_bad_refresh_token(client, standin):
     assert api.status_code == 401 and api.json()["category"] == "INVALID_AUTHENTICATION"
 
 
+def test_v1_delete_refresh_token_revokes_it_and_live_tokens_are_counted(client, standin):
+    first, second = connect(client), connect(client)
+    assert standin.live_refresh_tokens(101) == 2 and standin.live_refresh_tokens() == 2
+    deleted = client.delete(f"/oauth/v1/refresh-tokens/{first['refresh_token']}")
+    assert deleted.status_code == 204 and not deleted.content
+    assert standin.live_refresh_tokens(101) == 1 and standin.revoked == [first["refresh_token"]]
+    assert refresh(client, first["refresh_token"]).json()["status"] == "BAD_REFRESH_TOKEN"
+    assert refresh(client, second["refresh_token"]).status_code == 200
+    assert client.delete("/oauth/v1/refresh-tokens/na1-unknown").status_code == 404
+
+
 def test_revoke_checks_the_client(client):
     tokens = connect(client)
     response = client.post(

@@ -188,9 +188,9 @@ async def test_usage_is_collected_once_however_many_channels_subscribe(bot, stor
     calls = []
     collect = bot.digests.collect
 
-    async def counting(connection, period):
+    async def counting(connection, period, now):
         calls.append((connection.provider, period))
-        return await collect(connection, period)
+        return await collect(connection, period, now)
 
     bot.digests.collect = counting
     for channel in ("C0001", "C0002", "C0003"):
@@ -204,6 +204,56 @@ async def test_usage_is_collected_once_however_many_channels_subscribe(bot, stor
     await bot.digests.preview("T0001", "Europe/Berlin")
     assert len(calls) == 2
     assert all(len(slack.posts_to(c)) == 1 for c in ("C0001", "C0002", "C0003"))
+
+
+async def test_a_run_as_of_a_later_time_collects_as_of_that_time(bot, storage, slack, clock):
+    """Issue 21 item 9: `jobs run --at T` with T ahead of the process's clock. The digest took its
+    period from T, the collector checked it against the real clock ("The period cannot end after
+    today") and the digest said HubSpot did not answer. The job's time goes all the way down."""
+    await subscribed(bot)
+    clock.now = SEND - timedelta(days=30)  # the process's clock: a month before the digest's time
+    assert (await bot.digests.run(SEND)).posted == 1
+    (post,) = slack.posts_to("C0001")
+    text = json.dumps(post["blocks"])
+    assert "did not answer" not in text and "Paid seats" in text
+    assert "2026-11-16" in text and "2026-11-22" in text
+    snapshot = await storage.snapshots.get("T0001", "hubspot", "101", "2026-11-16", "2026-11-22")
+    # stamped as of the job's time (T and the seconds since), not the process's clock
+    assert abs(datetime.fromisoformat(snapshot["collected_at"]) - SEND) < timedelta(minutes=5)
+
+
+async def test_a_failure_of_ours_is_not_blamed_on_the_provider(bot, storage, slack, clock, caplog):
+    await subscribed(bot)
+    clock.now = SEND
+
+    async def broken(connection, period, now):
+        raise ValueError("The period cannot end after today (2026-10-24); it ends 2026-11-22.")
+
+    bot.digests.collect = broken
+    with caplog.at_level("ERROR", logger="quolum.digests"):
+        assert (await bot.digests.run(SEND)).posted == 1
+    text = json.dumps(slack.posts_to("C0001")[0])
+    assert "did not answer" not in text and "unavailable" not in text
+    assert "an error on Quolum's side, not HubSpot's" in text
+    (record,) = [r for r in caplog.records if "hubspot" in r.getMessage()]
+    assert record.levelname == "ERROR" and "cannot end after today" in record.getMessage()
+
+
+async def test_a_collection_and_a_preview_of_one_portal_at_once_meet_no_429(bot, hubspot, clock):
+    """Issue 21 item 12: the collection after connecting and a preview ran together, each pacing at
+    HubSpot's limits, and HubSpot (the stand-in enforces its limits) answered 429s. One limiter per
+    account per process, shared by both: none."""
+    import asyncio
+
+    clock.now = SEND
+    before = hubspot.rate_limit_violations
+    summary, _ = await asyncio.gather(
+        bot.usage.collect(team_id="T0001", provider="hubspot", period="last-7-days"),
+        bot.digests.preview("T0001", "Europe/Berlin"),
+    )
+    assert summary.failed == 0
+    assert (hubspot.limiter.secondly.violations, hubspot.limiter.ten_secondly.violations) == (0, 0)
+    assert hubspot.rate_limit_violations == before == 0
 
 
 async def test_a_claim_whose_lease_lapsed_is_delivered_once(bot, storage, slack, clock):
@@ -374,6 +424,26 @@ async def test_operators_list_and_run_jobs_and_preview(bot, storage, slack):
     text = cli(bot.settings, "digest", "preview", "--team", "T0001")
     assert text.returncode == 0 and "Seat usage" in text.stdout and "Paid seats" in text.stdout
     assert len(slack.posts_to("C0001")) == 1  # previews post nothing
+
+
+async def test_jobs_run_reports_its_own_run_while_another_process_holds_a_newer_slot(bot, storage, slack):
+    """Issue 21 item 8: the CLI once read the job's latest run by name (another replica's, still
+    running) and printed `digests: None`, exit 1, for a run that had succeeded."""
+    from storage.models import JobClaim
+
+    await subscribed(bot)
+    async with storage.db.session() as session, session.begin():
+        session.add(
+            JobClaim(
+                job="digests",
+                slot="2999-01-01T00:00:00Z other-replica",
+                claimed_by="other-replica",
+                claimed_at=datetime.now(UTC) + timedelta(hours=1),  # newer than any run we make now
+            )
+        )
+    ran = cli(bot.settings, "jobs", "run", "digests", "--at", "2026-11-23T09:00:00+01:00")
+    assert (ran.returncode, ran.stdout.strip()) == (0, "digests: ok"), ran.stderr
+    assert len(slack.posts_to("C0001")) == 1
 
 
 def sample(name: str, **labels: str) -> float:

@@ -1,56 +1,20 @@
-"""Tables. Columns whose name ends in `_enc` hold MultiFernet ciphertext and nothing else does.
-
-`quolum-bot keys rotate` finds secrets by that suffix, so a new secret column
-only needs the suffix (and a migration) to be covered.
-"""
+"""Workspaces, connections, invitations, usage, incidents and alert routes."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
-    DateTime,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class UTCDateTime(TypeDecorator):
-    """Timezone-aware UTC datetimes on every backend (SQLite drops the zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+from storage.models.base import Base, UTCDateTime
 
 
 class SlackInstallation(Base):
@@ -315,81 +279,18 @@ class AlertRoute(Base):
     set_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
-class DigestSubscription(Base):
-    """A channel that receives a workspace's usage digest on a schedule. One per (team, channel);
-    subscribing again replaces the schedule and resumes a paused subscription."""
+class IssuedToken(Base):
+    """Provider tokens issued to an OAuth callback and not yet stored with their connection.
 
-    __tablename__ = "digest_subscriptions"
-    __table_args__ = (UniqueConstraint("team_id", "channel_id", name="uq_digest_subscriptions_channel"),)
+    Written (encrypted) right after the code exchange, deleted in the same transaction that stores
+    the connection. A row still here later means the callback died in between (a crash, a kill -9):
+    housekeeping revokes the tokens at the provider and deletes the row.
+    """
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    team_id: Mapped[str] = mapped_column(String(32), nullable=False)
-    channel_id: Mapped[str] = mapped_column(String(32), nullable=False)
-    cadence: Mapped[str] = mapped_column(String(16), nullable=False)  # weekly | monthly
-    weekday: Mapped[int] = mapped_column(Integer, nullable=False)  # 0 = Monday (weekly only)
-    send_time: Mapped[str] = mapped_column(String(5), nullable=False)  # HH:MM, local
-    timezone: Mapped[str] = mapped_column(String(64), nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False)  # active | paused
-    paused_reason: Mapped[str | None] = mapped_column(String(64))
-    subscriber_id: Mapped[str] = mapped_column(String(32), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-    next_send_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-Index("ix_digest_subscriptions_due", DigestSubscription.status, DigestSubscription.next_send_at)
-
-
-class DigestDelivery(Base):
-    """One scheduled digest: (subscription, period) is the idempotency key. A replica claims the row
-    (claimed_by, lease_until, attempts + 1) and renews the lease while it works; every later write is
-    fenced by the claim (claimed_by and attempts in the WHERE), so a replica that lost its claim writes
-    nothing. `post_started_at` is set before the post: a later attempt looks for that post in Slack
-    before posting again. A claim whose lease lapsed without a ts is taken again."""
-
-    __tablename__ = "digest_deliveries"
-    __table_args__ = (UniqueConstraint("subscription_id", "period", name="uq_digest_deliveries_period"),)
+    __tablename__ = "issued_tokens"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    subscription_id: Mapped[int] = mapped_column(Integer, nullable=False)
-    team_id: Mapped[str] = mapped_column(String(32), nullable=False)
-    period: Mapped[str] = mapped_column(String(32), nullable=False)  # YYYY-MM-DD..YYYY-MM-DD
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-    late: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    state: Mapped[str] = mapped_column(String(16), nullable=False)  # pending|posted|refused|uncertain
-    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    claimed_by: Mapped[str | None] = mapped_column(String(128))
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    channel_id: Mapped[str | None] = mapped_column(String(32))
-    ts: Mapped[str | None] = mapped_column(String(32))
-    error: Mapped[str | None] = mapped_column(String(64))
-    post_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-Index("ix_digest_deliveries_pending", DigestDelivery.state, DigestDelivery.due_at)
-
-
-class OnDemandDigest(Base):
-    """The last digest `/quolum digest send` posted in a workspace (scheduled ones are on their
-    subscription): where and when, for App Home."""
-
-    __tablename__ = "on_demand_digests"
-
-    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    channel_id: Mapped[str] = mapped_column(String(32), nullable=False)
-    ts: Mapped[str] = mapped_column(String(32), nullable=False)
-    posted_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-
-
-class SeatPrice(Base):
-    """What one paid seat of a provider costs the workspace per month, in minor units (cents)."""
-
-    __tablename__ = "seat_prices"
-
-    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    provider: Mapped[str] = mapped_column(String(32), primary_key=True)
-    amount_minor: Mapped[int] = mapped_column(Integer, nullable=False)
-    currency: Mapped[str] = mapped_column(String(3), nullable=False)
-    set_by: Mapped[str] = mapped_column(String(32), nullable=False)
-    set_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    provider: Mapped[str] = mapped_column(String(32), nullable=False)
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    credentials_enc: Mapped[str] = mapped_column(Text, nullable=False)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)

@@ -1,0 +1,123 @@
+"""What a person reads after connecting in the browser: the OAuth callback's outcomes and the
+sentences the connections service sends (kept apart from the flow in bot/services/connections.py)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from providers import hubspot
+from providers.http import ProviderError
+
+log = logging.getLogger("quolum.connections")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the browser is shown after the OAuth callback."""
+
+    ok: bool
+    title: str
+    message: str
+    status: int = 200
+    hint: str = ""
+
+
+# --- what people read -----------------------------------------------------------------------
+CONNECTED_TITLE = "HubSpot is connected"
+CONNECTED_PAGE = "Connected to {domain}. You can close this tab."
+CONNECTED_SLACK = ":white_check_mark: {provider} is connected to *{account}* (portal {id})."
+PORTAL_CHANGED = "This replaces the connection to {before}: Quolum now reads {after} instead."
+DISCONNECTED_NOTE = (
+    "{provider} ({account}) was disconnected by <@{user}>; its stored credentials were deleted."
+)
+API_KEY_NOT_REVOKED = "Quolum cannot revoke {provider} API keys: delete the key at {url}."
+REVOKE_FAILED = "{provider} could not be told to revoke Quolum's access; you can uninstall the app at {url}."
+NOT_CONNECTED_NOTE = "{provider} is not connected."
+TRY_AGAIN_HINT = "Go back to Slack and run /quolum connect for a new link."
+NOT_STORED = Outcome(
+    False,
+    "Quolum could not save the connection",
+    "Quolum could not save this HubSpot connection, so it gave back the access HubSpot had just "
+    "granted and nothing was connected.",
+    503,
+    "Please try again in a few minutes: run /quolum connect in Slack for a new link.",
+)
+INVITATION_CLOSED = Outcome(
+    False,
+    "This invitation is no longer open",
+    "The invitation this link came from was declined, has expired or was used, so Quolum did not "
+    "connect anything.",
+    400,
+    "Ask whoever invited you to send a new invitation.",
+)
+
+LINK_PROBLEMS = {
+    "unknown": Outcome(
+        False,
+        "This link is not valid",
+        "This Connect link is not one Quolum issued, or it was cut short.",
+        400,
+        TRY_AGAIN_HINT,
+    ),
+    "used": Outcome(
+        False,
+        "This link was already used",
+        "Each Connect link works once, and this one has been used.",
+        400,
+        TRY_AGAIN_HINT,
+    ),
+    "expired": Outcome(
+        False,
+        "This link has expired",
+        "Connect links are valid for 10 minutes, and this one is older.",
+        400,
+        TRY_AGAIN_HINT,
+    ),
+    "elsewhere": Outcome(
+        False,
+        "This link was opened elsewhere",
+        "This sign-in was started in another browser or for another Slack workspace, "
+        "so Quolum did not use it.",
+        400,
+        TRY_AGAIN_HINT,
+    ),
+}
+
+
+def exchange_failure(error: ProviderError) -> Outcome:
+    kind = hubspot.classify(error)
+    log.warning("hubspot code exchange failed (%s): %s", kind, error)
+    if kind == "configuration":
+        return Outcome(
+            False,
+            "Quolum's HubSpot app is misconfigured",
+            "HubSpot did not accept this bot's own app credentials. Nothing is wrong with your "
+            "HubSpot account.",
+            502,
+            "Please tell whoever runs this Quolum bot; nothing was saved.",
+        )
+    if kind == "bad_code":
+        return Outcome(
+            False,
+            "HubSpot did not accept the approval",
+            "The approval code from HubSpot was rejected or had expired before Quolum could use it. "
+            "Nothing was saved.",
+            400,
+            TRY_AGAIN_HINT,
+        )
+    if kind == "unavailable":
+        return Outcome(
+            False,
+            "HubSpot is not answering",
+            "Quolum could not reach HubSpot to finish connecting. Nothing was saved.",
+            503,
+            "Please try again in a few minutes: run /quolum connect in Slack for a new link.",
+        )
+    return Outcome(
+        False,
+        "HubSpot connection failed",
+        "HubSpot refused to finish the connection. Nothing was saved.",
+        502,
+        TRY_AGAIN_HINT,
+    )

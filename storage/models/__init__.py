@@ -1,0 +1,48 @@
+"""Tables. Columns whose name ends in `_enc` hold MultiFernet ciphertext and nothing else does.
+
+`quolum-bot keys rotate` finds secrets by that suffix, so a new secret column
+only needs the suffix (and a migration) to be covered.
+"""
+
+from storage.models.base import NAMING, Base, UTCDateTime
+from storage.models.digests import DigestDelivery, DigestSubscription, OnDemandDigest, SeatPrice
+from storage.models.tables import (
+    AlertRoute,
+    Connection,
+    ConnectionCheck,
+    ConnectionEvent,
+    Incident,
+    Invitation,
+    InvitationSender,
+    IssuedToken,
+    JobClaim,
+    OAuthState,
+    SlackEvent,
+    SlackInstallation,
+    UsageSnapshot,
+    WorkspaceAdmin,
+)
+
+__all__ = [
+    "AlertRoute",
+    "Base",
+    "Connection",
+    "ConnectionCheck",
+    "ConnectionEvent",
+    "DigestDelivery",
+    "DigestSubscription",
+    "Incident",
+    "Invitation",
+    "InvitationSender",
+    "IssuedToken",
+    "JobClaim",
+    "NAMING",
+    "OAuthState",
+    "OnDemandDigest",
+    "SeatPrice",
+    "SlackEvent",
+    "SlackInstallation",
+    "UTCDateTime",
+    "UsageSnapshot",
+    "WorkspaceAdmin",
+]
