@@ -132,6 +132,15 @@ async def truncate_all(url: str) -> None:
     db = Database(url)
     names = ", ".join(t.name for t in Base.metadata.sorted_tables)
     async with db.engine.begin() as conn:
+        # The database is this test process's own, so any other session on it is left over from an
+        # earlier test (a server thread that did not stop in time, an engine never disposed). Left
+        # idle in a transaction, it would make TRUNCATE wait for ever: end it first.
+        await conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
         await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     await db.dispose()
 
