@@ -112,10 +112,8 @@ def test_db_upgrade_then_current_on_sqlite(tmp_path):
     assert current.startswith(f"database: {head};")
 
 
-def test_serve_refuses_an_unmigrated_postgres(tmp_path):
-    url = os.environ.get("QUOLUM_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("needs QUOLUM_TEST_POSTGRES_URL")
+def test_serve_refuses_an_unmigrated_postgres(tmp_path, postgres_url):
+    url = postgres_url
     import asyncio
 
     from sqlalchemy import text

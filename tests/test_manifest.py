@@ -44,11 +44,3 @@ def test_manifest_has_what_the_bot_needs():
     socket = build("https://bot.acme.com", socket_mode=True)
     assert socket["settings"]["socket_mode_enabled"] is True
     assert "url" not in socket["features"]["slash_commands"][0]
-
-
-def test_readme_lists_every_environment_variable():
-    from bot.core.config import VARIABLES
-
-    readme = (ROOT / "README.md").read_text()
-    missing = [name for name in VARIABLES if f"| `{name}` |" not in readme]
-    assert missing == []

@@ -20,10 +20,13 @@ import pytest
 from bot.services.digest_schedule import WEEKLY, Schedule, next_send
 from tests.conftest import POSTGRES_URL, TEST_KEY, connect_hubspot, install, subscribe_due
 
-pytestmark = pytest.mark.skipif(
-    not POSTGRES_URL,
-    reason="needs QUOLUM_TEST_POSTGRES_URL: replicas share one PostgreSQL (SQLite is one process)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not POSTGRES_URL,
+        reason="needs QUOLUM_TEST_POSTGRES_URL: replicas share one PostgreSQL (SQLite is one process)",
+    ),
+    pytest.mark.slow,
+]
 SCOPES = ["oauth", "settings.users.read", "crm.objects.owners.read", "crm.objects.contacts.read"]
 TEAMS = {"T0001": 101, "T0002": 202}
 CHANNELS = ("C{n}01", "C{n}02", "C{n}03")

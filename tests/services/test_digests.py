@@ -386,6 +386,7 @@ def cli(settings, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 async def test_operators_list_and_run_jobs_and_preview(bot, storage, slack):
     await subscribed(bot)
     listing = cli(bot.settings, "jobs", "list")
