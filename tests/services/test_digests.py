@@ -239,21 +239,40 @@ async def test_a_failure_of_ours_is_not_blamed_on_the_provider(bot, storage, sla
     assert record.levelname == "ERROR" and "cannot end after today" in record.getMessage()
 
 
-async def test_a_collection_and_a_preview_of_one_portal_at_once_meet_no_429(bot, hubspot, clock):
+async def test_a_collection_and_a_preview_of_one_portal_at_once_share_its_rate_limit(
+    bot, hubspot, clock, monkeypatch
+):
     """Issue 21 item 12: the collection after connecting and a preview ran together, each pacing at
-    HubSpot's limits, and HubSpot (the stand-in enforces its limits) answered 429s. One limiter per
-    account per process, shared by both: none."""
+    HubSpot's search limit on its own, so HubSpot saw twice the limit. Both must take their starts
+    from one limiter, so that together they never start more than 5 searches in a second.
+
+    Asserted on the starts the limiter gives (deterministic), not on the stand-in's count of arrivals:
+    on a loaded machine the event loop resumes a waiter late and arrivals bunch up, which is a figure
+    for the benchmark (benchmarks/usage_collection.py prints the 429 share), not a test."""
     import asyncio
 
+    from providers.ratelimit import Limiter
+
+    starts: list[tuple[int, float]] = []  # (the limiter, the start it gave) of every search
+    acquire = Limiter.acquire
+
+    async def recorded(self, provider, account_id, bucket=None):
+        start = await acquire(self, provider, account_id, bucket)
+        if bucket == "search" and account_id == "101":
+            starts.append((id(self), start))
+        return start
+
+    monkeypatch.setattr(Limiter, "acquire", recorded)
     clock.now = SEND
-    before = hubspot.rate_limit_violations
     summary, _ = await asyncio.gather(
         bot.usage.collect(team_id="T0001", provider="hubspot", period="last-7-days"),
         bot.digests.preview("T0001", "Europe/Berlin"),
     )
     assert summary.failed == 0
-    assert (hubspot.limiter.secondly.violations, hubspot.limiter.ten_secondly.violations) == (0, 0)
-    assert hubspot.rate_limit_violations == before == 0
+    assert len(starts) > 10  # both uses searched
+    assert len({limiter for limiter, _ in starts}) == 1  # one limiter for the account
+    times = sorted(start for _, start in starts)
+    assert all(later - first >= 1.0 for first, later in zip(times, times[5:], strict=False))
 
 
 async def test_a_claim_whose_lease_lapsed_is_delivered_once(bot, storage, slack, clock):
