@@ -205,7 +205,7 @@ def test_open_keeps_a_sandbox_page_running_until_ctrl_c():
         state = httpx.get(f"{url}/api/state", params={"user": "UADA00001"}, timeout=10).json()
         assert state["messages"] == [] and state["modal"] is None  # a fresh sandbox: the story is theirs
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=20) == 0
+        assert process.wait(timeout=60) == 0  # it stops in seconds; the margin is for a loaded CI machine
     finally:
         if process.poll() is None:
             process.kill()
