@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import signal
 import threading
 import time
 from dataclasses import dataclass, field
@@ -379,9 +380,15 @@ def serve_page(env: SandboxEnv, console, *, port: int = 0) -> None:
         markup=False,
         highlight=False,
     )
+    stop = threading.Event()
+    # Handlers of our own, not Python's KeyboardInterrupt: a process started with SIGINT ignored (run
+    # in the background by a shell, or from a test runner's worker) inherits that, and Python then
+    # installs no KeyboardInterrupt, so Ctrl-C would never stop the page. SIGTERM stops it too.
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+        while not stop.wait(0.5):
+            pass
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         server.stop()

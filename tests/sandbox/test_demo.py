@@ -179,14 +179,21 @@ def test_every_block_the_bot_sent_renders_on_the_sandbox_page(story):
             assert "[unsupported" not in render_html.block_html(block), block
 
 
-def test_open_keeps_a_sandbox_page_running_until_ctrl_c():
+@pytest.mark.parametrize("inherited", ["default", "ignored"])
+def test_open_keeps_a_sandbox_page_running_until_ctrl_c(inherited):
+    """`ignored`: started with SIGINT ignored (a shell's background job, a test runner's worker), which
+    Python then leaves without KeyboardInterrupt: Ctrl-C must stop the page all the same."""
     import re
     import signal
 
     import httpx
 
+    def ignore_sigint() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "demo", "--open"],
+        preexec_fn=ignore_sigint if inherited == "ignored" else None,  # noqa: PLW1509 - no threads here
         env={**clean_env(), "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
