@@ -15,9 +15,12 @@ WORKDIR /app
 COPY pyproject.toml README.md LICENSE ./
 COPY bot ./bot
 COPY handlers ./handlers
+COPY services ./services
+COPY messages ./messages
 COPY providers ./providers
 COPY sandbox ./sandbox
 COPY storage ./storage
+COPY core ./core
 RUN pip install .
 
 # Not root: the bot owns only its data directory (the SQLite database and a generated key, when used).

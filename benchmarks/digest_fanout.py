@@ -36,13 +36,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.core.config import normalise_database_url  # noqa: E402
-from bot.services.digest_schedule import WEEKLY, Schedule  # noqa: E402
+from core.config import normalise_database_url  # noqa: E402
 from sandbox.slack_requests import SIGNING_SECRET  # noqa: E402
 from sandbox.standins.hubspot import HubSpotStandIn  # noqa: E402
 from sandbox.standins.hubspot_seed import generate_portal  # noqa: E402
 from sandbox.standins.server import ThreadedServer  # noqa: E402
 from sandbox.standins.slack import SlackStandIn  # noqa: E402
+from services.digest_schedule import WEEKLY, Schedule  # noqa: E402
 from storage.crypto import Encryptor  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.store import Storage  # noqa: E402

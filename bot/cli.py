@@ -9,7 +9,7 @@ import os
 import sys
 
 from bot.cli_checks import package_version
-from bot.core.config import VARIABLES, ConfigError, Settings
+from core.config import VARIABLES, ConfigError, Settings
 
 log = logging.getLogger("quolum.cli")
 
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         for name in SECRET_VARIABLES:
             os.environ.pop(name, None)
-        from bot.core.logs import setup_logging
+        from core.logs import setup_logging
 
         setup_logging(settings.log_level)
         if args.command == "serve":  # doctor reports them as findings
@@ -320,7 +320,7 @@ def cmd_doctor(args, settings: Settings) -> int:
 
 def cmd_demo(args, settings: Settings) -> int:
     from bot.cli_checks import check_port_free
-    from bot.core.logs import setup_logging
+    from core.logs import setup_logging
     from sandbox.demo import main as demo
 
     if args.open:  # before the story is played, not after

@@ -8,7 +8,7 @@ import errno
 import socket
 from importlib.metadata import PackageNotFoundError, version
 
-from bot.core.config import ConfigError
+from core.config import ConfigError
 from providers.periods import zone
 
 

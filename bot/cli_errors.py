@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from bot.core.config import ConfigError, Settings
+from core.config import ConfigError, Settings
 
 # asyncpg's classes, by name: this module should not import a driver to describe its errors.
 BAD_LOGIN = {"InvalidPasswordError", "InvalidAuthorizationSpecificationError"}

@@ -13,23 +13,23 @@ from typing import Any
 
 import httpx
 
-from bot.core.clock import Clock
-from bot.core.config import Settings
-from bot.services.alerts import AlertsService
-from bot.services.app_home import AppHomeService
-from bot.services.connections import ConnectionsService
-from bot.services.credentials import CredentialManager
-from bot.services.digests import DigestService
-from bot.services.health import HealthService
-from bot.services.invites import InvitesService
-from bot.services.sendgrid_connect import SendGridConnectService
-from bot.services.slack_clients import SlackClients
-from bot.services.usage import UsageService
+from core.clock import Clock
+from core.config import Settings
 from providers import hubspot
 from providers.http import HUBSPOT, SENDGRID, ProviderHTTP
 from providers.hubspot import HubSpotClient
 from providers.ratelimit import Limiter
 from providers.sendgrid import SendGridClient
+from services.alerts import AlertsService
+from services.app_home import AppHomeService
+from services.connections import ConnectionsService
+from services.credentials import CredentialManager
+from services.digests import DigestService
+from services.health import HealthService
+from services.invites import InvitesService
+from services.sendgrid_connect import SendGridConnectService
+from services.slack_clients import SlackClients
+from services.usage import UsageService
 from storage.store import Storage
 
 

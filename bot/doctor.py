@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import httpx
 from slack_sdk.errors import SlackApiError
 
-from bot.core.config import ConfigError, Settings
+from core.config import ConfigError, Settings
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
@@ -252,7 +252,7 @@ async def _reachable(settings: Settings, http: httpx.AsyncClient) -> AsyncIterat
 
 async def _connections(settings: Settings, storage, http: httpx.AsyncClient) -> AsyncIterator[Finding]:
     from bot.container import build_services
-    from bot.core.clock import utcnow
+    from core.clock import utcnow
     from providers.catalogue import SENDGRID
     from providers.http import NeedsReconnect, ProviderError, Unauthorized
 

@@ -8,8 +8,8 @@ import sys
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from bot.core.clock import utcnow
-from bot.core.config import ConfigError, Settings
+from core.clock import utcnow
+from core.config import ConfigError, Settings
 from providers.http_client import provider_client
 
 

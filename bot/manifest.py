@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import yaml
 
-from bot.core.config import url_problem
 from bot.slack_app import BOT_OPTIONAL_SCOPES, BOT_SCOPES
+from core.config import url_problem
 
 EXAMPLE_URL = "https://quolum.example.com"
 BOT_EVENTS = ["app_home_opened", "app_uninstalled", "tokens_revoked"]

@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.core.clock import Clock, utcnow
-from bot.core.metrics import JOB_RUNS
+from core.clock import Clock, utcnow
+from core.metrics import JOB_RUNS
 from storage.claims import Claims
 
 log = logging.getLogger("quolum.scheduler")

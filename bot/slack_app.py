@@ -13,9 +13,9 @@ from slack_sdk.errors import SlackApiError
 from bot.authorize import CachedInstallationAuthorize
 from bot.cli_errors import slack_refusal
 from bot.container import Services
-from bot.core.config import Settings
-from bot.messages import pages
+from core.config import Settings
 from handlers import listeners
+from messages import pages
 from providers.slack import web_client
 from storage.states import SlackInstallStateStore
 
@@ -41,7 +41,7 @@ REINSTALL_MESSAGE = "Quolum Bot is not installed in this workspace any more. Ple
 
 async def check_app_token(settings: Settings) -> None:
     """Socket Mode: slack_sdk retries a refused app token forever; refuse to start instead."""
-    from bot.core.config import ConfigError
+    from core.config import ConfigError
 
     try:
         await web_client(settings, timeout=CHECK_TIMEOUT).apps_connections_open(app_token=settings.app_token)
@@ -53,7 +53,7 @@ async def check_app_token(settings: Settings) -> None:
 
 async def check_bot_token(settings: Settings) -> None:
     """Single-workspace mode: a token Slack refuses stops start-up; an unreachable Slack only warns."""
-    from bot.core.config import ConfigError
+    from core.config import ConfigError
 
     try:
         await web_client(settings, settings.bot_token, timeout=CHECK_TIMEOUT).auth_test()

@@ -7,11 +7,11 @@ import json
 import sys
 
 from bot.container import build_services
-from bot.core.clock import utcnow
-from bot.core.config import ConfigError, Settings
-from bot.services.usage import check_period, is_ours
+from core.clock import utcnow
+from core.config import ConfigError, Settings
 from providers.http_client import provider_client
 from providers.usage import UsageReport
+from services.usage import check_period, is_ours
 
 COLUMNS = ("team", "provider", "account", "period", "users", "paid", "active", "inactive paid", "activity")
 

@@ -24,18 +24,18 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.container import build_services
-from bot.core import metrics
-from bot.core.clock import Clock, utcnow
-from bot.core.config import Settings
-from bot.core.logs import AccessLogMiddleware, annotate, register_secret
 from bot.scheduler import Scheduler
 from bot.server import BODY_TIMEOUT
-from bot.services.health import JOB_EVERY
 from bot.slack_app import build_bolt_app
 from bot.web_security import BodyLimit, SecurityHeaders
+from core import metrics
+from core.clock import Clock, utcnow
+from core.config import Settings
+from core.logs import AccessLogMiddleware, annotate, register_secret
 from handlers import slack_request
 from handlers.oauth import routes as oauth_routes
 from providers.http_client import provider_client
+from services.health import JOB_EVERY
 from storage.crypto import Encryptor, load_keys
 from storage.db import Database
 from storage.states import SlackInstallStateStore

@@ -20,7 +20,7 @@ import hashlib
 import logging
 import time
 
-from bot.messages.pages import STYLE
+from messages.pages import STYLE
 
 log = logging.getLogger("quolum.web")
 

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.core.logs import annotate
-from bot.messages import alerts as am
-from bot.messages import blocks
-from bot.services import digest_subscriptions as digests
+from core.logs import annotate
 from handlers import slack_request
 from handlers.commands import CommandRequest, command
+from messages import alerts as am
+from messages import blocks
 from providers.catalogue import find
+from services import digest_subscriptions as digests
 
 if TYPE_CHECKING:
     from bot.container import Services  # handlers receive the container at registration

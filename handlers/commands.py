@@ -13,8 +13,8 @@ import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
-from bot.messages import blocks
-from bot.services.slack_roles import Workspace
+from messages import blocks
+from services.slack_roles import Workspace
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.core.logs import annotate
-from bot.messages import blocks
-from bot.messages.cards import CONNECT_LINK, DISCONNECT_ACTION
+from core.logs import annotate
 from handlers import slack_request
 from handlers.commands import CommandRequest, command
+from messages import blocks
+from messages.cards import CONNECT_LINK, DISCONNECT_ACTION
 from providers.catalogue import CATALOGUE, find
 
 if TYPE_CHECKING:

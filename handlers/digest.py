@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
-from bot.core.logs import annotate
-from bot.messages import blocks
-from bot.messages import digest as digest_blocks
-from bot.services import digest_subscriptions as digests
-from bot.services.digest_schedule import MONTHLY, WEEKDAYS, WEEKLY, Schedule
+from core.logs import annotate
 from handlers import slack_request
 from handlers.commands import CommandRequest, command
+from messages import blocks
+from messages import digest as digest_blocks
 from providers.catalogue import CATALOGUE, find
 from providers.usage import zone
+from services import digest_subscriptions as digests
+from services.digest_schedule import MONTHLY, WEEKDAYS, WEEKLY, Schedule
 
 if TYPE_CHECKING:
     from bot.container import Services  # handlers receive the container at registration

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
-from bot.core.logs import annotate
+from core.logs import annotate
 
 if TYPE_CHECKING:
     from bot.container import Services  # handlers receive the container at registration

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.core.logs import annotate
-from bot.messages import blocks
-from bot.messages import invite_blocks as ib
+from core.logs import annotate
 from handlers.commands import CommandRequest, command
+from messages import blocks
+from messages import invite_blocks as ib
 
 if TYPE_CHECKING:
     from bot.container import Services  # handlers receive the container at registration

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.core.logs import annotate
-from bot.messages import blocks
+from core.logs import annotate
 from handlers import alerts, commands, connections, digest, events, invites, sendgrid, slack_request
+from messages import blocks
 
 if TYPE_CHECKING:
     from bot.container import Services  # handlers receive the container at registration

@@ -17,10 +17,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.messages.pages import page
-from bot.services.connect_outcomes import LINK_PROBLEMS, Outcome
-from bot.services.connections import CONNECT_STATE, STATE_TTL, ConnectionsService
+from messages.pages import page
 from providers.catalogue import find
+from services.connect_outcomes import LINK_PROBLEMS, Outcome
+from services.connections import CONNECT_STATE, STATE_TTL, ConnectionsService
 
 COOKIE = "quolum_connect"
 MAX_PARAM = 2048

@@ -31,12 +31,10 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.logs import annotate
-from bot.messages.cards import CONNECT_MODAL
-from bot.services.sendgrid_connect import INTERNAL, ConnectResult, ModalContext
-from bot.services.slack_roles import Workspace
+from core.logs import annotate
 from handlers import slack_request
 from handlers.connections import ADMINS_ONLY
+from messages.cards import CONNECT_MODAL
 from providers.catalogue import SENDGRID
 from providers.sendgrid import (
     DEFAULT_REGION,
@@ -46,6 +44,8 @@ from providers.sendgrid import (
     REGION_LABELS,
     key_problem,
 )
+from services.sendgrid_connect import INTERNAL, ConnectResult, ModalContext
+from services.slack_roles import Workspace
 
 if TYPE_CHECKING:
     from bot.container import Services  # handlers receive the container at registration

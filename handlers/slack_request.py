@@ -28,8 +28,8 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.messages import alerts, invite_blocks
-from bot.services.slack_roles import Workspace
+from messages import alerts, invite_blocks
+from services.slack_roles import Workspace
 
 MAX_EVENT_ID = 64  # the slack_events.event_id column; Slack's own ids are about a dozen characters
 _NONE = type(None)

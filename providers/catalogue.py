@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from bot.core.config import Settings
+from core.config import Settings
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import httpx
 import msgspec
 
-from bot.core import metrics
+from core import metrics
 from providers.errors import (
     MissingScopes,
     NeedsReconnect,

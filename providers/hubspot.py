@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
-from bot.core.config import Settings
+from core.config import Settings
 from providers import failures
 from providers.catalogue import HUBSPOT, ProviderSpec, resolve
 from providers.http import MissingScopes, ProviderError, ProviderHTTP, TransientError

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from bot.core.config import Settings
+from core.config import Settings
 from providers.catalogue import SENDGRID, ProviderSpec, resolve
 from providers.http import MissingScopes, ProviderError, ProviderHTTP, TransientError, Unauthorized
 

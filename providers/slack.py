@@ -4,7 +4,7 @@ except that a post is never sent twice by the transport.
 slack_sdk's connection-error handler retries any method after a reset or a disconnect, but a reset
 after the request went out leaves a chat.postMessage's outcome unknown: Slack may have posted it.
 `SafeConnectionRetry` retries those methods only when nothing was sent (the connection was never made);
-whoever posts decides what an unknown outcome means (`outcome_unknown`, bot/services/slack_once.py).
+whoever posts decides what an unknown outcome means (`outcome_unknown`, services/slack_once.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.config import Settings
+from core.config import Settings
 
 # methods that create something each time they are called: a blind second call makes a second one
 NOT_IDEMPOTENT = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.scheduleMessage"})

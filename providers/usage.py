@@ -96,7 +96,7 @@ from providers.periods import parse_period as parse_period
 from providers.periods import today_in as today_in
 from providers.periods import zone as zone
 
-Clock = Callable[[], datetime]  # returns an aware datetime (bot.core.clock.utcnow, FrozenClock)
+Clock = Callable[[], datetime]  # returns an aware datetime (core.clock.utcnow, FrozenClock)
 
 
 # Feature names, in the order reports list them.

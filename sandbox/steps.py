@@ -15,7 +15,7 @@ from sandbox.workspace import ADA, DANA, MAX, PORTAL_DOMAIN, PORTAL_ID, SAAS_USA
 
 
 def admin_opens_card(story: Story) -> None:
-    from bot.messages import cards
+    from messages import cards
 
     card = slash(story, ADA, "connect")
     connect = buttons(card).get("connect_link:hubspot")
@@ -28,8 +28,8 @@ def admin_opens_card(story: Story) -> None:
 
 
 def admin_connects_hubspot(story: Story) -> None:
-    from bot.messages import cards
-    from bot.services.connect_outcomes import CONNECTED_PAGE
+    from messages import cards
+    from services.connect_outcomes import CONNECTED_PAGE
 
     env, mark = story.env, story.env.mark()
     before = len(env.slack.responses)
@@ -51,7 +51,7 @@ def admin_connects_hubspot(story: Story) -> None:
 
 
 def card_says_reconnect(story: Story) -> None:
-    from bot.messages import cards
+    from messages import cards
 
     card = slash(story, ADA, "status")
     hubspot = buttons(card).get("connect_link:hubspot", {})
@@ -60,7 +60,7 @@ def card_says_reconnect(story: Story) -> None:
 
 
 def member_sees_states_only(story: Story) -> None:
-    from bot.messages import cards
+    from messages import cards
 
     card = slash(story, MAX, "connect")
     expect(not buttons(card), "a member sees Connect buttons")
@@ -68,7 +68,7 @@ def member_sees_states_only(story: Story) -> None:
 
 
 def member_invites_sendgrid_admin(story: Story) -> None:
-    from bot.messages import invite_blocks as ib
+    from messages import invite_blocks as ib
 
     mark = story.env.mark()
     reply = slash(story, MAX, f"invite {DANA.mention} sendgrid")
@@ -82,8 +82,8 @@ def member_invites_sendgrid_admin(story: Story) -> None:
 
 
 def invitee_connects_sendgrid(story: Story) -> None:
-    from bot.messages import invite_blocks as ib
     from handlers import sendgrid as modal
+    from messages import invite_blocks as ib
 
     env, mark = story.env, story.env.mark()
     env.click(DANA, ib.INVITE_CONNECT, story.facts["invitation"])
@@ -126,7 +126,7 @@ def _app_home(story: Story) -> dict:
 
 
 def admin_opens_app_home(story: Story) -> None:
-    from bot.messages import app_home
+    from messages import app_home
 
     text = str(_app_home(story)["blocks"])
     expect(PORTAL_DOMAIN in text, "App Home does not show the HubSpot connection")
@@ -135,8 +135,8 @@ def admin_opens_app_home(story: Story) -> None:
 
 
 def both_connected(story: Story) -> None:
-    from bot.messages import cards
     from handlers import sendgrid as modal
+    from messages import cards
 
     card = slash(story, ADA, "status")
     found = buttons(card)
@@ -218,13 +218,13 @@ def scheduled_digest_posted(story: Story) -> None:
 
 
 def _alerts(story: Story) -> list[dict]:
-    from bot.messages import alerts as am
+    from messages import alerts as am
 
     return [m for m in story.env.slack.messages_in(ADA.user_id) if am.RECONNECT_ACTION in buttons(m)]
 
 
 def hubspot_access_revoked(story: Story) -> None:
-    from bot.messages import alerts as am
+    from messages import alerts as am
 
     env = story.env
     expect(not _alerts(story), "Ada had a reconnect alert before anything broke")
@@ -250,7 +250,7 @@ def hubspot_access_revoked(story: Story) -> None:
 def admin_reconnects(story: Story) -> None:
     import re
 
-    from bot.messages import alerts as am
+    from messages import alerts as am
 
     env = story.env
     hook = env.click(ADA, am.RECONNECT_ACTION, story.facts["incident"])
@@ -273,7 +273,7 @@ def admin_reconnects(story: Story) -> None:
 
 
 def app_home_after_the_story(story: Story) -> None:
-    from bot.messages import app_home
+    from messages import app_home
 
     text = str(_app_home(story)["blocks"])
     expect(f"<#{SAAS_USAGE}> · weekly · next" in text, "App Home does not list #saas-usage's subscription")

@@ -138,7 +138,7 @@ def settings_for(
     sendgrid: SendGridStandIn,
 ):
     """The bot's Settings in the sandbox: SQLite in `data_dir`, every API a stand-in on 127.0.0.1."""
-    from bot.core.config import Settings
+    from core.config import Settings
     from storage.crypto import generate_key
 
     return Settings(

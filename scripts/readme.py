@@ -5,7 +5,7 @@ script rewrites what lies between from its source:
 
 - `toc`: the table of contents, from the README's own `##` and `###` headings;
 - `scopes`, `optional-scopes`, `events`: the bot scopes (required, optional) and events, from `manifest.yml` (itself `bot/manifest.py`'s output);
-- `config`: the configuration table, from `VARIABLES` in `bot/core/config.py`;
+- `config`: the configuration table, from `VARIABLES` in `core/config.py`;
 - `doctor-example`: `quolum-bot doctor`'s sample output, with the schema's latest revision.
 
 `.env.example` is written whole from `VARIABLES`. `make readme` runs it; `--check` writes nothing and exits
@@ -25,7 +25,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from a checkout: import the bot's own modules
 
-from bot.core.config import VARIABLES  # noqa: E402
+from core.config import VARIABLES  # noqa: E402
 
 MARKED = re.compile(r"(<!-- generated:([\w-]+) -->)(.*?)(<!-- /generated:\2 -->)", re.DOTALL)
 FENCE = re.compile(r"^\s*```")
@@ -128,7 +128,7 @@ def render_env_example() -> str:
     lines = [
         "# Every variable Quolum Bot reads (README.md, Configuration), with its default.",
         "# Copy to .env, fill in what you use, and never commit the copy: it holds secrets.",
-        "# Written by `make readme` from bot/core/config.py; edit the descriptions there.",
+        "# Written by `make readme` from core/config.py; edit the descriptions there.",
     ]
     for name, (default, meaning) in VARIABLES.items():
         lines += ["", f"# {meaning}" + (" Secret." if name in SECRETS else "")]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.clock import Clock, utcnow
+from core.clock import Clock, utcnow
 from storage.db import Database
 from storage.models import JobClaim, SlackEvent
 

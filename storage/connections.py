@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.clock import Clock, utcnow
+from core.clock import Clock, utcnow
 from storage.crypto import Encryptor
 from storage.db import Database
 from storage.models import Connection, ConnectionEvent, IssuedToken, WorkspaceAdmin

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from bot.core.config import ConfigError
+from core.config import ConfigError
 
 log = logging.getLogger("quolum.storage.crypto")
 

@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.core.clock import Clock, utcnow
+from core.clock import Clock, utcnow
 from storage.db import Database
 from storage.models import DigestDelivery, DigestSubscription, OnDemandDigest, SeatPrice, UTCDateTime
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.clock import Clock, utcnow
+from core.clock import Clock, utcnow
 from storage.db import Database
 from storage.models import AlertRoute, Connection, ConnectionCheck, Incident
 

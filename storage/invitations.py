@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.clock import Clock, utcnow
+from core.clock import Clock, utcnow
 from storage.db import Database
 from storage.models import Invitation, InvitationSender
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
-from bot.core.clock import Clock, utcnow
+from core.clock import Clock, utcnow
 from storage.crypto import Encryptor
 from storage.db import Database
 from storage.models import IssuedToken

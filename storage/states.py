@@ -18,7 +18,7 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from sqlalchemy import and_, delete, or_, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.clock import Clock, utcnow
+from core.clock import Clock, utcnow
 from storage.crypto import Encryptor
 from storage.db import Database
 from storage.models import OAuthState

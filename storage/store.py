@@ -6,7 +6,7 @@ import logging
 
 from sqlalchemy import delete
 
-from bot.core.clock import Clock, utcnow
+from core.clock import Clock, utcnow
 from storage.claims import Claims
 from storage.connections import AdminStore, ConnectionStore
 from storage.crypto import Encryptor

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.core.clock import utcnow
-from bot.core.config import Settings
 from bot.server import HEAD_TIMEOUT, uvicorn_options
 from bot.web import create_app
+from core.clock import utcnow
+from core.config import Settings
 from sandbox.slack_requests import SIGNING_SECRET
 from sandbox.standins.server import ThreadedServer
 from sandbox.standins.slack import SlackStandIn
@@ -67,7 +67,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
 def _pg_url() -> str:
-    from bot.core.config import normalise_database_url
+    from core.config import normalise_database_url
 
     return normalise_database_url(POSTGRES_URL, Path("."))
 
@@ -273,7 +273,7 @@ async def connect_hubspot(
 
 async def subscribe_due(storage: Storage, team_id: str, channel_id: str, schedule, now) -> None:
     """A digest subscription saved straight to storage, next due per `schedule` after `now`."""
-    from bot.services.digest_schedule import next_send
+    from services.digest_schedule import next_send
 
     await storage.digests.subscribe(
         team_id=team_id,

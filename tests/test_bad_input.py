@@ -12,11 +12,11 @@ from urllib.parse import parse_qs, urlencode
 import httpx
 import pytest
 
-from bot.messages import blocks
-from bot.services.sendgrid_connect import ModalContext
 from handlers import sendgrid as modal
 from handlers import slack_request as sreq
+from messages import blocks
 from sandbox import slack_requests as sr
+from services.sendgrid_connect import ModalContext
 from tests.conftest import install
 from tests.services.test_sendgrid_connect import submission
 from tests.test_web import post
@@ -226,7 +226,7 @@ def test_problem(body, expected):
 
 # --- a listener failing before ack() ---------------------------------------------------------------
 async def test_a_modal_whose_listener_fails_before_ack_stays_open_with_a_sentence(bot, monkeypatch):
-    from bot.services.connections import ConnectionsService
+    from services.connections import ConnectionsService
 
     async def broken(*args, **kwargs):
         raise RuntimeError("the database went away")

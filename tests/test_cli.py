@@ -118,7 +118,7 @@ def test_serve_refuses_an_unmigrated_postgres(tmp_path, postgres_url):
 
     from sqlalchemy import text
 
-    from bot.core.config import normalise_database_url
+    from core.config import normalise_database_url
     from storage.db import Database
 
     name = f"quolum_unmigrated_{os.getpid()}"  # one per test process: runs may share the server

@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from bot.messages import blocks, cards
-from bot.services import sendgrid_connect as sgc
+from messages import blocks, cards
 from providers.catalogue import SENDGRID
 from providers.sendgrid import KeyInfo
 from sandbox import slack_requests as sr
+from services import sendgrid_connect as sgc
 from tests.conftest import connect_hubspot, install
 from tests.handlers.test_digest import run
 from tests.services.test_credentials import record

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
-from bot.messages import invite_blocks as ib
 from handlers import sendgrid as modal
+from messages import invite_blocks as ib
 from sandbox import slack_requests as sr
 from storage.models import Base
 from tests.conftest import install
@@ -214,7 +214,7 @@ async def test_fuzzed_event_envelopes(bot, storage, data, event_type, event_id):
     callback=st.sampled_from([modal.CALLBACK_ID, "other"]),
 )
 async def test_fuzzed_modal_submissions(bot, storage, data, metadata, key, callback):
-    from bot.services.sendgrid_connect import ModalContext
+    from services.sendgrid_connect import ModalContext
     from tests.services.test_sendgrid_connect import submission
 
     view = modal.connect_modal(ModalContext("T0001", MEMBER))

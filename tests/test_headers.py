@@ -8,9 +8,9 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from bot.messages.pages import render
 from bot.web import create_app
 from bot.web_security import STYLE_HASH
+from messages.pages import render
 from sandbox import slack_requests as sr
 from tests.conftest import install
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.services.digest_schedule import WEEKLY, Schedule
-from bot.services.digest_subscriptions import subscribe
+from services.digest_schedule import WEEKLY, Schedule
+from services.digest_subscriptions import subscribe
 from tests.services.test_alerts import (  # noqa: F401  (bot is a fixture)
     alerts_in,
     bot,

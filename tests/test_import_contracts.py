@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("bot", "handlers", "providers", "storage")
+PACKAGES = ("bot", "handlers", "services", "messages", "providers", "storage", "core")
 # `lint-imports`, run by this interpreter (the venv the tests run in)
 LINT_IMPORTS = [sys.executable, "-c", "from importlinter.cli import lint_imports_command as m; m()"]
 CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
@@ -55,14 +55,14 @@ def test_the_code_keeps_every_contract():
 @pytest.mark.parametrize(
     "path,line,contract,importer",
     [
-        ("bot/core/clock.py", "import storage.db", LAYERS, "bot.core.clock"),
+        ("core/clock.py", "import storage.db", LAYERS, "core.clock"),
         ("storage/db.py", "import providers.http", LAYERS, "storage.db"),
         ("providers/http.py", "import storage.db", LAYERS, "providers.http"),
-        ("providers/hubspot.py", "import bot.messages.cards", LAYERS, "providers.hubspot"),
-        ("bot/messages/cards.py", "import bot.services.connections", LAYERS, "bot.messages.cards"),
-        ("bot/messages/blocks.py", "import handlers.commands", LAYERS, "bot.messages.blocks"),
-        ("bot/services/usage.py", "import bot.container", LAYERS, "bot.services.usage"),
-        ("bot/services/invites.py", "import handlers.invites", LAYERS, "bot.services.invites"),
+        ("providers/hubspot.py", "import messages.cards", LAYERS, "providers.hubspot"),
+        ("messages/cards.py", "import services.connections", LAYERS, "messages.cards"),
+        ("messages/blocks.py", "import handlers.commands", LAYERS, "messages.blocks"),
+        ("services/usage.py", "import bot.container", LAYERS, "services.usage"),
+        ("services/invites.py", "import handlers.invites", LAYERS, "services.invites"),
         ("handlers/events.py", "import bot.web", LAYERS, "handlers.events"),
         ("handlers/oauth.py", "import bot.container", LAYERS, "handlers.oauth"),
         (
@@ -78,7 +78,7 @@ def test_the_code_keeps_every_contract():
             "providers.sendgrid",
         ),
         ("storage/db.py", "import storage.store", CYCLES, "storage"),
-        ("bot/services/credentials.py", "import bot.services.usage", CYCLES, "bot.services"),
+        ("services/credentials.py", "import services.usage", CYCLES, "services"),
     ],
 )
 def test_an_import_against_the_layout_breaks_lint(tree, path, line, contract, importer):
@@ -102,7 +102,7 @@ def test_a_cycle_between_stand_in_modules_breaks_lint(tree):
 
 
 def test_a_type_checking_only_import_is_allowed(tree):
-    add_line(tree, "bot/services/usage.py", TYPE_CHECKING_ONLY.format(module="bot.container"))
+    add_line(tree, "services/usage.py", TYPE_CHECKING_ONLY.format(module="bot.container"))
     add_line(tree, "handlers/oauth.py", TYPE_CHECKING_ONLY.format(module="bot.container"))
     result = lint_imports(tree)
     assert result.returncode == 0, result.stdout
@@ -114,17 +114,17 @@ def modules(package: str):
         yield ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def test_every_module_is_in_a_layer():
-    """A new module must be placed: bot/*.py outside a layer's package goes into the composition layer."""
+def test_every_package_is_one_layer_folder():
+    """The folders are the layers: every package the project installs is named in the layers contract."""
     layers = next(c for c in CONFIG["contracts"] if c["type"] == "layers")["layers"]
     placed = {name.strip() for layer in layers for name in layer.replace("|", ":").split(":")}
-    unplaced = [
-        module
-        for package in PACKAGES
-        for module in modules(package)
-        if module not in PACKAGES and not any(module == p or module.startswith(p + ".") for p in placed)
-    ]
-    assert unplaced == [], f"not in any layer of [tool.importlinter] (pyproject.toml): {unplaced}"
+    assert all("." not in name for name in placed), "a layer is a whole folder, not modules of one"
+    installed = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    packages = {pattern.rstrip("*") for pattern in installed["include"]}
+    assert packages == placed == set(CONFIG["root_packages"])
+    assert set(PACKAGES) <= packages
+    on_disk = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests", "benchmarks", "scripts"}
+    assert on_disk == packages, "a new top-level package must be a layer in [tool.importlinter]"
 
 
 def test_every_provider_module_is_in_its_family():

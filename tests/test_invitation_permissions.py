@@ -12,12 +12,12 @@ import json
 
 import pytest
 
-from bot.core.clock import FrozenClock
-from bot.messages import invite_blocks as ib
-from bot.services import connections as texts
-from bot.services import sendgrid_connect as sgc
+from core.clock import FrozenClock
 from handlers import sendgrid as modal
+from messages import invite_blocks as ib
 from sandbox import slack_requests as sr
+from services import connections as texts
+from services import sendgrid_connect as sgc
 from storage.invitations import DECLINED, InvitationStore
 from tests.conftest import SENDGRID_ACCOUNT, install
 from tests.services.test_connections import Browser, buttons, post

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot.core.clock import FrozenClock
-from bot.services import connections as texts
+from core.clock import FrozenClock
 from handlers.oauth import COOKIE
+from services import connections as texts
 from storage.models import OAuthState
 from storage.states import SlackInstallStateStore, StateStore
 from tests.conftest import install

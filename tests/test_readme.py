@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.core.config import VARIABLES
+from core.config import VARIABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,8 +13,8 @@ import time
 import httpx
 import pytest
 
-from bot.messages import blocks
 from handlers import slack_request as sreq
+from messages import blocks
 from tests.conftest import install
 
 MODES = ["multi-workspace", "single-workspace"]

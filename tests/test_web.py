@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from bot.messages import blocks
 from handlers.listeners import INTERNAL_ERROR  # noqa: F401  (message constant is part of the contract)
+from messages import blocks
 from sandbox import slack_requests as sr
 from tests.conftest import install
 

@@ -3,7 +3,7 @@
 `users.info` answers for people of other workspaces too, with the roles they hold at home. An admin of
 another workspace — a plain neighbour, a member of another org reaching an org-wide install, a Slack
 Connect guest in a shared channel — asks for everything an admin may do and is refused with a sentence,
-and nothing changes. The decision itself is bot/services/slack_roles.py (its table test is
+and nothing changes. The decision itself is services/slack_roles.py (its table test is
 tests/services/test_slack_roles.py).
 """
 

@@ -15,10 +15,10 @@ from urllib.parse import parse_qs, urlencode
 import httpx
 import pytest
 
-from bot.messages import alerts as am
-from bot.messages import invite_blocks as ib
 from bot.web import _is_listener_task, create_app
 from handlers import slack_request as sreq
+from messages import alerts as am
+from messages import invite_blocks as ib
 from sandbox import slack_requests as sr
 from tests.conftest import install
 

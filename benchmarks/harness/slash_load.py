@@ -8,9 +8,9 @@ import time
 
 import httpx
 
-from bot.messages.blocks import HELP_TITLE
 from harness.processes import Server
 from harness.stats import CpuMeter, RunResult
+from messages.blocks import HELP_TITLE
 from sandbox.slack_requests import signed_headers
 
 # The help reply's title, as it appears in the JSON body of the ack.

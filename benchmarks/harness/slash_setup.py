@@ -31,8 +31,8 @@ def build_baseline_app(mode: str, env: dict[str, str]):
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from bot.messages import blocks
     from handlers import commands
+    from messages import blocks
 
     api_url = env["SLACK_API_URL"]
     common = dict(signing_secret=env["SLACK_SIGNING_SECRET"], process_before_response=False)
@@ -144,7 +144,7 @@ def prepare(tmp: Path, slack, workspace) -> Setup:
     )
     if upgrade.returncode != 0:
         raise BenchmarkError(f"`quolum-bot db upgrade` failed:\n{upgrade.stdout}{upgrade.stderr}")
-    from bot.core.config import normalise_database_url
+    from core.config import normalise_database_url
 
     asyncio.run(save_installation(normalise_database_url(database_url, tmp), key, slack))
     env["QUOLUM_DATABASE_URL"] = normalise_database_url(database_url, tmp)

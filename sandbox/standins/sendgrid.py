@@ -91,7 +91,7 @@ class SendGridStandIn:
     """SendGrid's v3 read API over real HTTP, with accounts, keys, rate limits and faults.
 
     `clock` returns seconds since the epoch (a callable returning an aware
-    datetime, like bot.core.clock.FrozenClock, is accepted too).
+    datetime, like core.clock.FrozenClock, is accepted too).
     """
 
     DEFAULT_RATE_LIMIT: tuple[int, float] = (600, 60.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.config import ConfigError, Settings
+from core.config import ConfigError, Settings
 
 
 @pytest.mark.parametrize("version", ["2026-03", "2026-09", "2027-01"])

@@ -5,7 +5,7 @@ import logging
 import httpx
 import pytest
 
-from bot.core.logs import REDACTED, JsonFormatter, redact, register_secret
+from core.logs import REDACTED, JsonFormatter, redact, register_secret
 from sandbox import slack_requests as sr
 from tests.conftest import install
 
@@ -97,7 +97,7 @@ def production_logging():
     import io
     import threading
 
-    from bot.core.logs import setup_logging
+    from core.logs import setup_logging
 
     root = logging.getLogger()
     saved = (

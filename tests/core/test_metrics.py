@@ -10,9 +10,9 @@ import pytest
 import respx
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.core import metrics
-from bot.core.metrics import OTHER, REGISTRY
 from bot.web import create_app
+from core import metrics
+from core.metrics import OTHER, REGISTRY
 from providers.http import SENDGRID, ProviderHTTP, Unauthorized
 from sandbox import slack_requests as sr
 from tests.conftest import install
@@ -103,7 +103,7 @@ async def test_provider_calls_are_counted_by_provider_and_status(statuses):
 
 
 def test_colleagues_metrics_exist_for_digests_and_alerts():
-    from bot.core import metrics
+    from core import metrics
 
     metrics.DIGESTS_POSTED.labels(cadence="weekly").inc()
     metrics.DIGESTS_FAILED.labels(reason="channel_not_found").inc()

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from bot.messages import app_home
-from bot.services.digest_schedule import MONTHLY, WEEKLY, Schedule
 from handlers import digest as hd
+from messages import app_home
 from sandbox import slack_requests as sr
+from services.digest_schedule import MONTHLY, WEEKLY, Schedule
 from tests.conftest import install
 from tests.services.test_connections import post
 from tests.services.test_invites import until
@@ -224,7 +224,7 @@ async def click(bot, slack, action_id: str, fields: dict, user="U0001") -> dict:
 
 
 async def test_the_connect_dm_buttons_preview_and_subscribe(bot, slack, storage):
-    from bot.messages import digest as db
+    from messages import digest as db
 
     preview = await click(bot, slack, db.PREVIEW_ACTION, {"type": "button", "value": "preview"}, user="U0002")
     assert preview["response_type"] == "ephemeral" and "Seat usage" in json.dumps(preview["blocks"])

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx
 
-from bot.messages import pages
+from messages import pages
 from sandbox import slack_requests as sr
 from tests.conftest import install
 

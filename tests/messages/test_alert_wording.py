@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.messages import alerts as am
+from messages import alerts as am
 
 OPENED = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from bot.messages import blocks
-from bot.messages import digest as db
+from messages import blocks
+from messages import digest as db
 from tests.messages.test_digest import report as digest_report
 
 MOMENT = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # 1796630400

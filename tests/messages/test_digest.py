@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.messages import digest as db
+from messages import digest as db
 
 PERIOD = (date(2026, 11, 16), date(2026, 11, 22))
 

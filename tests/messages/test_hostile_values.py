@@ -1,6 +1,6 @@
 """Every message builder, with hostile text in every text field, says nothing live it did not mean.
 
-The builders are found, not listed: every public function of every module in `bot/messages/`. Each is
+The builders are found, not listed: every public function of every module in `messages/`. Each is
 called with arguments built from its type hints, every `str` (also inside dataclasses, lists, dicts and
 the usage report) set to one hostile value at a time, in each variant of the fields that choose a branch.
 Then the text it shows (every `text` of the Block Kit, a returned string, a page) must hold none of the hostile values raw, and no more `<!`, `<@`, `<#` or
@@ -24,9 +24,9 @@ from datetime import UTC, date, datetime
 import pytest
 from starlette.responses import Response
 
-import bot.messages
-from bot.messages import alerts, app_home, cards
-from bot.messages import digest as db
+import messages
+from messages import alerts, app_home, cards
+from messages import digest as db
 from providers.catalogue import CATALOGUE, ProviderSpec
 from storage.connections import CONNECTED, NEEDS_RECONNECT, ConnectionRecord
 from storage.digests import Subscription
@@ -119,8 +119,8 @@ def report(text: str, provider: str) -> dict:
 
 def builders() -> dict[str, typing.Callable]:
     found = {}
-    for module in pkgutil.iter_modules(bot.messages.__path__):
-        loaded = importlib.import_module(f"bot.messages.{module.name}")
+    for module in pkgutil.iter_modules(messages.__path__):
+        loaded = importlib.import_module(f"messages.{module.name}")
         for name, obj in vars(loaded).items():
             if inspect.isfunction(obj) and obj.__module__ == loaded.__name__ and not name.startswith("_"):
                 found[f"{module.name}.{name}"] = obj

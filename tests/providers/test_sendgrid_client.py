@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import pytest
 
-from bot.core.config import Settings
+from core.config import Settings
 from providers import sendgrid as sg
 from providers.http import SENDGRID, MissingScopes, ProviderError, ProviderHTTP, TransientError, Unauthorized
 from sandbox.standins.sendgrid import AUTO_SCOPES, SendGridStandIn, mint_key

@@ -8,7 +8,7 @@ from aiohttp.client_reqrep import ConnectionKey
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.state import RetryState
 
-from bot.core.config import Settings
+from core.config import Settings
 from providers.slack import SafeConnectionRetry, method_of, outcome_unknown, web_client
 
 KEY = ConnectionKey("slack.com", 443, True, None, None, None, None)

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.services.sendgrid_connect import KEY_REJECTED
 from sandbox.environment import SandboxEnv
 from sandbox.page import start_page
 from sandbox.render_terminal import date_text
 from sandbox.workspace import PORTAL_DOMAIN, PORTAL_ID, SAAS_USAGE, TEAM_ID
+from services.sendgrid_connect import KEY_REJECTED
 
 
 @pytest.fixture
@@ -141,9 +141,9 @@ async def connect_hubspot(context, page):
 def seed_truth(env) -> tuple[dict, object]:
     """What the digest must say, computed from the seeded portal (not from the bot): the figures of the
     period the digest covers (the one that ended last on #saas-usage's schedule, in the portal's zone)."""
-    from bot.services.digest_schedule import latest_period
-    from bot.services.digests import schedule_of
     from providers.usage import Period
+    from services.digest_schedule import latest_period
+    from services.digests import schedule_of
     from tests.providers.test_hubspot_usage import expected_hubspot
 
     async def subscriptions(services):

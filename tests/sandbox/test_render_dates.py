@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.messages import blocks
+from messages import blocks
 from sandbox import render_html as rh
 from sandbox import render_terminal as rt
 

@@ -171,7 +171,7 @@ def test_every_emoji_the_bot_writes_is_drawn_as_a_symbol():
     from sandbox.render_html import HTML_EMOJI
     from sandbox.render_terminal import EMOJI
 
-    messages = Path(__file__).resolve().parents[2] / "bot" / "messages"
+    messages = Path(__file__).resolve().parents[2] / "messages"
     used = {m for f in messages.glob("*.py") for m in re.findall(r":[a-z_]+:", f.read_text())}
     assert used, "the bot's messages use no emoji at all?"
     assert sorted(used - EMOJI.keys()) == []

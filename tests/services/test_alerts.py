@@ -18,16 +18,16 @@ import httpx
 import pytest
 
 from bot.container import build_services
-from bot.core.clock import FrozenClock
-from bot.core.metrics import REGISTRY
-from bot.messages import alerts as am
 from bot.scheduler import Scheduler
-from bot.services import digest_subscriptions as digests
-from bot.services.health import JOB_EVERY, due, offset, should_alert
+from core.clock import FrozenClock
+from core.metrics import REGISTRY
 from handlers import alerts as ha
+from messages import alerts as am
 from providers.failures import Failure
 from providers.http import HUBSPOT, ProviderHTTP
 from sandbox import slack_requests as sr
+from services import digest_subscriptions as digests
+from services.health import JOB_EVERY, due, offset, should_alert
 from storage.crypto import Encryptor
 from storage.db import Database
 from storage.store import Storage
@@ -354,7 +354,7 @@ async def test_one_reminder_in_the_thread_after_three_days(bot, slack, hubspot, 
 async def test_no_token_or_state_in_any_alert_log_or_slack_payload(
     bot, slack, hubspot, storage, clock, database_url, caplog
 ):
-    from bot.core.logs import JsonFormatter
+    from core.logs import JsonFormatter
     from tests.handlers.test_events import assert_nowhere_in_database
 
     caplog.set_level(logging.DEBUG)
@@ -382,7 +382,7 @@ async def test_no_token_or_state_in_any_alert_log_or_slack_payload(
         await assert_nowhere_in_database(storage, secret)
         assert secret not in logs and secret not in payloads
     # the link's state reached only the person it was for: none of our log lines (libraries that log
-    # request bodies at DEBUG are held at WARNING by bot.core.logs.setup_logging)
+    # request bodies at DEBUG are held at WARNING by core.logs.setup_logging)
     ours = [r for r in caplog.records if r.name.startswith("quolum") or r.levelno >= logging.WARNING]
     leaks = [r for r in ours if state in r.getMessage() + JsonFormatter().format(r)]
     assert not leaks, [(r.name, r.getMessage()[:300]) for r in leaks]
@@ -500,8 +500,8 @@ async def test_an_alert_slack_took_without_answering_is_posted_once(
 ):
     """Slack posts the alert and answers after the bot's timeout: the alert is never posted again
     (not in the channel, not to the next destination); with the history scope its ts is found."""
-    from bot.services.alerts import ALERT_EVENT, AlertsService
-    from bot.services.slack_clients import SlackClients
+    from services.alerts import ALERT_EVENT, AlertsService
+    from services.slack_clients import SlackClients
 
     await install(storage, slack)
     slack.add_user("U0001")

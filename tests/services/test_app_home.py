@@ -11,8 +11,8 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.messages import app_home, cards
-from bot.messages import invite_blocks as ib
+from messages import app_home, cards
+from messages import invite_blocks as ib
 from providers.catalogue import HUBSPOT, SENDGRID
 from sandbox import slack_requests as sr
 from storage.connections import CONNECTED, NEEDS_RECONNECT, ConnectionRecord

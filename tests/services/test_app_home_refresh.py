@@ -11,11 +11,11 @@ import httpx
 import pytest
 
 from bot.container import build_services
-from bot.core.clock import FrozenClock
-from bot.messages import app_home
-from bot.services.digest_schedule import WEEKLY, Schedule
-from bot.services.digest_subscriptions import subscribe, unsubscribe
+from core.clock import FrozenClock
+from messages import app_home
 from providers.failures import Failure
+from services.digest_schedule import WEEKLY, Schedule
+from services.digest_subscriptions import subscribe, unsubscribe
 from tests.conftest import install, subscribe_due
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -9,10 +9,10 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from bot.messages import cards
-from bot.services import connections as texts
 from handlers.oauth import COOKIE, DENIED
+from messages import cards
 from sandbox import slack_requests as sr
+from services import connections as texts
 from tests.conftest import install
 
 
@@ -341,7 +341,7 @@ async def test_no_token_in_plaintext_in_database_or_logs(bot, slack, hubspot, st
     import asyncio
     import logging
 
-    from bot.core.logs import JsonFormatter
+    from core.logs import JsonFormatter
     from tests.handlers.test_events import assert_nowhere_in_database
 
     caplog.set_level(logging.DEBUG)
@@ -352,7 +352,7 @@ async def test_no_token_in_plaintext_in_database_or_logs(bot, slack, hubspot, st
     secrets |= set(connection.credentials.values())
     # refresh it, as another replica using it would
     from bot.container import build_services
-    from bot.core.clock import utcnow
+    from core.clock import utcnow
 
     async with httpx.AsyncClient() as http:
         replica = build_services(bot.settings, storage, utcnow, http)

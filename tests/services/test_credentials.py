@@ -9,11 +9,11 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from bot.core.clock import FrozenClock
-from bot.services.credentials import CredentialManager, NeedsReconnect, refresh_margin, should_refresh
+from core.clock import FrozenClock
 from providers import hubspot as hs
 from providers.http import HUBSPOT, ProviderHTTP, TransientError
 from providers.ratelimit import Limiter
+from services.credentials import CredentialManager, NeedsReconnect, refresh_margin, should_refresh
 from storage.connections import ConnectionRecord, ConnectionStore
 from storage.crypto import Encryptor
 from storage.db import Database
@@ -78,7 +78,7 @@ class Rig:
     """A connection to stand-in portal 101 and what a replica needs to use it."""
 
     def __init__(self, url: str, hubspot, clock: FrozenClock, http: httpx.AsyncClient) -> None:
-        from bot.core.config import Settings
+        from core.config import Settings
         from tests.conftest import HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET  # noqa: F401
 
         self.settings = Settings(

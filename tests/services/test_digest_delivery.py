@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.messages import digest as db
-from bot.services.digest_schedule import WEEKLY, Schedule
-from bot.services.digest_subscriptions import subscribe
-from bot.services.digests import EVENT_TYPE, DigestService
-from bot.services.slack_clients import SlackClients
+from messages import digest as db
+from services.digest_schedule import WEEKLY, Schedule
+from services.digest_subscriptions import subscribe
+from services.digests import EVENT_TYPE, DigestService
+from services.slack_clients import SlackClients
 from tests.conftest import install
 from tests.services.test_digests import MovingClock
 

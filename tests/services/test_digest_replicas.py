@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.services.digest_schedule import WEEKLY, Schedule, next_send
+from services.digest_schedule import WEEKLY, Schedule, next_send
 from tests.conftest import POSTGRES_URL, TEST_KEY, connect_hubspot, install, subscribe_due
 
 pytestmark = [

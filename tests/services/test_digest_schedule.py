@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.services.digest_schedule import (
+from services.digest_schedule import (
     MONTHLY,
     WEEKLY,
     Schedule,

@@ -14,11 +14,11 @@ import httpx
 import pytest
 
 from bot.container import build_services
-from bot.core.clock import FrozenClock
-from bot.messages import digest as db
-from bot.services.digest_schedule import WEEKLY, Schedule
-from bot.services.digest_subscriptions import subscribe
+from core.clock import FrozenClock
+from messages import digest as db
 from providers.usage import Period
+from services.digest_schedule import WEEKLY, Schedule
+from services.digest_subscriptions import subscribe
 from tests.conftest import TEST_KEY, connect_hubspot, hubspot_standin, install
 from tests.providers.test_hubspot_usage import expected_hubspot
 from tests.providers.test_sendgrid_usage import expected_sendgrid
@@ -467,6 +467,6 @@ async def test_jobs_run_reports_its_own_run_while_another_process_holds_a_newer_
 
 
 def sample(name: str, **labels: str) -> float:
-    from bot.core.metrics import REGISTRY
+    from core.metrics import REGISTRY
 
     return REGISTRY.get_sample_value(name, labels) or 0.0

@@ -8,8 +8,8 @@ import json
 import httpx
 import pytest
 
-from bot.core.clock import FrozenClock
-from bot.messages import invite_blocks as ib
+from core.clock import FrozenClock
+from messages import invite_blocks as ib
 from sandbox import slack_requests as sr
 from tests.conftest import install
 from tests.services.test_connections import Browser, buttons, post

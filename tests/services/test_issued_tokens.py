@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from bot.container import build_services
-from bot.core.clock import FrozenClock
-from bot.services.connections import CONNECT_STATE, STATE_TTL
 from bot.web import housekeeping
+from core.clock import FrozenClock
+from services.connections import CONNECT_STATE, STATE_TTL
 from storage.connections import ConnectionStore
 from tests.conftest import install
 

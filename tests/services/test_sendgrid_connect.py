@@ -14,21 +14,21 @@ import httpx
 import pytest
 
 from bot.container import build_services
-from bot.core.clock import utcnow
-from bot.core.logs import JsonFormatter
-from bot.messages import cards
 from bot.scheduler import Scheduler
-from bot.services import connections as texts
-from bot.services import sendgrid_connect as sgc
-from bot.services.sendgrid_connect import ConnectResult, ModalContext
+from core.clock import utcnow
+from core.logs import JsonFormatter
 from handlers import sendgrid as modal
 from handlers.connections import ADMINS_ONLY
+from messages import cards
 from providers import sendgrid as sg
 from providers.catalogue import SENDGRID
 from providers.http import SENDGRID as SENDGRID_POLICY
 from providers.http import ProviderHTTP
 from sandbox import slack_requests as sr
 from sandbox.standins.sendgrid import AUTO_SCOPES, mint_key
+from services import connections as texts
+from services import sendgrid_connect as sgc
+from services.sendgrid_connect import ConnectResult, ModalContext
 from tests.conftest import SENDGRID_ACCOUNT, install
 from tests.handlers.test_events import assert_nowhere_in_database
 from tests.services.test_connections import buttons, card_text, open_card, post
@@ -524,7 +524,7 @@ async def test_a_key_that_answers_401_needs_reconnect(replica, storage, sendgrid
     assert after.status_reason == sgc.REVOKED_REASON
     assert slack.calls_to("chat.postMessage") == []  # people hear of it from the alert (test_alerts.py)
     # the card says so, with its plain reason
-    from bot.messages.cards import NEEDS_RECONNECT_TEXT, Row, state_line
+    from messages.cards import NEEDS_RECONNECT_TEXT, Row, state_line
 
     assert state_line(Row(SENDGRID, True, after)) == NEEDS_RECONNECT_TEXT.format(reason=sgc.REVOKED_REASON)
     # checked again: skipped, still needs reconnect

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services.slack_roles import Workspace, belongs, is_admin
+from services.slack_roles import Workspace, belongs, is_admin
 
 T1 = Workspace("T1")
 GRID_T1 = Workspace("T1", "E1")  # a workspace-level install in an Enterprise Grid org

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from bot.container import build_services
-from bot.core.clock import utcnow
+from core.clock import utcnow
 from sandbox.standins.sendgrid import SendGridStandIn
 from sandbox.standins.sendgrid_seed import generate_account
 from sandbox.standins.server import ThreadedServer

@@ -3,7 +3,7 @@ import stat
 
 import pytest
 
-from bot.core.config import ConfigError
+from core.config import ConfigError
 from storage.crypto import DecryptionError, Encryptor, generate_key, load_keys
 from storage.rotation import rotate_all
 from tests.conftest import TEST_KEY, install

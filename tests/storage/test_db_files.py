@@ -63,7 +63,7 @@ def test_serve_makes_the_key_files_directory_0700_when_the_database_is_elsewhere
     import asyncio
 
     from bot.cli import _prepare_database
-    from bot.core.config import Settings
+    from core.config import Settings
 
     data = tmp_path / "data"
     settings = Settings.from_env(

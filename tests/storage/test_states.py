@@ -1,7 +1,7 @@
 import asyncio
 from datetime import timedelta
 
-from bot.core.clock import FrozenClock
+from core.clock import FrozenClock
 from storage.states import StateStore
 
 

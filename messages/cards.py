@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.messages import blocks
+from messages import blocks
 from providers.catalogue import ProviderSpec
 from storage.connections import CONNECTED, NEEDS_RECONNECT, ConnectionRecord
 
@@ -44,7 +44,7 @@ class Row:
     available: bool
     connection: ConnectionRecord | None
     connect_url: str | None = None  # OAuth providers, for people who may connect
-    incident: str | None = None  # an open incident's line (bot.messages.alerts.incident_summary)
+    incident: str | None = None  # an open incident's line (messages.alerts.incident_summary)
 
 
 def slack_date(moment: datetime | None) -> str:

@@ -15,9 +15,8 @@ from typing import Any, Protocol
 
 import httpx
 
-from bot.core.clock import Clock, as_of, utcnow
-from bot.core.config import Settings
-from bot.services.credentials import CredentialManager, NeedsReconnect
+from core.clock import Clock, as_of, utcnow
+from core.config import Settings
 from providers.collect import CollectJob, CollectSummary, collect_many
 from providers.failures import classify
 from providers.http import HUBSPOT, SENDGRID, ProviderError, ProviderHTTP, Unauthorized
@@ -25,6 +24,7 @@ from providers.hubspot_usage import collect_hubspot
 from providers.ratelimit import Limiter
 from providers.sendgrid_usage import collect_sendgrid
 from providers.usage import Period, UsageReport, parse_period, today_in
+from services.credentials import CredentialManager, NeedsReconnect
 from storage.connections import CONNECTED, ConnectionRecord
 from storage.store import Storage
 
@@ -49,7 +49,7 @@ def check_period(text: str, clock: Clock = utcnow) -> None:
 
 
 class HealthReporter(Protocol):
-    """Where every real use of a connection reports its outcome (bot/services/health.py)."""
+    """Where every real use of a connection reports its outcome (services/health.py)."""
 
     async def report(self, connection: ConnectionRecord, failure: Any) -> None: ...
 

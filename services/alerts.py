@@ -23,12 +23,12 @@ from datetime import timedelta
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core import metrics
-from bot.core.clock import Clock
-from bot.messages import alerts as msg
-from bot.services import slack_once, slack_roles
+from core import metrics
+from core.clock import Clock
+from messages import alerts as msg
 from providers.catalogue import find
 from providers.failures import Failure
+from services import slack_once, slack_roles
 from storage.connections import AdminStore, ConnectionRecord, ConnectionStore
 from storage.incidents import AlertRouteStore, IncidentRecord, IncidentStore
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 from slack_sdk.models.views import View
 
-from bot.messages import blocks, cards
-from bot.messages import invite_blocks as ib
+from messages import blocks, cards
+from messages import invite_blocks as ib
 
 TITLE = "Quolum Bot"
 INTRO = "Connect your company's SaaS accounts and get a weekly digest of who uses the seats you pay for."

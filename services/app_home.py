@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.messages.app_home import HomeData, home_view, incident_line, last_digest_line, subscription_line
+from messages.app_home import HomeData, home_view, incident_line, last_digest_line, subscription_line
 from providers.catalogue import CATALOGUE
 from storage.store import Storage
 
 if TYPE_CHECKING:
-    from bot.services.connections import ConnectionsService
-    from bot.services.slack_clients import SlackClients
+    from services.connections import ConnectionsService
+    from services.slack_clients import SlackClients
 
 log = logging.getLogger("quolum.app_home")
 

@@ -19,12 +19,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from bot.core.clock import Clock, utcnow
-from bot.core.metrics import TOKEN_REFRESHES
+from core.clock import Clock, utcnow
+from core.metrics import TOKEN_REFRESHES
 from providers.http import NeedsReconnect, ProviderError
 from storage.connections import CONNECTED, ConnectionRecord, ConnectionStore
 
-log = logging.getLogger("quolum.bot.services.credentials")
+log = logging.getLogger("quolum.services.credentials")
 
 MAX_MARGIN = timedelta(minutes=5)
 

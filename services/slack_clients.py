@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.config import Settings
-from bot.services.slack_roles import Workspace
+from core.config import Settings
 from providers.slack import web_client
+from services.slack_roles import Workspace
 from storage.installations import EncryptedInstallationStore
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
-from bot.messages import blocks
-from bot.messages.cards import CONNECT_LINK, slack_date
+from messages import blocks
+from messages.cards import CONNECT_LINK, slack_date
 from providers.catalogue import ProviderSpec
 from storage.invitations import InvitationRecord
 

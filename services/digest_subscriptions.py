@@ -6,8 +6,8 @@ from __future__ import annotations
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services.digest_schedule import Schedule, next_send
-from bot.services.digests import DigestService
+from services.digest_schedule import Schedule, next_send
+from services.digests import DigestService
 from storage.digests import Subscription
 
 CANNOT_SEE, ARCHIVED, PRIVATE_NOT_MEMBER, NOT_A_CHANNEL = "cannot_see", "archived", "private", "not_channel"

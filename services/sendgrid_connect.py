@@ -5,7 +5,7 @@
 the Connections card and confirms to the person (`ConnectionsService.after_connect`). The handlers
 in handlers/sendgrid.py decide how to show the result inside Slack's 3-second window.
 
-`check_sendgrid(connection)` is the health check the `connection_health` job (bot/services/health.py)
+`check_sendgrid(connection)` is the health check the `connection_health` job (services/health.py)
 runs: a key that answers 401 makes the connection *Needs reconnect*; a 403 on one endpoint marks that
 feature unavailable and leaves the connection alone. The alerts service tells people.
 
@@ -20,15 +20,15 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from bot.messages.blocks import escape
+from messages.blocks import escape
 from providers.catalogue import SENDGRID
 from providers.http import MissingScopes, ProviderError
 from providers.sendgrid import Health, KeyInfo, SendGridClient, classify, normalise_key
 from storage.connections import CONNECTED, ConnectionRecord
 
 if TYPE_CHECKING:
-    from bot.core.clock import Clock
-    from bot.services.connections import ConnectionsService
+    from core.clock import Clock
+    from services.connections import ConnectionsService
     from storage.store import Storage
 
 log = logging.getLogger("quolum.sendgrid")
@@ -243,7 +243,7 @@ class SendGridConnectService:
             today=self.clock().date(),
             account=connection.account_id or f"connection:{connection.id}",
         )
-        if health.status == "revoked":  # the alert (bot/services/alerts.py) tells people, once
+        if health.status == "revoked":  # the alert (services/alerts.py) tells people, once
             if await self.storage.connections.mark_needs_reconnect(connection.id, REVOKED_REASON):
                 log.warning("sendgrid connection %s needs reconnect: the key answers 401", connection.id)
         elif health.status == "ok":

@@ -1,5 +1,5 @@
 """What a person reads after connecting in the browser: the OAuth callback's outcomes and the
-sentences the connections service sends (kept apart from the flow in bot/services/connections.py)."""
+sentences the connections service sends (kept apart from the flow in services/connections.py)."""
 
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core import metrics
-from bot.messages import digest as builder
+from core import metrics
+from messages import digest as builder
 from storage.digests import Delivery, Subscription
 
 log = logging.getLogger("quolum.digests")

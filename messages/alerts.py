@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.messages import blocks
+from messages import blocks
 
 RECONNECT_ACTION = "alert_reconnect"  # value: the incident id
 RECONNECT = "Reconnect"

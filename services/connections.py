@@ -17,14 +17,17 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.core.clock import Clock
-from bot.core.config import Settings
-from bot.messages import blocks
-from bot.messages.alerts import incident_summary
-from bot.messages.cards import Row, connections_card
-from bot.messages.digest import offer_blocks
-from bot.services import slack_roles
-from bot.services.connect_outcomes import (
+from core.clock import Clock
+from core.config import Settings
+from messages import blocks
+from messages.alerts import incident_summary
+from messages.cards import Row, connections_card
+from messages.digest import offer_blocks
+from providers.catalogue import CATALOGUE, ProviderSpec, is_available
+from providers.http import ProviderError
+from providers.hubspot import HubSpotClient
+from services import slack_roles
+from services.connect_outcomes import (
     API_KEY_NOT_REVOKED,
     CONNECTED_PAGE,
     CONNECTED_SLACK,
@@ -39,16 +42,13 @@ from bot.services.connect_outcomes import (
     Outcome,
     exchange_failure,
 )
-from bot.services.issued_tokens import IssuedTokens
-from bot.services.slack_roles import Workspace
-from providers.catalogue import CATALOGUE, ProviderSpec, is_available
-from providers.http import ProviderError
-from providers.hubspot import HubSpotClient
+from services.issued_tokens import IssuedTokens
+from services.slack_roles import Workspace
 from storage.connections import ConnectionRecord
 from storage.store import Storage
 
 if TYPE_CHECKING:
-    from bot.services.slack_clients import SlackClients
+    from services.slack_clients import SlackClients
 
 log = logging.getLogger("quolum.connections")
 

@@ -18,17 +18,17 @@ from typing import TYPE_CHECKING
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.clock import Clock
-from bot.core.config import Settings
-from bot.messages import blocks
-from bot.messages import invite_blocks as ib
+from core.clock import Clock
+from core.config import Settings
+from messages import blocks
+from messages import invite_blocks as ib
 from providers.catalogue import HUBSPOT, ProviderSpec, find, is_available
 from storage.invitations import ACCEPTED, DECLINED, EXPIRED, InvitationRecord, new_id
 from storage.store import Storage
 
 if TYPE_CHECKING:
-    from bot.services.connections import ConnectionsService
-    from bot.services.slack_clients import SlackClients
+    from services.connections import ConnectionsService
+    from services.slack_clients import SlackClients
 
 log = logging.getLogger("quolum.invites")
 

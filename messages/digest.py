@@ -15,7 +15,7 @@ from datetime import date, datetime
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
 
-from bot.messages import blocks
+from messages import blocks
 
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000

@@ -16,7 +16,7 @@ import re
 import sys
 import time
 
-from bot.core import metrics
+from core import metrics
 
 SECRET_PATTERNS = [
     re.compile(r"xox[a-z]-[A-Za-z0-9-]{6,}"),  # Slack bot/user/refresh tokens

@@ -17,12 +17,12 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
-from bot.core.clock import Clock
-from bot.services.alerts import AlertsService
-from bot.services.credentials import CredentialManager
+from core.clock import Clock
 from providers import hubspot as hs
 from providers.failures import Failure, classify
 from providers.http import ProviderError
+from services.alerts import AlertsService
+from services.credentials import CredentialManager
 from storage.connections import CONNECTED, NEEDS_RECONNECT, ConnectionRecord, ConnectionStore
 from storage.incidents import CheckStore
 
@@ -133,7 +133,7 @@ class HealthService:
         return None
 
     async def _check_sendgrid(self, connection: ConnectionRecord) -> Failure | None:
-        from bot.services.sendgrid_connect import REVOKED_REASON
+        from services.sendgrid_connect import REVOKED_REASON
 
         health = await self.sendgrid.check_sendgrid(connection)
         if health.status == "revoked":

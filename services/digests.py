@@ -28,12 +28,14 @@ from datetime import date, datetime, timedelta
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core import metrics
-from bot.core.clock import Clock
-from bot.messages import digest as builder
-from bot.services import slack_once
-from bot.services.digest_refusals import RETRY_AFTER, RefusalsMixin
-from bot.services.digest_schedule import (
+from core import metrics
+from core.clock import Clock
+from messages import digest as builder
+from providers.catalogue import CATALOGUE
+from providers.errors import ProviderError
+from services import slack_once
+from services.digest_refusals import RETRY_AFTER, RefusalsMixin
+from services.digest_schedule import (
     WEEKLY,
     Schedule,
     last_send,
@@ -42,9 +44,7 @@ from bot.services.digest_schedule import (
     period_for,
     period_key,
 )
-from bot.services.leases import heartbeat
-from providers.catalogue import CATALOGUE
-from providers.errors import ProviderError
+from services.leases import heartbeat
 from storage.connections import CONNECTED, NEEDS_RECONNECT, ConnectionRecord, ConnectionStore
 from storage.digests import ACTIVE, Delivery, DigestStore, Subscription
 from storage.usage import SnapshotStore
