@@ -8,7 +8,7 @@ for, HubSpot's record envelope), 200 records from a seeded portal, about half of
 - before: the path the collector used until December 2026, reproduced here as it was: the stdlib
   `json` decodes the whole page into dicts, `record_events` parses each date string and returns a
   list of event tuples per record, a tally adds them to `Counter`s;
-- after: `providers.hubspot_records`: msgspec decodes only the counted fields into typed structs
+- after: `providers.hubspot.records`: msgspec decodes only the counted fields into typed structs
   (dates parsed in C) and `TypeTally.count` compares them with the period's edges, counting into
   plain dicts.
 
@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from providers.hubspot_records import OBJECTS, TypeTally, read_search_page, record_events  # noqa: E402
+from providers.hubspot.records import OBJECTS, TypeTally, read_search_page, record_events  # noqa: E402
 from sandbox.standins.hubspot_search import record_json  # noqa: E402
 from sandbox.standins.hubspot_seed import generate_portal  # noqa: E402
 

@@ -40,7 +40,7 @@ from httpx_aiohttp import HttpxAiohttpClient
 
 from providers.http import HUBSPOT, ProviderHTTP  # noqa: E402
 from providers.http_client import provider_client  # noqa: E402
-from providers.hubspot_records import OBJECTS  # noqa: E402
+from providers.hubspot.records import OBJECTS  # noqa: E402
 from providers.ratelimit import Limiter  # noqa: E402
 
 SEARCH = "/crm/v3/objects/contacts/search"

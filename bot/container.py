@@ -15,11 +15,11 @@ import httpx
 
 from core.clock import Clock
 from core.config import Settings
-from providers import hubspot
 from providers.http import HUBSPOT, SENDGRID, ProviderHTTP
-from providers.hubspot import HubSpotClient
+from providers.hubspot import client as hubspot
+from providers.hubspot.client import HubSpotClient
 from providers.ratelimit import Limiter
-from providers.sendgrid import SendGridClient
+from providers.sendgrid.client import SendGridClient
 from services.alerts import AlertsService
 from services.app_home import AppHomeService
 from services.connections import ConnectionsService

@@ -272,7 +272,7 @@ async def _connections(settings: Settings, storage, http: httpx.AsyncClient) -> 
             continue
         try:
             if record.provider == "hubspot":
-                from providers.hubspot import BearerToken
+                from providers.hubspot.client import BearerToken
 
                 hub = services.hubspot
                 fresh = await services.credentials.current(record.id)  # refreshed first when about to expire

@@ -36,7 +36,7 @@ from handlers import slack_request
 from handlers.connections import ADMINS_ONLY
 from messages.cards import CONNECT_MODAL
 from providers.catalogue import SENDGRID
-from providers.sendgrid import (
+from providers.sendgrid.client import (
     DEFAULT_REGION,
     IDENTITY_PURPOSE,
     IDENTITY_SCOPE,

@@ -4,7 +4,7 @@ An entry says how a provider authenticates (`oauth2` or `api_key`), where its
 consent, token and API endpoints are, which scopes Quolum asks for and why
 (read-only, in plain words for the people approving them), its rate-limit and
 pagination style, and how credentials are verified. What data cannot say
-lives in the provider's own module (providers/hubspot.py, providers/sendgrid.py).
+lives in the provider's own module (providers/hubspot/client.py, providers/sendgrid/client.py).
 Operators' overrides (stand-ins, EU hosting) come from Settings via `resolve`.
 """
 

@@ -1,6 +1,6 @@
 """The normalised usage report every provider produces, the period it covers, and the pure rules behind it.
 
-Nothing here does I/O: `providers/hubspot_usage.py` and `providers/sendgrid_usage.py` fill a
+Nothing here does I/O: `providers/hubspot/usage.py` and `providers/sendgrid/usage.py` fill a
 `UsageReport`; digests, storage and the Slack cards read it (or its `to_json()`).
 
 Period

@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from providers import hubspot
 from providers.http import ProviderError
+from providers.hubspot import client as hubspot
 
 log = logging.getLogger("quolum.connections")
 

@@ -25,7 +25,7 @@ from messages.cards import Row, connections_card
 from messages.digest import offer_blocks
 from providers.catalogue import CATALOGUE, ProviderSpec, is_available
 from providers.http import ProviderError
-from providers.hubspot import HubSpotClient
+from providers.hubspot.client import HubSpotClient
 from services import slack_roles
 from services.connect_outcomes import (
     API_KEY_NOT_REVOKED,

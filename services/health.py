@@ -18,9 +18,9 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from core.clock import Clock
-from providers import hubspot as hs
 from providers.failures import Failure, classify
 from providers.http import ProviderError
+from providers.hubspot import client as hs
 from services.alerts import AlertsService
 from services.credentials import CredentialManager
 from storage.connections import CONNECTED, NEEDS_RECONNECT, ConnectionRecord, ConnectionStore

@@ -13,7 +13,7 @@ import logging
 from datetime import timedelta
 
 from providers.http import ProviderError
-from providers.hubspot import HubSpotClient
+from providers.hubspot.client import HubSpotClient
 from storage.issued_tokens import IssuedTokenStore
 
 log = logging.getLogger("quolum.connections")

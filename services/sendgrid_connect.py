@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Literal
 from messages.blocks import escape
 from providers.catalogue import SENDGRID
 from providers.http import MissingScopes, ProviderError
-from providers.sendgrid import Health, KeyInfo, SendGridClient, classify, normalise_key
+from providers.sendgrid.client import Health, KeyInfo, SendGridClient, classify, normalise_key
 from storage.connections import CONNECTED, ConnectionRecord
 
 if TYPE_CHECKING:

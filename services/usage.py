@@ -20,9 +20,9 @@ from core.config import Settings
 from providers.collect import CollectJob, CollectSummary, collect_many
 from providers.failures import classify
 from providers.http import HUBSPOT, SENDGRID, ProviderError, ProviderHTTP, Unauthorized
-from providers.hubspot_usage import collect_hubspot
+from providers.hubspot.usage import collect_hubspot
 from providers.ratelimit import Limiter
-from providers.sendgrid_usage import collect_sendgrid
+from providers.sendgrid.usage import collect_sendgrid
 from providers.usage import Period, UsageReport, parse_period, today_in
 from services.credentials import CredentialManager, NeedsReconnect
 from storage.connections import CONNECTED, ConnectionRecord

@@ -9,7 +9,7 @@ import pytest
 
 from messages import blocks, cards
 from providers.catalogue import SENDGRID
-from providers.sendgrid import KeyInfo
+from providers.sendgrid.client import KeyInfo
 from sandbox import slack_requests as sr
 from services import sendgrid_connect as sgc
 from tests.conftest import connect_hubspot, install

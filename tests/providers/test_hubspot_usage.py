@@ -22,8 +22,8 @@ import pytest
 
 from providers.http import HUBSPOT, ProviderHTTP
 from providers.http_client import provider_client
-from providers.hubspot_records import LoginTally, TypeTally, read_login_page, read_search_page
-from providers.hubspot_usage import (
+from providers.hubspot.records import LoginTally, TypeTally, read_login_page, read_search_page
+from providers.hubspot.usage import (
     OBJECTS,
     collect_hubspot,
     from_ms,

@@ -1,4 +1,4 @@
-"""providers/sendgrid.py: the key-shape check (pure), and verifying and probing keys against the
+"""providers/sendgrid/client.py: the key-shape check (pure), and verifying and probing keys against the
 SendGrid stand-in over real HTTP."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from core.config import Settings
-from providers import sendgrid as sg
 from providers.http import SENDGRID, MissingScopes, ProviderError, ProviderHTTP, TransientError, Unauthorized
+from providers.sendgrid import client as sg
 from sandbox.standins.sendgrid import AUTO_SCOPES, SendGridStandIn, mint_key
 from sandbox.standins.sendgrid_seed import generate_account
 from sandbox.standins.server import serve_in_thread

@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime
 import httpx
 import pytest
 
-import providers.sendgrid_usage as sendgrid_usage
+import providers.sendgrid.usage as sendgrid_usage
 from providers.http import SENDGRID, ProviderHTTP, Unauthorized
 from providers.ratelimit import Limiter
-from providers.sendgrid_usage import collect_sendgrid, sum_stats
+from providers.sendgrid.usage import collect_sendgrid, sum_stats
 from providers.usage import Period, parse_period
 from sandbox.standins.sendgrid import ROUTE_SCOPES, SendGridStandIn
 from sandbox.standins.sendgrid_seed import generate_account

@@ -20,10 +20,10 @@ from core.logs import JsonFormatter
 from handlers import sendgrid as modal
 from handlers.connections import ADMINS_ONLY
 from messages import cards
-from providers import sendgrid as sg
 from providers.catalogue import SENDGRID
 from providers.http import SENDGRID as SENDGRID_POLICY
 from providers.http import ProviderHTTP
+from providers.sendgrid import client as sg
 from sandbox import slack_requests as sr
 from sandbox.standins.sendgrid import AUTO_SCOPES, mint_key
 from services import connections as texts

@@ -110,7 +110,7 @@ def record_events(
 ) -> list[tuple[str, str | None, str | None]]:
     """The counted events of one record: (feature, acting user id, owner id) each.
 
-    Pure: the rules of providers/hubspot_usage.py's docstring for one record's properties. The
+    Pure: the rules of providers/hubspot/usage.py's docstring for one record's properties. The
     tolerant (slow) path; `TypeTally.count` applies the same rules to typed pages.
     """
     events: list[tuple[str, str | None, str | None]] = []
@@ -340,7 +340,7 @@ class LoginTally:
     """Successful logins in the period per user, and each user's last success before its end, in any order.
 
     `newest_first` stays True while every attempt read so far came no later than the one before
-    it: only then may paging stop early (see `providers/hubspot_usage.py`).
+    it: only then may paging stop early (see `providers/hubspot/usage.py`).
     """
 
     __slots__ = ("t0", "t1", "in_period", "last_before_end", "newest_first", "oldest", "_ids")

@@ -16,7 +16,7 @@ Calls (all through `ProviderHTTP`, so retries, 401 refresh and the per-portal li
   period's start with every paid user's last login known; any other order is read to the end;
 - one CRM search per object type (8, through the limiter's ``"search"`` bucket, limit 200, only the
   properties needed, sorted by creation date), each page tallied and dropped as it arrives
-  (`providers/hubspot_records.py` decodes only the counted fields).
+  (`providers/hubspot/records.py` decodes only the counted fields).
 
 Search filters, with the period [P0, P1) in epoch ms (BETWEEN is inclusive, so P1 - 1):
 
@@ -58,7 +58,7 @@ import msgspec
 
 from providers.collect import run_all
 from providers.http import Auth, MissingScopes, ProviderError, ProviderHTTP
-from providers.hubspot_records import (
+from providers.hubspot.records import (
     OBJECTS,
     UPDATE_GRACE_MS,
     LoginTally,
@@ -71,7 +71,7 @@ from providers.hubspot_records import (
     read_search_page,
     record_events,
 )
-from providers.hubspot_seats import merge, seats_of
+from providers.hubspot.seats import merge, seats_of
 from providers.pagination import CursorGuard, cursor_pages
 from providers.usage import (
     SIGNAL_CRM,

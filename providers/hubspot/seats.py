@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
-from providers.hubspot_records import (
+from providers.hubspot.records import (
     LoginTally,
     TypeTally,
 )

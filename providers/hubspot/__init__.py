@@ -1,0 +1,1 @@
+"""HubSpot: everything Quolum knows about it (the plug-in)."""

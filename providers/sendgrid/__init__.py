@@ -1,0 +1,1 @@
+"""SendGrid: everything Quolum knows about it (the plug-in)."""
