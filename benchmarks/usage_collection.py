@@ -55,7 +55,7 @@ from providers.http import HUBSPOT, ProviderHTTP  # noqa: E402
 from providers.http_client import provider_client  # noqa: E402
 from providers.hubspot.usage import collect_hubspot  # noqa: E402
 from providers.ratelimit import HUBSPOT_LIMITS, Bucket, Limiter, ProviderLimits  # noqa: E402
-from providers.usage import parse_period, today_in  # noqa: E402
+from core.periods import parse_period, today_in  # noqa: E402
 from tests.providers.test_hubspot_usage import expected_hubspot, observed  # noqa: E402
 
 SCOPES = [
@@ -345,7 +345,7 @@ async def measure(args: argparse.Namespace, standins: list[StandIn], now: dateti
         def on_report(job, report):
             check_started = time.process_time()
             figures["users"] += report.seats.total_users
-            figures["records"] += sum(v or 0 for k, v in report.activity.items() if k != "logins")
+            figures["records"] += sum(v or 0 for k, v in report.values().items() if k != "logins")
             got, want = fingerprint(observed(report)), truth[job.key]
             if got != want:
                 wrong.append(f"portal {job.key}: collected {got}, seeded {want}")

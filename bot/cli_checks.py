@@ -9,7 +9,7 @@ import socket
 from importlib.metadata import PackageNotFoundError, version
 
 from core.config import ConfigError
-from providers.periods import zone
+from core.periods import zone
 
 
 def package_version() -> str:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 
 from bot.container import build_services
 from core.clock import utcnow
 from core.config import ConfigError, Settings
+from core.reports import COUNT, UsageReport
 from providers.http_client import provider_client
-from providers.usage import UsageReport
 from services.usage import check_period, is_ours
 
 COLUMNS = ("team", "provider", "account", "period", "users", "paid", "active", "inactive paid", "activity")
@@ -41,7 +40,7 @@ async def _collect(args, settings: Settings) -> int:
 
             def on_report(report: UsageReport) -> None:
                 if args.json:
-                    print(json.dumps(report.to_json(), separators=(",", ":")), flush=True)
+                    print(report.encode().decode(), flush=True)
                 else:
                     rows.append(table_row(report))
 
@@ -69,25 +68,24 @@ async def _collect(args, settings: Settings) -> int:
 
 
 def table_row(report: UsageReport) -> list[str]:
-    data = report.to_json()
-    seats, period = data["seats"], data["period"]
-    top = sorted(
-        ((k, v) for k, v in data["activity"].items() if isinstance(v, int) and v), key=lambda kv: -kv[1]
-    )
-    activity = ", ".join(f"{k} {v}" for k, v in top[:3]) or "-"
+    """One report as table cells; the activity column is its three largest counts, by label."""
+    seats, period = report.seats, report.period
+    counts = [f for f in report.activity if f.kind == COUNT and isinstance(f.value, int) and f.value]
+    top = sorted(counts, key=lambda f: -(f.value or 0))
+    activity = ", ".join(f"{f.label} {f.value_text()}" for f in top[:3]) or "-"
 
     def show(value) -> str:
         return "-" if value is None else str(value)
 
     return [
-        data["team_id"],
-        data["provider"],
-        data["account"]["name"] or data["account"]["id"],
-        f"{period['start']}..{period['end']}",
-        show(seats["total_users"]),
-        show(seats["paid_seats"]),
-        show(seats["active_users"]),
-        show(len(seats["inactive_paid_users"])),
+        report.team_id,
+        report.provider,
+        report.account.name or report.account.id,
+        f"{period.start.isoformat()}..{period.end.isoformat()}",
+        show(seats.total_users),
+        show(seats.paid_seats),
+        show(seats.active_users),
+        show(len(seats.inactive_paid_users)),
         activity,
     ]
 

@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
 
+from core.reports import Figure, UsageReport
 from messages import blocks
 
 MAX_BLOCKS = 50
@@ -56,20 +57,20 @@ FALLBACK = "Quolum digest {period}: {summary}"
 @dataclass(frozen=True)
 class Person:
     label: str  # the account's email (or its id): shown escaped when no Slack member matches
-    last_active: str | None  # ISO instant, None when never seen
+    last_active: datetime | None  # None when never seen
     user_id: str | None = None  # the Slack member with that email: shown as a mention
 
 
 @dataclass(frozen=True)
 class ConnectionDigest:
-    provider: str  # hubspot | sendgrid
+    provider: str  # the provider's key (the Reconnect button's value)
     provider_name: str
     account: str
     state: str = "ok"  # ok | needs_reconnect | unavailable (the provider's) | failed (ours)
     reason: str | None = None
     since: datetime | None = None
-    report: dict | None = None  # UsageReport.to_json()
-    history: Sequence[dict] = ()  # earlier reports of the same length, newest first
+    report: UsageReport | None = None
+    history: Sequence[UsageReport] = ()  # earlier reports of the same length, newest first
     named: Sequence[Person] = ()  # the first inactive seats, resolved to Slack mentions
     price: tuple[int, str] | None = None  # (amount in minor units per seat per month, currency)
 
@@ -125,56 +126,21 @@ def fit(lines: Sequence[str], limit: int = SECTION_LIMIT, total: int | None = No
         kept.pop()
 
 
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
-
-
-def _last_active(iso: str | None) -> str:
-    if not iso:
+def _last_active(moment: datetime | None) -> str:
+    if moment is None:
         return NEVER_ACTIVE
-    try:
-        day = blocks.slack_date(datetime.fromisoformat(iso), blocks.DATE)
-    except ValueError:  # not a time the provider should have sent: shown as it came, inert
-        day = blocks.escape(iso[:40])
-    return LAST_ACTIVE.format(day=day)
+    return LAST_ACTIVE.format(day=blocks.slack_date(moment, blocks.DATE))
 
 
-def utilisation(report: dict) -> float | None:
-    seats = report["seats"]
-    if seats.get("active_paid_users") is None or not seats.get("paid_seats"):
-        return None
-    return seats["active_paid_users"] / seats["paid_seats"]
+def utilisation(report: UsageReport) -> float | None:
+    return report.seats.utilisation
 
 
-def idle_count(report: dict) -> int:
-    seats = report["seats"]
-    if seats.get("active_paid_users") is not None and seats.get("paid_seats") is not None:
-        return max(0, seats["paid_seats"] - seats["active_paid_users"])
-    return len(seats.get("inactive_paid_users") or [])
+def idle_count(report: UsageReport) -> int:
+    return report.seats.idle
 
 
-def activity_figures(report: dict) -> list[tuple[str, int | None]]:
-    """The few most telling figures: (label, count); None when the signal was unavailable."""
-    a = report.get("activity") or {}
-
-    def total(*keys: str) -> int | None:
-        values = [a.get(k) for k in keys]
-        known = [v for v in values if v is not None]
-        return sum(known) if known else None
-
-    if report["provider"] == "sendgrid":
-        return [("Emails requested", a.get("requests")), ("Delivered", a.get("delivered"))]
-    return [
-        ("Records created", total("contacts_created", "companies_created", "deals_created")),
-        (
-            "Engagements logged",
-            total("calls_logged", "emails_logged", "meetings_logged", "notes_logged", "tasks_logged"),
-        ),
-        ("Logins", a.get("logins")),
-    ]
-
-
-def change_text(report: dict, history: Sequence[dict]) -> str:
+def change_text(report: UsageReport, history: Sequence[UsageReport]) -> str:
     if not history:
         return "first period: no change to show yet"
     before = history[0]
@@ -186,6 +152,15 @@ def change_text(report: dict, history: Sequence[dict]) -> str:
     if len(trend) >= 2:
         text += f" · utilisation {sparkline(trend)}"
     return text
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _counted(report: UsageReport) -> bool:
+    """Whether the provider tells who used their seat (else seats are only counted)."""
+    return report.seats.active_paid_users is not None
 
 
 # --- blocks ---------------------------------------------------------------------------------
@@ -218,63 +193,53 @@ def connection_blocks(c: ConnectionDigest) -> list[dict]:
     if c.state == "unavailable" or c.report is None:
         return [blocks.markdown(fit([title, UNAVAILABLE.format(provider=blocks.escape(c.provider_name))]))]
     report = c.report
-    seats = report["seats"]
-    period = report["period"]
+    seats, period = report.seats, report.period
     out: list[dict] = []
-    head = [title, blocks.escape(f"{period['start']} – {period['end']} ({period['timezone']})")]
+    head = [title, blocks.escape(f"{period.start} – {period.end} ({period.timezone})")]
     idle = idle_count(report)
-    if report["provider"] == "hubspot" or seats.get("active_paid_users") is not None:
-        paid = seats.get("paid_seats") or 0
+    if _counted(report):
+        paid = seats.paid_seats
         head.append(
             IDLE_HEADLINE.format(idle=idle, paid=paid, cost=_cost(idle, c.price))
             if idle
             else IDLE_NONE.format(paid=paid)
         )
         out.append(blocks.markdown(fit(head)))
-        out.append(
-            _fields(
-                [
-                    ("Paid seats", str(paid)),
-                    ("Active paid users", f"{seats.get('active_paid_users')} ({_pct(utilisation(report))})"),
-                    ("Change", change_text(report, c.history)),
-                ]
-            )
-        )
+        items = [
+            ("Paid seats", str(paid)),
+            ("Active paid users", f"{seats.active_paid_users} ({_pct(utilisation(report))})"),
+            ("Change", change_text(report, c.history)),
+        ]
+        out.append(_fields(items + _figure_items(report.highlights)))
         names = [f"• {_person(p)} — {_last_active(p.last_active)}" for p in c.named]
         if idle:
             out.append(blocks.markdown(fit(["*Idle paid seats*", *names], total=1 + max(idle, len(names)))))
-    else:  # SendGrid: seats are teammates, capacity is credits, activity is email statistics
-        out.append(blocks.markdown(fit(head + [f"*{seats.get('total_users') or 0} teammates*"])))
-        credits = (report.get("capacity") or {}).get("credits")
-        a = report.get("activity") or {}
-        items = []
-        if credits:
-            items.append(("Credits used", f"{credits['used']:,} of {credits['total']:,}"))
-            items.append(
-                (
-                    "Remaining",
-                    f"{credits['remaining']:,} (resets {blocks.escape(credits.get('next_reset') or '—')})",
-                )
-            )
-        items += [
-            ("Delivered", _pct(a.get("delivered_rate"))),
-            ("Bounces", _pct(a.get("bounce_rate"))),
-            ("Opens · clicks", f"{_pct(a.get('open_rate'))} · {_pct(a.get('click_rate'))}"),
-            ("Spam reports", _pct(a.get("spam_rate"))),
-        ]
-        out.append(_fields(items))
-    figures = [f"{label} *{value:,}*" for label, value in activity_figures(report) if value is not None]
+    else:  # seats are only counted: what the provider highlights (capacity, rates) says the rest
+        noun = blocks.escape(seats.noun)
+        out.append(blocks.markdown(fit(head + [f"*{seats.total_users} {noun}*"])))
+        if report.highlights:
+            out.append(_fields(_figure_items(report.highlights)))
+    figures = [
+        f"{blocks.escape(f.label)} *{blocks.escape(f.value_text())}*"
+        for f in report.summary
+        if f.value is not None
+    ]
     notes = [
         SIGNAL_UNAVAILABLE.format(
-            signal=blocks.escape(u["signal"].replace("_", " ").capitalize()),
-            reason=blocks.escape(u["reason"]),
+            signal=blocks.escape(u.signal.replace("_", " ").capitalize()),
+            reason=blocks.escape(u.reason),
         )
-        for u in (report.get("signals") or {}).get("unavailable", [])
+        for u in report.signals.unavailable
     ]
     line = " · ".join(figures)
     if line or notes:
         out.append(blocks.context(fit([x for x in [line, *notes] if x], limit=SECTION_LIMIT)))
     return out
+
+
+def _figure_items(figures: Sequence[Figure]) -> list[tuple[str, str]]:
+    """Labelled fields, escaped: labels and notes are the provider's text."""
+    return [(blocks.escape(f.label), blocks.escape(f.text())) for f in figures]
 
 
 def _person(p: Person) -> str:
@@ -291,14 +256,16 @@ def headline(data: DigestData) -> str:
             parts.append(f"{name} figures missing (Quolum's error)")
         elif c.report is None:
             parts.append(f"{name} unavailable")
-        elif c.report["provider"] == "hubspot" or c.report["seats"].get("active_paid_users") is not None:
+        elif _counted(c.report):
             idle = idle_count(c.report)
             parts.append(
                 f"{idle} idle paid {name} seat{'s' if idle != 1 else ''}{_cost(idle, c.price).replace('*', '')}"
             )
         else:
-            credits = (c.report.get("capacity") or {}).get("credits")
-            parts.append(f"{name} {credits['remaining']:,} credits left" if credits else name)
+            first = next((f for f in c.report.highlights if f.value is not None), None)
+            parts.append(
+                f"{name} {blocks.escape(first.label.lower())} {first.value_text()}" if first else name
+            )
     return FALLBACK.format(
         period=period_label(data.period), summary="; ".join(parts) or "no accounts connected"
     )

@@ -33,7 +33,7 @@ from collections.abc import (
 from dataclasses import dataclass
 from typing import Any
 
-from providers.usage import UsageReport
+from core.reports import UsageReport
 
 
 @dataclass(frozen=True)

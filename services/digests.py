@@ -30,6 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from core import metrics
 from core.clock import Clock
+from core.reports import UsageReport
 from messages import digest as builder
 from providers.catalogue import CATALOGUE
 from providers.errors import ProviderError
@@ -53,7 +54,7 @@ log = logging.getLogger("quolum.digests")
 
 SlackFactory = Callable[[str], Awaitable[AsyncWebClient | None]]
 # (connection, "YYYY-MM-DD..YYYY-MM-DD", the job's time): the collector judges the period as of that time
-Collector = Callable[[ConnectionRecord, str, datetime], Awaitable[dict]]
+Collector = Callable[[ConnectionRecord, str, datetime], Awaitable[UsageReport]]
 
 LATE_AFTER = timedelta(minutes=15)  # sent this long after its time, a digest says it is late
 EVENT_TYPE = "quolum_digest"  # the metadata event_type of a digest post; its payload id is the delivery's
@@ -246,7 +247,7 @@ class DigestService(RefusalsMixin):
                 continue
             part = await self._connection(connection, period, client, cache, prices.get(key), now)
             if part.report:
-                collected.append(datetime.fromisoformat(part.report["collected_at"]))
+                collected.append(part.report.collected_at)
             parts.append(part)
         return builder.DigestData(
             period=period,
@@ -293,14 +294,14 @@ class DigestService(RefusalsMixin):
 
     async def _report(
         self, connection: ConnectionRecord, period: tuple[date, date], now: datetime
-    ) -> tuple[dict | None, bool]:
+    ) -> tuple[UsageReport | None, bool]:
         """(report, ours): the report, or None and whether the failure was Quolum's own rather than
         the provider's. A snapshot of this period taken after it ended is as good as a new one."""
         start, end = (d.isoformat() for d in period)
         stored = await self.snapshots.get(
             connection.team_id, connection.provider, connection.account_id or "", start, end
         )
-        if stored is not None and datetime.fromisoformat(stored["collected_at"]).date() > period[1]:
+        if stored is not None and stored.collected_at.date() > period[1]:
             return stored, False
         try:
             return await self.collect(connection, period_key(period), now), False
@@ -321,35 +322,33 @@ class DigestService(RefusalsMixin):
             )
             return None, True
 
-    async def _history(self, report: dict) -> list[dict]:
+    async def _history(self, report: UsageReport) -> list[UsageReport]:
         """Earlier periods of the same length, newest first (for the change and the trend)."""
-        days = (
-            date.fromisoformat(report["period"]["end"]) - date.fromisoformat(report["period"]["start"])
-        ).days
-        earlier = []
-        for old in await self.snapshots.history(report["team_id"], report["provider"], limit=24):
-            start, end = (date.fromisoformat(old["period"][k]) for k in ("start", "end"))
-            if (end - start).days == days and end < date.fromisoformat(report["period"]["start"]):
-                earlier.append(old)
+        days, start = report.period.days, report.period.start
+        earlier = [
+            old
+            for old in await self.snapshots.history(report.team_id, report.provider, limit=24)
+            if old.period.days == days and old.period.end < start
+        ]
         return earlier[:8]
 
-    async def _names(self, client, report: dict, cache: dict) -> list[builder.Person]:
+    async def _names(self, client, report: UsageReport, cache: dict) -> list[builder.Person]:
         """The first inactive seats, as Slack mentions where the email matches a member."""
-        seats = (report["seats"].get("inactive_paid_users") or [])[: builder.NAMED]
+        seats = report.seats.inactive_paid_users[: builder.NAMED]
         lookups = []  # started together: the lookups of one digest overlap, not one round trip each
         for seat in seats:
             lookup = None
-            if client is not None and seat.get("email"):
-                key = ("email", report["team_id"], seat["email"].lower())
+            if client is not None and seat.email:
+                key = ("email", report.team_id, seat.email.lower())
                 if key not in cache:
-                    cache[key] = asyncio.ensure_future(_lookup(client, seat["email"]))
+                    cache[key] = asyncio.ensure_future(_lookup(client, seat.email))
                 lookup = cache[key]
             lookups.append(lookup)
         people = []
         for seat, lookup in zip(seats, lookups, strict=True):
             user_id = await lookup if lookup is not None else None
-            label = seat.get("email") or seat.get("user_id") or ""
-            people.append(builder.Person(label, seat.get("last_active"), user_id=user_id))
+            label = seat.email or seat.name or seat.user_id
+            people.append(builder.Person(label, seat.last_active, user_id=user_id))
         return people
 
     # --- on demand ----------------------------------------------------------------------------

@@ -17,13 +17,14 @@ import httpx
 
 from core.clock import Clock, as_of, utcnow
 from core.config import Settings
+from core.periods import Period, parse_period, today_in
+from core.reports import UsageReport
 from providers.collect import CollectJob, CollectSummary, collect_many
 from providers.failures import classify
 from providers.http import HUBSPOT, SENDGRID, ProviderError, ProviderHTTP, Unauthorized
 from providers.hubspot.usage import collect_hubspot
 from providers.ratelimit import Limiter
 from providers.sendgrid.usage import collect_sendgrid
-from providers.usage import Period, UsageReport, parse_period, today_in
 from services.credentials import CredentialManager, NeedsReconnect
 from storage.connections import CONNECTED, ConnectionRecord
 from storage.store import Storage
@@ -168,7 +169,7 @@ class UsageService:
 
     async def collect_and_store(
         self, connection: ConnectionRecord, period_text: str, now: datetime | None = None
-    ) -> dict:
+    ) -> UsageReport:
         """One connection and period (the digests) as of `now` (the job's time; default the clock's):
         stored as a snapshot and its outcome reported as `collect` does; a failure is raised after it
         was recorded."""
@@ -179,10 +180,10 @@ class UsageService:
             await self._failed(connection, job.key, error)
             raise
         await self._stored(connection, report)
-        return report.to_json()
+        return report
 
     async def _stored(self, connection: ConnectionRecord | None, report: UsageReport) -> None:
-        await self.storage.snapshots.save(report.to_json())
+        await self.storage.snapshots.save(report)
         if connection is not None:
             await self.storage.connections.touch(connection.id)
             await self._report_health(connection, None)

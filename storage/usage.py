@@ -3,34 +3,46 @@ period again replaces its snapshot, on every replica, without a read-modify-writ
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
+import logging
 
+import msgspec
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from core.reports import UsageReport
 from storage.db import Database
 from storage.models import UsageSnapshot
 
+log = logging.getLogger("quolum.snapshots")
+
 KEY = ["team_id", "provider", "account_id", "period_start", "period_end"]
+
+
+def _read(text: str) -> UsageReport | None:
+    """The stored report, or None (logged) when it is not one: recollected rather than shown wrong."""
+    try:
+        return UsageReport.from_json(text)
+    except msgspec.DecodeError as error:  # ValidationError included
+        log.warning("a stored usage snapshot is not a report and is ignored: %s", error)
+        return None
 
 
 class SnapshotStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def save(self, report: dict) -> None:
-        """`report` is UsageReport.to_json()."""
+    async def save(self, report: UsageReport) -> None:
+        """Stored as the report's JSON (`core.reports` documents it)."""
         values = {
-            "team_id": report["team_id"],
-            "provider": report["provider"],
-            "account_id": str(report["account"]["id"]),
-            "period_start": report["period"]["start"],
-            "period_end": report["period"]["end"],
-            "timezone": report["period"]["timezone"],
-            "collected_at": datetime.fromisoformat(report["collected_at"]),
-            "report": json.dumps(report, separators=(",", ":")),
+            "team_id": report.team_id,
+            "provider": report.provider,
+            "account_id": report.account.id,
+            "period_start": report.period.start.isoformat(),
+            "period_end": report.period.end.isoformat(),
+            "timezone": report.period.timezone,
+            "collected_at": report.collected_at,
+            "report": report.encode().decode(),
         }
         insert = sqlite_insert if self.db.is_sqlite else pg_insert
         statement = insert(UsageSnapshot).values(**values)
@@ -41,7 +53,7 @@ class SnapshotStore:
         async with self.db.session() as session, session.begin():
             await session.execute(statement)
 
-    async def history(self, team_id: str, provider: str, limit: int = 12) -> list[dict]:
+    async def history(self, team_id: str, provider: str, limit: int = 12) -> list[UsageReport]:
         """The latest snapshots, newest period first (for trends)."""
         async with self.db.session() as session:
             rows = await session.scalars(
@@ -50,9 +62,11 @@ class SnapshotStore:
                 .order_by(UsageSnapshot.period_end.desc(), UsageSnapshot.period_start.desc())
                 .limit(limit)
             )
-            return [json.loads(r) for r in rows]
+            return [report for r in rows if (report := _read(r)) is not None]
 
-    async def get(self, team_id: str, provider: str, account_id: str, start: str, end: str) -> dict | None:
+    async def get(
+        self, team_id: str, provider: str, account_id: str, start: str, end: str
+    ) -> UsageReport | None:
         """The snapshot of exactly this period, if one was stored."""
         async with self.db.session() as session:
             text = await session.scalar(
@@ -64,7 +78,7 @@ class SnapshotStore:
                     UsageSnapshot.period_end == end,
                 )
             )
-            return json.loads(text) if text else None
+            return _read(text) if text else None
 
     async def forget_team(self, session, team_id: str) -> None:
         await session.execute(delete(UsageSnapshot).where(UsageSnapshot.team_id == team_id))

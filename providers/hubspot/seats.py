@@ -6,23 +6,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
+from core.reports import InactiveSeat, Seats, Team, TeamSeats
+from providers.hubspot.figures import ACTIVE_MEANS, ACTIVE_MEANS_NO_LOGINS, HUBSPOT_FEATURES
 from providers.hubspot.records import (
     LoginTally,
     TypeTally,
 )
-from providers.usage import (
-    HUBSPOT_FEATURES,
-    SIGNAL_LOGINS,
-    InactiveSeat,
-    Seats,
-    SeatUser,
-    Team,
-    TeamSeats,
-    inactive_order,
-    is_active,
-    is_paid,
-    seat_counts,
-)
+from providers.usage import SIGNAL_LOGINS, SeatUser, inactive_order, is_active, is_paid, seat_counts
 
 
 def merge(
@@ -70,7 +60,10 @@ def seats_of(
             row[1 if is_user_active else 2] += 1
         if user_paid and not is_user_active:
             last = logins.last_before_end.get(user.user_id) if logins is not None else None
-            inactive.append(InactiveSeat(user.user_id, user.email, last, team))
+            seat_type = ", ".join(user.seat_names) or None
+            inactive.append(
+                InactiveSeat(user.user_id, user.email, last, team, name=user.name, seat_type=seat_type)
+            )
     return Seats(
         total_users=len(users),
         paid_seats=paid,
@@ -79,6 +72,7 @@ def seats_of(
         inactive_paid_users=tuple(sorted(inactive, key=inactive_order)),
         seat_types=seat_counts([name for user in users for name in user.seat_names]),
         teams=None if teams is None else team_rows(by_team, teams),
+        active_means=ACTIVE_MEANS if logins is not None else ACTIVE_MEANS_NO_LOGINS,
     )
 
 

@@ -42,7 +42,8 @@ Attribution (`per_user`), one user or none per counted event: a creation goes to
 (imports, integrations, workflows) it goes to the record's owner (``hubspot_owner_id`` -> that
 owner's user, archived owners included); otherwise to nobody. So per-user counts add up to at most
 the account's; `per_user` may name deactivated users (their work in the period still counts). A user is active in the period if they logged in or have at least one attributed
-event (`providers.usage.is_active`); the report says which signals were available.
+event (`providers.usage.is_active`); the report says which signals were available, and
+`seats.active_means` says it in words.
 
 A 403 MISSING_SCOPES on an object type (or a scope we know is not granted) makes that type's
 features null and lists it in `signals.unavailable`; the rest carries on. Missing user access
@@ -56,8 +57,11 @@ from typing import Any
 
 import msgspec
 
+from core.periods import Period
+from core.reports import Account, Signals, Team, Unavailable, UsageReport
 from providers.collect import run_all
 from providers.http import Auth, MissingScopes, ProviderError, ProviderHTTP
+from providers.hubspot.figures import activity_figures, summary_figures
 from providers.hubspot.records import (
     OBJECTS,
     UPDATE_GRACE_MS,
@@ -73,19 +77,7 @@ from providers.hubspot.records import (
 )
 from providers.hubspot.seats import merge, seats_of
 from providers.pagination import CursorGuard, cursor_pages
-from providers.usage import (
-    SIGNAL_CRM,
-    SIGNAL_LOGINS,
-    Account,
-    Clock,
-    Period,
-    SeatUser,
-    Signals,
-    Team,
-    Unavailable,
-    UsageReport,
-    is_paid,
-)
+from providers.usage import SIGNAL_CRM, SIGNAL_LOGINS, Clock, SeatUser, is_paid
 
 __all__ = [
     "OBJECTS",
@@ -191,6 +183,7 @@ class _Collection:
                 seat_names=tuple(u.get("seatNames") or ()),
                 role_ids=tuple(u.get("roleIds") or ([u["roleId"]] if u.get("roleId") else [])),
                 team_id=str(u["primaryTeamId"]) if u.get("primaryTeamId") not in (None, "") else None,
+                name=_full_name(u),
             )
             async for page in self._listing("/settings/v3/users/", {"limit": USERS_PAGE})
             for u in page
@@ -309,6 +302,11 @@ class _Collection:
             page = await self._search(spec, body | {"after": guard.next(page.after)})
 
 
+def _full_name(user: Mapping[str, Any]) -> str | None:
+    parts = [str(user[k]).strip() for k in ("firstName", "lastName") if user.get(k)]
+    return " ".join(p for p in parts if p) or None
+
+
 def _signal_order(item: Unavailable) -> int:
     order = [SIGNAL_LOGINS, "owners", *(spec.object_type for spec in OBJECTS)]
     return order.index(item.signal) if item.signal in order else len(order)
@@ -362,7 +360,8 @@ async def collect_hubspot(
         account=Account(id=account_id, name=account_name),
         period=period,
         seats=seats,
-        activity=activity,
+        activity=activity_figures(activity),
+        summary=summary_figures(activity),
         signals=Signals(used=used, unavailable=tuple(sorted(run.unavailable, key=_signal_order))),
         collected_at=clock(),
         per_user={user: dict(sorted(counts.items())) for user, counts in sorted(per_user.items()) if counts},

@@ -13,6 +13,11 @@ Seats: every teammate (the owner included) is a user; on a paid plan each is a p
 free plan none is (an unknown plan counts them as paid). SendGrid has no per-teammate activity, so
 `active_users` is null and no seat is listed as inactive; `signals.unavailable` says so.
 
+Figures: the counts and rates of `COUNTS` and `RATES` (rates are shares, null when the denominator
+is 0) as `activity`; the credits (used of total, remaining with the next reset, overage) as
+`capacity`. A short summary shows the credits and the rates as fields, requests and deliveries on
+its activity line.
+
 A 403 (a scope the key lacks), or a scope we know is missing, makes that signal unavailable
 (its activity counts null) and the rest carries on.
 """
@@ -23,25 +28,36 @@ from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any
 
+from core.periods import Period
+from core.reports import SHARE, Account, Figure, Seats, Signals, Unavailable, UsageReport
 from providers.collect import run_all
 from providers.http import Auth, MissingScopes, ProviderHTTP
 from providers.pagination import offset_pages
-from providers.usage import (
-    SENDGRID_COUNTS,
-    SENDGRID_RATES,
-    Account,
-    Capacity,
-    Clock,
-    Credits,
-    Period,
-    Seats,
-    Signals,
-    Unavailable,
-    UsageReport,
-    sendgrid_rates,
-)
+from providers.usage import Clock, rate
 
 PROVIDER = "sendgrid"
+# count -> label, in the order reports list them
+COUNTS: Mapping[str, str] = {
+    "requests": "Emails requested",
+    "delivered": "Delivered",
+    "bounces": "Bounces",
+    "spam_reports": "Spam reports",
+    "opens": "Opens",
+    "unique_opens": "Unique opens",
+    "clicks": "Clicks",
+    "unique_clicks": "Unique clicks",
+}
+SENDGRID_COUNTS: tuple[str, ...] = tuple(COUNTS)
+# rate -> (label, numerator, denominator)
+RATES: Mapping[str, tuple[str, str, str]] = {
+    "delivered_rate": ("Delivered", "delivered", "requests"),
+    "bounce_rate": ("Bounces", "bounces", "requests"),
+    "open_rate": ("Opens", "unique_opens", "delivered"),
+    "click_rate": ("Clicks", "unique_clicks", "delivered"),
+    "spam_rate": ("Spam reports", "spam_reports", "delivered"),
+}
+SENDGRID_RATES: Mapping[str, tuple[str, str]] = {name: (n, d) for name, (_, n, d) in RATES.items()}
+SUMMARY = ("requests", "delivered")  # the digest's activity line
 TEAMMATES_PAGE = 500
 USER_TYPES = ("owner", "admin", "teammate")
 SCOPES = {
@@ -66,17 +82,27 @@ def sum_stats(rows: Any) -> dict[str, int]:
     return totals
 
 
-def credits_from(body: Mapping[str, Any]) -> Credits:
+def sendgrid_rates(totals: Mapping[str, int]) -> dict[str, float | None]:
+    return {name: rate(totals.get(n, 0), totals.get(d, 0)) for name, (n, d) in SENDGRID_RATES.items()}
+
+
+def activity_figures(values: Mapping[str, int | float | None]) -> tuple[Figure, ...]:
+    counts = tuple(Figure(key, label, values.get(key)) for key, label in COUNTS.items())
+    return counts + tuple(Figure(key, label, values.get(key), SHARE) for key, (label, _, _) in RATES.items())
+
+
+def credit_figures(body: Mapping[str, Any]) -> tuple[Figure, ...]:
+    """The plan's email credits: used of total, remaining (with the next reset), overage."""
     used, total = int(body.get("used") or 0), int(body.get("total") or 0)
     remain = body.get("remain")
-    return Credits(
-        used=used,
-        total=total,
-        remaining=int(remain) if remain is not None else max(total - used, 0),
-        overage=int(body.get("overage") or 0),
-        last_reset=_day(body.get("last_reset")),
-        next_reset=_day(body.get("next_reset")),
-        reset_frequency=body.get("reset_frequency"),
+    remaining = int(remain) if remain is not None else max(total - used, 0)
+    resets = f"resets {_day(body.get('next_reset')) or '—'}"
+    if frequency := body.get("reset_frequency"):
+        resets += f", {frequency}"
+    return (
+        Figure("credits_used", "Credits used", used, of=total),
+        Figure("credits_remaining", "Remaining", remaining, note=resets),
+        Figure("credits_overage", "Overage", int(body.get("overage") or 0)),
     )
 
 
@@ -174,26 +200,28 @@ async def collect_sendgrid(
         active_users=None,
         active_paid_users=None,
         seat_types={k: v for k, v in (teammates or {}).items() if v},
+        noun="teammates",
     )
     details = {}
     if account is not None:
         details = {"account_type": plan, "reputation": account.get("reputation")}
     order = list(SCOPES)
+    figures = activity_figures(activity)
+    capacity = credit_figures(credits) if credits is not None else ()
     return UsageReport(
         team_id=team_id,
         provider=PROVIDER,
         account=Account(id=account_id, name=account_name),
         period=period,
         seats=seats,
-        activity=activity,
+        activity=figures,
+        capacity=capacity,
+        highlights=(*capacity[:2], *(f for f in figures if f.key in RATES)),
+        summary=tuple(f for f in figures if f.key in SUMMARY),
         signals=Signals(
             used=tuple(sorted(run.used, key=order.index)),
             unavailable=(*sorted(run.unavailable, key=lambda u: order.index(u.signal)), NO_USER_ACTIVITY),
         ),
         collected_at=clock(),
-        capacity=Capacity(
-            credits=credits_from(credits) if credits is not None else None,
-            teammates_by_type=teammates,
-        ),
         details=details,
     )

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from core.reports import UsageReport
 from messages import blocks
 from messages import digest as db
 from tests.messages.test_digest import report as digest_report
@@ -52,15 +53,15 @@ def test_slack_dates_fallback_is_escaped():
     ],
 )
 def test_the_change_is_a_sentence(now_idle, then_idle, expected):
-    def report(idle: int) -> dict:
-        return {"seats": {"paid_seats": 40, "active_paid_users": 40 - idle}, "activity": {}}
+    def report(idle: int) -> UsageReport:
+        return digest_report(paid=40, active_paid=40 - idle)
 
     assert db.change_text(report(now_idle), [report(then_idle)]).split(" · ")[0] == expected
 
 
 def test_an_idle_seat_that_never_signed_in_says_so():
     never = db.Person("casey@acme.example", None)
-    once = db.Person("robin@acme.example", "2026-11-20T10:00:00+00:00")
+    once = db.Person("robin@acme.example", datetime(2026, 11, 20, 10, tzinfo=UTC))
     report = digest_report(paid=2, active_paid=0)
     c = db.ConnectionDigest("hubspot", "HubSpot", "acme", report=report, named=[never, once])
     text = str(db.connection_blocks(c))

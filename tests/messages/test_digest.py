@@ -2,51 +2,76 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from slack_sdk.models.blocks import Block
 
+from core.periods import Period
+from core.reports import Account, InactiveSeat, Seats, Signals, Unavailable, UsageReport
 from messages import digest as db
+from providers.hubspot import figures as hubspot_figures
+from providers.sendgrid import usage as sendgrid_usage
 
 PERIOD = (date(2026, 11, 16), date(2026, 11, 22))
 
 
 def report(
-    provider="hubspot", *, paid=40, active_paid=30, idle_emails=None, team="T1", end="2026-11-22", **extra
-):
+    provider="hubspot",
+    *,
+    paid=40,
+    active_paid=30,
+    idle_emails=None,
+    team="T1",
+    end="2026-11-22",
+    activity=None,
+    signals=None,
+    credits=None,
+) -> UsageReport:
+    """A typed report, its figures made by the provider's own code (HubSpot's or SendGrid's)."""
     idle_emails = (
         idle_emails if idle_emails is not None else [f"user{i}@acme.com" for i in range(paid - active_paid)]
     )
-    return {
-        "team_id": team,
-        "provider": provider,
-        "account": {"id": "101", "name": "acme"},
-        "period": {"start": "2026-11-16", "end": end, "timezone": "US/Eastern"},
-        "seats": {
-            "total_users": paid + 5,
-            "paid_seats": paid,
-            "active_users": active_paid + 2 if active_paid is not None else None,
-            "active_paid_users": active_paid,
-            "inactive_paid_users": [
-                {"user_id": str(i), "email": e, "last_active": None} for i, e in enumerate(idle_emails)
-            ],
-            "seat_types": {},
-        },
-        "activity": extra.get(
-            "activity", {"contacts_created": 3, "companies_created": 1, "deals_created": 2, "logins": 9}
+    if provider == "sendgrid":
+        values = activity or {}
+        figures, summary = sendgrid_usage.activity_figures(values), ()
+        capacity = sendgrid_usage.credit_figures(credits) if credits else ()
+        highlights = (*capacity[:2], *(f for f in figures if f.key in sendgrid_usage.RATES))
+        summary = tuple(f for f in figures if f.key in sendgrid_usage.SUMMARY)
+        noun = "teammates"
+    else:
+        values = activity or {"contacts_created": 3, "companies_created": 1, "deals_created": 2, "logins": 9}
+        figures, summary = hubspot_figures.activity_figures(values), hubspot_figures.summary_figures(values)
+        capacity, highlights, noun = (), (), "users"
+    signals = signals or {"used": ["logins"], "unavailable": []}
+    return UsageReport(
+        team_id=team,
+        provider=provider,
+        account=Account("101", "acme"),
+        period=Period(date.fromisoformat(end) - timedelta(days=6), date.fromisoformat(end), "US/Eastern"),
+        seats=Seats(
+            total_users=paid + 5,
+            paid_seats=paid,
+            active_users=active_paid + 2 if active_paid is not None else None,
+            active_paid_users=active_paid,
+            inactive_paid_users=tuple(InactiveSeat(str(i), e, None) for i, e in enumerate(idle_emails)),
+            noun=noun,
         ),
-        "per_user": {},
-        "capacity": extra.get("capacity", {"credits": None, "teammates_by_type": None}),
-        "signals": extra.get("signals", {"used": ["logins"], "unavailable": []}),
-        "details": {},
-        "collected_at": "2026-11-23T08:00:00+00:00",
-    }
+        activity=figures,
+        capacity=capacity,
+        highlights=highlights,
+        summary=summary,
+        signals=Signals(
+            tuple(signals["used"]),
+            tuple(Unavailable(u["signal"], u["reason"]) for u in signals["unavailable"]),
+        ),
+        collected_at=datetime(2026, 11, 23, 8, tzinfo=UTC),
+    )
 
 
 def hub(**kw) -> db.ConnectionDigest:
     r = report(**kw)
-    named = [db.Person(s["email"], s["last_active"]) for s in r["seats"]["inactive_paid_users"][: db.NAMED]]
+    named = [db.Person(s.email, s.last_active) for s in r.seats.inactive_paid_users[: db.NAMED]]
     return db.ConnectionDigest("hubspot", "HubSpot", "acme", report=r, named=named, price=(9000, "EUR"))
 
 
@@ -65,18 +90,7 @@ def sendgrid() -> db.ConnectionDigest:
             "click_rate": 0.1,
             "spam_rate": 0.001,
         },
-        capacity={
-            "credits": {
-                "used": 1200,
-                "total": 100000,
-                "remaining": 98800,
-                "overage": 0,
-                "last_reset": "2026-11-01",
-                "next_reset": "2026-12-01",
-                "reset_frequency": "monthly",
-            },
-            "teammates_by_type": None,
-        },
+        credits={"used": 1200, "total": 100000, "remain": 98800, "overage": 0, "next_reset": "2026-12-01"},
     )
     return db.ConnectionDigest("sendgrid", "SendGrid", "acme-mail", report=r)
 
@@ -179,7 +193,7 @@ def test_limits_hold_with_many_connections_and_long_lists(n_connections, n_idle)
     for i in range(n_connections):
         c = hub(paid=n_idle + 1, active_paid=1, idle_emails=long)
         named = [
-            db.Person(e, "2026-10-02T14:03:11+00:00", user_id=f"U{i:08d}" if i % 2 else None)
+            db.Person(e, datetime(2026, 10, 2, 14, 3, 11, tzinfo=UTC), user_id=f"U{i:08d}" if i % 2 else None)
             for e in long[: db.NAMED]
         ]
         connections.append(

@@ -25,6 +25,20 @@ import pytest
 from starlette.responses import Response
 
 import messages
+from core.periods import Period
+from core.reports import (
+    COUNT,
+    SHARE,
+    Account,
+    Figure,
+    InactiveSeat,
+    Seats,
+    Signals,
+    Team,
+    TeamSeats,
+    Unavailable,
+    UsageReport,
+)
 from messages import alerts, app_home, cards
 from messages import digest as db
 from providers.catalogue import CATALOGUE, ProviderSpec
@@ -80,41 +94,39 @@ UNTYPED = {"incident": IncidentRecord, "spec": ProviderSpec, "sub": Subscription
 ELEMENTS = {(app_home.HomeData, "invitations"): InvitationRecord}
 
 
-def report(text: str, provider: str) -> dict:
-    """A usage report (providers.usage.UsageReport.to_json()) whose every string is `text`."""
-    hubspot = provider == "hubspot"
-    return {
-        "team_id": text,
-        "provider": provider,
-        "account": {"id": text, "name": text},
-        "period": {"start": text, "end": text, "timezone": text},
-        "seats": {
-            "total_users": 9,
-            "paid_seats": 7,
-            "active_users": 3 if hubspot else None,
-            "active_paid_users": 2 if hubspot else None,
-            "inactive_paid_users": [
-                {"user_id": text, "email": text, "last_active": text, "team": {"id": text, "name": text}}
-            ],
-            "seat_types": {text: 7},
-            "teams": [{"team": {"id": text, "name": text}, "paid_seats": 7, "active_paid_users": 2}],
-        },
-        "activity": {
-            "contacts_created": 3,
-            "logins": 4,
-            "requests": 10,
-            "delivered": 9,
-            "delivered_rate": 0.9,
-        },
-        "per_user": {text: {"logins": 1}},
-        "capacity": {
-            "credits": {"used": 1, "total": 2, "remaining": 1, "next_reset": text, "reset_frequency": text},
-            "teammates_by_type": {text: 1},
-        },
-        "signals": {"used": [text], "unavailable": [{"signal": text, "reason": text}]},
-        "details": {text: text},
-        "collected_at": NOW.isoformat(),
-    }
+def report(text: str, provider: str) -> UsageReport:
+    """A typed usage report whose every string is `text` (its period's zone aside: a real zone)."""
+    counted = provider == "hubspot"  # seats with activity, or seats only counted
+
+    def figure(value, kind=COUNT) -> Figure:
+        return Figure(text, text, value, kind, of=2, note=text)
+
+    team = Team(text, text)
+    return UsageReport(
+        team_id=text,
+        provider=text,
+        account=Account(text, text),
+        period=Period(NOW.date(), NOW.date(), "UTC"),
+        seats=Seats(
+            total_users=9,
+            paid_seats=7,
+            active_users=3 if counted else None,
+            active_paid_users=2 if counted else None,
+            inactive_paid_users=(InactiveSeat(text, text, NOW, team, name=text, seat_type=text),),
+            seat_types={text: 7},
+            teams=(TeamSeats(team, 7, 2, 5),),
+            noun=text,
+            active_means=text,
+        ),
+        activity=(figure(3), figure(0.9, SHARE), figure(None)),
+        capacity=(figure(1),),
+        highlights=(figure(1), figure(0.5, SHARE)),
+        summary=(figure(4), figure(0.9, SHARE)),
+        per_user={text: {text: 1}},
+        signals=Signals(used=(text,), unavailable=(Unavailable(text, text),)),
+        details={text: text},
+        collected_at=NOW,
+    )
 
 
 def builders() -> dict[str, typing.Callable]:

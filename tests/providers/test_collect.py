@@ -14,7 +14,8 @@ import pytest
 
 from providers.collect import CollectJob, collect_many, run_all
 from providers.ratelimit import Limiter
-from providers.usage import Account, Period, Seats, Signals, UsageReport
+from core.periods import Period
+from core.reports import Account, Seats, Signals, UsageReport
 from sandbox.standins.hubspot import HubSpotStandIn
 from sandbox.standins.server import serve_in_thread
 from tests.providers.test_hubspot_usage import (
@@ -39,7 +40,7 @@ def fake_report(key: str) -> UsageReport:
         account=Account(key, key),
         period=Period(datetime(2026, 5, 1).date(), datetime(2026, 5, 7).date(), "UTC"),
         seats=Seats(total_users=1, paid_seats=1, active_users=1, active_paid_users=1),
-        activity={},
+        activity=(),
         signals=Signals(),
         collected_at=datetime(2026, 5, 8, tzinfo=UTC),
     )

@@ -11,7 +11,7 @@ import providers.sendgrid.usage as sendgrid_usage
 from providers.http import SENDGRID, ProviderHTTP, Unauthorized
 from providers.ratelimit import Limiter
 from providers.sendgrid.usage import collect_sendgrid, sum_stats
-from providers.usage import Period, parse_period
+from core.periods import Period, parse_period
 from sandbox.standins.sendgrid import ROUTE_SCOPES, SendGridStandIn
 from sandbox.standins.sendgrid_seed import generate_account
 from sandbox.standins.server import serve_in_thread
@@ -73,19 +73,24 @@ def expected_sendgrid(account, period: Period, *, stats: bool = True) -> dict:
     credits = account.credits
     return {
         "activity": activity,
-        "teammates_by_type": types,
+        "teammates_by_type": {kind: n for kind, n in types.items() if n},
         "seats": (len(account.teammates), 0 if account.account_type == "free" else len(account.teammates)),
-        "credits": (credits.used, credits.total, max(credits.total - credits.used, 0), credits.next_reset),
+        "credits": (
+            credits.used,
+            credits.total,
+            max(credits.total - credits.used, 0),
+            f"resets {credits.next_reset}, {credits.reset_frequency}",
+        ),
     }
 
 
 def observed(report) -> dict:
-    credits = report.capacity.credits
+    used, remaining, _ = report.capacity
     return {
-        "activity": dict(report.activity),
-        "teammates_by_type": dict(report.capacity.teammates_by_type),
+        "activity": report.values(),
+        "teammates_by_type": dict(report.seats.seat_types),
         "seats": (report.seats.total_users, report.seats.paid_seats),
-        "credits": (credits.used, credits.total, credits.remaining, credits.next_reset),
+        "credits": (used.value, used.of, remaining.value, remaining.note),
     }
 
 
@@ -152,7 +157,21 @@ async def test_every_figure_matches_the_seed(served, standin, clock, account):
         {"start_date": "2026-05-04", "end_date": "2026-05-31", "aggregated_by": "day"}
     ]
     json = report.to_json()
-    assert json["capacity"]["credits"]["next_reset"] == account.credits.next_reset.isoformat()
+    assert json["capacity"][1]["note"].startswith(f"resets {account.credits.next_reset.isoformat()}")
+    assert [f.key for f in report.highlights] == [
+        "credits_used",
+        "credits_remaining",
+        "delivered_rate",
+        "bounce_rate",
+        "open_rate",
+        "click_rate",
+        "spam_rate",
+    ]
+    assert [(f.label, f.value) for f in report.summary] == [
+        ("Emails requested", expected["activity"]["requests"]),
+        ("Delivered", expected["activity"]["delivered"]),
+    ]
+    assert report.seats.noun == "teammates" and report.seats.utilisation is None
 
 
 async def test_teammates_are_paged_by_offset_and_a_429_waits_for_the_reset(served, account, monkeypatch):
@@ -207,7 +226,7 @@ async def test_a_free_account_has_no_paid_seats(served, standin, clock):
     standin.add_account(free)
     report = await run(served, standin, clock, standin.add_key("acme", ALL_SCOPES))
     assert observed(report) == expected_sendgrid(free, PERIOD)
-    assert report.seats.paid_seats == 0 and report.capacity.credits.reset_frequency == "daily"
+    assert report.seats.paid_seats == 0 and report.capacity[1].note.endswith(", daily")
 
 
 async def test_a_revoked_key_fails_the_report(served, standin, clock, account):

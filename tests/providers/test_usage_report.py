@@ -1,33 +1,15 @@
-"""The report types and the pure rules behind them, by table."""
+"""Periods and the pure rules behind reports, by table (the report types: tests/core/test_reports.py)."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from providers.usage import (
-    Account,
-    Capacity,
-    Credits,
-    InactiveSeat,
-    Period,
-    Seats,
-    SeatUser,
-    Signals,
-    Team,
-    TeamSeats,
-    Unavailable,
-    UsageReport,
-    inactive_order,
-    is_active,
-    is_paid,
-    parse_period,
-    rate,
-    sendgrid_rates,
-    today_in,
-)
+from core.periods import Period, parse_period, today_in
+from core.reports import InactiveSeat
+from providers.sendgrid.usage import sendgrid_rates
+from providers.usage import SeatUser, inactive_order, is_active, is_paid, rate
 
 D = date.fromisoformat
 
@@ -173,79 +155,3 @@ def test_inactive_seats_list_never_seen_first_then_least_recent():
         InactiveSeat("4", "a@x.io", None),
     ]
     assert [s.user_id for s in sorted(seats, key=inactive_order)] == ["4", "2", "3", "1"]
-
-
-# --------------------------------------------------------------------------- JSON
-
-
-def test_to_json_shape():
-    report = UsageReport(
-        team_id="T1",
-        provider="sendgrid",
-        account=Account("acme", "Acme mail"),
-        period=Period(D("2026-05-01"), D("2026-05-07"), "Europe/Dublin"),
-        seats=Seats(
-            total_users=3,
-            paid_seats=2,
-            active_users=1,
-            active_paid_users=1,
-            inactive_paid_users=(
-                InactiveSeat("9", "i@x.io", datetime(2026, 4, 2, 8, tzinfo=UTC), Team("501", "Sales")),
-            ),
-            seat_types={"Core Seat": 2},
-            teams=(TeamSeats(Team("501", "Sales"), 2, 1, 1),),
-        ),
-        activity={"requests": 10, "open_rate": None},
-        signals=Signals(used=("stats",), unavailable=(Unavailable("credits", "No scope."),)),
-        collected_at=datetime(2026, 5, 8, 9, tzinfo=UTC),
-        per_user={"9": {"logins": 0}},
-        capacity=Capacity(Credits(1, 10, 9, 0, D("2026-05-01"), D("2026-06-01"), "monthly"), {"owner": 1}),
-        details={"account_type": "paid"},
-    )
-    assert report.to_json() == {
-        "team_id": "T1",
-        "provider": "sendgrid",
-        "account": {"id": "acme", "name": "Acme mail"},
-        "period": {"start": "2026-05-01", "end": "2026-05-07", "timezone": "Europe/Dublin"},
-        "seats": {
-            "total_users": 3,
-            "paid_seats": 2,
-            "active_users": 1,
-            "active_paid_users": 1,
-            "inactive_paid_users": [
-                {
-                    "user_id": "9",
-                    "email": "i@x.io",
-                    "last_active": "2026-04-02T08:00:00+00:00",
-                    "team": {"id": "501", "name": "Sales"},
-                }
-            ],
-            "seat_types": {"Core Seat": 2},
-            "teams": [
-                {
-                    "team": {"id": "501", "name": "Sales"},
-                    "paid_seats": 2,
-                    "active_paid_users": 1,
-                    "inactive_paid_users": 1,
-                }
-            ],
-        },
-        "activity": {"requests": 10, "open_rate": None},
-        "per_user": {"9": {"logins": 0}},
-        "capacity": {
-            "credits": {
-                "used": 1,
-                "total": 10,
-                "remaining": 9,
-                "overage": 0,
-                "last_reset": "2026-05-01",
-                "next_reset": "2026-06-01",
-                "reset_frequency": "monthly",
-            },
-            "teammates_by_type": {"owner": 1},
-        },
-        "signals": {"used": ["stats"], "unavailable": [{"signal": "credits", "reason": "No scope."}]},
-        "details": {"account_type": "paid"},
-        "collected_at": "2026-05-08T09:00:00+00:00",
-    }
-    assert json.loads(json.dumps(report.to_json())) == report.to_json()

@@ -141,7 +141,7 @@ async def connect_hubspot(context, page):
 def seed_truth(env) -> tuple[dict, object]:
     """What the digest must say, computed from the seeded portal (not from the bot): the figures of the
     period the digest covers (the one that ended last on #saas-usage's schedule, in the portal's zone)."""
-    from providers.usage import Period
+    from core.periods import Period
     from services.digest_schedule import latest_period
     from services.digests import schedule_of
     from tests.providers.test_hubspot_usage import expected_hubspot

@@ -16,7 +16,7 @@ import pytest
 from bot.container import build_services
 from core.clock import FrozenClock
 from messages import digest as db
-from providers.usage import Period
+from core.periods import Period
 from services.digest_schedule import WEEKLY, Schedule
 from services.digest_subscriptions import subscribe
 from tests.conftest import TEST_KEY, connect_hubspot, hubspot_standin, install
@@ -159,8 +159,8 @@ async def test_the_scheduled_digest_says_what_the_seeds_say(bot, storage, slack,
     records = sum(hub["activity"][k] for k in ("contacts_created", "companies_created", "deals_created"))
     assert f"Records created *{records:,}*" in body
     assert f"Logins *{hub['activity']['logins']:,}*" in body
-    used, total, remaining, next_reset = sg["credits"]
-    assert f"{used:,} of {total:,}" in body and f"{remaining:,} (resets {next_reset}" in body
+    used, total, remaining, resets = sg["credits"]
+    assert f"{used:,} of {total:,}" in body and f"{remaining:,} ({resets})" in body
     assert f"{sg['activity']['delivered_rate'] * 100:.1f}%" in body
     assert f"{idle} idle paid HubSpot seats" in message["text"]  # the notification carries the headline
     assert "2026-11-16 – 2026-11-22 (US/Eastern)" in body
@@ -219,7 +219,7 @@ async def test_a_run_as_of_a_later_time_collects_as_of_that_time(bot, storage, s
     assert "2026-11-16" in text and "2026-11-22" in text
     snapshot = await storage.snapshots.get("T0001", "hubspot", "101", "2026-11-16", "2026-11-22")
     # stamped as of the job's time (T and the seconds since), not the process's clock
-    assert abs(datetime.fromisoformat(snapshot["collected_at"]) - SEND) < timedelta(minutes=5)
+    assert abs(snapshot.collected_at - SEND) < timedelta(minutes=5)
 
 
 async def test_a_failure_of_ours_is_not_blamed_on_the_provider(bot, storage, slack, clock, caplog):
