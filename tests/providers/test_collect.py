@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from providers.collect import CollectJob, collect_many, run_all
-from providers.ratelimit import Limiter
 from core.periods import Period
 from core.reports import Account, Seats, Signals, UsageReport
+from providers.collect import CollectJob, collect_many, run_all
+from providers.ratelimit import Limiter
 from sandbox.standins.hubspot import HubSpotStandIn
 from sandbox.standins.server import serve_in_thread
 from tests.providers.test_hubspot_usage import (

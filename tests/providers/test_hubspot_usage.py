@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from core.periods import Period, parse_period, today_in
 from providers.http import HUBSPOT, ProviderHTTP
 from providers.http_client import provider_client
 from providers.hubspot.records import LoginTally, TypeTally, read_login_page, read_search_page
@@ -33,7 +34,6 @@ from providers.hubspot.usage import (
     split_window,
 )
 from providers.ratelimit import Bucket, Limiter, ProviderLimits
-from core.periods import Period, parse_period, today_in
 from sandbox.standins.hubspot import HubSpotStandIn
 from sandbox.standins.hubspot_model import PortalData
 from sandbox.standins.hubspot_seed import Burst, generate_portal

@@ -8,10 +8,10 @@ import httpx
 import pytest
 
 import providers.sendgrid.usage as sendgrid_usage
+from core.periods import Period, parse_period
 from providers.http import SENDGRID, ProviderHTTP, Unauthorized
 from providers.ratelimit import Limiter
 from providers.sendgrid.usage import collect_sendgrid, sum_stats
-from core.periods import Period, parse_period
 from sandbox.standins.sendgrid import ROUTE_SCOPES, SendGridStandIn
 from sandbox.standins.sendgrid_seed import generate_account
 from sandbox.standins.server import serve_in_thread

@@ -15,8 +15,8 @@ import pytest
 
 from bot.container import build_services
 from core.clock import FrozenClock
-from messages import digest as db
 from core.periods import Period
+from messages import digest as db
 from services.digest_schedule import WEEKLY, Schedule
 from services.digest_subscriptions import subscribe
 from tests.conftest import TEST_KEY, connect_hubspot, hubspot_standin, install
