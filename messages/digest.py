@@ -263,9 +263,7 @@ def headline(data: DigestData) -> str:
             )
         else:
             first = next((f for f in c.report.highlights if f.value is not None), None)
-            parts.append(
-                f"{name} {blocks.escape(first.label.lower())} {first.value_text()}" if first else name
-            )
+            parts.append(f"{name}: {blocks.escape(first.label)} {first.value_text()}" if first else name)
     return FALLBACK.format(
         period=period_label(data.period), summary="; ".join(parts) or "no accounts connected"
     )

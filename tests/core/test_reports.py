@@ -183,3 +183,27 @@ def test_utilisation_and_idle_seats(paid, active_paid, inactive, utilisation, id
 
 def test_values_lists_every_activity_figure_by_key():
     assert sample().values() == {"requests": 10, "open_rate": None}
+
+
+def test_usage_collects_table_reads_any_report_by_its_labels():
+    from bot.usage_cli import table_row
+
+    report = sample()
+    more = (
+        Figure("a", "Calls", 7),
+        Figure("b", "Meetings", 30),
+        Figure("c", "Notes", 0),
+        Figure("d", "Chats", 12),
+    )
+    row = table_row(msgspec.structs.replace(report, activity=report.activity + more))
+    assert row == [
+        "T1",
+        "mailer",
+        "Acme mail",
+        "2026-05-01..2026-05-07",
+        "3",
+        "2",
+        "1",
+        "1",
+        "Meetings 30, Chats 12, Emails requested 10",
+    ]

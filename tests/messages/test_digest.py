@@ -8,7 +8,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from core.periods import Period
-from core.reports import Account, InactiveSeat, Seats, Signals, Unavailable, UsageReport
+from core.reports import SHARE, Account, Figure, InactiveSeat, Seats, Signals, Unavailable, UsageReport
 from messages import digest as db
 from providers.hubspot import figures as hubspot_figures
 from providers.sendgrid import usage as sendgrid_usage
@@ -232,3 +232,73 @@ def test_sparkline(values, line):
 )
 def test_money(minor, currency, text):
     assert db.money(minor, currency) == text
+
+
+def other_provider(*, counted: bool) -> db.ConnectionDigest:
+    """A provider the digest has never heard of: everything it shows comes from the report."""
+    seats = Seats(
+        total_users=8,
+        paid_seats=6,
+        active_users=5 if counted else None,
+        active_paid_users=4 if counted else None,
+        inactive_paid_users=(InactiveSeat("z1", "kim@acme.com", None),) if counted else (),
+        noun="hosts",
+    )
+    minutes = Figure("minutes", "Meeting minutes", 12_345)
+    r = UsageReport(
+        team_id="T1",
+        provider="meetings",
+        account=Account("9", "acme-meet"),
+        period=Period(date(2026, 11, 16), date(2026, 11, 22), "UTC"),
+        seats=seats,
+        activity=(minutes, Figure("recorded", "Recorded", 0.25, SHARE)),
+        capacity=(Figure("storage", "Cloud storage (GB)", 40, of=100, note="plan limit"),),
+        highlights=(
+            Figure("storage", "Cloud storage (GB)", 40, of=100, note="plan limit"),
+            Figure("recorded", "Recorded", 0.25, SHARE),
+        ),
+        summary=(minutes, Figure("webinars", "Webinars", None)),
+        signals=Signals(used=("meetings",)),
+        collected_at=datetime(2026, 11, 23, 8, tzinfo=UTC),
+    )
+    named = [db.Person("kim@acme.com", None)] if counted else []
+    return db.ConnectionDigest("meetings", "Meet", "acme-meet", report=r, named=named)
+
+
+@pytest.mark.parametrize(
+    ("counted", "expect", "absent"),
+    [
+        (
+            True,
+            [
+                "*2 of 6 paid seats idle*",
+                "*Active paid users*\\n4 (66.7%)",
+                "*Cloud storage (GB)*\\n40 of 100 (plan limit)",
+                "*Recorded*\\n25.0%",
+                "kim@acme.com — never signed in",
+                "Meeting minutes *12,345*",
+            ],
+            ["Webinars", "8 hosts"],
+        ),
+        (
+            False,
+            [
+                "*8 hosts*",
+                "*Cloud storage (GB)*\\n40 of 100 (plan limit)",
+                "*Recorded*\\n25.0%",
+                "Meeting minutes *12,345*",
+            ],
+            ["paid seats idle", "Active paid users", "Webinars"],
+        ),
+    ],
+)
+def test_any_providers_report_is_shown_from_its_own_labels(counted, expect, absent):
+    message = db.digest_message(data(other_provider(counted=counted)))
+    limits_hold(message)
+    text = str(message["blocks"])
+    for phrase in expect:
+        assert phrase in text
+    for phrase in absent:
+        assert phrase not in text
+    headline = "2 idle paid Meet seats" if counted else "Meet: Cloud storage (GB) 40 of 100"
+    assert headline in message["text"]
