@@ -224,3 +224,26 @@ async def test_old_snapshots_still_draw_the_trend_after_the_upgrade(database_url
         await _migrate(database, "head")
     finally:
         await database.dispose()
+
+
+async def test_a_snapshot_that_is_not_a_report_is_collected_again_not_shown(storage, caplog):
+    """A row the typed report cannot read (hand-edited, half-written) is skipped with a warning: the
+    trend leaves it out and a digest collects that period afresh."""
+    good = typed_report(active_paid=32, end="2026-11-15")
+    await storage.snapshots.save(good)
+    row = {
+        "team_id": "T1",
+        "provider": "hubspot",
+        "account_id": "101",
+        "period_start": "2026-11-16",
+        "period_end": "2026-11-22",
+        "timezone": "US/Eastern",
+        "collected_at": datetime(2026, 11, 23, tzinfo=UTC),
+        "report": json.dumps({"team_id": "T1", "seats": "?"}),
+    }
+    async with storage.db.session() as session, session.begin():
+        await session.execute(insert(UsageSnapshot), [row])
+    assert await storage.snapshots.history("T1", "hubspot") == [good]
+    assert await storage.snapshots.get("T1", "hubspot", "101", "2026-11-16", "2026-11-22") is None
+    assert await storage.snapshots.get("T1", "hubspot", "101", "2026-11-09", "2026-11-15") == good
+    assert "not a report" in caplog.text
