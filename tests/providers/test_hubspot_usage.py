@@ -441,9 +441,14 @@ async def test_inactive_seats_are_grouped_by_hubspot_team(world, portal):
     assert observed(report) == expected
     names = {t.id: t.name for t in portal.teams}
     team_of = {str(u.id): u.primary_team_id for u in portal.users}
+    user_of = {str(u.id): u for u in portal.users}
     for seat in report.seats.inactive_paid_users:
         wanted = team_of[seat.user_id]
         assert (seat.team.id, seat.team.name) == (wanted, names[wanted]) if wanted else seat.team is None
+        user = user_of[seat.user_id]  # each idle seat is a person: name and seat type from Settings
+        assert seat.name == f"{user.first_name} {user.last_name}".strip()
+        assert seat.seat_type == (", ".join(user.seat_names) or None)
+    assert report.seats.active_means == "signed in, or created, changed or logged a CRM record"
     billing = {r.id for r in portal.roles if r.requires_billing_write}
     paid = [u for u in portal.users if u.seat_names or set(u.role_ids) & billing]
     inactive = {s["user_id"] for s in expected["seats"]["inactive_paid_users"]}
@@ -518,6 +523,7 @@ async def test_without_the_login_scope_users_are_active_by_crm_activity_only(wor
     expected = expected_hubspot(portal, PERIOD, types=("contacts",) + ENGAGEMENTS, logins=False)
     assert observed(report) == expected
     assert report.signals.used == ("crm_activity",)
+    assert "sign-ins could not be read" in report.seats.active_means
     unavailable = {u.signal: u.reason for u in report.signals.unavailable}
     assert set(unavailable) == {"logins", "companies", "deals"}
     assert (
