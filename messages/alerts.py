@@ -154,7 +154,7 @@ def incident_line(
 
 def incident_summary(incident, spec) -> str:
     """`incident_line` for an open `storage.incidents.IncidentRecord` of the provider `spec` (what the
-    card, `/quolum status` and the digest show; `AlertsService.open_incidents(team)` finds them)."""
+    Connections card shows, in `/quolum status` and App Home; `IncidentStore.open_in_team` finds them)."""
     return incident_line(
         provider=spec.display_name,
         kind=incident.kind,

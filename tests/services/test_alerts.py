@@ -22,6 +22,7 @@ from bot.scheduler import Scheduler
 from core.clock import FrozenClock
 from core.metrics import REGISTRY
 from handlers import alerts as ha
+from handlers.commands import ADMINS_ONLY
 from messages import alerts as am
 from providers.failures import Failure
 from providers.http import HUBSPOT, ProviderHTTP
@@ -300,7 +301,7 @@ async def test_alerts_command_and_destinations(bot, slack, hubspot, storage, clo
 
     slack.add_channel("C0999", "ops")
     assert await say("alerts") == ha.DEFAULT
-    assert await say("alerts <#C0999|ops>", user="U0002") == ha.ADMINS_ONLY
+    assert await say("alerts <#C0999|ops>", user="U0002") == ADMINS_ONLY.format(what="choose where alerts go")
     assert await say("alerts #ops now") == ha.USAGE
     slack.add_channel("C0777", "secret", private=True)  # the bot was not invited: it cannot see it
     slack.add_channel("C0778", "old", archived=True)
