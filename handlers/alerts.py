@@ -78,11 +78,11 @@ async def alerts(request: CommandRequest) -> dict:
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    @app.action(am.RECONNECT_ACTION)
+    @app.action(am.ALERT_RECONNECT_ACTION)
     async def reconnect(ack, body, respond, client) -> None:
         await ack()
         team_id, user_id = body["team"]["id"], body["user"]["id"]
-        annotate(team=team_id, action=am.RECONNECT_ACTION)
+        annotate(team=team_id, action=am.ALERT_RECONNECT_ACTION)
         value = body["actions"][0].get("value", "")
         incident = await services.alerts.incident(int(value)) if value.isdigit() else None
         spec = find(incident.provider) if incident else None

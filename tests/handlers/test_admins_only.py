@@ -149,7 +149,7 @@ async def test_a_member_is_refused_every_button_that_changes_something(bot, slac
             ADMINS_ONLY.format(what="subscribe channels to digests"),
         ),
         (
-            am.RECONNECT_ACTION,
+            am.ALERT_RECONNECT_ACTION,
             str(incident.id),
             "button",
             am.NOT_ALLOWED.format(provider="HubSpot", key="hubspot"),
