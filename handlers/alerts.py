@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from slack_bolt.async_app import AsyncApp
 
 from core.logs import annotate
-from handlers import slack_request
+from handlers import commands
 from handlers.commands import CommandRequest, command
 from messages import alerts as am
 from messages import blocks
@@ -91,7 +91,7 @@ def register(app: AsyncApp, services: Services) -> None:
         if not incident.open:
             await _privately(respond, am.ALREADY_RESOLVED.format(provider=spec.display_name))
             return
-        if not await services.connections.can_connect(client, slack_request.workspace_of(body), user_id):
+        if not await commands.clicked_by_admin(services.connections, client, body):
             await _privately(respond, am.NOT_ALLOWED.format(provider=spec.display_name, key=spec.key))
             return
         opener = services.extras.get(f"open_connect:{spec.key}")

@@ -9,7 +9,7 @@ Who may run a command is said once, in the table: `admins_only=` names what a me
 ("post digests") and, for a command that also reads, which arguments ask for a change; the
 dispatcher refuses a member with ADMINS_ONLY before the handler runs (`slack_admins_only=True`: only
 Slack's owners and admins, SLACK_ADMINS_ONLY). Buttons that change something check the same
-predicate, `ConnectionsService.can_connect`, and refuse with the same sentence.
+predicate (`clicked_by_admin`, `ConnectionsService.can_connect`) and refuse with the same sentence.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
+from handlers import slack_request
 from messages import blocks
 from services.slack_roles import Workspace
 
@@ -150,6 +151,11 @@ async def call(cmd: Command, request: CommandRequest) -> dict:
     if cmd.admins_only(request.args) and not await allowed(cmd, request):
         return blocks.message(cmd.refusal())
     return await cmd.handler(request)
+
+
+async def clicked_by_admin(connections, client, body: dict) -> bool:
+    """The person who clicked a button may change things: what `admins_only` commands ask of them too."""
+    return await connections.can_connect(client, slack_request.workspace_of(body), body["user"]["id"])
 
 
 async def allowed(cmd: Command, request: CommandRequest) -> bool:

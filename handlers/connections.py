@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from slack_bolt.async_app import AsyncApp
 
 from core.logs import annotate
-from handlers import slack_request
+from handlers import commands
 from handlers.commands import ADMINS_ONLY, CommandRequest, command
 from messages import blocks
 from messages.cards import CONNECT_LINK, DISCONNECT_ACTION
@@ -146,7 +146,7 @@ def register(app: AsyncApp, services: Services) -> None:
         service = services.connections
         if spec is None:
             return
-        if not await service.can_connect(client, slack_request.workspace_of(body), user_id):
+        if not await commands.clicked_by_admin(service, client, body):
             if not body.get("response_url"):  # a click in App Home: draw the tab again, without the button
                 await services.home.publish(client, team_id, user_id)
                 return

@@ -317,7 +317,7 @@ def register(app: AsyncApp, services: Services) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         annotate(team=team_id, action=digest_blocks.RECONNECT_ACTION)
         connections = services.connections
-        if not await connections.can_connect(client, slack_request.workspace_of(body), user_id):
+        if not await commands.clicked_by_admin(connections, client, body):
             await respond(
                 response_type="ephemeral",
                 replace_original=False,
