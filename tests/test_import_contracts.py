@@ -172,3 +172,13 @@ def test_handlers_never_reach_storage_through_the_container():
         if path.name not in REACHES_STORAGE_ALLOWED and (lines := storage_reads(path.read_text()))
     }
     assert found == {}, f"handlers reading storage themselves (call a service instead): {found}"
+
+
+def test_every_exception_is_still_needed():
+    stale = sorted(
+        name
+        for name in REACHES_STORAGE_ALLOWED
+        if not (ROOT / "handlers" / name).exists()
+        or not storage_reads((ROOT / "handlers" / name).read_text())
+    )
+    assert stale == [], f"no longer reading storage: remove {stale} from REACHES_STORAGE_ALLOWED"
