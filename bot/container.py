@@ -20,6 +20,7 @@ from providers.hubspot import client as hubspot
 from providers.hubspot.client import HubSpotClient
 from providers.ratelimit import Limiter
 from providers.sendgrid.client import SendGridClient
+from services.admins import AdminsService
 from services.alerts import AlertsService
 from services.app_home import AppHomeService
 from services.connections import ConnectionsService
@@ -29,6 +30,7 @@ from services.health import HealthService
 from services.invites import InvitesService
 from services.sendgrid_connect import SendGridConnectService
 from services.slack_clients import SlackClients
+from services.slack_events import SlackEvents
 from services.usage import UsageService
 from storage.store import Storage
 
@@ -51,6 +53,8 @@ class Services:
     health: HealthService | None = None  # the connection_health job; every use reports to it
     digests: DigestService | None = None  # the scheduled digests, previews and sends
     home: AppHomeService | None = None  # the App Home tab
+    admins: AdminsService | None = None  # `/quolum admins`: who Slack admins made Quolum admins
+    events: SlackEvents | None = None  # each Events API delivery handled once
     extras: dict[str, Any] = field(default_factory=dict)  # handler-to-handler wiring (the SendGrid modal)
 
 
@@ -133,4 +137,6 @@ def build_services(settings: Settings, storage: Storage, clock: Clock, http: htt
         health=health,
         digests=digests,
         home=home,
+        admins=AdminsService(storage.admins),
+        events=SlackEvents(storage.claims),
     )

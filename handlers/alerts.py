@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from slack_bolt.async_app import AsyncApp
 
 from core.logs import annotate
-from handlers import slack_request
+from handlers import commands
 from handlers.commands import CommandRequest, command
 from messages import alerts as am
 from messages import blocks
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from bot.container import Services  # handlers receive the container at registration
 
 CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$|^([CG][A-Z0-9]{6,})$")
-ADMINS_ONLY = "Only Slack admins and Quolum admins can choose where alerts go."
 USAGE = (
     "Usage: `/quolum alerts #channel` (pick the channel from the list Slack offers), or `/quolum alerts off`."
 )
@@ -43,49 +42,56 @@ SET = "From now on, connection alerts go to <#{channel}> (alerts already sent st
 OFF = "Connection alerts go back to the default: " + DEFAULT
 
 
+def route_change(args: str) -> str | None:
+    """What `/quolum alerts <args>` asks for: "off", a channel id, or None (a look, or a usage mistake)."""
+    words = args.split()
+    if words and words[0].lower() == "off":
+        return "off"
+    match = CHANNEL.match(words[0]) if len(words) == 1 else None
+    return (match.group(1) or match.group(2)) if match else None
+
+
 @command(
     "alerts",
     "alerts [#channel|off]",
     "where connection alerts go (admins change it)",
     reply_in_ack=False,  # checking the person's role asks Slack
+    admins_only=lambda args: route_change(args) is not None,
+    what="choose where alerts go",
 )
 async def alerts(request: CommandRequest) -> dict:
-    routes = request.services.storage.alert_routes
-    words = request.args.split()
-    if not words:
-        channel = await routes.get(request.team_id)
+    service = request.services.alerts
+    if not request.args.split():
+        channel = await service.channel(request.team_id)
         return blocks.message(TO_CHANNEL.format(channel=channel) if channel else DEFAULT)
-    match = CHANNEL.match(words[0]) if len(words) == 1 else None
-    if words[0].lower() != "off" and match is None:
+    change = route_change(request.args)
+    if change is None:
         return blocks.message(USAGE)
-    if not await request.services.connections.can_connect(request.client, request.workspace, request.user_id):
-        return blocks.message(ADMINS_ONLY)
-    if match is None:
-        await routes.clear(request.team_id)
+    if change == "off":
+        await service.send_by_default(request.team_id)
         return blocks.message(OFF)
-    channel = match.group(1) or match.group(2)
-    why = await digests.check_channel(request.client, channel)
+    why = await digests.check_channel(request.client, change)
     if why:
-        return blocks.message(REFUSED[why].format(channel=channel))
-    await routes.set(request.team_id, channel, request.user_id)
-    return blocks.message(SET.format(channel=channel))
+        return blocks.message(REFUSED[why].format(channel=change))
+    await service.send_to(request.team_id, change, request.user_id)
+    return blocks.message(SET.format(channel=change))
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    @app.action(am.RECONNECT_ACTION)
+    @app.action(am.ALERT_RECONNECT_ACTION)
     async def reconnect(ack, body, respond, client) -> None:
         await ack()
         team_id, user_id = body["team"]["id"], body["user"]["id"]
-        annotate(team=team_id, action=am.RECONNECT_ACTION)
+        annotate(team=team_id, action=am.ALERT_RECONNECT_ACTION)
         value = body["actions"][0].get("value", "")
-        incident = await services.storage.incidents.get(int(value)) if value.isdigit() else None
+        incident = await services.alerts.incident(int(value)) if value.isdigit() else None
         spec = find(incident.provider) if incident else None
         if incident is None or spec is None or incident.team_id != team_id:
             return
         if not incident.open:
             await _privately(respond, am.ALREADY_RESOLVED.format(provider=spec.display_name))
             return
-        if not await services.connections.can_connect(client, slack_request.workspace_of(body), user_id):
+        if not await commands.clicked_by_admin(services.connections, client, body):
             await _privately(respond, am.NOT_ALLOWED.format(provider=spec.display_name, key=spec.key))
             return
         opener = services.extras.get(f"open_connect:{spec.key}")

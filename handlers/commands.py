@@ -2,8 +2,14 @@
 
 A command is a name (plus aliases), a usage line for help, and an async
 handler `(CommandRequest) -> dict` returning a message. The dispatcher matches
-the longest name first ("admins add" before "admins") and falls back to help.
-Later features register their commands in `COMMANDS` through `command(...)`.
+the longest name first ("digest subscribe" before "digest") and falls back to help.
+Features register their commands in `COMMANDS` through `command(...)`.
+
+Who may run a command is said once, in the table: `admins_only=` names what a member may not do
+("post digests") and, for a command that also reads, which arguments ask for a change; the
+dispatcher refuses a member with ADMINS_ONLY before the handler runs (`slack_admins_only=True`: only
+Slack's owners and admins, SLACK_ADMINS_ONLY). Buttons that change something check the same
+predicate (`clicked_by_admin`, `ConnectionsService.can_connect`) and refuse with the same sentence.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
+from handlers import slack_request
 from messages import blocks
 from services.slack_roles import Workspace
 
@@ -36,6 +43,18 @@ class CommandRequest:
 
 
 Handler = Callable[[CommandRequest], Awaitable[dict]]
+Changes = Callable[[str], bool]  # (the command's arguments) -> they ask for what only admins may do
+
+ADMINS_ONLY = "Only Slack admins and Quolum admins can {what}."
+SLACK_ADMINS_ONLY = "Only Slack workspace owners and admins can {what}."
+
+
+def always(args: str) -> bool:
+    return True
+
+
+def never(args: str) -> bool:
+    return False
 
 
 @dataclass(frozen=True)
@@ -43,29 +62,48 @@ class Command:
     name: str
     usage: str
     description: str
-    handler: Handler | None  # None: a slot a later feature fills; not listed in help
+    handler: Handler
     aliases: tuple[str, ...] = ()
     # True when the handler only reads our database (fast): its reply is the HTTP ack itself.
     # False when it calls Slack or a provider: we ack at once and answer through response_url.
     reply_in_ack: bool = True
+    what: str = ""  # what only admins may do, for the refusal: "post digests"
+    admins_only: Changes = never  # which arguments need an admin (a usage mistake is answered to anyone)
+    slack_admins_only: bool = False  # Slack's owners and admins only: Quolum admins are refused too
+
+    def refusal(self) -> str:
+        return (SLACK_ADMINS_ONLY if self.slack_admins_only else ADMINS_ONLY).format(what=self.what)
 
 
 COMMANDS: dict[str, Command] = {}
 
 
-def command(name: str, usage: str, description: str, *, aliases: tuple[str, ...] = (), reply_in_ack=True):
+def command(
+    name: str,
+    usage: str,
+    description: str,
+    *,
+    aliases: tuple[str, ...] = (),
+    reply_in_ack=True,
+    admins_only: bool | Changes = False,
+    what: str = "",
+    slack_admins_only: bool = False,
+):
+    """Register a command. `admins_only=True` (or a predicate on its arguments) with `what`: a member is
+    refused with `ADMINS_ONLY.format(what=what)` and the handler does not run."""
+    changes = admins_only if callable(admins_only) else (always if admins_only else never)
+    if changes is not never and not what:
+        raise ValueError(f"/quolum {name}: an admins-only command says what members may not do")
+
     def register(handler: Handler) -> Handler:
-        cmd = Command(name, usage, description, handler, aliases, reply_in_ack)
+        cmd = Command(
+            name, usage, description, handler, aliases, reply_in_ack, what, changes, slack_admins_only
+        )
         for key in (name, *aliases):
             COMMANDS[key] = cmd
         return handler
 
     return register
-
-
-def slot(name: str) -> None:
-    """Reserve a name for a feature not built yet, so it is not mistaken for a typo."""
-    COMMANDS.setdefault(name, Command(name, name, "", None))
 
 
 def parse(text: str) -> tuple[Command | None, str]:
@@ -82,13 +120,10 @@ def parse(text: str) -> tuple[Command | None, str]:
 def help_entries() -> list[tuple[str, str]]:
     seen, entries = set(), []
     for cmd in COMMANDS.values():
-        if cmd.handler is not None and cmd.description and cmd.name not in seen:
+        if cmd.description and cmd.name not in seen:
             seen.add(cmd.name)
             entries.append((cmd.usage, cmd.description))
     return entries
-
-
-NOT_YET = "`/quolum {name}` is not available in this version of Quolum Bot yet."
 
 
 @command("help", "help", "show this message", aliases=("?",))
@@ -102,16 +137,29 @@ def _help(entries: tuple[tuple[str, str], ...]) -> dict:
     return blocks.help_message(entries)
 
 
-for _name in ("connect", "status", "invite", "disconnect"):
-    slot(_name)
-
-
 async def run(text: str, request: CommandRequest) -> tuple[Command | None, dict]:
     """Dispatch `text`; returns (command or None, reply message)."""
     cmd, args = parse(text)
     if cmd is None:
         stripped = (text or "").strip()
         return None, blocks.help_message(help_entries(), not_understood=stripped or None)
-    if cmd.handler is None:
-        return cmd, blocks.message(NOT_YET.format(name=cmd.name))
-    return cmd, await cmd.handler(replace(request, args=args))
+    return cmd, await call(cmd, replace(request, args=args))
+
+
+async def call(cmd: Command, request: CommandRequest) -> dict:
+    """Run the command's handler, unless it asks for what only admins may do and the person is not one."""
+    if cmd.admins_only(request.args) and not await allowed(cmd, request):
+        return blocks.message(cmd.refusal())
+    return await cmd.handler(request)
+
+
+async def clicked_by_admin(connections, client, body: dict) -> bool:
+    """The person who clicked a button may change things: what `admins_only` commands ask of them too."""
+    return await connections.can_connect(client, slack_request.workspace_of(body), body["user"]["id"])
+
+
+async def allowed(cmd: Command, request: CommandRequest) -> bool:
+    connections = request.services.connections
+    if cmd.slack_admins_only:
+        return await connections.is_slack_admin(request.client, request.workspace, request.user_id)
+    return await connections.can_connect(request.client, request.workspace, request.user_id)

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from slack_bolt.async_app import AsyncApp
 
 from core.logs import annotate
-from handlers import slack_request
-from handlers.commands import CommandRequest, command
+from handlers import commands
+from handlers.commands import ADMINS_ONLY, CommandRequest, command
 from messages import blocks
 from messages.cards import CONNECT_LINK, DISCONNECT_ACTION
 from providers.catalogue import CATALOGUE, find
@@ -19,8 +19,6 @@ if TYPE_CHECKING:
 
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 UNKNOWN_PROVIDER = "I don't know a provider called `{name}`. I can connect: {known}."
-ADMINS_ONLY = "Only Slack admins and Quolum admins can {what}."
-SLACK_ADMINS_ONLY = "Only Slack workspace owners and admins can change who is a Quolum admin."
 ADMINS_USAGE = (
     "Usage: `/quolum admins add @someone`, `/quolum admins remove @someone` or `/quolum admins list`."
 )
@@ -74,51 +72,61 @@ async def _card(request: CommandRequest, *, only=None, notice: str | None = None
     )
 
 
+def names_a_provider(args: str) -> bool:
+    spec, _ = provider_arg(args)
+    return spec is not None
+
+
 @command(
     "disconnect",
     "disconnect hubspot|sendgrid",
     "disconnect an account and delete its credentials (admins)",
     reply_in_ack=False,  # revoking at the provider is a network call: ack first, answer after
+    admins_only=names_a_provider,
+    what="disconnect accounts",
 )
 async def disconnect(request: CommandRequest) -> dict:
     spec, error = provider_arg(request.args)
     if error or spec is None:
         return blocks.message(error or DISCONNECT_USAGE.format(known="|".join(CATALOGUE)))
-    service = request.services.connections
-    if not await service.can_connect(request.client, request.workspace, request.user_id):
-        return blocks.message(ADMINS_ONLY.format(what="disconnect accounts"))
-    note = await service.disconnect(request.team_id, spec, request.user_id)
+    note = await request.services.connections.disconnect(request.team_id, spec, request.user_id)
     return await _card(request, notice=note)
 
 
-@command("admins", "admins add|remove|list @someone", "choose who may connect accounts (Slack admins)")
+def admins_change(args: str) -> tuple[str | None, list[str]]:
+    """("add" | "remove", the members mentioned) for a change of the Quolum admins, else (None, [])."""
+    words = args.split()
+    action = words[0].lower() if words else "list"
+    targets = list(dict.fromkeys(MENTION.findall(args)))
+    return (action, targets) if action in ("add", "remove") and targets else (None, [])
+
+
+@command(
+    "admins",
+    "admins add|remove|list @someone",
+    "choose who may connect accounts (Slack admins)",
+    admins_only=lambda args: admins_change(args)[0] is not None,
+    what="change who is a Quolum admin",
+    slack_admins_only=True,
+)
 async def admins(request: CommandRequest) -> dict:
     words = request.args.split()
-    action = words[0].lower() if words else "list"
-    store = request.services.storage.admins
-    if action == "list":
-        granted = await store.list(request.team_id)
-        users = ", ".join(f"<@{user}>" for user, _ in granted)
+    service = request.services.admins
+    if not words or words[0].lower() == "list":
+        granted = await service.granted(request.team_id)
+        users = ", ".join(f"<@{user}>" for user in granted)
         return blocks.message(ADMIN_LIST.format(users=users) if granted else NO_ADMINS)
-    targets = MENTION.findall(request.args)
-    if action not in ("add", "remove") or not targets:
+    action, targets = admins_change(request.args)
+    if action is None:
         return blocks.message(ADMINS_USAGE)
-    if not await request.services.connections.is_slack_admin(
-        request.client, request.workspace, request.user_id
-    ):
-        return blocks.message(SLACK_ADMINS_ONLY)
     lines = []
-    for user in dict.fromkeys(targets):
+    for user in targets:
         if action == "add":
-            lines.append(
-                (GRANTED if await store.grant(request.team_id, user, request.user_id) else ALREADY).format(
-                    user=user
-                )
-            )
+            granted = await service.grant(request.team_id, user, request.user_id)
+            lines.append((GRANTED if granted else ALREADY).format(user=user))
         else:
-            lines.append(
-                (REVOKED if await store.revoke(request.team_id, user) else NOT_ADMIN).format(user=user)
-            )
+            revoked = await service.revoke(request.team_id, user)
+            lines.append((REVOKED if revoked else NOT_ADMIN).format(user=user))
     return blocks.message("\n".join(lines))
 
 
@@ -138,7 +146,7 @@ def register(app: AsyncApp, services: Services) -> None:
         service = services.connections
         if spec is None:
             return
-        if not await service.can_connect(client, slack_request.workspace_of(body), user_id):
+        if not await commands.clicked_by_admin(service, client, body):
             if not body.get("response_url"):  # a click in App Home: draw the tab again, without the button
                 await services.home.publish(client, team_id, user_id)
                 return

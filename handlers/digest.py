@@ -11,8 +11,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from core.logs import annotate
-from handlers import slack_request
-from handlers.commands import CommandRequest, command
+from handlers import commands, slack_request
+from handlers.commands import ADMINS_ONLY, CommandRequest, command
 from messages import blocks
 from messages import digest as digest_blocks
 from providers.catalogue import CATALOGUE, find
@@ -31,7 +31,6 @@ USAGE = (
     "`/quolum digest unsubscribe [#channel]`, `/quolum digest list`, `/quolum digest preview`, "
     "`/quolum digest send [#channel]`, `/quolum digest tz Area/City [#channel]`."
 )
-ADMINS_ONLY = "Only Slack admins and Quolum admins can {what}."
 SUBSCRIBED = (
     ":white_check_mark: <#{channel}> will get the usage digest {when} ({tz}); next {next}. "
     "Change the time zone with `/quolum digest tz Area/City`."
@@ -111,10 +110,6 @@ def parse_schedule(words: list[str], default_tz: str) -> tuple[Schedule | None, 
     return Schedule(cadence, weekday, at, tz), channel, None
 
 
-async def _is_admin(request: CommandRequest) -> bool:
-    return await request.services.connections.can_connect(request.client, request.workspace, request.user_id)
-
-
 def _channel(request: CommandRequest, words: list[str]) -> str | None:
     named = [CHANNEL.fullmatch(w).group(1) for w in words if CHANNEL.fullmatch(w)]
     return named[0] if named else request.channel_id
@@ -132,10 +127,15 @@ async def digest_help(request: CommandRequest) -> dict:
     return blocks.message(USAGE)
 
 
-@command("digest subscribe", "digest subscribe", "", reply_in_ack=False)
+@command(
+    "digest subscribe",
+    "digest subscribe",
+    "",
+    reply_in_ack=False,
+    admins_only=True,
+    what="subscribe channels to digests",
+)
 async def digest_subscribe(request: CommandRequest) -> dict:
-    if not await _is_admin(request):
-        return blocks.message(ADMINS_ONLY.format(what="subscribe channels to digests"))
     tz = await digests.user_timezone(request.client, request.user_id)
     schedule, channel, error = parse_schedule(request.args.split(), tz)
     if error:
@@ -144,8 +144,7 @@ async def digest_subscribe(request: CommandRequest) -> dict:
     refusal = await _refusal(request, channel)
     if refusal:
         return blocks.message(refusal)
-    sub = await digests.subscribe(
-        request.services.digests,
+    sub = await request.services.digests.subscribe(
         team_id=request.team_id,
         channel_id=channel,
         user_id=request.user_id,
@@ -156,22 +155,22 @@ async def digest_subscribe(request: CommandRequest) -> dict:
     )
 
 
-@command("digest unsubscribe", "digest unsubscribe", "")
+@command(
+    "digest unsubscribe", "digest unsubscribe", "", admins_only=True, what="unsubscribe channels from digests"
+)
 async def digest_unsubscribe(request: CommandRequest) -> dict:
-    if not await _is_admin(request):
-        return blocks.message(ADMINS_ONLY.format(what="unsubscribe channels from digests"))
     channel = _channel(request, request.args.split())
     if not channel:
         return blocks.message(NO_CHANNEL)
-    done = await digests.unsubscribe(
-        request.services.digests, team_id=request.team_id, channel_id=channel, user_id=request.user_id
+    done = await request.services.digests.unsubscribe(
+        team_id=request.team_id, channel_id=channel, user_id=request.user_id
     )
     return blocks.message((UNSUBSCRIBED if done else NOT_SUBSCRIBED).format(channel=channel))
 
 
 @command("digest list", "digest list", "")
 async def digest_list(request: CommandRequest) -> dict:
-    subs = await request.services.storage.digests.for_team(request.team_id)
+    subs = await request.services.digests.subscriptions(request.team_id)
     if not subs:
         return blocks.message(NONE_YET)
     lines = [
@@ -190,10 +189,8 @@ async def digest_list(request: CommandRequest) -> dict:
     return blocks.message(digest_blocks.fit(lines), [blocks.markdown(digest_blocks.fit(lines))])
 
 
-@command("digest tz", "digest tz", "", reply_in_ack=False)
+@command("digest tz", "digest tz", "", reply_in_ack=False, admins_only=True, what="change digests")
 async def digest_tz(request: CommandRequest) -> dict:
-    if not await _is_admin(request):
-        return blocks.message(ADMINS_ONLY.format(what="change digests"))
     words = request.args.split()
     names = [w for w in words if not CHANNEL.fullmatch(w)]
     if len(names) != 1:
@@ -203,18 +200,9 @@ async def digest_tz(request: CommandRequest) -> dict:
     except ValueError:
         return blocks.message(BAD_TZ.format(tz=blocks.echo(names[0])))
     channel = _channel(request, words)
-    store = request.services.storage.digests
-    sub = await store.get(request.team_id, channel or "")
+    sub = await request.services.digests.change_timezone(request.team_id, channel or "", names[0])
     if sub is None:
         return blocks.message(NOT_SUBSCRIBED.format(channel=channel))
-    schedule = Schedule(sub.cadence, sub.weekday, sub.send_time, names[0])
-    sub = await digests.subscribe(
-        request.services.digests,
-        team_id=request.team_id,
-        channel_id=channel,
-        user_id=sub.subscriber_id,
-        schedule=schedule,
-    )
     return blocks.message(TZ_CHANGED.format(channel=channel, tz=sub.timezone, next=local(sub.next_send_at)))
 
 
@@ -224,10 +212,8 @@ async def digest_preview(request: CommandRequest) -> dict:
     return await request.services.digests.preview(request.team_id, tz)
 
 
-@command("digest send", "digest send", "", reply_in_ack=False)
+@command("digest send", "digest send", "", reply_in_ack=False, admins_only=True, what="post digests")
 async def digest_send(request: CommandRequest) -> dict:
-    if not await _is_admin(request):
-        return blocks.message(ADMINS_ONLY.format(what="post digests"))
     channel = _channel(request, request.args.split())
     refusal = await _refusal(request, channel)
     if refusal:
@@ -267,14 +253,23 @@ def parse_price(words: list[str]) -> tuple[str | None, int | None, str | None, s
     return spec.key, int((amount * 100).to_integral_value()), currency, None
 
 
+def sets_a_price(args: str) -> bool:
+    words = args.split()
+    return bool(words) and parse_price(words)[3] is None
+
+
 @command(
-    "price", "price [<provider> <amount> [<currency>]]", "what one paid seat costs a month (admins set it)"
+    "price",
+    "price [<provider> <amount> [<currency>]]",
+    "what one paid seat costs a month (admins set it)",
+    admins_only=sets_a_price,
+    what="set seat prices",
 )
 async def price(request: CommandRequest) -> dict:
-    store = request.services.storage.digests
+    service = request.services.digests
     words = request.args.split()
     if not words:
-        prices = await store.prices(request.team_id)
+        prices = await service.prices(request.team_id)
         if not prices:
             return blocks.message(NO_PRICES)
         listed = ", ".join(
@@ -285,12 +280,7 @@ async def price(request: CommandRequest) -> dict:
     provider, amount, currency, error = parse_price(words)
     if error:
         return blocks.message(error)
-    if not await _is_admin(request):
-        return blocks.message(ADMINS_ONLY.format(what="set seat prices"))
-    if currency is None:
-        connection = await request.services.storage.connections.get(request.team_id, provider)
-        currency = ((connection.details.get("currency") if connection else None) or "USD").upper()[:3]
-    await store.set_price(request.team_id, provider, amount, currency, request.user_id)
+    currency = await service.set_price(request.team_id, provider, amount, currency, request.user_id)
     return blocks.message(
         PRICE_SET.format(
             provider=CATALOGUE[provider].display_name, price=digest_blocks.money(amount, currency)
@@ -318,7 +308,8 @@ def register(app: AsyncApp, services: Services) -> None:
         request = CommandRequest(
             team_id, where.enterprise_id, user_id, channel, "", None, None, services, client, where.org_wide
         )
-        await respond(response_type="ephemeral", replace_original=False, **await digest_subscribe(request))
+        reply = await commands.call(commands.COMMANDS["digest subscribe"], request)
+        await respond(response_type="ephemeral", replace_original=False, **reply)
 
     @app.action(digest_blocks.RECONNECT_ACTION)
     async def reconnect(ack, body, action, respond, client) -> None:
@@ -326,7 +317,7 @@ def register(app: AsyncApp, services: Services) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         annotate(team=team_id, action=digest_blocks.RECONNECT_ACTION)
         connections = services.connections
-        if not await connections.can_connect(client, slack_request.workspace_of(body), user_id):
+        if not await commands.clicked_by_admin(connections, client, body):
             await respond(
                 response_type="ephemeral",
                 replace_original=False,

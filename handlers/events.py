@@ -17,12 +17,10 @@ log = logging.getLogger("quolum.handlers.events")
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    storage = services.storage
-
     async def deduplicate(body: dict, next, logger) -> BoltResponse | None:
         # Slack retries events it thinks we missed; handle each event id once, on any replica.
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not await storage.claims.first_delivery(event_id, body.get("team_id")):
+        if event_id and not await services.events.first_delivery(event_id, body.get("team_id")):
             annotate(outcome="duplicate_event")
             return BoltResponse(status=200, body="")
         return await next()

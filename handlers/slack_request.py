@@ -14,7 +14,9 @@ Written by hand because Bolt's own parser gets ordinary bodies wrong and trusts 
 
 `parse()` reads the body as Slack sends it (JSON events; form-encoded commands; form-encoded
 `payload=<json>` interactions); `problem()` says what is wrong with its shape, in one short phrase,
-or None; `bolt_request()` hands Bolt the parsed body with the raw one kept for its signature check.
+or None; `ParsedBoltRequest.build()` hands Bolt the parsed body with the raw one kept for its signature
+check; `workspace_of()` says which workspace a checked request is for; `failed_answer()` is what Slack
+gets when a listener failed before acknowledging.
 """
 
 from __future__ import annotations
@@ -92,7 +94,7 @@ INTERACTIONS = ("block_actions", "view_submission", "view_closed", "shortcut", "
 DATABASE_ID = re.compile(r"[0-9]{1,18}")  # fits a 64-bit integer column
 INVITATION_ID = re.compile(r"[0-9a-f]{1,32}")  # storage.invitations' ids
 ACTION_VALUES: dict[str, re.Pattern] = {
-    alerts.RECONNECT_ACTION: DATABASE_ID,
+    alerts.ALERT_RECONNECT_ACTION: DATABASE_ID,
     invite_blocks.INVITE_CONNECT: INVITATION_ID,
     invite_blocks.INVITE_DECLINE: INVITATION_ID,
     invite_blocks.INVITE_REMIND: INVITATION_ID,

@@ -1,5 +1,6 @@
 """Connection alerts: the one message per incident, its updates, the reminder, the resolution, and
-the line the Connections card, `/quolum status` and the digest show. Pure: data in, message out."""
+the incident's line on the Connections card (`/quolum connect`, `/quolum status`, App Home). Pure: data
+in, message out."""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from slack_sdk.models.blocks import (
 )
 
 from messages import blocks
+from messages.cards import RECONNECT  # the one Reconnect label, the Connections card's
 
-RECONNECT_ACTION = "alert_reconnect"  # value: the incident id
-RECONNECT = "Reconnect"
+ALERT_RECONNECT_ACTION = "alert_reconnect"  # value: the incident id (the digest's is its own: a provider)
 
 HEADLINES = {
     "revoked": ":rotating_light: *{provider}* ({account}) stopped working: {reason}. "
@@ -99,7 +100,7 @@ def alert_message(view: AlertView) -> dict:
     ]
     if view.kind in ("revoked", "scope_lost"):
         button = ButtonElement(
-            text=RECONNECT, action_id=RECONNECT_ACTION, value=str(view.incident_id), style="primary"
+            text=RECONNECT, action_id=ALERT_RECONNECT_ACTION, value=str(view.incident_id), style="primary"
         )
         out.append(ActionsBlock(block_id="alert_actions", elements=[button]).to_dict())
     return blocks.message(text, out)
@@ -153,8 +154,8 @@ def incident_line(
 
 
 def incident_summary(incident, spec) -> str:
-    """`incident_line` for an open `storage.incidents.IncidentRecord` of the provider `spec` (what the
-    card, `/quolum status` and the digest show; `AlertsService.open_incidents(team)` finds them)."""
+    """`incident_line` for an open `storage.incidents.IncidentRecord` of the provider `spec`: what the
+    Connections card shows (`IncidentStore.open_in_team` finds them)."""
     return incident_line(
         provider=spec.display_name,
         kind=incident.kind,

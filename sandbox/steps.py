@@ -220,11 +220,12 @@ def scheduled_digest_posted(story: Story) -> None:
 def _alerts(story: Story) -> list[dict]:
     from messages import alerts as am
 
-    return [m for m in story.env.slack.messages_in(ADA.user_id) if am.RECONNECT_ACTION in buttons(m)]
+    return [m for m in story.env.slack.messages_in(ADA.user_id) if am.ALERT_RECONNECT_ACTION in buttons(m)]
 
 
 def hubspot_access_revoked(story: Story) -> None:
     from messages import alerts as am
+    from messages import cards
 
     env = story.env
     expect(not _alerts(story), "Ada had a reconnect alert before anything broke")
@@ -241,8 +242,11 @@ def hubspot_access_revoked(story: Story) -> None:
     alerts = until(lambda: _alerts(story))
     story.show("DM from Quolum to Ada", alerts[-1])
     expect(len(alerts) == 1, f"{len(alerts)} reconnect alerts, not 1")
-    button = buttons(alerts[0])[am.RECONNECT_ACTION]
-    expect(label(button) == am.RECONNECT, f"the alert's button says {label(button)!r}, not {am.RECONNECT!r}")
+    button = buttons(alerts[0])[am.ALERT_RECONNECT_ACTION]
+    expect(
+        label(button) == cards.RECONNECT,
+        f"the alert's button says {label(button)!r}, not {cards.RECONNECT!r}",
+    )
     story.facts["alert"] = alerts[0]
     story.facts["incident"] = button["value"]
 
@@ -253,7 +257,7 @@ def admin_reconnects(story: Story) -> None:
     from messages import alerts as am
 
     env = story.env
-    hook = env.click(ADA, am.RECONNECT_ACTION, story.facts["incident"])
+    hook = env.click(ADA, am.ALERT_RECONNECT_ACTION, story.facts["incident"])
     answer = story.show("Reconnect · only visible to Ada", env.response(hook))
     link = re.search(r"<(http[^|>]+)\|", answer.get("text", ""))
     expect(link, "Ada was given no reconnect link")

@@ -134,8 +134,20 @@ class AlertsService:
         if connection is not None:
             await self.working(connection, resolved_by=user_id)
 
-    async def open_incidents(self, team_id: str) -> dict[str, IncidentRecord]:
-        return await self.incidents.open_in_team(team_id)
+    async def incident(self, incident_id: int) -> IncidentRecord | None:
+        """The incident an alert's Reconnect button names (its value), open or resolved."""
+        return await self.incidents.get(incident_id)
+
+    # --- where alerts go (`/quolum alerts`) --------------------------------------------------------
+    async def channel(self, team_id: str) -> str | None:
+        """The channel set for the workspace's alerts, or None: the default (DMs, then the admins)."""
+        return await self.routes.get(team_id)
+
+    async def send_to(self, team_id: str, channel_id: str, user_id: str) -> None:
+        await self.routes.set(team_id, channel_id, user_id)
+
+    async def send_by_default(self, team_id: str) -> None:
+        await self.routes.clear(team_id)
 
     def view(self, connection: ConnectionRecord, incident: IncidentRecord) -> msg.AlertView:
         spec = find(connection.provider)

@@ -1,5 +1,7 @@
-"""Digest subscriptions, the commands' flows: can the bot post in a channel, whose time zone, and
-subscribe / unsubscribe, each telling the service's listeners (App Home) what changed."""
+"""Digest subscriptions and seat prices, the commands' flows: can the bot post in a channel, whose time
+zone, and (mixed into DigestService, which gives it `store`, `connections`, `clock` and `changed`)
+subscribe / unsubscribe / change the time zone, each telling the service's listeners (App Home) what
+changed, and the seat prices digests count idle seats with."""
 
 from __future__ import annotations
 
@@ -7,8 +9,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from services.digest_schedule import Schedule, next_send
-from services.digests import DigestService
-from storage.digests import Subscription
+from storage.digests import Price, Subscription
 
 CANNOT_SEE, ARCHIVED, PRIVATE_NOT_MEMBER, NOT_A_CHANNEL = "cannot_see", "archived", "private", "not_channel"
 
@@ -39,32 +40,55 @@ async def user_timezone(client: AsyncWebClient, user_id: str, default: str = "UT
     return user.get("tz") or default
 
 
-async def subscribe(
-    service: DigestService,
-    *,
-    team_id: str,
-    channel_id: str,
-    user_id: str,
-    schedule: Schedule,
-) -> Subscription:
-    now = service.clock()
-    sub = await service.store.subscribe(
-        team_id=team_id,
-        channel_id=channel_id,
-        cadence=schedule.cadence,
-        weekday=schedule.weekday,
-        send_time=schedule.send_time,
-        timezone=schedule.timezone,
-        subscriber_id=user_id,
-        next_send_at=next_send(schedule, now),
-    )
-    await service.changed(team_id, user_id)
-    return sub
+class SubscriptionsMixin:
+    async def subscriptions(self, team_id: str) -> list[Subscription]:
+        return await self.store.for_team(team_id)
 
+    async def subscribe(
+        self, *, team_id: str, channel_id: str, user_id: str, schedule: Schedule
+    ) -> Subscription:
+        """Subscribe the channel, or change its schedule: `user_id` becomes its subscriber."""
+        sub = await self.store.subscribe(
+            team_id=team_id,
+            channel_id=channel_id,
+            cadence=schedule.cadence,
+            weekday=schedule.weekday,
+            send_time=schedule.send_time,
+            timezone=schedule.timezone,
+            subscriber_id=user_id,
+            next_send_at=next_send(schedule, self.clock()),
+        )
+        await self.changed(team_id, user_id)
+        return sub
 
-async def unsubscribe(service: DigestService, *, team_id: str, channel_id: str, user_id: str) -> bool:
-    """Remove the channel's subscription; False when it had none."""
-    removed = await service.store.unsubscribe(team_id, channel_id)
-    if removed:
-        await service.changed(team_id, user_id)
-    return removed
+    async def change_timezone(self, team_id: str, channel_id: str, timezone: str) -> Subscription | None:
+        """The channel's schedule in another zone, its subscriber unchanged; None when not subscribed."""
+        sub = await self.store.get(team_id, channel_id)
+        if sub is None:
+            return None
+        schedule = Schedule(sub.cadence, sub.weekday, sub.send_time, timezone)
+        return await self.subscribe(
+            team_id=team_id, channel_id=channel_id, user_id=sub.subscriber_id, schedule=schedule
+        )
+
+    async def unsubscribe(self, *, team_id: str, channel_id: str, user_id: str) -> bool:
+        """Remove the channel's subscription; False when it had none."""
+        removed = await self.store.unsubscribe(team_id, channel_id)
+        if removed:
+            await self.changed(team_id, user_id)
+        return removed
+
+    # --- seat prices (`/quolum price`) -----------------------------------------------------------
+    async def prices(self, team_id: str) -> dict[str, Price]:
+        return await self.store.prices(team_id)
+
+    async def set_price(
+        self, team_id: str, provider: str, amount_minor: int, currency: str | None, user_id: str
+    ) -> str:
+        """Set one paid seat's monthly price; without a currency, the account's own (else USD). Returns
+        the currency set."""
+        if currency is None:
+            connection = await self.connections.get(team_id, provider)
+            currency = ((connection.details.get("currency") if connection else None) or "USD").upper()[:3]
+        await self.store.set_price(team_id, provider, amount_minor, currency, user_id)
+        return currency

@@ -45,6 +45,7 @@ from services.digest_schedule import (
     period_for,
     period_key,
 )
+from services.digest_subscriptions import SubscriptionsMixin
 from services.leases import heartbeat
 from storage.connections import CONNECTED, NEEDS_RECONNECT, ConnectionRecord, ConnectionStore
 from storage.digests import ACTIVE, Delivery, DigestStore, Subscription
@@ -61,7 +62,9 @@ EVENT_TYPE = "quolum_digest"  # the metadata event_type of a digest post; its pa
 
 
 @dataclass(frozen=True)
-class Outcome:
+class DigestRun:
+    """What one run of the digests job did, counted."""
+
     scheduled: int = 0
     posted: int = 0
     paused: int = 0
@@ -78,7 +81,7 @@ def _parse_period(key: str) -> tuple[date, date]:
     return date.fromisoformat(start), date.fromisoformat(end)
 
 
-class DigestService(RefusalsMixin):
+class DigestService(RefusalsMixin, SubscriptionsMixin):
     def __init__(
         self,
         *,
@@ -113,11 +116,11 @@ class DigestService(RefusalsMixin):
                 log.exception("a digest change listener failed for %s", team_id)
 
     # --- the job -----------------------------------------------------------------------------
-    async def run(self, now: datetime) -> Outcome:
+    async def run(self, now: datetime) -> DigestRun:
         """The `digests` job: every minute on every replica."""
         scheduled = await self.schedule_due(now)
         outcome = await self.deliver(now)
-        return Outcome(scheduled, outcome.posted, outcome.paused, outcome.retrying, outcome.uncertain)
+        return DigestRun(scheduled, outcome.posted, outcome.paused, outcome.retrying, outcome.uncertain)
 
     async def schedule_due(self, now: datetime) -> int:
         created = 0
@@ -137,7 +140,7 @@ class DigestService(RefusalsMixin):
                 await self.store.advance(sub.id, sub.next_send_at, next_send(schedule, now))
         return created
 
-    async def deliver(self, now: datetime) -> Outcome:
+    async def deliver(self, now: datetime) -> DigestRun:
         """`concurrency` workers, each claiming one delivery at a time until none is left: the pipeline
         stays full (no waiting for the slowest of a batch) and replicas interleave row by row."""
         cache: dict[tuple, asyncio.Task] = {}
@@ -154,7 +157,7 @@ class DigestService(RefusalsMixin):
                 counts[await self._work(claimed[0], now, lease_start, cache)] += 1
 
         await asyncio.gather(*(worker() for _ in range(self.concurrency)))
-        return Outcome(0, counts["posted"], counts["paused"], counts["retrying"], counts["uncertain"])
+        return DigestRun(0, counts["posted"], counts["paused"], counts["retrying"], counts["uncertain"])
 
     async def _work(self, delivery: Delivery, now: datetime, lease_start: datetime, cache: dict) -> str:
         """Deliver one claimed row, renewing its lease meanwhile (every third of it)."""

@@ -220,7 +220,7 @@ class InvitesService:
 
     async def usable(self, invitation_id: str, *, team_id: str, user_id: str, provider: str) -> str | None:
         """None when `user_id` may connect `provider` in `team_id` with this invitation now; else why not.
-        A look only: `use()` is what spends the invitation."""
+        A look only: `InvitationStore.accept`, with the connection stored, is what spends it."""
         invitation, problem = await self.open_check(invitation_id, user_id)
         if problem:
             return problem
@@ -257,8 +257,8 @@ class InvitesService:
     async def on_connected(
         self, team_id: str, provider: str, user_id: str, invitation_id: str | None = None
     ) -> None:
-        """The invitee connected: the invitation they used (already accepted by `use`) and any other
-        open one for them and that provider are accepted, and each inviter told."""
+        """The invitee connected: the invitation they used (accepted as the connection was stored) and
+        any other open one for them and that provider are accepted, and each inviter told."""
         spec = find(provider)
         accepted = []
         if invitation_id:

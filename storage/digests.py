@@ -352,12 +352,6 @@ class DigestStore:
                 for row in await session.scalars(query)
             ]
 
-    async def count_pending(self) -> int:
-        async with self.db.session() as session:
-            return await session.scalar(
-                select(func.count()).select_from(DigestDelivery).where(DigestDelivery.state == PENDING)
-            )
-
     # --- prices --------------------------------------------------------------------------
     async def set_price(
         self, team_id: str, provider: str, amount_minor: int, currency: str, user: str

@@ -63,7 +63,7 @@ class IncidentStore:
         return _record(row) if row else None
 
     async def open_in_team(self, team_id: str) -> dict[str, IncidentRecord]:
-        """provider -> its open incident, for the card, `/quolum status` and the digest."""
+        """provider -> its open incident, for the Connections card and App Home."""
         async with self.db.session() as session:
             rows = await session.scalars(
                 select(Incident)

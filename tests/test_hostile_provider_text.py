@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 import pytest
 
 from services.digest_schedule import WEEKLY, Schedule
-from services.digest_subscriptions import subscribe
 from tests.services.test_alerts import (  # noqa: F401  (bot is a fixture)
     alerts_in,
     bot,
@@ -51,8 +50,7 @@ async def test_a_hostile_portal_is_posted_escaped_in_the_digest_the_alert_and_it
     connect(bot, slack, hubspot)  # the real OAuth callback reads the portal's domain from HubSpot
     assert (await storage.connections.get("T0001", "hubspot")).account_name == f"{PING} {LINK}"
     async with replica(bot.settings, database_url, clock, "r1") as one:
-        await subscribe(
-            one.digests,
+        await one.digests.subscribe(
             team_id="T0001",
             channel_id="C0001",
             user_id="U0001",

@@ -16,10 +16,9 @@ from urllib.parse import parse_qs, urlencode
 import pytest
 from slack_sdk.oauth.installation_store.models.installation import Installation
 
-from handlers import alerts as alert_handlers
 from handlers import connections as conn_handlers
-from handlers import digest as digest_handlers
 from handlers import sendgrid as modal
+from handlers.commands import ADMINS_ONLY, SLACK_ADMINS_ONLY
 from sandbox import slack_requests as sr
 from tests.conftest import connect_hubspot, install
 from tests.services.test_connections import answer_of
@@ -104,14 +103,14 @@ async def answer(bot, slack, body: str, hook: str) -> str:
 def requests(shape: Shape) -> list[tuple[str, str]]:
     channel = "C" + shape.team_id[1:] + "9"
     return [
-        (f"admins add <@{shape.intruder}>", conn_handlers.SLACK_ADMINS_ONLY),
-        ("disconnect hubspot", conn_handlers.ADMINS_ONLY.format(what="disconnect accounts")),
+        (f"admins add <@{shape.intruder}>", SLACK_ADMINS_ONLY.format(what="change who is a Quolum admin")),
+        ("disconnect hubspot", ADMINS_ONLY.format(what="disconnect accounts")),
         (
             f"digest subscribe <#{channel}|ops>",
-            digest_handlers.ADMINS_ONLY.format(what="subscribe channels to digests"),
+            ADMINS_ONLY.format(what="subscribe channels to digests"),
         ),
-        ("price hubspot 10", digest_handlers.ADMINS_ONLY.format(what="set seat prices")),
-        (f"alerts <#{channel}|ops>", alert_handlers.ADMINS_ONLY),
+        ("price hubspot 10", ADMINS_ONLY.format(what="set seat prices")),
+        (f"alerts <#{channel}|ops>", ADMINS_ONLY.format(what="choose where alerts go")),
     ]
 
 
@@ -142,7 +141,7 @@ async def test_an_admin_of_another_workspace_is_refused_and_nothing_changes(
     said = await answer(
         bot, slack, click(shape, modal.CONNECT_ACTION, "sendgrid", shape.intruder, hook), hook
     )
-    assert said == conn_handlers.ADMINS_ONLY.format(what="connect accounts")
+    assert said == ADMINS_ONLY.format(what="connect accounts")
     assert not slack.calls_to("views.open")  # no SendGrid key modal
     assert await state(storage, shape.team_id) == before
 

@@ -58,9 +58,9 @@ NOT_IDS = [
 ]
 NOT_INVITATIONS = ["x" * 3000, INVITATION + "0" * 9, "../x", "<!channel>", "", "ÄÖ"]
 WRONG_SHAPES = [
-    *[(f"alert_reconnect value {v!r:.30}", action(am.RECONNECT_ACTION, value=v)) for v in NOT_IDS],
+    *[(f"alert_reconnect value {v!r:.30}", action(am.ALERT_RECONNECT_ACTION, value=v)) for v in NOT_IDS],
     *[(f"{a} value {v!r:.30}", action(a, value=v)) for a in INVITES for v in NOT_INVITATIONS],
-    ("alert_reconnect without response_url", action(am.RECONNECT_ACTION, response_url=None)),
+    ("alert_reconnect without response_url", action(am.ALERT_RECONNECT_ACTION, response_url=None)),
     *[(f"{a} without response_url", action(a, value=INVITATION, response_url=None)) for a in INVITES],
     *[(f"{a} with response_url ''", action(a, value=INVITATION, response_url="")) for a in INVITES],
     *[(f"{a} without trigger_id", action(a, value=INVITATION, trigger_id=None)) for a in INVITES],
@@ -110,7 +110,7 @@ async def test_a_wrong_shape_is_one_log_line_never_a_traceback(app, caplog, name
 async def test_the_right_shapes_still_reach_their_listeners(app, slack, caplog):
     """The same requests with their usual shape: answered and acted on, the App Home published."""
     caplog.set_level(logging.INFO)
-    for body in (action(am.RECONNECT_ACTION, value="12345"), event()):
+    for body in (action(am.ALERT_RECONNECT_ACTION, value="12345"), event()):
         response = await send(app, body)
         assert response.status_code == 200
     assert not [r for r in caplog.records if r.name == "quolum.web"]

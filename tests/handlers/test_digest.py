@@ -8,6 +8,7 @@ import json
 import pytest
 
 from handlers import digest as hd
+from handlers.commands import ADMINS_ONLY
 from messages import app_home
 from sandbox import slack_requests as sr
 from services.digest_schedule import MONTHLY, WEEKLY, Schedule
@@ -103,10 +104,10 @@ async def test_channels_the_bot_cannot_post_in_are_refused_at_once(bot, slack, s
 
 
 async def test_members_cannot_change_subscriptions_or_prices(bot, slack, storage):
-    assert (await run(bot, slack, "digest subscribe", user="U0002"))["text"] == hd.ADMINS_ONLY.format(
+    assert (await run(bot, slack, "digest subscribe", user="U0002"))["text"] == ADMINS_ONLY.format(
         what="subscribe channels to digests"
     )
-    assert (await run(bot, slack, "price hubspot 90 EUR", user="U0002"))["text"] == hd.ADMINS_ONLY.format(
+    assert (await run(bot, slack, "price hubspot 90 EUR", user="U0002"))["text"] == ADMINS_ONLY.format(
         what="set seat prices"
     )
     assert await storage.digests.for_team("T0001") == [] and await storage.digests.prices("T0001") == {}

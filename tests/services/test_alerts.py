@@ -22,7 +22,9 @@ from bot.scheduler import Scheduler
 from core.clock import FrozenClock
 from core.metrics import REGISTRY
 from handlers import alerts as ha
+from handlers.commands import ADMINS_ONLY
 from messages import alerts as am
+from messages import cards
 from providers.failures import Failure
 from providers.http import HUBSPOT, ProviderHTTP
 from sandbox import slack_requests as sr
@@ -157,7 +159,7 @@ async def test_revoked_connection_alerts_once_updates_in_place_and_resolves_on_r
         [alert] = alerts_in(slack)
         assert alert["channel"] == "D0001"  # a DM to whoever connected it
         assert REGISTRY.get_sample_value("quolum_alerts_open", {"provider": "hubspot"}) == 1
-        assert "stopped working" in alert["text"] and am.RECONNECT in json.dumps(alert["blocks"])
+        assert "stopped working" in alert["text"] and cards.RECONNECT in json.dumps(alert["blocks"])
         assert alert["edits"] == 2  # the later runs only updated it
         assert "still failing, last checked" in json.dumps(alert["blocks"])
         assert (await storage.connections.get("T0001", "hubspot")).status == "needs_reconnect"
@@ -170,11 +172,14 @@ async def test_revoked_connection_alerts_once_updates_in_place_and_resolves_on_r
 
         # a member clicking Reconnect is told how to invite the account's admin
         hook = slack.response_url()
-        post(bot, sr.action(am.RECONNECT_ACTION, value=str(incident.id), user_id="U0002", response_url=hook))
+        post(
+            bot,
+            sr.action(am.ALERT_RECONNECT_ACTION, value=str(incident.id), user_id="U0002", response_url=hook),
+        )
         assert "/quolum invite @them hubspot" in (await answer_of(slack, hook))["text"]
         # an admin gets a fresh single-use link for them only, and reconnects in the browser
         hook = slack.response_url()
-        post(bot, sr.action(am.RECONNECT_ACTION, value=str(incident.id), response_url=hook))
+        post(bot, sr.action(am.ALERT_RECONNECT_ACTION, value=str(incident.id), response_url=hook))
         answer = (await answer_of(slack, hook))["text"]
         url = re.search(r"<(http[^|>]+)\|", answer).group(1)
         page = Browser(bot, hubspot).connect(url)
@@ -240,7 +245,9 @@ async def test_hubspot_503_alerts_only_after_24_hours_and_resolves_itself(
         clock.advance(hours=1)  # 25 hours after the first failing check
         assert await run_job(one)
         [alert] = alerts_in(slack)
-        assert "has not answered since" in alert["text"] and am.RECONNECT not in json.dumps(alert["blocks"])
+        assert "has not answered since" in alert["text"] and cards.RECONNECT not in json.dumps(
+            alert["blocks"]
+        )
         clock.advance(hours=1)
         assert await run_job(one)
         assert len(alerts_in(slack)) == 1 and alerts_in(slack)[0]["edits"] == 1
@@ -282,7 +289,7 @@ async def test_our_own_misconfiguration_is_logged_at_error_and_shown_as_such(
     assert [r for r in caplog.records if r.levelno == logging.ERROR and "misconfigured" in r.getMessage()]
     [alert] = alerts_in(slack)
     assert "the bot's HubSpot app is misconfigured" in alert["text"]
-    assert am.RECONNECT not in json.dumps(alert["blocks"])
+    assert cards.RECONNECT not in json.dumps(alert["blocks"])
     assert (
         await storage.connections.get("T0001", "hubspot")
     ).status == "connected"  # not the customer's fault
@@ -300,7 +307,7 @@ async def test_alerts_command_and_destinations(bot, slack, hubspot, storage, clo
 
     slack.add_channel("C0999", "ops")
     assert await say("alerts") == ha.DEFAULT
-    assert await say("alerts <#C0999|ops>", user="U0002") == ha.ADMINS_ONLY
+    assert await say("alerts <#C0999|ops>", user="U0002") == ADMINS_ONLY.format(what="choose where alerts go")
     assert await say("alerts #ops now") == ha.USAGE
     slack.add_channel("C0777", "secret", private=True)  # the bot was not invited: it cannot see it
     slack.add_channel("C0778", "old", archived=True)
@@ -367,7 +374,7 @@ async def test_no_token_or_state_in_any_alert_log_or_slack_payload(
             assert await run_job(one)
     incident = (await storage.incidents.open_in_team("T0001"))["hubspot"]
     hook = slack.response_url()
-    post(bot, sr.action(am.RECONNECT_ACTION, value=str(incident.id), response_url=hook))
+    post(bot, sr.action(am.ALERT_RECONNECT_ACTION, value=str(incident.id), response_url=hook))
     url = re.search(r"<(http[^|>]+)\|", (await answer_of(slack, hook))["text"]).group(1)
     state = url.split("state=", 1)[1]
     Browser(bot, hubspot).connect(url)
@@ -406,7 +413,7 @@ async def test_reconnect_from_the_alert_in_a_real_browser(
         assert await run_job(one)
     incident = (await storage.incidents.open_in_team("T0001"))["hubspot"]
     hook = slack.response_url()
-    post(bot, sr.action(am.RECONNECT_ACTION, value=str(incident.id), response_url=hook))
+    post(bot, sr.action(am.ALERT_RECONNECT_ACTION, value=str(incident.id), response_url=hook))
     url = re.search(r"<(http[^|>]+)\|", (await answer_of(slack, hook))["text"]).group(1)
     page = await chromium.new_page()
     await page.goto(url)
@@ -466,10 +473,16 @@ async def test_sendgrid_reconnect_button_opens_the_key_window_for_admins_only(
         assert await run_job(one)
     incident = (await storage.incidents.open_in_team("T0001"))["sendgrid"]
     hook = slack.response_url()
-    post(server, sr.action(am.RECONNECT_ACTION, value=str(incident.id), user_id="U0002", response_url=hook))
+    post(
+        server,
+        sr.action(am.ALERT_RECONNECT_ACTION, value=str(incident.id), user_id="U0002", response_url=hook),
+    )
     assert "/quolum invite @them sendgrid" in (await answer_of(slack, hook))["text"]
     assert slack.calls_to("views.open") == []
-    post(server, sr.action(am.RECONNECT_ACTION, value=str(incident.id), response_url=slack.response_url()))
+    post(
+        server,
+        sr.action(am.ALERT_RECONNECT_ACTION, value=str(incident.id), response_url=slack.response_url()),
+    )
     view = (await eventually(lambda: slack.calls_to("views.open")))[0].args["view"]
     assert "SendGrid" in json.dumps(view) and key not in json.dumps(view)
 

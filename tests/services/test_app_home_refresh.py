@@ -15,7 +15,6 @@ from core.clock import FrozenClock
 from messages import app_home
 from providers.failures import Failure
 from services.digest_schedule import WEEKLY, Schedule
-from services.digest_subscriptions import subscribe, unsubscribe
 from tests.conftest import install, subscribe_due
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -51,19 +50,19 @@ def published_since(slack, mark: int) -> set[str]:
 
 async def test_subscribing_and_unsubscribing_republish_for_the_subscriber_and_viewers(services, slack):
     mark = len(slack.calls)
-    await subscribe(services.digests, team_id="T0001", channel_id=CHANNEL, user_id=ADMIN, schedule=SCHEDULE)
+    await services.digests.subscribe(team_id="T0001", channel_id=CHANNEL, user_id=ADMIN, schedule=SCHEDULE)
     assert published_since(slack, mark) == {ADMIN, VIEWER}
     line = app_home.SUBSCRIPTION_LINE.split(" · next")[0].format(channel=CHANNEL, cadence=WEEKLY)
     for user in (ADMIN, VIEWER):
         assert line in home_of(slack, user) and app_home.NO_SUBSCRIPTIONS not in home_of(slack, user)
 
     mark = len(slack.calls)
-    assert await unsubscribe(services.digests, team_id="T0001", channel_id=CHANNEL, user_id=ADMIN)
+    assert await services.digests.unsubscribe(team_id="T0001", channel_id=CHANNEL, user_id=ADMIN)
     assert published_since(slack, mark) == {ADMIN, VIEWER}
     assert app_home.NO_SUBSCRIPTIONS in home_of(slack, VIEWER)
 
     mark = len(slack.calls)  # nothing to remove: nothing changed, nothing republished
-    assert not await unsubscribe(services.digests, team_id="T0001", channel_id=CHANNEL, user_id=ADMIN)
+    assert not await services.digests.unsubscribe(team_id="T0001", channel_id=CHANNEL, user_id=ADMIN)
     assert published_since(slack, mark) == set()
 
 

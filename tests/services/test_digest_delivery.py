@@ -10,7 +10,6 @@ import pytest
 
 from messages import digest as db
 from services.digest_schedule import WEEKLY, Schedule
-from services.digest_subscriptions import subscribe
 from services.digests import EVENT_TYPE, DigestService
 from services.slack_clients import SlackClients
 from tests.conftest import install
@@ -59,8 +58,7 @@ async def due(storage, slack, settings, clock):
     await install(storage, slack)
     slack.add_user("U0001")
     slack.add_channel("C0001", "general", member=True)
-    await subscribe(
-        service(storage, settings, clock),
+    await service(storage, settings, clock).subscribe(
         team_id="T0001",
         channel_id="C0001",
         user_id="U0001",

@@ -18,7 +18,6 @@ from core.clock import FrozenClock
 from core.periods import Period
 from messages import digest as db
 from services.digest_schedule import WEEKLY, Schedule
-from services.digest_subscriptions import subscribe
 from tests.conftest import TEST_KEY, connect_hubspot, hubspot_standin, install
 from tests.providers.test_hubspot_usage import expected_hubspot
 from tests.providers.test_sendgrid_usage import expected_sendgrid
@@ -109,8 +108,8 @@ async def bot(storage, slack, hubspot, sendgrid, hub_settings, clock):
 
 
 async def subscribed(services, channel="C0001", schedule=BERLIN):
-    return await subscribe(
-        services.digests, team_id="T0001", channel_id=channel, user_id="U0001", schedule=schedule
+    return await services.digests.subscribe(
+        team_id="T0001", channel_id=channel, user_id="U0001", schedule=schedule
     )
 
 
