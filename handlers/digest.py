@@ -311,11 +311,11 @@ def register(app: AsyncApp, services: Services) -> None:
         reply = await commands.call(commands.COMMANDS["digest subscribe"], request)
         await respond(response_type="ephemeral", replace_original=False, **reply)
 
-    @app.action(digest_blocks.RECONNECT_ACTION)
+    @app.action(digest_blocks.DIGEST_RECONNECT_ACTION)
     async def reconnect(ack, body, action, respond, client) -> None:
         await ack()
         team_id, user_id = body["team"]["id"], body["user"]["id"]
-        annotate(team=team_id, action=digest_blocks.RECONNECT_ACTION)
+        annotate(team=team_id, action=digest_blocks.DIGEST_RECONNECT_ACTION)
         connections = services.connections
         if not await commands.clicked_by_admin(connections, client, body):
             await respond(

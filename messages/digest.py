@@ -10,20 +10,21 @@ section text at most SECTION_LIMIT characters (long lists end with "and N more")
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
 
 from core.reports import Figure, UsageReport
 from messages import blocks
+from messages.cards import RECONNECT
 
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000
 FIELD_LIMIT = 2000
 NAMED = 5  # inactive seats named before "and N more"
 SPARK = "▁▂▃▄▅▆▇█"
-RECONNECT_ACTION = "digest_reconnect"
+DIGEST_RECONNECT_ACTION = "digest_reconnect"
 
 TITLE = "Seat usage · {period}"
 LATE = ":hourglass_flowing_sand: This digest was due {due} and is late: Quolum was not running then."
@@ -83,7 +84,6 @@ class DigestData:
     collected_at: datetime | None = None
     late_since: datetime | None = None  # the send time it was due at, when sent late
     preview: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 # --- formatting helpers (pure) -------------------------------------------------------------
@@ -186,7 +186,7 @@ def connection_blocks(c: ConnectionDigest) -> list[dict]:
             since=since,
             reason=blocks.escape(c.reason or "access was refused"),
         )
-        button = ButtonElement(text="Reconnect", action_id=RECONNECT_ACTION, value=c.provider)
+        button = ButtonElement(text=RECONNECT, action_id=DIGEST_RECONNECT_ACTION, value=c.provider)
         return [blocks.markdown(fit([title, text])), ActionsBlock(elements=[button]).to_dict()]
     if c.state == "failed":
         return [blocks.markdown(fit([title, FAILED_OURS.format(provider=blocks.escape(c.provider_name))]))]

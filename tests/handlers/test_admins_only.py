@@ -141,7 +141,7 @@ async def test_a_member_is_refused_every_button_that_changes_something(bot, slac
     before = await state(storage)
     clicks = [
         (f"{DISCONNECT_ACTION}:hubspot", "hubspot", "button", ADMINS_ONLY.format(what="disconnect accounts")),
-        (db.RECONNECT_ACTION, "hubspot", "button", ADMINS_ONLY.format(what="reconnect accounts")),
+        (db.DIGEST_RECONNECT_ACTION, "hubspot", "button", ADMINS_ONLY.format(what="reconnect accounts")),
         (
             db.SUBSCRIBE_PICK_ACTION,
             "C0001",

@@ -142,7 +142,7 @@ def data(*connections, **kw) -> db.DigestData:
             ],
             [
                 "HubSpot needs reconnecting* (since <!date^1795132800^{date_short_pretty}|2026-11-20>): refused",
-                db.RECONNECT_ACTION,
+                db.DIGEST_RECONNECT_ACTION,
             ],
             ["Paid seats"],
         ),

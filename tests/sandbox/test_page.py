@@ -112,15 +112,16 @@ async def test_a_member_is_told_what_to_type(sandbox, chromium):
     assert await card.locator("[data-action-id]").count() == 0
 
 
-async def say(page, text: str):
-    """Type `text` in the message box and send it; the reply only this person sees."""
+async def say(page, text: str, timeout: float = 5_000):
+    """Type `text` in the message box and send it; the reply only this person sees. `timeout` (ms): a
+    digest collects live, and on a loaded machine the stand-in's 429s add whole seconds of waiting."""
     from playwright.async_api import expect
 
     replies = page.locator(".message.ephemeral")
     before = await replies.count()
     await page.fill("#box", text)
     await page.press("#box", "Enter")
-    await expect(replies).to_have_count(before + 1)
+    await expect(replies).to_have_count(before + 1, timeout=timeout)
     return replies.last
 
 
@@ -165,7 +166,7 @@ async def test_a_person_subscribes_a_channel_sends_the_digest_and_reads_the_seed
 
     subscribed = await say(page, "/quolum digest subscribe #saas-usage")
     await expect(subscribed).to_contain_text("#saas-usage will get the usage digest every Monday at 09:00")
-    sent = await say(page, "/quolum digest send #saas-usage")
+    sent = await say(page, "/quolum digest send #saas-usage", timeout=20_000)
     await expect(sent).to_contain_text("Posted the current digest to #saas-usage")
 
     await page.click("nav a:has-text('# saas-usage')")

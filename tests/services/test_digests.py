@@ -347,7 +347,7 @@ async def test_a_connection_needing_reconnect_is_shown_as_such_never_with_old_nu
     message = await bot.digests.preview("T0001", "Europe/Berlin", now=SEND + timedelta(days=7))
     body = text_of(message)
     assert "HubSpot needs reconnecting" in body and "HubSpot refused the refresh token" in body
-    assert db.RECONNECT_ACTION in body
+    assert db.DIGEST_RECONNECT_ACTION in body
     assert "paid seats idle" not in body  # the old HubSpot figures are not shown
     assert "HubSpot needs reconnecting" in message["text"]
 
