@@ -10,12 +10,14 @@ import sys
 
 from bot.cli_checks import package_version
 from core.config import VARIABLES, ConfigError, Settings
+from providers.registry import INSTALLED
 
 log = logging.getLogger("quolum.cli")
 
 
 def _parser() -> argparse.ArgumentParser:
-    env_help = "\n".join(f"  {name:24} {desc}" for name, (_, desc) in VARIABLES.items())
+    variables = [*((name, desc) for name, (_, desc) in VARIABLES.items()), *INSTALLED.variable_help()]
+    env_help = "\n".join(f"  {name:24} {desc}" for name, desc in variables)
     parser = argparse.ArgumentParser(
         prog="quolum-bot",
         description="Quolum Bot: a Slack bot that tells you who uses the SaaS seats you pay for.",
@@ -77,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
         "inclusive and in each account's own time zone.",
     )
     collect.add_argument("--team", help="only this Slack workspace (team id, e.g. T0123ABC)")
-    collect.add_argument("--provider", choices=["hubspot", "sendgrid"], help="only this provider")
+    collect.add_argument("--provider", choices=list(INSTALLED), help="only this provider")
     collect.add_argument(
         "--period",
         default="last-7-days",
@@ -164,9 +166,9 @@ SECRET_VARIABLES = (
     "SLACK_APP_TOKEN",
     "SLACK_SIGNING_SECRET",
     "SLACK_CLIENT_SECRET",
-    "HUBSPOT_CLIENT_SECRET",
     "QUOLUM_ENCRYPTION_KEYS",
     "QUOLUM_METRICS_TOKEN",
+    *(setting.name for setting in INSTALLED.settings() if setting.secret),  # e.g. an OAuth client secret
 )
 
 
@@ -179,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
 
             if problem := refuse_real_slack(os.environ):
                 raise ConfigError(f"demo: {problem}")
-        settings = Settings.from_env()
+        settings = INSTALLED.load_settings()
+        INSTALLED.redact_credentials()
         for name in SECRET_VARIABLES:
             os.environ.pop(name, None)
         from core.logs import setup_logging

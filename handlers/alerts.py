@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from slack_bolt.async_app import AsyncApp
 
 from core.logs import annotate
-from handlers import slack_request
+from handlers import credentials, slack_request
 from handlers.commands import CommandRequest, command
 from messages import alerts as am
 from messages import blocks
@@ -88,9 +88,10 @@ def register(app: AsyncApp, services: Services) -> None:
         if not await services.connections.can_connect(client, slack_request.workspace_of(body), user_id):
             await _privately(respond, am.NOT_ALLOWED.format(provider=spec.display_name, key=spec.key))
             return
-        opener = services.extras.get(f"open_connect:{spec.key}")
-        if opener is not None:  # API-key providers: their modal
-            await opener(client, body["trigger_id"], team_id=team_id, user_id=user_id, response_url=None)
+        if spec.form is not None:  # credential-form providers: their modal
+            await credentials.open_modal(
+                client, body["trigger_id"], spec, team_id=team_id, user_id=user_id, response_url=None
+            )
             return
         # A fresh single-use link bound to this person; no response_url: the alert is not the card.
         url = await services.connections.connect_url(team_id, user_id, spec, None, incident=incident.id)

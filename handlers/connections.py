@@ -46,7 +46,7 @@ def provider_arg(args: str):
     return (spec, None) if spec else (None, UNKNOWN_PROVIDER.format(name=blocks.echo(name), known=known()))
 
 
-@command("connect", "connect [hubspot|sendgrid]", "connect a SaaS account (admins)")
+@command("connect", f"connect [{CATALOGUE.usage()}]", "connect a SaaS account (admins)")
 async def connect(request: CommandRequest) -> dict:
     spec, error = provider_arg(request.args)
     if error:
@@ -76,7 +76,7 @@ async def _card(request: CommandRequest, *, only=None, notice: str | None = None
 
 @command(
     "disconnect",
-    "disconnect hubspot|sendgrid",
+    f"disconnect {CATALOGUE.usage()}",
     "disconnect an account and delete its credentials (admins)",
     reply_in_ack=False,  # revoking at the provider is a network call: ack first, answer after
 )

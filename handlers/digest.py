@@ -59,11 +59,14 @@ REFUSED = {
 BAD_WORD = "I did not understand `{word}`. " + USAGE
 BAD_TZ = "'{tz}' is not a time zone I know (use a name like Europe/Paris)."
 REFUSED_OTHER = "Slack refused the post ({code})."
-PRICE_USAGE = "Usage: `/quolum price <provider> <amount> [<currency>]`, e.g. `/quolum price hubspot 90 EUR`."
+EXAMPLE = next(iter(CATALOGUE), "<provider>")  # the usage texts' example: the first installed provider
+PRICE_USAGE = (
+    f"Usage: `/quolum price <provider> <amount> [<currency>]`, e.g. `/quolum price {EXAMPLE} 90 EUR`."
+)
 PRICE_SET = "One paid {provider} seat costs {price} a month: digests will say what idle seats cost."
 PRICE_LIST = "Seat prices: {prices}."
 NO_PRICES = (
-    "No seat prices set: `/quolum price hubspot 90 EUR` sets one, so digests can say what idle seats cost."
+    f"No seat prices set: `/quolum price {EXAMPLE} 90 EUR` sets one, so digests can say what idle seats cost."
 )
 UNKNOWN_PROVIDER = "I don't know a provider called `{name}`. Known: {known}."
 

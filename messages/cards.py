@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 )
 
 from messages import blocks
-from providers.catalogue import ProviderSpec
+from providers.plugin import ProviderSpec
 from storage.connections import CONNECTED, NEEDS_RECONNECT, ConnectionRecord
 
 TITLE = "Connections"
@@ -75,7 +75,7 @@ def state_line(row: Row) -> str:
 
 def account_label(spec: ProviderSpec, account_id: str | None) -> str:
     account_id = blocks.escape(account_id or "")
-    return f"portal {account_id}" if spec.key == "hubspot" else f"account {account_id}"
+    return f"{spec.account_word} {account_id}"
 
 
 def _buttons(row: Row, *, can_connect: bool, can_disconnect: bool) -> list[ButtonElement]:
@@ -84,7 +84,7 @@ def _buttons(row: Row, *, can_connect: bool, can_disconnect: bool) -> list[Butto
     exists = row.connection is not None and row.connection.exists
     label = RECONNECT if exists else CONNECT
     key = row.spec.key
-    if row.spec.auth_mode == "oauth2":
+    if row.spec.oauth is not None:
         if not row.connect_url:
             return []
         buttons = [

@@ -6,14 +6,14 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
 from messages import blocks
 from messages.cards import CONNECT_LINK, slack_date
-from providers.catalogue import ProviderSpec
+from providers.plugin import ProviderSpec
 from storage.invitations import InvitationRecord
 
 INVITE_CONNECT = "invite_connect"
 INVITE_DECLINE = "invite_decline"
 INVITE_REMIND = "invite_remind"
 
-USAGE = "Mention the people to invite, e.g. `/quolum invite @dana hubspot` (up to {max} people)."
+USAGE = "Mention the people to invite, e.g. `/quolum invite @dana {example}` (up to {max} people)."
 NOT_MENTIONS = "I can only invite people you @-mention; `{words}` is not a mention. " + USAGE
 TOO_MANY = "You can invite up to {max} people at a time. " + USAGE
 NOT_AVAILABLE = "{provider} is not available on this installation, so there is nothing to invite anyone to."

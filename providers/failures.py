@@ -1,12 +1,8 @@
 """What a provider failure means for a connection: pure functions, no I/O.
 
-`read_hubspot_error(body)` reads HubSpot's error bodies. The date-versioned OAuth endpoints
-(`/oauth/2026-03/token`) answer with the OAuth fields `error` / `error_description` *and* HubSpot's
-`category` (required by the 2026-03 spec), `message` and `correlationId`; the legacy `status`
-(BAD_REFRESH_TOKEN, ...) is only kept for backward compatibility and may be missing. So `error` is read
-first, then `category`, `policyName` (429s) and `status`.
-
-`classify(error, operation)` turns a `ProviderError` into a `Failure`:
+`classify(error, operation)` is the shared reading every provider's `classify` hook starts from (the
+OAuth 2.0 codes of RFC 6749 and HubSpot's legacy ones, which its policy reads from its error bodies:
+providers/hubspot/error_body.py). It turns a `ProviderError` into a `Failure`:
 - *revoked*: a refresh refused for good (`invalid_grant`, `access_denied`, BAD_REFRESH_TOKEN, BAD_HUB),
   a 401 that survived one refresh, a SendGrid 401: an incident at once;
 - *scope_lost*: 403 MISSING_SCOPES (HubSpot) or any SendGrid 403: a degraded incident naming the feature;
@@ -20,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from providers.error_bodies import ErrorFields, read_hubspot_error  # noqa: F401  (re-exported)
 from providers.http import MissingScopes, NeedsReconnect, ProviderError, TransientError, Unauthorized
 
 Kind = Literal["revoked", "scope_lost", "configuration", "bad_code", "transient"]

@@ -5,8 +5,7 @@ it takes a slot from the proactive `Limiter`, adds the caller's auth headers,
 and asks the pure function `decide()` what to make of each answer: `Ok`,
 `Retry(wait)`, `Reauth(error)` (401: refresh credentials once) or `Fail(error)`.
 
-Per-provider differences live in small policy objects (`HubSpotPolicy`,
-`SendGridPolicy`): which statuses are transient, minimum waits, how a 429 is
+Per-provider differences live in small policy objects (a `RetryPolicy` in each provider's package): which statuses are transient, minimum waits, how a 429 is
 to be waited out, how to read an error body, what a missing scope looks like.
 
 Every exception raised here subclasses `ProviderError` and carries `provider`,
@@ -30,56 +29,11 @@ import msgspec
 
 from core import metrics
 from providers.errors import (
-    MissingScopes,
-    NeedsReconnect,
     ProviderError,
-    RateLimited,
-    TransientError,
-    Unauthorized,
     scrub,
 )
 from providers.ratelimit import Limiter
-from providers.retry import (
-    HUBSPOT,
-    SENDGRID,
-    ErrorInfo,
-    Fail,
-    HubSpotPolicy,
-    Ok,
-    Outcome,
-    Reauth,
-    Retry,
-    RetryPolicy,
-    SendGridPolicy,
-    decide,
-    parse_retry_after,
-)
-
-# The names callers have always imported from here: the errors and the retry decisions live in
-# providers/errors.py and providers/retry.py, this module is the client that uses them.
-__all__ = [
-    "HUBSPOT",
-    "SENDGRID",
-    "Auth",
-    "ErrorInfo",
-    "Fail",
-    "HubSpotPolicy",
-    "MissingScopes",
-    "NeedsReconnect",
-    "Ok",
-    "ProviderError",
-    "ProviderHTTP",
-    "RateLimited",
-    "Reauth",
-    "Retry",
-    "RetryPolicy",
-    "SendGridPolicy",
-    "TransientError",
-    "Unauthorized",
-    "decide",
-    "parse_retry_after",
-    "safe_path",
-]
+from providers.retry import Ok, Outcome, Reauth, Retry, RetryPolicy, decide
 
 log = logging.getLogger("quolum.providers.http")
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from providers.failures import classify, read_hubspot_error
+from providers.failures import classify
 from providers.http import HUBSPOT, SENDGRID, Fail, NeedsReconnect, Reauth, decide
+from providers.hubspot.error_body import read_hubspot_error
 
 CORRELATION = "aeb5f871-7f07-4993-9211-075dc63e7cbf"
 

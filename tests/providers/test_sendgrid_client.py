@@ -91,12 +91,12 @@ def test_api_key_auth_never_shows_the_key():
 
 def test_regions_and_the_override():
     plain = sg.SendGridClient(None, Settings())
-    assert plain.base_url("global") == "https://api.sendgrid.com"
-    assert plain.base_url("eu") == "https://api.eu.sendgrid.com"
+    assert plain.region_url("global") == "https://api.sendgrid.com"
+    assert plain.region_url("eu") == "https://api.eu.sendgrid.com"
     with pytest.raises(ValueError):
-        plain.base_url("mars")
+        plain.region_url("mars")
     overridden = sg.SendGridClient(None, Settings(sendgrid_api_url="http://127.0.0.1:9"))
-    assert {overridden.base_url(r) for r in ("global", "eu")} == {"http://127.0.0.1:9"}
+    assert {overridden.region_url(r) for r in ("global", "eu")} == {"http://127.0.0.1:9"}
     # a stored key is used where its region is now; an unknown region falls back to its stored URL
     assert plain.base_url_for({"region": "eu", "base_url": "http://old"}) == "https://api.eu.sendgrid.com"
     assert plain.base_url_for({"region": "??", "base_url": "http://old/"}) == "http://old"

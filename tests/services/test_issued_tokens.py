@@ -40,7 +40,7 @@ async def callback(services, hubspot):
     )
     user = hubspot.tokens.portals[101].installer_user_id
     code = hubspot.tokens.new_code(services.hubspot.redirect_uri, 101, user, SCOPES)
-    return await services.connections.complete_hubspot(state, code)
+    return await services.connections.complete_oauth(services.registry["hubspot"], state, code)
 
 
 async def test_a_normal_connect_revokes_nothing(services, hubspot, clock):

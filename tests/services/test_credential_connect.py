@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
+from services.sendgrid_connect import ConnectResult, ModalContext
 
 from bot.container import build_services
 from bot.scheduler import Scheduler
@@ -28,7 +29,6 @@ from sandbox import slack_requests as sr
 from sandbox.standins.sendgrid import AUTO_SCOPES, mint_key
 from services import connections as texts
 from services import sendgrid_connect as sgc
-from services.sendgrid_connect import ConnectResult, ModalContext
 from tests.conftest import SENDGRID_ACCOUNT, install
 from tests.handlers.test_events import assert_nowhere_in_database
 from tests.services.test_connections import buttons, card_text, open_card, post
