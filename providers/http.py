@@ -29,11 +29,30 @@ import msgspec
 
 from core import metrics
 from providers.errors import (
+    MissingScopes,
+    NeedsReconnect,
     ProviderError,
+    RateLimited,
+    TransientError,
+    Unauthorized,
     scrub,
 )
 from providers.ratelimit import Limiter
 from providers.retry import Ok, Outcome, Reauth, Retry, RetryPolicy, decide
+
+# What the client raises is part of its interface (providers/errors.py defines them).
+__all__ = [
+    "Auth",
+    "MissingScopes",
+    "NeedsReconnect",
+    "ProviderError",
+    "ProviderHTTP",
+    "RateLimited",
+    "TransientError",
+    "Unauthorized",
+    "parsed",
+    "safe_path",
+]
 
 log = logging.getLogger("quolum.providers.http")
 

@@ -136,6 +136,10 @@ class Bound:
         """The hooks of provider `key` (providers/plugin.py `Hooks`); KeyError when not installed."""
         return self._hooks[key]
 
+    def override(self, key: str, hooks: Any) -> None:
+        """Swap one provider's hooks (tests: a client that does not wait out backoffs)."""
+        self._hooks[key] = hooks
+
     def items(self) -> list[tuple[ProviderSpec, Any]]:
         return [(self.registry[key], hooks) for key, hooks in self._hooks.items()]
 

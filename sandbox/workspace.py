@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
-from providers.catalogue import SENDGRID
+from providers.sendgrid.entry import SPEC as SENDGRID
 from sandbox.standins.hubspot import HubSpotStandIn
 from sandbox.standins.hubspot_seed import SEAT_NAMES, User, generate_portal
 from sandbox.standins.sendgrid import SendGridStandIn

@@ -13,6 +13,7 @@ MAX_KEY_LENGTH = 200  # the modal's input refuses longer text
 DEFAULT_REGION = "global"
 REGIONS = {"global": "https://api.sendgrid.com", "eu": "https://api.eu.sendgrid.com"}
 REGION_LABELS = {"global": "Global", "eu": "EU (regional account)"}
+POLICY = SendGridPolicy()
 
 
 def _region_choice(region: str) -> tuple[str, str]:
@@ -28,7 +29,7 @@ SPEC = ProviderSpec(
     verify_path="/v3/scopes",
     # SendGrid limits are per endpoint and announced in X-RateLimit-* headers: handled reactively.
     limits=ProviderLimits(),
-    policy=SendGridPolicy(),
+    policy=POLICY,
     pagination="offset",
     console_url="https://app.sendgrid.com/settings/api_keys",
     docs_url="https://www.twilio.com/docs/sendgrid/ui/account-and-settings/api-keys",

@@ -6,8 +6,11 @@ import httpx
 import pytest
 
 from providers.failures import classify
-from providers.http import HUBSPOT, SENDGRID, Fail, NeedsReconnect, Reauth, decide
+from providers.http import NeedsReconnect
+from providers.hubspot.entry import POLICY as HUBSPOT
 from providers.hubspot.error_body import read_hubspot_error
+from providers.retry import Fail, Reauth, decide
+from providers.sendgrid.entry import POLICY as SENDGRID
 
 CORRELATION = "aeb5f871-7f07-4993-9211-075dc63e7cbf"
 

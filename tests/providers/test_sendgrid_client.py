@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from core.config import Settings
-from providers.http import SENDGRID, MissingScopes, ProviderError, ProviderHTTP, TransientError, Unauthorized
+from providers.http import MissingScopes, ProviderError, ProviderHTTP, TransientError, Unauthorized
 from providers.sendgrid import client as sg
+from providers.sendgrid.entry import POLICY as SENDGRID
 from sandbox.standins.sendgrid import AUTO_SCOPES, SendGridStandIn, mint_key
 from sandbox.standins.sendgrid_seed import generate_account
 from sandbox.standins.server import serve_in_thread

@@ -8,8 +8,9 @@ import httpx
 import pytest
 
 import providers.sendgrid.usage as sendgrid_usage
-from providers.http import SENDGRID, ProviderHTTP, Unauthorized
+from providers.http import ProviderHTTP, Unauthorized
 from providers.ratelimit import Limiter
+from providers.sendgrid.entry import POLICY as SENDGRID
 from providers.sendgrid.usage import collect_sendgrid, sum_stats
 from providers.usage import Period, parse_period
 from sandbox.standins.sendgrid import ROUTE_SCOPES, SendGridStandIn

@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from core.clock import FrozenClock
-from providers.http import HUBSPOT, ProviderHTTP, TransientError
+from providers.http import ProviderHTTP, TransientError
 from providers.hubspot import client as hs
+from providers.hubspot.entry import POLICY as HUBSPOT
 from providers.ratelimit import Limiter
 from services.credentials import CredentialManager, NeedsReconnect, refresh_margin, should_refresh
 from storage.connections import ConnectionRecord, ConnectionStore
