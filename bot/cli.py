@@ -13,6 +13,7 @@ from core.config import VARIABLES, ConfigError, Settings
 from providers.registry import INSTALLED
 
 log = logging.getLogger("quolum.cli")
+PROVIDER_NAMES = " and ".join(spec.display_name for spec in INSTALLED.values())
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -121,15 +122,15 @@ def _parser() -> argparse.ArgumentParser:
         "doctor",
         help="check the set-up and print what to fix",
         description="Check the configuration, the database and its schema, the encryption keys (do they "
-        "decrypt what is stored), Slack (auth.test, scopes against the manifest's), whether HubSpot and "
-        "SendGrid answer and, for each connection, whether its access works. One line per finding; exit "
+        "decrypt what is stored), Slack (auth.test, scopes against the manifest's), whether each provider "
+        "answers and, for each connection, whether its access works. One line per finding; exit "
         "status 1 when anything is wrong.",
     )
     demo = sub.add_parser(
         "demo",
-        help="try the bot without any account: a sandbox Slack, HubSpot and SendGrid on 127.0.0.1",
-        description="Start the real server on SQLite in a temporary directory with the Slack, HubSpot and "
-        "SendGrid stand-ins on 127.0.0.1, walk the story (connect HubSpot, invite SendGrid's admin, App "
+        help=f"try the bot without any account: a sandbox Slack, {PROVIDER_NAMES} on 127.0.0.1",
+        description="Start the real server on SQLite in a temporary directory with stand-ins of Slack and "
+        "the providers on 127.0.0.1, walk the story (connect a provider, invite another's admin, App "
         "Home) and print each Slack message. Exits 0 only if every step did what it should. Refuses to "
         "start when SLACK_* variables point at a real Slack app.",
     )

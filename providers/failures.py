@@ -13,6 +13,7 @@ providers/hubspot/error_body.py). It turns a `ProviderError` into a `Failure`:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -37,10 +38,6 @@ CONFIGURATION_CODES = frozenset(
 )
 REVOKED_CODES = frozenset({"invalid_grant", "access_denied", "BAD_REFRESH_TOKEN", "BAD_HUB"})
 
-REVOKED_REASONS = {
-    "BAD_HUB": "the HubSpot account was deleted or disconnected",
-    "access_denied": "the HubSpot account was deleted or disconnected",
-}
 REVOKED_REASON = "{provider} no longer accepts Quolum's access: it was revoked or has expired"
 MISCONFIGURED = "the bot's {provider} app is misconfigured"
 
@@ -59,8 +56,16 @@ class Failure:
         return self.kind in ("revoked", "scope_lost", "configuration")
 
 
-def classify(error: Exception, operation: Operation = "api", *, provider_name: str = "HubSpot") -> Failure:
-    """What `error` (a `ProviderError` from providers/http.py) means; `operation` is what was tried."""
+def classify(
+    error: Exception,
+    operation: Operation = "api",
+    *,
+    provider_name: str,
+    revoked_reasons: Mapping[str, str] | None = None,
+) -> Failure:
+    """What `error` (a `ProviderError` from providers/http.py) means; `operation` is what was tried.
+    `revoked_reasons`: the provider's own sentence for a code that revokes (code -> reason)."""
+    revoked_reasons = revoked_reasons or {}
 
     if not isinstance(error, ProviderError):
         return Failure("transient", f"{provider_name} could not be reached")
@@ -89,7 +94,7 @@ def classify(error: Exception, operation: Operation = "api", *, provider_name: s
         )
     if operation == "refresh" and error.status == 400 and any(c in REVOKED_CODES for c in codes):
         code = next(c for c in codes if c in REVOKED_CODES)
-        reason = next((REVOKED_REASONS[c] for c in codes if c in REVOKED_REASONS), None)
+        reason = next((revoked_reasons[c] for c in codes if c in revoked_reasons), None)
         return Failure(
             "revoked",
             reason or REVOKED_REASON.format(provider=provider_name),

@@ -157,7 +157,7 @@ class HubSpotClient:
         return Account(portal.hub_id, portal.domain, portal.scopes, portal.details)
 
     def classify(self, error: Exception, operation: Operation = "api") -> Failure:
-        return failures.classify(error, operation, provider_name=SPEC.display_name)
+        return classify(error, operation)
 
     def base_url(self, credentials: Mapping[str, Any]) -> str:
         return self.spec.api_base_url
@@ -219,6 +219,20 @@ class BearerToken:
 
     def __repr__(self) -> str:
         return "BearerToken(<redacted>)"
+
+
+# HubSpot's codes for an account that is gone, said in its words.
+REVOKED_REASONS = {
+    "BAD_HUB": "the HubSpot account was deleted or disconnected",
+    "access_denied": "the HubSpot account was deleted or disconnected",
+}
+
+
+def classify(error: Exception, operation: Operation = "api") -> Failure:
+    """HubSpot's reading of a failure (providers/failures.py, with its own revocation sentences)."""
+    return failures.classify(
+        error, operation, provider_name=SPEC.display_name, revoked_reasons=REVOKED_REASONS
+    )
 
 
 def _token_set(body: dict) -> TokenSet:

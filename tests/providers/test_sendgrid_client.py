@@ -65,8 +65,8 @@ def test_minted_keys_have_sendgrid_length_and_normalise_strips():
         (ProviderError("x", provider="sendgrid", status=404), "failed"),
     ],
 )
-def test_classify(error, kind):
-    assert sg.classify(error) == kind
+def test_verify_failure(error, kind):
+    assert sg.verify_failure(error) == kind
 
 
 @pytest.mark.parametrize(
@@ -96,7 +96,7 @@ def test_regions_and_the_override():
     assert plain.region_url("eu") == "https://api.eu.sendgrid.com"
     with pytest.raises(ValueError):
         plain.region_url("mars")
-    overridden = sg.SendGridClient(None, Settings(sendgrid_api_url="http://127.0.0.1:9"))
+    overridden = sg.SendGridClient(None, Settings().with_overrides(sendgrid_api_url="http://127.0.0.1:9"))
     assert {overridden.region_url(r) for r in ("global", "eu")} == {"http://127.0.0.1:9"}
     # a stored key is used where its region is now; an unknown region falls back to its stored URL
     assert plain.base_url_for({"region": "eu", "base_url": "http://old"}) == "https://api.eu.sendgrid.com"
@@ -122,7 +122,9 @@ async def client(standin):
 
     async with httpx.AsyncClient() as http:
         yield sg.SendGridClient(
-            ProviderHTTP(http, SENDGRID, sleep=no_sleep), Settings(sendgrid_api_url=standin.url), timeout=2.0
+            ProviderHTTP(http, SENDGRID, sleep=no_sleep),
+            Settings().with_overrides(sendgrid_api_url=standin.url),
+            timeout=2.0,
         )
 
 
@@ -153,7 +155,7 @@ async def test_verify_401_is_unauthorized_and_never_echoes_the_key(standin, clie
     standin.revoke_key(key)
     with pytest.raises(Unauthorized) as caught:
         await client.verify(key, "global")
-    assert sg.classify(caught.value) == "rejected"
+    assert sg.verify_failure(caught.value) == "rejected"
     assert key not in str(caught.value) and key not in repr(caught.value)
     with pytest.raises(Unauthorized):
         await client.verify(mint_key(), "global")  # a key SendGrid never issued
@@ -166,7 +168,7 @@ async def test_verify_retries_a_5xx_once_then_says_unavailable(standin, client):
     standin.faults.fail_next("/v3/scopes", status=502, count=2)
     with pytest.raises(TransientError) as caught:
         await client.verify(key, "global")
-    assert sg.classify(caught.value) == "unavailable"
+    assert sg.verify_failure(caught.value) == "unavailable"
 
 
 async def test_verify_times_out_per_request(standin, client):
