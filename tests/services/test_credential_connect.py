@@ -141,6 +141,7 @@ def test_modal_explains_the_key_and_carries_only_context():
     assert "api.sendgrid.com" in json.dumps(region) and "api.eu.sendgrid.com" in json.dumps(region)
     assert region["initial_option"]["value"] == "global"
     assert json.loads(view["private_metadata"]) == {
+        "provider": "sendgrid",
         "team": "T0001",
         "user": "U0001",
         "response_url": "https://hooks.slack.test/r/1",
@@ -190,7 +191,7 @@ def test_result_views(result, expected, form):
     assert (view.get("callback_id") == modal.CALLBACK_ID) is form  # failures offer the form again
     if form:
         region = next(b for b in view["blocks"] if b.get("block_id") == modal.REGION_BLOCK)["element"]
-        assert region["initial_option"]["value"] == result.region
+        assert region["initial_option"]["value"] == result.values["region"]
     else:
         assert "submit" not in view and view["title"]["text"] == modal.CONNECTED_TITLE
 
@@ -240,6 +241,7 @@ async def test_card_offers_connect_and_the_button_opens_the_modal(bot, slack):
     assert call.args["trigger_id"] == "1.2.trigger"
     assert view["callback_id"] == modal.CALLBACK_ID
     assert json.loads(view["private_metadata"]) == {
+        "provider": "sendgrid",
         "team": "T0001",
         "user": "U0001",
         "response_url": response_url,
