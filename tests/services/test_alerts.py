@@ -93,7 +93,9 @@ async def replica(settings, database_url, clock, name: str):
     store = Storage(Database(database_url), Encryptor([TEST_KEY]), replica_id=name, clock=clock)
     async with httpx.AsyncClient() as http:
         services = build_services(settings, store, clock, http)
-        services.providers("hubspot").http = ProviderHTTP(http, HUBSPOT, sleep=_no_sleep)
+        services.providers("hubspot").http = ProviderHTTP(
+            http, HUBSPOT, limiter=services.limiter, sleep=_no_sleep
+        )
         scheduler = Scheduler(store.claims, clock)
         scheduler.add("connection_health", JOB_EVERY, services.health.run)
         SCHEDULERS[id(services)] = scheduler
@@ -436,7 +438,7 @@ async def test_sendgrid_revoked_and_degraded_alerts(
     connection = await save_key(storage, sendgrid, key)
     async with replica(sg_settings, database_url, clock, "r1") as one:
         hooks = one.providers("sendgrid")
-        hooks.http = ProviderHTTP(one.http, hooks.http.policy, sleep=_no_sleep)
+        hooks.http = ProviderHTTP(one.http, hooks.http.policy, limiter=one.limiter, sleep=_no_sleep)
         sendgrid.faults.fail_next(
             "/v3/teammates", status=403, body={"errors": [{"message": "access forbidden"}]}
         )
