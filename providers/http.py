@@ -43,6 +43,7 @@ from providers.retry import Ok, Outcome, Reauth, Retry, RetryPolicy, decide
 # What the client raises is part of its interface (providers/errors.py defines them).
 __all__ = [
     "Auth",
+    "Bearer",
     "MissingScopes",
     "NeedsReconnect",
     "ProviderError",
@@ -71,6 +72,23 @@ class Auth(Protocol):
     async def refresh(self) -> bool:
         """Force a credential refresh; True if new credentials were obtained."""
         ...
+
+
+class Bearer:
+    """`Auth` for one fixed token (an API key, an access token just issued): the bearer header and
+    nothing to refresh, so a 401 is final."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    async def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token}"}
+
+    async def refresh(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "Bearer([redacted])"
 
 
 # --------------------------------------------------------------------------- decisions

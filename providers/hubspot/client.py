@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 from core.config import Settings
 from providers import failures
 from providers.failures import Failure, Operation
-from providers.http import Auth, MissingScopes, ProviderError, ProviderHTTP
+from providers.http import Auth, Bearer, MissingScopes, ProviderError, ProviderHTTP
 from providers.hubspot.entry import API_URL, AUTHORIZE_URL, KEY, OAUTH_VERSION_SETTING, SPEC
 from providers.hubspot.usage import collect_hubspot
 from providers.plugin import Account, Checked, Connection, ProviderSpec
@@ -205,20 +205,7 @@ async def probe(client: HubSpotClient, auth, account_key: str) -> str | None:
     return None
 
 
-class BearerToken:
-    """Auth for one fixed token (no refresh): used right after the code exchange."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    async def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._token}"}
-
-    async def refresh(self) -> bool:
-        return False
-
-    def __repr__(self) -> str:
-        return "BearerToken(<redacted>)"
+BearerToken = Bearer  # right after the code exchange: the new access token, no refresh
 
 
 # HubSpot's codes for an account that is gone, said in its words.

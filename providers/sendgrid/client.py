@@ -25,7 +25,15 @@ from typing import Any, Literal
 from core.config import Settings
 from providers import failures
 from providers.failures import Failure, Operation
-from providers.http import Auth, MissingScopes, ProviderError, ProviderHTTP, TransientError, Unauthorized
+from providers.http import (
+    Auth,
+    Bearer,
+    MissingScopes,
+    ProviderError,
+    ProviderHTTP,
+    TransientError,
+    Unauthorized,
+)
 from providers.plugin import Checked, Connection, ProviderSpec, Verified
 from providers.sendgrid.entry import API_URL, DEFAULT_REGION, KEY, KEY_LENGTH, MAX_KEY_LENGTH, SPEC
 from providers.sendgrid.usage import collect_sendgrid
@@ -83,20 +91,7 @@ def is_write_scope(scope: str) -> bool:
     return not scope.endswith(".read") and scope not in NEUTRAL_SCOPES
 
 
-class ApiKey:
-    """`Auth` for one API key: the bearer header; nothing to refresh (a 401 is final)."""
-
-    def __init__(self, key: str) -> None:
-        self._key = key
-
-    async def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._key}"}
-
-    async def refresh(self) -> bool:
-        return False
-
-    def __repr__(self) -> str:
-        return "ApiKey([redacted])"
+ApiKey = Bearer  # a SendGrid API key is sent as a bearer token
 
 
 @dataclass(frozen=True)

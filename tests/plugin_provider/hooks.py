@@ -9,21 +9,10 @@ from typing import Any
 from core.config import Settings
 from providers import failures
 from providers.failures import Failure, Operation
-from providers.http import Auth, ProviderError, ProviderHTTP, Unauthorized
+from providers.http import Auth, Bearer, ProviderError, ProviderHTTP, Unauthorized
 from providers.plugin import Checked, Connection, Verified
 from providers.usage import Account, Seats, Signals, UsageReport
 from tests.plugin_provider.entry import API_URL, SPEC
-
-
-class Token:
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    async def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._token}"}
-
-    async def refresh(self) -> bool:
-        return False
 
 
 class SeatlyHooks:
@@ -47,7 +36,7 @@ class SeatlyHooks:
         return await self.http.get_json(f"{self.url}{SPEC.verify_path}", auth=auth, account_key=account)
 
     async def access(self, credentials: Mapping[str, Any], account_key: str) -> list[str]:
-        me = await self._me(Token(credentials["token"]), account_key)
+        me = await self._me(Bearer(credentials["token"]), account_key)
         return [s for s in SPEC.required_scopes if s not in me.get("scopes", [])]
 
     # --- the credential form ---------------------------------------------------------------------
@@ -56,7 +45,7 @@ class SeatlyHooks:
 
     async def verify_form(self, values: Mapping[str, str]) -> Verified:
         token = values["token"].strip()
-        me = await self._me(Token(token), "verify")
+        me = await self._me(Bearer(token), "verify")
         scopes = tuple(me.get("scopes", []))
         return Verified(
             account_id=me["id"],
@@ -72,7 +61,7 @@ class SeatlyHooks:
     # --- health, collection ----------------------------------------------------------------------
     async def check(self, connection: Connection, auth: Auth, now: datetime) -> Checked:
         try:
-            await self._me(Token(connection.credentials["token"]), connection.account_key)
+            await self._me(Bearer(connection.credentials["token"]), connection.account_key)
         except ProviderError as error:
             return Checked(self.classify(error, "api"))
         return Checked()
