@@ -2,7 +2,7 @@
 
 A provider is one package under providers/ whose `__init__` exposes `PLUGIN`, a `Plugin`:
 - `spec`: its catalogue entry as data (`ProviderSpec`): how it connects (an OAuth 2.0 `OAuth` or a
-  credential form of `FormField`s), URLs, scopes, rate limits, pagination, retry policy, the
+  credential form of `FormField`s), URLs, scopes, rate limits, retry policy, the
   operator settings it reads (`Setting`), the secrets its logs must never show;
 - `hooks(http, settings, clock)`: its `Hooks`, for what data cannot say.
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from core.config import ConfigError, Settings
 from providers.failures import Failure, Operation
@@ -87,23 +87,19 @@ class OAuth:
 class ProviderSpec:
     key: str
     display_name: str
-    auth_mode: Literal["oauth2", "api_key"]
     api_base_url: str
     scopes: tuple[Scope, ...]
     verify_path: str  # a cheap read that proves the credentials work
     limits: ProviderLimits = field(default_factory=ProviderLimits)  # proactive rate limits (Limiter)
     policy: RetryPolicy = field(default_factory=RetryPolicy)  # how answers are retried (ProviderHTTP)
-    pagination: Literal["cursor", "offset"] = "cursor"
     oauth: OAuth | None = None
     form: CredentialForm | None = None  # api_key providers: the credential form
     regions: dict[str, str] = field(default_factory=dict)  # api_key providers: region -> API base URL
     console_url: str | None = None  # where the customer manages our access (revoke keys, uninstall)
-    docs_url: str | None = None
     api_url_setting: str | None = None  # the `Setting` that overrides the API base URL (doctor names it)
     account_word: str = "account"  # what the card calls the account id: "portal 123", "account 123"
     settings: tuple[Setting, ...] = ()  # the operator settings it reads
     secret_patterns: tuple[str, ...] = ()  # regexes of its credentials, redacted from every log line
-    features: tuple[str, ...] = ()  # what its report can say
     rejected_reason: str = "{provider} rejected Quolum's access"  # a 401 that survived a refresh
 
     @property

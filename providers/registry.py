@@ -21,7 +21,7 @@ import httpx
 from core.config import Settings
 from core.logs import register_pattern
 from providers.http import ProviderHTTP
-from providers.plugin import ProviderSpec, Setting
+from providers.plugin import Hooks, ProviderSpec, Setting
 from providers.ratelimit import Limiter, ProviderLimits
 
 
@@ -132,7 +132,7 @@ class Bound:
         self.registry = registry
         self._hooks = hooks
 
-    def __call__(self, key: str) -> Any:
+    def __call__(self, key: str) -> Hooks:
         """The hooks of provider `key` (providers/plugin.py `Hooks`); KeyError when not installed."""
         return self._hooks[key]
 

@@ -23,16 +23,13 @@ def _region_choice(region: str) -> tuple[str, str]:
 SPEC = ProviderSpec(
     key=KEY,
     display_name="SendGrid",
-    auth_mode="api_key",
     api_base_url=REGIONS[DEFAULT_REGION],
     regions=dict(REGIONS),
     verify_path="/v3/scopes",
     # SendGrid limits are per endpoint and announced in X-RateLimit-* headers: handled reactively.
     limits=ProviderLimits(),
     policy=POLICY,
-    pagination="offset",
     console_url="https://app.sendgrid.com/settings/api_keys",
-    docs_url="https://www.twilio.com/docs/sendgrid/ui/account-and-settings/api-keys",
     api_url_setting=API_URL,
     settings=(Setting(API_URL, None, "Overrides the SendGrid API base URL chosen by region."),),
     secret_patterns=(r"SG\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",),  # API keys

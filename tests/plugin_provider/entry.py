@@ -12,12 +12,10 @@ API_URL = "SEATLY_API_URL"
 SPEC = ProviderSpec(
     key=KEY,
     display_name="Seatly",
-    auth_mode="api_key",
     api_base_url="https://api.seatly.invalid",
     verify_path="/v1/me",
     limits=ProviderLimits(buckets={DEFAULT_BUCKET: Bucket(limit=50, window=1.0)}),
     policy=RetryPolicy(provider=KEY, display_name="Seatly"),
-    pagination="offset",
     console_url="https://seatly.invalid/settings/tokens",
     account_word="workspace",
     api_url_setting=API_URL,
