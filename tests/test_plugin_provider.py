@@ -67,7 +67,6 @@ async def connect_through_the_modal(bot, slack, token: str) -> dict:
     return reply.json()
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_a_provider_defined_only_in_tests_goes_the_whole_way(
     bot, slack, standin, storage, clock, database_url
 ):
