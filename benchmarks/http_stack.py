@@ -38,8 +38,9 @@ from harness import ROOT  # importing harness puts the repository on sys.path
 from harness.machine import free_port
 from httpx_aiohttp import HttpxAiohttpClient
 
-from providers.http import HUBSPOT, ProviderHTTP  # noqa: E402
+from providers.http import ProviderHTTP  # noqa: E402
 from providers.http_client import provider_client  # noqa: E402
+from providers.hubspot.entry import POLICY as HUBSPOT  # noqa: E402
 from providers.hubspot.records import OBJECTS  # noqa: E402
 from providers.ratelimit import Limiter  # noqa: E402
 

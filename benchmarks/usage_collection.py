@@ -52,10 +52,12 @@ from harness import ROOT  # importing harness puts the repository on sys.path
 
 from core.periods import parse_period, today_in  # noqa: E402
 from providers.collect import CollectJob, collect_many  # noqa: E402
-from providers.http import HUBSPOT, ProviderHTTP  # noqa: E402
+from providers.http import ProviderHTTP  # noqa: E402
 from providers.http_client import provider_client  # noqa: E402
+from providers.hubspot.entry import LIMITS as HUBSPOT_LIMITS  # noqa: E402
+from providers.hubspot.entry import POLICY as HUBSPOT  # noqa: E402
 from providers.hubspot.usage import collect_hubspot  # noqa: E402
-from providers.ratelimit import HUBSPOT_LIMITS, Bucket, Limiter, ProviderLimits  # noqa: E402
+from providers.ratelimit import Bucket, Limiter, ProviderLimits  # noqa: E402
 from tests.providers.test_hubspot_usage import expected_hubspot, observed  # noqa: E402
 
 SCOPES = [

@@ -10,12 +10,15 @@ import sys
 
 from bot.cli_checks import package_version
 from core.config import VARIABLES, ConfigError, Settings
+from providers.registry import INSTALLED
 
 log = logging.getLogger("quolum.cli")
+PROVIDER_NAMES = " and ".join(spec.display_name for spec in INSTALLED.values())
 
 
 def _parser() -> argparse.ArgumentParser:
-    env_help = "\n".join(f"  {name:24} {desc}" for name, (_, desc) in VARIABLES.items())
+    variables = [*((name, desc) for name, (_, desc) in VARIABLES.items()), *INSTALLED.variable_help()]
+    env_help = "\n".join(f"  {name:24} {desc}" for name, desc in variables)
     parser = argparse.ArgumentParser(
         prog="quolum-bot",
         description="Quolum Bot: a Slack bot that tells you who uses the SaaS seats you pay for.",
@@ -77,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
         "inclusive and in each account's own time zone.",
     )
     collect.add_argument("--team", help="only this Slack workspace (team id, e.g. T0123ABC)")
-    collect.add_argument("--provider", choices=["hubspot", "sendgrid"], help="only this provider")
+    collect.add_argument("--provider", choices=list(INSTALLED), help="only this provider")
     collect.add_argument(
         "--period",
         default="last-7-days",
@@ -119,15 +122,15 @@ def _parser() -> argparse.ArgumentParser:
         "doctor",
         help="check the set-up and print what to fix",
         description="Check the configuration, the database and its schema, the encryption keys (do they "
-        "decrypt what is stored), Slack (auth.test, scopes against the manifest's), whether HubSpot and "
-        "SendGrid answer and, for each connection, whether its access works. One line per finding; exit "
+        "decrypt what is stored), Slack (auth.test, scopes against the manifest's), whether each provider "
+        "answers and, for each connection, whether its access works. One line per finding; exit "
         "status 1 when anything is wrong.",
     )
     demo = sub.add_parser(
         "demo",
-        help="try the bot without any account: a sandbox Slack, HubSpot and SendGrid on 127.0.0.1",
-        description="Start the real server on SQLite in a temporary directory with the Slack, HubSpot and "
-        "SendGrid stand-ins on 127.0.0.1, walk the story (connect HubSpot, invite SendGrid's admin, App "
+        help=f"try the bot without any account: a sandbox Slack, {PROVIDER_NAMES} on 127.0.0.1",
+        description="Start the real server on SQLite in a temporary directory with stand-ins of Slack and "
+        "the providers on 127.0.0.1, walk the story (connect a provider, invite another's admin, App "
         "Home) and print each Slack message. Exits 0 only if every step did what it should. Refuses to "
         "start when SLACK_* variables point at a real Slack app.",
     )
@@ -164,9 +167,9 @@ SECRET_VARIABLES = (
     "SLACK_APP_TOKEN",
     "SLACK_SIGNING_SECRET",
     "SLACK_CLIENT_SECRET",
-    "HUBSPOT_CLIENT_SECRET",
     "QUOLUM_ENCRYPTION_KEYS",
     "QUOLUM_METRICS_TOKEN",
+    *(setting.name for setting in INSTALLED.settings() if setting.secret),  # e.g. an OAuth client secret
 )
 
 
@@ -179,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
 
             if problem := refuse_real_slack(os.environ):
                 raise ConfigError(f"demo: {problem}")
-        settings = Settings.from_env()
+        settings = INSTALLED.load_settings()
+        INSTALLED.redact_credentials()
         for name in SECRET_VARIABLES:
             os.environ.pop(name, None)
         from core.logs import setup_logging

@@ -7,82 +7,92 @@ constructor. Services never import this module; handlers only for type checking.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import httpx
 
 from core.clock import Clock
 from core.config import Settings
-from providers.http import HUBSPOT, SENDGRID, ProviderHTTP
-from providers.hubspot import client as hubspot
-from providers.hubspot.client import HubSpotClient
 from providers.ratelimit import Limiter
-from providers.sendgrid.client import SendGridClient
+from providers.registry import INSTALLED, Bound, Registry
 from services.admins import AdminsService
 from services.alerts import AlertsService
 from services.app_home import AppHomeService
 from services.connections import ConnectionsService
+from services.credential_connect import CredentialConnectService
 from services.credentials import CredentialManager
 from services.digests import DigestService
 from services.health import HealthService
 from services.invites import InvitesService
-from services.sendgrid_connect import SendGridConnectService
 from services.slack_clients import SlackClients
 from services.slack_events import SlackEvents
 from services.usage import UsageService
 from storage.store import Storage
 
 
-@dataclass
+@dataclass(frozen=True)
 class Services:
     settings: Settings
     storage: Storage
     clock: Clock
     http: httpx.AsyncClient  # shared by every provider call of this process
-    limiter: Limiter | None = None  # one per process: HubSpot's limits are per account, across coroutines
-    hubspot: HubSpotClient | None = None
-    credentials: CredentialManager | None = None
-    slack_clients: SlackClients | None = None  # a workspace's Slack client, for DMs outside a request
-    connections: ConnectionsService | None = None
-    invites: InvitesService | None = None
-    sendgrid: SendGridConnectService | None = None  # connect with an API key; the daily key check
-    usage: UsageService | None = None  # `quolum-bot usage collect` and the digests
-    alerts: AlertsService | None = None  # one alert per incident, updated in place
-    health: HealthService | None = None  # the connection_health job; every use reports to it
-    digests: DigestService | None = None  # the scheduled digests, previews and sends
-    home: AppHomeService | None = None  # the App Home tab
-    admins: AdminsService | None = None  # `/quolum admins`: who Slack admins made Quolum admins
-    events: SlackEvents | None = None  # each Events API delivery handled once
-    extras: dict[str, Any] = field(default_factory=dict)  # handler-to-handler wiring (the SendGrid modal)
+    registry: Registry  # the installed providers
+    providers: Bound  # their hooks, built once for this process
+    limiter: Limiter  # one per process: providers' limits are per account, across coroutines
+    credentials: CredentialManager
+    slack_clients: SlackClients  # a workspace's Slack client, for DMs outside a request
+    connections: ConnectionsService
+    invites: InvitesService
+    credential_forms: CredentialConnectService  # connect by pasting a credential (an API key)
+    usage: UsageService  # `quolum-bot usage collect` and the digests
+    alerts: AlertsService  # one alert per incident, updated in place
+    health: HealthService  # the connection_health job; every use reports to it
+    digests: DigestService  # the scheduled digests, previews and sends
+    home: AppHomeService  # the App Home tab
+    admins: AdminsService  # `/quolum admins`: who Slack admins made Quolum admins
+    events: SlackEvents  # each Events API delivery handled once
 
 
-def build_services(settings: Settings, storage: Storage, clock: Clock, http: httpx.AsyncClient) -> Services:
-    """Wire the provider clients and services around storage and one shared HTTP client."""
-    limiter = Limiter()
-    hubspot_client = hubspot.HubSpotClient(ProviderHTTP(http, HUBSPOT, limiter=limiter), settings)
+def refreshers(providers: Bound) -> dict:
+    """provider -> (refresh(refresh_token), the reason a refused refresh gives, or None if transient)."""
 
-    def hubspot_revoked(error) -> str | None:
-        return hubspot.revoked_reason(error) if hubspot.classify(error, "refresh") == "revoked" else None
+    def revoked(hooks):
+        def reason(error) -> str | None:
+            failure = hooks.classify(error, "refresh")
+            return failure.reason if failure.kind == "revoked" else None
 
-    credentials = CredentialManager(
-        storage.connections, {"hubspot": (hubspot_client.refresh, hubspot_revoked)}, clock
-    )
+        return reason
+
+    return {spec.key: (hooks.refresh, revoked(hooks)) for spec, hooks in providers.items() if spec.oauth}
+
+
+def build_services(
+    settings: Settings,
+    storage: Storage,
+    clock: Clock,
+    http: httpx.AsyncClient,
+    registry: Registry = INSTALLED,
+) -> Services:
+    """Wire the provider hooks and services around storage and one shared HTTP client."""
+    limiter = Limiter(registry.limits())
+    providers = registry.bind(http, settings, limiter)
+    credentials = CredentialManager(storage.connections, refreshers(providers), clock)
     slack_clients = SlackClients(settings, storage.installations)
     connections = ConnectionsService(
-        storage=storage, settings=settings, clock=clock, hubspot=hubspot_client, slack_clients=slack_clients
+        storage=storage, settings=settings, clock=clock, providers=providers, slack_clients=slack_clients
     )
-    sendgrid_client = SendGridClient(ProviderHTTP(http, SENDGRID, limiter=limiter), settings)
     invites = InvitesService(
-        storage=storage, settings=settings, clock=clock, connections=connections, slack_clients=slack_clients
+        storage=storage,
+        settings=settings,
+        clock=clock,
+        connections=connections,
+        slack_clients=slack_clients,
+        providers=registry,
     )
     connections.connected_hooks.append(invites.on_connected)
-    sendgrid = SendGridConnectService(
-        storage=storage, client=sendgrid_client, connections=connections, clock=clock
-    )
-    usage = UsageService(
-        storage=storage, settings=settings, clock=clock, credentials=credentials, http=http, limiter=limiter
+    credential_forms = CredentialConnectService(
+        storage=storage, providers=providers, connections=connections, clock=clock
     )
     alerts = AlertsService(
         incidents=storage.incidents,
@@ -91,6 +101,7 @@ def build_services(settings: Settings, storage: Storage, clock: Clock, http: htt
         admins=storage.admins,
         slack_client=slack_clients,
         clock=clock,
+        registry=registry,
     )
     connections.connected_hooks.append(alerts.on_connected)
     health = HealthService(
@@ -98,11 +109,18 @@ def build_services(settings: Settings, storage: Storage, clock: Clock, http: htt
         checks=storage.checks,
         alerts=alerts,
         credentials=credentials,
-        hubspot=hubspot_client,
-        sendgrid=sendgrid,
+        providers=providers,
         clock=clock,
     )
-    usage.health = health  # every real use of a connection reports its outcome to the health service
+    # every real use of a connection reports its outcome to the health service
+    usage = UsageService(
+        storage=storage,
+        settings=settings,
+        clock=clock,
+        credentials=credentials,
+        providers=providers,
+        health=health,
+    )
     digests = DigestService(
         store=storage.digests,
         snapshots=storage.snapshots,
@@ -114,8 +132,11 @@ def build_services(settings: Settings, storage: Storage, clock: Clock, http: htt
         replica=storage.claims.replica_id,
         lease=timedelta(seconds=settings.digest_lease_seconds),
         concurrency=settings.digest_concurrency,
+        registry=registry,
     )
-    home = AppHomeService(storage=storage, connections=connections, slack_clients=slack_clients)
+    home = AppHomeService(
+        storage=storage, connections=connections, slack_clients=slack_clients, registry=registry
+    )
     connections.connected_hooks.append(home.on_connection_changed)
     connections.disconnected_hooks.append(home.on_connection_changed)
     for service in (invites, digests, alerts):  # each lists something App Home shows
@@ -125,13 +146,14 @@ def build_services(settings: Settings, storage: Storage, clock: Clock, http: htt
         storage=storage,
         clock=clock,
         http=http,
+        registry=registry,
+        providers=providers,
         limiter=limiter,
-        hubspot=hubspot_client,
         credentials=credentials,
         slack_clients=slack_clients,
         connections=connections,
         invites=invites,
-        sendgrid=sendgrid,
+        credential_forms=credential_forms,
         usage=usage,
         alerts=alerts,
         health=health,

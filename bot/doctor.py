@@ -15,6 +15,7 @@ import httpx
 from slack_sdk.errors import SlackApiError
 
 from core.config import ConfigError, Settings
+from providers.registry import INSTALLED
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
@@ -98,8 +99,10 @@ def _config(settings: Settings) -> Finding:
         settings.check_slack()
     except ConfigError as error:
         return fail("config", str(error))
-    if settings.hubspot_client_id and not settings.hubspot_client_secret:
-        return fail("config", "HUBSPOT_CLIENT_SECRET is missing: HubSpot cannot be connected without it.")
+    for spec in INSTALLED.oauth():
+        client_id, secret = spec.oauth.client_id_setting, spec.oauth.client_secret_setting
+        if settings.value(client_id) and not settings.value(secret):
+            return fail("config", f"{secret} is missing: {spec.display_name} cannot be connected without it.")
     mode = "multi-workspace" if settings.multi_workspace else "single-workspace"
     return ok("config", f"{mode} mode{', Socket Mode' if settings.socket_mode else ''}")
 
@@ -227,24 +230,27 @@ async def _slack(settings: Settings, storage) -> AsyncIterator[Finding]:
 
 
 async def _reachable(settings: Settings, http: httpx.AsyncClient) -> AsyncIterator[Finding]:
-    """HubSpot and SendGrid answer at all (any HTTP status counts: we send no credentials)."""
-    targets: list[tuple[str, str, str]] = []  # area, base URL, a path that answers without credentials
-    if settings.hubspot_client_id:
-        targets.append(("hubspot", settings.hubspot_api_url, "/account-info/v3/details"))
-    else:
-        yield ok("hubspot", "not configured (HUBSPOT_CLIENT_ID unset): the card offers SendGrid only")
-    if settings.sendgrid_api_url:
-        targets.append(("sendgrid", settings.sendgrid_api_url, "/v3/scopes"))
-    else:
-        from providers.catalogue import SENDGRID
+    """Each provider answers at all (any HTTP status counts: we send no credentials)."""
+    targets: list[tuple[str, str, str, str]] = []  # area, base URL, a path, the variable overriding it
 
-        targets += [("sendgrid", base, "/v3/scopes") for base in SENDGRID.regions.values()]
-    for area, base, path in targets:
+    def configured(spec) -> bool:  # an OAuth provider is offered once its app's client id is set
+        return spec.oauth is None or bool(settings.value(spec.oauth.client_id_setting))
+
+    for spec in INSTALLED.values():
+        if not configured(spec):
+            others = " and ".join(s.display_name for s in INSTALLED.values() if configured(s))
+            unset = spec.oauth.client_id_setting
+            yield ok(spec.key, f"not configured ({unset} unset): the card offers {others or 'nothing'} only")
+            continue
+        hooks = INSTALLED.hooks(spec.key, http, settings)
+        targets += [
+            (spec.key, base, spec.verify_path, spec.api_url_setting or "") for base in hooks.reachable_urls()
+        ]
+    for area, base, path, variable in targets:
         try:
             await http.get(base + path)
             yield ok(area, f"{base} answers")
         except httpx.HTTPError as error:
-            variable = "HUBSPOT_API_URL" if area == "hubspot" else "SENDGRID_API_URL"
             yield fail(
                 area, f"cannot reach {base} ({type(error).__name__}): check the network or {variable}."
             )
@@ -253,7 +259,6 @@ async def _reachable(settings: Settings, http: httpx.AsyncClient) -> AsyncIterat
 async def _connections(settings: Settings, storage, http: httpx.AsyncClient) -> AsyncIterator[Finding]:
     from bot.container import build_services
     from core.clock import utcnow
-    from providers.catalogue import SENDGRID
     from providers.http import NeedsReconnect, ProviderError, Unauthorized
 
     services = build_services(settings, storage, utcnow, http)
@@ -271,32 +276,17 @@ async def _connections(settings: Settings, storage, http: httpx.AsyncClient) -> 
             )
             continue
         try:
-            if record.provider == "hubspot":
-                from providers.hubspot.client import BearerToken
-
-                hub = services.hubspot
-                fresh = await services.credentials.current(record.id)  # refreshed first when about to expire
-                await hub.http.get_json(
-                    f"{hub.spec.api_base_url}{hub.spec.verify_path}",
-                    auth=BearerToken(fresh.credentials["access_token"]),
-                    account_key=record.account_id or "doctor",
+            spec, hooks = INSTALLED[record.provider], services.providers(record.provider)
+            if spec.oauth is not None:
+                record = await services.credentials.current(record.id)  # refreshed first when about to expire
+            lacking = await hooks.access(record.credentials, record.account_id or "doctor")
+            if lacking:
+                yield fail(
+                    "connection",
+                    f"{name}: the API key lacks {', '.join(lacking)}: create a key with them and reconnect.",
                 )
-                yield ok("connection", f"{name}: access works")
             else:
-                client = services.sendgrid.client
-                granted = await client.scopes(
-                    record.credentials["api_key"],
-                    client.base_url_for(record.credentials),
-                    account=record.account_id or "doctor",
-                )
-                lacking = missing_scopes(granted, SENDGRID.required_scopes)
-                if lacking:
-                    yield fail(
-                        "connection",
-                        f"{name}: the API key lacks {', '.join(lacking)}: create a key with them and reconnect.",
-                    )
-                else:
-                    yield ok("connection", f"{name}: access works")
+                yield ok("connection", f"{name}: access works")
         except NeedsReconnect as error:
             yield fail(
                 "connection",

@@ -10,6 +10,7 @@ import yaml
 
 from bot.slack_app import BOT_OPTIONAL_SCOPES, BOT_SCOPES
 from core.config import url_problem
+from providers.registry import INSTALLED
 
 EXAMPLE_URL = "https://quolum.example.com"
 BOT_EVENTS = ["app_home_opened", "app_uninstalled", "tokens_revoked"]
@@ -26,6 +27,7 @@ def check_url(url: str) -> str | None:
 
 def build(url: str | None, *, socket_mode: bool = False) -> dict:
     """The manifest; `url` may be None for Socket Mode (no request URLs, no OAuth redirect: one workspace)."""
+    providers = " and ".join(spec.display_name for spec in INSTALLED.values())
     url = url.rstrip("/") if url else None
     events_url = f"{url}/slack/events"
     command = {
@@ -48,7 +50,7 @@ def build(url: str | None, *, socket_mode: bool = False) -> dict:
     return {
         "display_information": {
             "name": "Quolum",
-            "description": "Who uses the SaaS seats you pay for: connect HubSpot and SendGrid, get weekly digests.",
+            "description": f"Who uses the SaaS seats you pay for: connect {providers}, get weekly digests.",
             "background_color": "#1d3557",
         },
         "features": {

@@ -35,6 +35,7 @@ from core.logs import AccessLogMiddleware, annotate, register_secret
 from handlers import slack_request
 from handlers.oauth import routes as oauth_routes
 from providers.http_client import provider_client
+from providers.registry import INSTALLED, Registry
 from services.health import JOB_EVERY
 from storage.crypto import Encryptor, load_keys
 from storage.db import Database
@@ -85,19 +86,21 @@ def create_app(
     replica_id: str | None = None,
     housekeeping_every: timedelta = timedelta(minutes=10),  # used install states go once expired
     body_timeout: float = BODY_TIMEOUT,
+    providers: Registry = INSTALLED,
 ) -> Starlette:
+    providers.redact_credentials()
     for secret in (
         settings.signing_secret,
         settings.client_secret,
         settings.bot_token,
         settings.app_token,
-        settings.hubspot_client_secret,
         settings.metrics_token,
+        *(settings.value(setting.name) for setting in providers.settings() if setting.secret),
     ):
         register_secret(secret)
     storage = storage or build_storage(settings, clock=clock, replica_id=replica_id)
     http = http or provider_client()
-    services = build_services(settings, storage, clock, http)
+    services = build_services(settings, storage, clock, http, providers)
     bolt = build_bolt_app(services)
     slack = AsyncSlackRequestHandler(bolt)
     scheduler = build_scheduler(services, housekeeping_every=housekeeping_every)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -49,21 +48,10 @@ VARIABLES: dict[str, tuple[str | None, str]] = {
     "QUOLUM_METRICS_TOKEN": (None, "If set, GET /metrics needs `Authorization: Bearer <this token>`."),
     "HOST": ("0.0.0.0", "Interface `serve` listens on (also --host)."),
     "PORT": ("3000", "Port `serve` listens on (also --port)."),
-    "HUBSPOT_CLIENT_ID": (None, "HubSpot public app client id; without it HubSpot is not offered."),
-    "HUBSPOT_CLIENT_SECRET": (None, "HubSpot public app client secret."),
-    "HUBSPOT_API_URL": ("https://api.hubapi.com", "HubSpot API base URL."),
-    "HUBSPOT_AUTHORIZE_URL": ("https://app.hubspot.com/oauth/authorize", "HubSpot consent page URL."),
-    "HUBSPOT_OAUTH_VERSION": (
-        "2026-03",
-        "Date version of HubSpot's OAuth token endpoints (YYYY-MM; v1 is refused).",
-    ),
-    "SENDGRID_API_URL": (None, "Overrides the SendGrid API base URL chosen by region."),
 }
 
 TRUE = {"1", "true", "yes", "on"}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-# HubSpot's OAuth token endpoints are date-versioned (/oauth/2026-03/token); v1 is switched off on 2027-02-16.
-HUBSPOT_OAUTH_VERSION = re.compile(r"20\d\d-(0[1-9]|1[0-2])")
 
 
 @dataclass(frozen=True)
@@ -86,12 +74,8 @@ class Settings:
     metrics_token: str | None = field(default=None, repr=False)
     host: str = "0.0.0.0"
     port: int = 3000
-    hubspot_client_id: str | None = None
-    hubspot_client_secret: str | None = field(default=None, repr=False)
-    hubspot_api_url: str = "https://api.hubapi.com"
-    hubspot_authorize_url: str = "https://app.hubspot.com/oauth/authorize"
-    hubspot_oauth_version: str = "2026-03"
-    sendgrid_api_url: str | None = None
+    # the providers' own settings (each provider declares its variables): name -> value as set
+    provider_values: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def multi_workspace(self) -> bool:
@@ -102,7 +86,11 @@ class Settings:
         return bool(self.app_token)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, provider_variables: Iterable[str] = ()
+    ) -> Settings:
+        """`provider_variables`: the names the installed providers declare (the registry's
+        `variables()`); their values are checked by the providers (`Registry.check_settings`)."""
         env = os.environ if env is None else env
 
         def get(name: str) -> str | None:
@@ -144,12 +132,6 @@ class Settings:
         api_url = get("SLACK_API_URL") or "https://slack.com/api/"
         database_url = normalise_database_url(get("QUOLUM_DATABASE_URL"), data_dir)
         check_database_url(database_url)
-        oauth_version = get("HUBSPOT_OAUTH_VERSION") or "2026-03"
-        if not HUBSPOT_OAUTH_VERSION.fullmatch(oauth_version):
-            raise ConfigError(
-                f"HUBSPOT_OAUTH_VERSION must be a date version such as 2026-03, not {oauth_version!r}"
-                + (": HubSpot switches v1 off on 2027-02-16." if oauth_version.lower() == "v1" else ".")
-            )
         return cls(
             signing_secret=get("SLACK_SIGNING_SECRET"),
             client_id=get("SLACK_CLIENT_ID"),
@@ -169,12 +151,9 @@ class Settings:
             metrics_token=get("QUOLUM_METRICS_TOKEN"),
             host=get("HOST") or "0.0.0.0",
             port=int(port_text),
-            hubspot_client_id=get("HUBSPOT_CLIENT_ID"),
-            hubspot_client_secret=get("HUBSPOT_CLIENT_SECRET"),
-            hubspot_api_url=(get("HUBSPOT_API_URL") or "").rstrip("/"),
-            hubspot_authorize_url=get("HUBSPOT_AUTHORIZE_URL") or "",
-            hubspot_oauth_version=oauth_version,
-            sendgrid_api_url=(get("SENDGRID_API_URL") or "").rstrip("/") or None,
+            provider_values={
+                name: value.strip() for name in provider_variables if (value := env.get(name, "")).strip()
+            },
         )
 
     def warnings(self) -> list[str]:
@@ -186,8 +165,21 @@ class Settings:
             ]
         return []
 
+    def value(self, name: str) -> str | None:
+        """A provider's setting as the operator set it (None when unset): the provider applies its
+        default (providers/plugin.py `ProviderSpec.setting`)."""
+        return self.provider_values.get(name)
+
     def with_overrides(self, **changes) -> Settings:
-        return replace(self, **changes)
+        """Settings fields by name; any other keyword is a provider's variable in lower case
+        (`hubspot_api_url=...` sets HUBSPOT_API_URL)."""
+        names = {f.name for f in fields(self)}
+        values = {k.upper(): v for k, v in changes.items() if k not in names}
+        own = {k: v for k, v in changes.items() if k in names}
+        if values:
+            merged = {**self.provider_values, **values}
+            own["provider_values"] = {k: v for k, v in merged.items() if v is not None}
+        return replace(self, **own)
 
     def check_slack(self) -> None:
         """Raise ConfigError naming what is missing when Slack cannot be served."""

@@ -1,10 +1,11 @@
 """Structured logging: one JSON line per record, secrets redacted, one access line per request.
 
 The redaction filter is the last line of defence, not the first: code never
-formats a token into a message. It scrubs anything shaped like a Slack token,
-a SendGrid key, a HubSpot refresh token or a bearer header, `code=` and
-`state=` values (OAuth codes, Connect links), Slack response URLs, plus any
-value registered with `register_secret` (client secrets, signing secret).
+formats a token into a message. It scrubs anything shaped like a Slack token
+or a bearer header, `code=` and `state=` values (OAuth codes, Connect links),
+Slack response URLs, the shapes each provider registers with `register_pattern`
+(its entry's `secret_patterns`: API keys, refresh tokens), plus any value
+registered with `register_secret` (client secrets, signing secret).
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ from core import metrics
 SECRET_PATTERNS = [
     re.compile(r"xox[a-z]-[A-Za-z0-9-]{6,}"),  # Slack bot/user/refresh tokens
     re.compile(r"xapp-[A-Za-z0-9-]{6,}"),  # Slack app-level tokens
-    re.compile(r"SG\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),  # SendGrid API keys
-    re.compile(r"\b(?:na|eu|ap)\d-[0-9a-f]{4}-[0-9a-f-]{8,}", re.I),  # HubSpot refresh tokens
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
     # query strings and forms, also URL-encoded once (a link inside a logged form or URL)
     re.compile(
@@ -39,6 +38,12 @@ SECRET_PATTERNS = [
 ]
 REDACTED = "[redacted]"
 _registered: set[str] = set()
+
+
+def register_pattern(pattern: str) -> None:
+    """A credential shape a provider issues (case-insensitive), redacted wherever it appears."""
+    if all(p.pattern != pattern for p in SECRET_PATTERNS):
+        SECRET_PATTERNS.insert(2, re.compile(pattern, re.I))
 
 
 def register_secret(value: str | None) -> None:

@@ -8,11 +8,10 @@ from typing import TYPE_CHECKING
 from slack_bolt.async_app import AsyncApp
 
 from core.logs import annotate
-from handlers import commands
+from handlers import commands, credentials
 from handlers.commands import CommandRequest, command
 from messages import alerts as am
 from messages import blocks
-from providers.catalogue import find
 from services import digest_subscriptions as digests
 
 if TYPE_CHECKING:
@@ -56,7 +55,7 @@ def route_change(args: str) -> str | None:
     "alerts [#channel|off]",
     "where connection alerts go (admins change it)",
     reply_in_ack=False,  # checking the person's role asks Slack
-    admins_only=lambda args: route_change(args) is not None,
+    admins_only=lambda args, registry: route_change(args) is not None,
     what="choose where alerts go",
 )
 async def alerts(request: CommandRequest) -> dict:
@@ -85,7 +84,7 @@ def register(app: AsyncApp, services: Services) -> None:
         annotate(team=team_id, action=am.ALERT_RECONNECT_ACTION)
         value = body["actions"][0].get("value", "")
         incident = await services.alerts.incident(int(value)) if value.isdigit() else None
-        spec = find(incident.provider) if incident else None
+        spec = services.registry.find(incident.provider) if incident else None
         if incident is None or spec is None or incident.team_id != team_id:
             return
         if not incident.open:
@@ -94,9 +93,10 @@ def register(app: AsyncApp, services: Services) -> None:
         if not await commands.clicked_by_admin(services.connections, client, body):
             await _privately(respond, am.NOT_ALLOWED.format(provider=spec.display_name, key=spec.key))
             return
-        opener = services.extras.get(f"open_connect:{spec.key}")
-        if opener is not None:  # API-key providers: their modal
-            await opener(client, body["trigger_id"], team_id=team_id, user_id=user_id, response_url=None)
+        if spec.form is not None:  # credential-form providers: their modal
+            await credentials.open_modal(
+                client, body["trigger_id"], spec, team_id=team_id, user_id=user_id, response_url=None
+            )
             return
         # A fresh single-use link bound to this person; no response_url: the alert is not the card.
         url = await services.connections.connect_url(team_id, user_id, spec, None, incident=incident.id)

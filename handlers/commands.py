@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 
 from handlers import slack_request
 from messages import blocks
+from providers.registry import Registry
 from services.slack_roles import Workspace
 
 
@@ -43,17 +44,19 @@ class CommandRequest:
 
 
 Handler = Callable[[CommandRequest], Awaitable[dict]]
-Changes = Callable[[str], bool]  # (the command's arguments) -> they ask for what only admins may do
+# (the command's arguments, the installed providers) -> they ask for what only admins may do
+Changes = Callable[[str, Registry], bool]
 
+PROVIDERS = "{providers}"  # in a usage line: the installed providers' keys, `hubspot|sendgrid`
 ADMINS_ONLY = "Only Slack admins and Quolum admins can {what}."
 SLACK_ADMINS_ONLY = "Only Slack workspace owners and admins can {what}."
 
 
-def always(args: str) -> bool:
+def always(args: str, registry: Registry) -> bool:
     return True
 
 
-def never(args: str) -> bool:
+def never(args: str, registry: Registry) -> bool:
     return False
 
 
@@ -117,23 +120,25 @@ def parse(text: str) -> tuple[Command | None, str]:
     return None, " ".join(words)
 
 
-def help_entries() -> list[tuple[str, str]]:
+def help_entries(registry: Registry) -> list[tuple[str, str]]:
+    """(usage, description) of each command; `{providers}` in a usage reads `hubspot|sendgrid|…`."""
     seen, entries = set(), []
     for cmd in COMMANDS.values():
         if cmd.description and cmd.name not in seen:
             seen.add(cmd.name)
-            entries.append((cmd.usage, cmd.description))
+            entries.append((cmd.usage.replace(PROVIDERS, registry.usage()), cmd.description))
     return entries
 
 
 @command("help", "help", "show this message", aliases=("?",))
 async def help_command(request: CommandRequest) -> dict:
-    return copy.deepcopy(_help(tuple(help_entries())))
+    return copy.deepcopy(_help(tuple(help_entries(request.services.registry))))
 
 
 @functools.lru_cache(maxsize=4)
 def _help(entries: tuple[tuple[str, str], ...]) -> dict:
-    # The table is fixed once the handlers are imported; build the message once, hand out copies.
+    # The table is fixed once the handlers are imported (and the providers once the app is built): build
+    # the message once, hand out copies.
     return blocks.help_message(entries)
 
 
@@ -142,13 +147,15 @@ async def run(text: str, request: CommandRequest) -> tuple[Command | None, dict]
     cmd, args = parse(text)
     if cmd is None:
         stripped = (text or "").strip()
-        return None, blocks.help_message(help_entries(), not_understood=stripped or None)
+        return None, blocks.help_message(
+            help_entries(request.services.registry), not_understood=stripped or None
+        )
     return cmd, await call(cmd, replace(request, args=args))
 
 
 async def call(cmd: Command, request: CommandRequest) -> dict:
     """Run the command's handler, unless it asks for what only admins may do and the person is not one."""
-    if cmd.admins_only(request.args) and not await allowed(cmd, request):
+    if cmd.admins_only(request.args, request.services.registry) and not await allowed(cmd, request):
         return blocks.message(cmd.refusal())
     return await cmd.handler(request)
 

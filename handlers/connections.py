@@ -9,10 +9,10 @@ from slack_bolt.async_app import AsyncApp
 
 from core.logs import annotate
 from handlers import commands
-from handlers.commands import ADMINS_ONLY, CommandRequest, command
+from handlers.commands import ADMINS_ONLY, PROVIDERS, CommandRequest, command
 from messages import blocks
 from messages.cards import CONNECT_LINK, DISCONNECT_ACTION
-from providers.catalogue import CATALOGUE, find
+from providers.registry import Registry
 
 if TYPE_CHECKING:
     from bot.container import Services  # handlers receive the container at registration
@@ -31,22 +31,26 @@ ADMIN_LIST = "Quolum admins (besides Slack's owners and admins): {users}."
 NO_ADMINS = "No members have been made Quolum admins; Slack's owners and admins can connect accounts."
 
 
-def known() -> str:
-    return ", ".join(f"`{key}`" for key in CATALOGUE)
+def known(registry: Registry) -> str:
+    return ", ".join(f"`{key}`" for key in registry)
 
 
-def provider_arg(args: str):
+def provider_arg(args: str, registry: Registry):
     """(spec or None, error message or None) for an optional provider argument."""
     name = args.split()[0] if args.split() else ""
     if not name:
         return None, None
-    spec = find(name)
-    return (spec, None) if spec else (None, UNKNOWN_PROVIDER.format(name=blocks.echo(name), known=known()))
+    spec = registry.find(name)
+    return (
+        (spec, None)
+        if spec
+        else (None, UNKNOWN_PROVIDER.format(name=blocks.echo(name), known=known(registry)))
+    )
 
 
-@command("connect", "connect [hubspot|sendgrid]", "connect a SaaS account (admins)")
+@command("connect", f"connect [{PROVIDERS}]", "connect a SaaS account (admins)")
 async def connect(request: CommandRequest) -> dict:
-    spec, error = provider_arg(request.args)
+    spec, error = provider_arg(request.args, request.services.registry)
     if error:
         return blocks.message(error)
     return await _card(request, only=spec)
@@ -72,23 +76,24 @@ async def _card(request: CommandRequest, *, only=None, notice: str | None = None
     )
 
 
-def names_a_provider(args: str) -> bool:
-    spec, _ = provider_arg(args)
+def names_a_provider(args: str, registry: Registry) -> bool:
+    spec, _ = provider_arg(args, registry)
     return spec is not None
 
 
 @command(
     "disconnect",
-    "disconnect hubspot|sendgrid",
+    f"disconnect {PROVIDERS}",
     "disconnect an account and delete its credentials (admins)",
     reply_in_ack=False,  # revoking at the provider is a network call: ack first, answer after
     admins_only=names_a_provider,
     what="disconnect accounts",
 )
 async def disconnect(request: CommandRequest) -> dict:
-    spec, error = provider_arg(request.args)
+    registry = request.services.registry
+    spec, error = provider_arg(request.args, registry)
     if error or spec is None:
-        return blocks.message(error or DISCONNECT_USAGE.format(known="|".join(CATALOGUE)))
+        return blocks.message(error or DISCONNECT_USAGE.format(known=registry.usage()))
     note = await request.services.connections.disconnect(request.team_id, spec, request.user_id)
     return await _card(request, notice=note)
 
@@ -105,7 +110,7 @@ def admins_change(args: str) -> tuple[str | None, list[str]]:
     "admins",
     "admins add|remove|list @someone",
     "choose who may connect accounts (Slack admins)",
-    admins_only=lambda args: admins_change(args)[0] is not None,
+    admins_only=lambda args, registry: admins_change(args)[0] is not None,
     what="change who is a Quolum admin",
     slack_admins_only=True,
 )
@@ -142,7 +147,7 @@ def register(app: AsyncApp, services: Services) -> None:
         await ack()
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         annotate(team=team_id, action=DISCONNECT_ACTION)
-        spec = find(action.get("value", ""))
+        spec = services.registry.find(action.get("value", ""))
         service = services.connections
         if spec is None:
             return

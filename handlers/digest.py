@@ -11,12 +11,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from core.logs import annotate
+from core.periods import zone
 from handlers import commands, slack_request
 from handlers.commands import ADMINS_ONLY, CommandRequest, command
 from messages import blocks
 from messages import digest as digest_blocks
-from providers.catalogue import CATALOGUE, find
-from providers.usage import zone
+from providers.registry import Registry
 from services import digest_subscriptions as digests
 from services.digest_schedule import MONTHLY, WEEKDAYS, WEEKLY, Schedule
 
@@ -58,11 +58,14 @@ REFUSED = {
 BAD_WORD = "I did not understand `{word}`. " + USAGE
 BAD_TZ = "'{tz}' is not a time zone I know (use a name like Europe/Paris)."
 REFUSED_OTHER = "Slack refused the post ({code})."
-PRICE_USAGE = "Usage: `/quolum price <provider> <amount> [<currency>]`, e.g. `/quolum price hubspot 90 EUR`."
+# `{example}`: the first installed provider (`example(registry)`)
+PRICE_USAGE = (
+    "Usage: `/quolum price <provider> <amount> [<currency>]`, e.g. `/quolum price {example} 90 EUR`."
+)
 PRICE_SET = "One paid {provider} seat costs {price} a month: digests will say what idle seats cost."
 PRICE_LIST = "Seat prices: {prices}."
 NO_PRICES = (
-    "No seat prices set: `/quolum price hubspot 90 EUR` sets one, so digests can say what idle seats cost."
+    "No seat prices set: `/quolum price {example} 90 EUR` sets one, so digests can say what idle seats cost."
 )
 UNKNOWN_PROVIDER = "I don't know a provider called `{name}`. Known: {known}."
 
@@ -229,33 +232,40 @@ async def digest_send(request: CommandRequest) -> dict:
     return blocks.message((POSTED if ts else NOTHING_TO_SEND).format(channel=channel))
 
 
-def parse_price(words: list[str]) -> tuple[str | None, int | None, str | None, str | None]:
+def example(registry: Registry) -> str:
+    return next(iter(registry), "<provider>")
+
+
+def parse_price(
+    words: list[str], registry: Registry
+) -> tuple[str | None, int | None, str | None, str | None]:
     """(provider, amount in minor units, currency or None, error)."""
+    usage = PRICE_USAGE.format(example=example(registry))
     if len(words) not in (2, 3):
-        return None, None, None, PRICE_USAGE
-    spec = find(words[0])
+        return None, None, None, usage
+    spec = registry.find(words[0])
     if spec is None:
         return (
             None,
             None,
             None,
-            UNKNOWN_PROVIDER.format(name=blocks.echo(words[0]), known=", ".join(CATALOGUE)),
+            UNKNOWN_PROVIDER.format(name=blocks.echo(words[0]), known=", ".join(registry)),
         )
     try:
         amount = Decimal(words[1].replace(",", "."))
     except InvalidOperation:
-        return None, None, None, PRICE_USAGE
+        return None, None, None, usage
     if not amount.is_finite() or amount < 0 or amount > 1_000_000:
-        return None, None, None, PRICE_USAGE
+        return None, None, None, usage
     currency = words[2].upper() if len(words) == 3 else None
     if currency is not None and not re.fullmatch(r"[A-Z]{3}", currency):
-        return None, None, None, PRICE_USAGE
+        return None, None, None, usage
     return spec.key, int((amount * 100).to_integral_value()), currency, None
 
 
-def sets_a_price(args: str) -> bool:
+def sets_a_price(args: str, registry: Registry) -> bool:
     words = args.split()
-    return bool(words) and parse_price(words)[3] is None
+    return bool(words) and parse_price(words, registry)[3] is None
 
 
 @command(
@@ -266,24 +276,24 @@ def sets_a_price(args: str) -> bool:
     what="set seat prices",
 )
 async def price(request: CommandRequest) -> dict:
-    service = request.services.digests
+    service, registry = request.services.digests, request.services.registry
     words = request.args.split()
     if not words:
         prices = await service.prices(request.team_id)
         if not prices:
-            return blocks.message(NO_PRICES)
+            return blocks.message(NO_PRICES.format(example=example(registry)))
         listed = ", ".join(
-            f"{CATALOGUE[p.provider].display_name} {digest_blocks.money(p.amount_minor, p.currency)}"
+            f"{registry[p.provider].display_name} {digest_blocks.money(p.amount_minor, p.currency)}"
             for p in prices.values()
         )
         return blocks.message(PRICE_LIST.format(prices=listed))
-    provider, amount, currency, error = parse_price(words)
+    provider, amount, currency, error = parse_price(words, registry)
     if error:
         return blocks.message(error)
     currency = await service.set_price(request.team_id, provider, amount, currency, request.user_id)
     return blocks.message(
         PRICE_SET.format(
-            provider=CATALOGUE[provider].display_name, price=digest_blocks.money(amount, currency)
+            provider=registry[provider].display_name, price=digest_blocks.money(amount, currency)
         )
     )
 
@@ -329,6 +339,6 @@ def register(app: AsyncApp, services: Services) -> None:
             user_id=user_id,
             can_connect=True,
             response_url=body.get("response_url"),
-            only=find(action.get("value", "")),
+            only=services.registry.find(action.get("value", "")),
         )
         await respond(response_type="ephemeral", replace_original=False, **card)

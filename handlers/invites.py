@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 from slack_bolt.async_app import AsyncApp
 
 from core.logs import annotate
-from handlers.commands import CommandRequest, command
+from handlers import credentials
+from handlers.commands import PROVIDERS, CommandRequest, command
 from messages import blocks
 from messages import invite_blocks as ib
 
@@ -16,7 +17,10 @@ if TYPE_CHECKING:
 
 
 @command(
-    "invite", "invite @someone [hubspot|sendgrid]", "ask a provider's admin to connect it", reply_in_ack=False
+    "invite",
+    f"invite @someone [{PROVIDERS}]",
+    "ask a provider's admin to connect it",
+    reply_in_ack=False,
 )
 async def invite(request: CommandRequest) -> dict:
     return await request.services.invites.invite(
@@ -43,11 +47,12 @@ def register(app: AsyncApp, services: Services) -> None:
         if problem:
             await say_privately(respond, blocks.message(problem))
             return
-        opener = services.extras.get(f"open_connect:{invitation.provider}")
-        if opener is not None:  # API-key providers: their modal, with the invitation as the permission
-            await opener(
+        spec = services.registry.find(invitation.provider)
+        if spec is not None and spec.form is not None:  # their modal, with the invitation as the permission
+            await credentials.open_modal(
                 client,
                 body["trigger_id"],
+                spec,
                 team_id=invitation.team_id,
                 user_id=user,
                 response_url=body.get("response_url"),

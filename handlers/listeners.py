@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from slack_bolt.async_app import AsyncApp
 
 from core.logs import annotate
-from handlers import alerts, commands, connections, digest, events, invites, sendgrid, slack_request
+from handlers import alerts, commands, connections, credentials, digest, events, invites, slack_request
 from messages import blocks
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def register(app: AsyncApp, services: Services) -> None:
     events.register(app, services)
     connections.register(app, services)
     invites.register(app, services)
-    sendgrid.register(app, services)
+    credentials.register(app, services)
     alerts.register(app, services)
     digest.register(app, services)
 

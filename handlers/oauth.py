@@ -18,20 +18,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from messages.pages import page
-from providers.catalogue import find
+from providers.plugin import ProviderSpec
 from services.connect_outcomes import LINK_PROBLEMS, Outcome
-from services.connections import CONNECT_STATE, STATE_TTL, ConnectionsService
+from services.connections import STATE_TTL, ConnectionsService
 
 COOKIE = "quolum_connect"
 MAX_PARAM = 2048
-DENIED = Outcome(
-    False,
-    "Nothing was connected",
-    "You cancelled on HubSpot's page, so Quolum was not connected. Nothing was changed.",
-    200,
-    "To connect later, run /quolum connect in Slack.",
-)
-PROVIDER_ERROR = "HubSpot did not connect Quolum ({error}). Nothing was changed."
+DENIED = "You cancelled on {provider}'s page, so Quolum was not connected. Nothing was changed."
+PROVIDER_ERROR = "{provider} did not connect Quolum ({error}). Nothing was changed."
 NOT_FOUND = Outcome(False, "Page not found", "There is no such Connect page.", 404)
 
 
@@ -40,31 +34,25 @@ def show(outcome: Outcome) -> Response:
 
 
 def routes(service: ConnectionsService) -> list[Route]:
-    storage, settings = service.storage, service.settings
-    secure = settings.public_url.startswith("https://")
+    secure = service.settings.public_url.startswith("https://")
 
-    def oauth_provider(request: Request):
-        spec = find(request.path_params["provider"])
-        return spec if spec is not None and spec.auth_mode == "oauth2" else None
+    def oauth_provider(request: Request) -> ProviderSpec | None:
+        spec = service.providers.registry.find(request.path_params["provider"])
+        return spec if spec is not None and spec.oauth is not None else None
 
     async def start(request: Request) -> Response:
         spec = oauth_provider(request)
         if spec is None:
             return show(NOT_FOUND)
         state = request.query_params.get("state", "")[:MAX_PARAM]
-        record = await storage.states.find(state, CONNECT_STATE)
-        if record is None or record.provider != spec.key:
-            return show(LINK_PROBLEMS["unknown"])
-        status = record.status(service.clock())
-        if status != "valid":
-            return show(LINK_PROBLEMS[status])
         # The browser is bound by a random value of its own, not the state: a forwarded start link or a
         # callback URL carries the state, never this cookie. The same browser may open the link again.
         held = request.cookies.get(COOKIE, "")
         binding = held if 20 <= len(held) <= 100 else secrets.token_urlsafe(32)
-        if not await storage.states.bind_browser(state, CONNECT_STATE, binding):
-            return show(LINK_PROBLEMS["elsewhere"])
-        response = RedirectResponse(service.hubspot.authorize_url(state), status_code=302)
+        opened = await service.open_link(spec, state, binding)
+        if isinstance(opened, Outcome):
+            return show(opened)
+        response = RedirectResponse(opened, status_code=302)
         response.set_cookie(
             COOKIE,
             binding,
@@ -83,7 +71,7 @@ def routes(service: ConnectionsService) -> list[Route]:
         if spec is None:
             return show(NOT_FOUND)
         params = {k: v[:MAX_PARAM] for k, v in request.query_params.items()}
-        outcome = await _callback_outcome(service, params, request.cookies.get(COOKIE))
+        outcome = await _callback_outcome(service, spec, params, request.cookies.get(COOKIE))
         response = show(outcome)
         response.delete_cookie(
             COOKIE, path=f"/oauth/{spec.key}", secure=secure, httponly=True, samesite="lax"
@@ -96,27 +84,30 @@ def routes(service: ConnectionsService) -> list[Route]:
     ]
 
 
-async def _callback_outcome(service: ConnectionsService, params: dict, cookie: str | None) -> Outcome:
+async def _callback_outcome(
+    service: ConnectionsService, spec: ProviderSpec, params: dict, cookie: str | None
+) -> Outcome:
     if "error" in params:
         if params["error"] == "access_denied":
-            return DENIED
+            message = DENIED.format(provider=spec.display_name)
+            return Outcome(
+                False,
+                "Nothing was connected",
+                message,
+                200,
+                "To connect later, run /quolum connect in Slack.",
+            )
         error = params.get("error_description") or params["error"]
         return Outcome(
             False,
             "Nothing was connected",
-            PROVIDER_ERROR.format(error=error[:200]),
+            PROVIDER_ERROR.format(provider=spec.display_name, error=error[:200]),
             400,
             LINK_PROBLEMS["unknown"].hint,
         )
     state, code = params.get("state", ""), params.get("code", "")
     if not state or not code:
         return LINK_PROBLEMS["unknown"]
-    record = await service.storage.states.find(state, CONNECT_STATE)
-    if record is None:
-        return LINK_PROBLEMS["unknown"]
-    status = record.status(service.clock())
-    if status != "valid":
-        return LINK_PROBLEMS[status]
-    if not record.opened_in(cookie):
-        return LINK_PROBLEMS["elsewhere"]
-    return await service.complete_hubspot(state, code)
+    if problem := await service.link_problem(state, cookie):
+        return problem
+    return await service.complete_oauth(spec, state, code)

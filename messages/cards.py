@@ -14,9 +14,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from core.connection_status import CONNECTED, NEEDS_RECONNECT
 from messages import blocks
-from providers.catalogue import ProviderSpec
-from storage.connections import CONNECTED, NEEDS_RECONNECT, ConnectionRecord
+from messages.views import ConnectionView, ProviderView
 
 TITLE = "Connections"
 NOT_CONNECTED = "Not connected"
@@ -40,9 +40,9 @@ DISCONNECT_ACTION = "disconnect"
 
 @dataclass(frozen=True)
 class Row:
-    spec: ProviderSpec
+    spec: ProviderView
     available: bool
-    connection: ConnectionRecord | None
+    connection: ConnectionView | None
     connect_url: str | None = None  # OAuth providers, for people who may connect
     incident: str | None = None  # an open incident's line (messages.alerts.incident_summary)
 
@@ -73,9 +73,9 @@ def state_line(row: Row) -> str:
     )
 
 
-def account_label(spec: ProviderSpec, account_id: str | None) -> str:
+def account_label(spec: ProviderView, account_id: str | None) -> str:
     account_id = blocks.escape(account_id or "")
-    return f"portal {account_id}" if spec.key == "hubspot" else f"account {account_id}"
+    return f"{spec.account_word} {account_id}"
 
 
 def _buttons(row: Row, *, can_connect: bool, can_disconnect: bool) -> list[ButtonElement]:
@@ -84,7 +84,7 @@ def _buttons(row: Row, *, can_connect: bool, can_disconnect: bool) -> list[Butto
     exists = row.connection is not None and row.connection.exists
     label = RECONNECT if exists else CONNECT
     key = row.spec.key
-    if row.spec.auth_mode == "oauth2":
+    if row.spec.oauth is not None:
         if not row.connect_url:
             return []
         buttons = [

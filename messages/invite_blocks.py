@@ -6,14 +6,13 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
 from messages import blocks
 from messages.cards import CONNECT_LINK, slack_date
-from providers.catalogue import ProviderSpec
-from storage.invitations import InvitationRecord
+from messages.views import InvitationView, ProviderView
 
 INVITE_CONNECT = "invite_connect"
 INVITE_DECLINE = "invite_decline"
 INVITE_REMIND = "invite_remind"
 
-USAGE = "Mention the people to invite, e.g. `/quolum invite @dana hubspot` (up to {max} people)."
+USAGE = "Mention the people to invite, e.g. `/quolum invite @dana {example}` (up to {max} people)."
 NOT_MENTIONS = "I can only invite people you @-mention; `{words}` is not a mention. " + USAGE
 TOO_MANY = "You can invite up to {max} people at a time. " + USAGE
 NOT_AVAILABLE = "{provider} is not available on this installation, so there is nothing to invite anyone to."
@@ -76,7 +75,7 @@ OPEN_INVITATIONS = "*Open invitations*"
 OPEN_LINE = "<@{inviter}> invited <@{invitee}> to connect {provider} {when}."
 
 
-def invitation_dm(spec: ProviderSpec, invitation_id: str, inviter: str, until) -> dict:
+def invitation_dm(spec: ProviderView, invitation_id: str, inviter: str, until) -> dict:
     inviter = blocks.escape(inviter)
     purposes = "\n".join(f"• {scope.purpose}" for scope in spec.scopes)
     return blocks.message(
@@ -98,7 +97,7 @@ def invitation_dm(spec: ProviderSpec, invitation_id: str, inviter: str, until) -
     )
 
 
-def already_connected(spec: ProviderSpec, account: str | None, user: str | None) -> str:
+def already_connected(spec: ProviderView, account: str | None, user: str | None) -> str:
     """The reply to an invitation for a provider that is connected already (the account is the provider's)."""
     return ALREADY_CONNECTED.format(
         provider=spec.display_name, account=blocks.escape(account or "?"), user=blocks.escape(user or "")
@@ -115,7 +114,7 @@ def closed_dm(text: str) -> dict:
     return blocks.message(text, [blocks.markdown(text)])
 
 
-def connect_link(spec: ProviderSpec, url: str) -> dict:
+def connect_link(spec: ProviderView, url: str) -> dict:
     text = OPEN_LINK.format(provider=spec.display_name)
     button = ButtonElement(
         text=f"Connect {spec.display_name}", action_id=f"{CONNECT_LINK}:{spec.key}", url=url, style="primary"
@@ -123,7 +122,7 @@ def connect_link(spec: ProviderSpec, url: str) -> dict:
     return blocks.message(text, [blocks.markdown(text), ActionsBlock(elements=[button]).to_dict()])
 
 
-def reminder_offer(invitation: InvitationRecord, spec: ProviderSpec) -> list[dict]:
+def reminder_offer(invitation: InvitationView, spec: ProviderView) -> list[dict]:
     text = ALREADY_INVITED.format(
         user=blocks.escape(invitation.invitee_id),
         provider=spec.display_name,
@@ -133,14 +132,14 @@ def reminder_offer(invitation: InvitationRecord, spec: ProviderSpec) -> list[dic
     return [blocks.markdown(text), ActionsBlock(elements=[button]).to_dict()]
 
 
-def open_invitations(invitations: list[InvitationRecord], names: dict[str, str]) -> list[dict]:
+def open_invitations(invitations: list[InvitationView], names: dict[str, str]) -> list[dict]:
     if not invitations:
         return []
     lines = [open_line(i, names) for i in invitations[:20]]
     return [blocks.divider(), blocks.markdown(OPEN_INVITATIONS + "\n" + "\n".join(lines))]
 
 
-def open_line(invitation: InvitationRecord, names: dict[str, str]) -> str:
+def open_line(invitation: InvitationView, names: dict[str, str]) -> str:
     """One open invitation, for `/quolum status` and App Home."""
     return OPEN_LINE.format(
         inviter=blocks.escape(invitation.inviter_id),

@@ -1,12 +1,8 @@
 """What a provider failure means for a connection: pure functions, no I/O.
 
-`read_hubspot_error(body)` reads HubSpot's error bodies. The date-versioned OAuth endpoints
-(`/oauth/2026-03/token`) answer with the OAuth fields `error` / `error_description` *and* HubSpot's
-`category` (required by the 2026-03 spec), `message` and `correlationId`; the legacy `status`
-(BAD_REFRESH_TOKEN, ...) is only kept for backward compatibility and may be missing. So `error` is read
-first, then `category`, `policyName` (429s) and `status`.
-
-`classify(error, operation)` turns a `ProviderError` into a `Failure`:
+`classify(error, operation)` is the shared reading every provider's `classify` hook starts from (the
+OAuth 2.0 codes of RFC 6749 and HubSpot's legacy ones, which its policy reads from its error bodies:
+providers/hubspot/error_body.py). It turns a `ProviderError` into a `Failure`:
 - *revoked*: a refresh refused for good (`invalid_grant`, `access_denied`, BAD_REFRESH_TOKEN, BAD_HUB),
   a 401 that survived one refresh, a SendGrid 401: an incident at once;
 - *scope_lost*: 403 MISSING_SCOPES (HubSpot) or any SendGrid 403: a degraded incident naming the feature;
@@ -17,10 +13,10 @@ first, then `category`, `policyName` (429s) and `status`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from providers.error_bodies import ErrorFields, read_hubspot_error  # noqa: F401  (re-exported)
 from providers.http import MissingScopes, NeedsReconnect, ProviderError, TransientError, Unauthorized
 
 Kind = Literal["revoked", "scope_lost", "configuration", "bad_code", "transient"]
@@ -42,10 +38,6 @@ CONFIGURATION_CODES = frozenset(
 )
 REVOKED_CODES = frozenset({"invalid_grant", "access_denied", "BAD_REFRESH_TOKEN", "BAD_HUB"})
 
-REVOKED_REASONS = {
-    "BAD_HUB": "the HubSpot account was deleted or disconnected",
-    "access_denied": "the HubSpot account was deleted or disconnected",
-}
 REVOKED_REASON = "{provider} no longer accepts Quolum's access: it was revoked or has expired"
 MISCONFIGURED = "the bot's {provider} app is misconfigured"
 
@@ -64,8 +56,16 @@ class Failure:
         return self.kind in ("revoked", "scope_lost", "configuration")
 
 
-def classify(error: Exception, operation: Operation = "api", *, provider_name: str = "HubSpot") -> Failure:
-    """What `error` (a `ProviderError` from providers/http.py) means; `operation` is what was tried."""
+def classify(
+    error: Exception,
+    operation: Operation = "api",
+    *,
+    provider_name: str,
+    revoked_reasons: Mapping[str, str] | None = None,
+) -> Failure:
+    """What `error` (a `ProviderError` from providers/http.py) means; `operation` is what was tried.
+    `revoked_reasons`: the provider's own sentence for a code that revokes (code -> reason)."""
+    revoked_reasons = revoked_reasons or {}
 
     if not isinstance(error, ProviderError):
         return Failure("transient", f"{provider_name} could not be reached")
@@ -94,7 +94,7 @@ def classify(error: Exception, operation: Operation = "api", *, provider_name: s
         )
     if operation == "refresh" and error.status == 400 and any(c in REVOKED_CODES for c in codes):
         code = next(c for c in codes if c in REVOKED_CODES)
-        reason = next((REVOKED_REASONS[c] for c in codes if c in REVOKED_REASONS), None)
+        reason = next((revoked_reasons[c] for c in codes if c in revoked_reasons), None)
         return Failure(
             "revoked",
             reason or REVOKED_REASON.format(provider=provider_name),

@@ -5,8 +5,7 @@ it takes a slot from the proactive `Limiter`, adds the caller's auth headers,
 and asks the pure function `decide()` what to make of each answer: `Ok`,
 `Retry(wait)`, `Reauth(error)` (401: refresh credentials once) or `Fail(error)`.
 
-Per-provider differences live in small policy objects (`HubSpotPolicy`,
-`SendGridPolicy`): which statuses are transient, minimum waits, how a 429 is
+Per-provider differences live in small policy objects (a `RetryPolicy` in each provider's package): which statuses are transient, minimum waits, how a 429 is
 to be waited out, how to read an error body, what a missing scope looks like.
 
 Every exception raised here subclasses `ProviderError` and carries `provider`,
@@ -39,45 +38,20 @@ from providers.errors import (
     scrub,
 )
 from providers.ratelimit import Limiter
-from providers.retry import (
-    HUBSPOT,
-    SENDGRID,
-    ErrorInfo,
-    Fail,
-    HubSpotPolicy,
-    Ok,
-    Outcome,
-    Reauth,
-    Retry,
-    RetryPolicy,
-    SendGridPolicy,
-    decide,
-    parse_retry_after,
-)
+from providers.retry import Ok, Outcome, Reauth, Retry, RetryPolicy, decide
 
-# The names callers have always imported from here: the errors and the retry decisions live in
-# providers/errors.py and providers/retry.py, this module is the client that uses them.
+# What the client raises is part of its interface (providers/errors.py defines them).
 __all__ = [
-    "HUBSPOT",
-    "SENDGRID",
     "Auth",
-    "ErrorInfo",
-    "Fail",
-    "HubSpotPolicy",
+    "Bearer",
     "MissingScopes",
     "NeedsReconnect",
-    "Ok",
     "ProviderError",
     "ProviderHTTP",
     "RateLimited",
-    "Reauth",
-    "Retry",
-    "RetryPolicy",
-    "SendGridPolicy",
     "TransientError",
     "Unauthorized",
-    "decide",
-    "parse_retry_after",
+    "parsed",
     "safe_path",
 ]
 
@@ -98,6 +72,23 @@ class Auth(Protocol):
     async def refresh(self) -> bool:
         """Force a credential refresh; True if new credentials were obtained."""
         ...
+
+
+class Bearer:
+    """`Auth` for one fixed token (an API key, an access token just issued): the bearer header and
+    nothing to refresh, so a 401 is final."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    async def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token}"}
+
+    async def refresh(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "Bearer([redacted])"
 
 
 # --------------------------------------------------------------------------- decisions

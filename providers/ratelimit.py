@@ -104,29 +104,6 @@ class ProviderLimits:
         return tuple(names)
 
 
-# HubSpot's documented limits for public apps (API usage guidelines,
-# https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines): 110 requests per
-# rolling 10 s per app and account; CRM search 5 requests per second per account, not counted in the
-# 10-second budget, and answered without rate-limit headers. We book at those limits, each window
-# ARRIVAL_MARGIN longer: we book start times on our clock, HubSpot counts arrivals on its own, and a
-# request sent exactly one window after the first of a full window can arrive a moment early. The
-# occasional 429 that jitter still causes is retried (HubSpotPolicy: SECONDLY waits about a second);
-# benchmarks/README.md records how many the benchmark meets.
-ARRIVAL_MARGIN = 0.05
-HUBSPOT_LIMITS = ProviderLimits(
-    buckets={
-        DEFAULT_BUCKET: Bucket(limit=110, window=10.0 + ARRIVAL_MARGIN),
-        "search": Bucket(limit=5, window=1.0 + ARRIVAL_MARGIN),
-    },
-    standalone=frozenset({"search"}),
-    headers=HeaderNames(remaining="X-HubSpot-RateLimit-Remaining", limit="X-HubSpot-RateLimit-Max"),
-)
-# SendGrid limits are per endpoint and announced in X-RateLimit-* headers: handled reactively.
-SENDGRID_LIMITS = ProviderLimits()
-
-DEFAULT_LIMITS: Mapping[str, ProviderLimits] = {"hubspot": HUBSPOT_LIMITS, "sendgrid": SENDGRID_LIMITS}
-
-
 # Slowing down when the provider refuses (a 429) although we paced: see `Limiter.slow_down`.
 SLOWER = 1.5  # an account's windows widen by this factor per 429 ...
 SLOWEST = 4.0  # ... up to this
@@ -240,12 +217,12 @@ class Limiter:
 
     def __init__(
         self,
-        limits: Mapping[str, ProviderLimits] = DEFAULT_LIMITS,
+        limits: Mapping[str, ProviderLimits] | None = None,
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        self._limits = dict(limits)
+        self._limits = dict(limits or {})  # the registry's `limits()`: provider -> its limits
         self._clock = clock
         self._sleep = sleep
         self._windows: dict[tuple[str, str, str], _Window] = {}

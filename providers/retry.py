@@ -1,8 +1,7 @@
 """What to make of one answer: the pure `decide()` and the per-provider retry policies.
 
 `decide()` returns `Ok`, `Retry(wait)`, `Reauth(error)` (401: refresh credentials once) or
-`Fail(error)`. Per-provider differences live in small policy objects (`HubSpotPolicy`,
-`SendGridPolicy`): which statuses are transient, minimum waits, how a 429 is to be waited out, how
+`Fail(error)`. Per-provider differences live in small `RetryPolicy` subclasses, one in each provider's package: which statuses are transient, minimum waits, how a 429 is to be waited out, how
 to read an error body, what a missing scope looks like.
 """
 
@@ -16,7 +15,6 @@ from typing import Any
 
 import httpx
 
-from providers.error_bodies import read_hubspot_error
 from providers.errors import MissingScopes, ProviderError, RateLimited, TransientError, Unauthorized
 
 Rand = Callable[[], float]
@@ -106,81 +104,6 @@ class RetryPolicy:
         """Seconds to wait out a 429, or None to give up now."""
         retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
         return retry_after if retry_after is not None else max(1.0, self.backoff(attempt, rand))
-
-
-@dataclass(frozen=True)
-class HubSpotPolicy(RetryPolicy):
-    """HubSpot: 423 waits >= 2 s, 477 honours Retry-After, 429 backs off by `policyName`."""
-
-    provider: str = "hubspot"
-    display_name: str = "HubSpot"
-    transient_statuses: frozenset[int] = frozenset({423, 477, 500, 502, 503, 504, 521, 523, 524})
-    retry_after_statuses: frozenset[int] = frozenset({429, 477, 503})
-    min_wait: Mapping[int, float] = field(default_factory=lambda: {423: 2.0})
-    # 429 without Retry-After: wait about `seconds * attempt` by `policyName`; None gives up.
-    policy_waits: Mapping[str, float | None] = field(
-        default_factory=lambda: {"SECONDLY": 1.0, "TEN_SECONDLY_ROLLING": 10.0, "DAILY": None}
-    )
-
-    def error_info(self, body: Any) -> ErrorInfo:
-        fields = read_hubspot_error(body)  # `error` first, then `category`, `policyName`, `status`
-        return ErrorInfo(
-            message=fields.message,
-            category=fields.code,
-            correlation_id=fields.correlation_id,
-            oauth_error=fields.error,
-            legacy_status=fields.status if fields.status != "error" else None,
-        )
-
-    def is_missing_scopes(self, status: int, info: ErrorInfo) -> bool:
-        return status == 403 and info.category == "MISSING_SCOPES"
-
-    def rate_limit_wait(
-        self, response: httpx.Response, body: Any, attempt: int, now: float, rand: Rand
-    ) -> float | None:
-        retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
-        if retry_after is not None:
-            return retry_after
-        name = body.get("policyName") if isinstance(body, dict) else None
-        if isinstance(name, str) and name in self.policy_waits:
-            seconds = self.policy_waits[name]
-            return None if seconds is None else seconds * attempt * (1.0 + 0.1 * rand())
-        return max(1.0, self.backoff(attempt, rand))
-
-
-@dataclass(frozen=True)
-class SendGridPolicy(RetryPolicy):
-    """SendGrid: any 403 is a missing scope; 429 waits until `X-RateLimit-Reset` (Unix seconds)."""
-
-    provider: str = "sendgrid"
-    display_name: str = "SendGrid"
-    reset_margin: float = 0.5  # the reset is whole seconds and clocks drift a little
-
-    def error_info(self, body: Any) -> ErrorInfo:
-        errors = body.get("errors") if isinstance(body, dict) else None
-        if isinstance(errors, list):
-            messages = [
-                e["message"] for e in errors if isinstance(e, dict) and isinstance(e.get("message"), str)
-            ]
-            if messages:
-                return ErrorInfo(message="; ".join(messages))
-        return super().error_info(body)
-
-    def is_missing_scopes(self, status: int, info: ErrorInfo) -> bool:
-        return status == 403
-
-    def rate_limit_wait(
-        self, response: httpx.Response, body: Any, attempt: int, now: float, rand: Rand
-    ) -> float | None:
-        try:
-            reset = float(response.headers["X-RateLimit-Reset"])
-        except (KeyError, ValueError):
-            return super().rate_limit_wait(response, body, attempt, now, rand)
-        return max(0.0, reset - now) + self.reset_margin
-
-
-HUBSPOT = HubSpotPolicy()
-SENDGRID = SendGridPolicy()
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:

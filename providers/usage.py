@@ -21,7 +21,6 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.periods import zone as zone  # handlers/digest.py reads zones from here
 from core.reports import InactiveSeat
 
 Clock = Callable[[], datetime]  # returns an aware datetime (core.clock.utcnow, FrozenClock)

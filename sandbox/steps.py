@@ -82,8 +82,8 @@ def member_invites_sendgrid_admin(story: Story) -> None:
 
 
 def invitee_connects_sendgrid(story: Story) -> None:
-    from handlers import sendgrid as modal
     from messages import invite_blocks as ib
+    from sandbox import sendgrid_modal as modal
 
     env, mark = story.env, story.env.mark()
     env.click(DANA, ib.INVITE_CONNECT, story.facts["invitation"])
@@ -135,8 +135,8 @@ def admin_opens_app_home(story: Story) -> None:
 
 
 def both_connected(story: Story) -> None:
-    from handlers import sendgrid as modal
     from messages import cards
+    from sandbox import sendgrid_modal as modal
 
     card = slash(story, ADA, "status")
     found = buttons(card)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
-from providers.catalogue import SENDGRID
+from providers.sendgrid.entry import SPEC as SENDGRID
 from sandbox.standins.hubspot import HubSpotStandIn
 from sandbox.standins.hubspot_seed import SEAT_NAMES, User, generate_portal
 from sandbox.standins.sendgrid import SendGridStandIn
@@ -152,11 +152,13 @@ def settings_for(
         encryption_keys=(generate_key(),),
         scheduler_enabled=False,
         log_level="WARNING",
-        hubspot_client_id=HUBSPOT_CLIENT_ID,
-        hubspot_client_secret=HUBSPOT_CLIENT_SECRET,
-        hubspot_api_url=hubspot.url,
-        hubspot_authorize_url=f"{hubspot.url}/oauth/authorize",
-        sendgrid_api_url=sendgrid.url,
+        provider_values={
+            "HUBSPOT_CLIENT_ID": HUBSPOT_CLIENT_ID,
+            "HUBSPOT_CLIENT_SECRET": HUBSPOT_CLIENT_SECRET,
+            "HUBSPOT_API_URL": hubspot.url,
+            "HUBSPOT_AUTHORIZE_URL": f"{hubspot.url}/oauth/authorize",
+            "SENDGRID_API_URL": sendgrid.url,
+        },
     )
 
 

@@ -5,10 +5,11 @@ script rewrites what lies between from its source:
 
 - `toc`: the table of contents, from the README's own `##` and `###` headings;
 - `scopes`, `optional-scopes`, `events`: the bot scopes (required, optional) and events, from `manifest.yml` (itself `bot/manifest.py`'s output);
-- `config`: the configuration table, from `VARIABLES` in `core/config.py`;
+- `config`: the configuration table, from `VARIABLES` in `core/config.py` and each installed provider's
+  settings (its entry's `settings`, providers/registry.py);
 - `doctor-example`: `quolum-bot doctor`'s sample output, with the schema's latest revision.
 
-`.env.example` is written whole from `VARIABLES`. `make readme` runs it; `--check` writes nothing and exits
+`.env.example` is written whole from the same list. `make readme` runs it; `--check` writes nothing and exits
 1 naming the stale files (`tests/test_readme.py` runs the same check).
 """
 
@@ -26,12 +27,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from a checkout: import the bot's own modules
 
 from core.config import VARIABLES  # noqa: E402
+from providers.registry import INSTALLED  # noqa: E402
 
 MARKED = re.compile(r"(<!-- generated:([\w-]+) -->)(.*?)(<!-- /generated:\2 -->)", re.DOTALL)
 FENCE = re.compile(r"^\s*```")
 HEADING = re.compile(r"^(#{2,3}) (.+?)\s*$")
 SECRETS = {"SLACK_SIGNING_SECRET", "SLACK_CLIENT_SECRET", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"}
-SECRETS |= {"QUOLUM_ENCRYPTION_KEYS", "QUOLUM_METRICS_TOKEN", "HUBSPOT_CLIENT_SECRET"}
+SECRETS |= {"QUOLUM_ENCRYPTION_KEYS", "QUOLUM_METRICS_TOKEN"}
+SECRETS |= {setting.name for setting in INSTALLED.settings() if setting.secret}
+# the bot's own variables, then each provider's (in the registry's order)
+EVERY_VARIABLE = {**VARIABLES, **{s.name: (s.default, s.description) for s in INSTALLED.settings()}}
 
 
 def github_anchor(heading: str, seen: dict[str, int]) -> str:
@@ -85,7 +90,7 @@ def events(_: str) -> str:
 
 def config_table(_: str) -> str:
     rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
-    for name, (default, meaning) in VARIABLES.items():
+    for name, (default, meaning) in EVERY_VARIABLE.items():
         shown = f"`{default}`" if default else "—"
         rows.append(f"| `{name}` | {shown} | {meaning} |")
     return "\n" + "\n".join(rows) + "\n"
@@ -130,7 +135,7 @@ def render_env_example() -> str:
         "# Copy to .env, fill in what you use, and never commit the copy: it holds secrets.",
         "# Written by `make readme` from core/config.py; edit the descriptions there.",
     ]
-    for name, (default, meaning) in VARIABLES.items():
+    for name, (default, meaning) in EVERY_VARIABLE.items():
         lines += ["", f"# {meaning}" + (" Secret." if name in SECRETS else "")]
         # empty counts as unset, so a blank line is harmless; a default stays commented out
         lines.append(f"# {name}={default}" if default else f"{name}=")

@@ -26,8 +26,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from core import metrics
 from core.clock import Clock
 from messages import alerts as msg
-from providers.catalogue import find
 from providers.failures import Failure
+from providers.registry import INSTALLED, Registry
 from services import slack_once, slack_roles
 from storage.connections import AdminStore, ConnectionRecord, ConnectionStore
 from storage.incidents import AlertRouteStore, IncidentRecord, IncidentStore
@@ -51,8 +51,10 @@ class AlertsService:
         admins: AdminStore,
         slack_client: SlackClients,
         clock: Clock,
+        registry: Registry = INSTALLED,
     ) -> None:
         self.incidents = incidents
+        self.registry = registry
         self.routes = routes
         self.connections = connections
         self.admins = admins
@@ -150,7 +152,7 @@ class AlertsService:
         await self.routes.clear(team_id)
 
     def view(self, connection: ConnectionRecord, incident: IncidentRecord) -> msg.AlertView:
-        spec = find(connection.provider)
+        spec = self.registry.find(connection.provider)
         return msg.AlertView(
             incident_id=incident.id,
             provider=spec.display_name if spec else connection.provider,

@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from messages.app_home import HomeData, home_view, incident_line, last_digest_line, subscription_line
-from providers.catalogue import CATALOGUE
+from providers.registry import INSTALLED, Registry
 from storage.store import Storage
 
 if TYPE_CHECKING:
@@ -36,11 +36,17 @@ MAX_VIEWERS = 500  # per process: a bound on what a change republishes
 
 class AppHomeService:
     def __init__(
-        self, *, storage: Storage, connections: ConnectionsService, slack_clients: SlackClients
+        self,
+        *,
+        storage: Storage,
+        connections: ConnectionsService,
+        slack_clients: SlackClients,
+        registry: Registry = INSTALLED,
     ) -> None:
         self.storage = storage
         self.connections = connections
         self.slack_clients = slack_clients
+        self.registry = registry
         # (team, user) -> monotonic time the tab was last opened. Per process: another replica's viewers
         # get a fresh tab when they next open it (Slack asks for it every time).
         self._viewers: OrderedDict[tuple[str, str], float] = OrderedDict()
@@ -54,7 +60,7 @@ class AppHomeService:
         """Open incidents (lost connections) as mrkdwn lines."""
         open_ = await self.storage.incidents.open_in_team(team_id)
         return [
-            incident_line(incident, CATALOGUE[key].display_name if key in CATALOGUE else key)
+            incident_line(incident, self.registry[key].display_name if key in self.registry else key)
             for key, incident in sorted(open_.items())
         ]
 
@@ -77,7 +83,7 @@ class AppHomeService:
             rows=rows,
             can_connect=can_connect,
             invitations=await self.storage.invitations.open_in_team(team_id),
-            provider_names={key: spec.display_name for key, spec in CATALOGUE.items()},
+            provider_names=self.registry.names(),
             subscriptions=await self.subscription_lines(team_id),
             incidents=await self.incident_lines(team_id),
             last_digest=await self.last_digest_headline(team_id),

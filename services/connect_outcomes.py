@@ -6,8 +6,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from providers.failures import Failure
 from providers.http import ProviderError
-from providers.hubspot import client as hubspot
+from providers.plugin import ProviderSpec
 
 log = logging.getLogger("quolum.connections")
 
@@ -24,9 +25,9 @@ class Outcome:
 
 
 # --- what people read -----------------------------------------------------------------------
-CONNECTED_TITLE = "HubSpot is connected"
+CONNECTED_TITLE = "{provider} is connected"
 CONNECTED_PAGE = "Connected to {domain}. You can close this tab."
-CONNECTED_SLACK = ":white_check_mark: {provider} is connected to *{account}* (portal {id})."
+CONNECTED_SLACK = ":white_check_mark: {provider} is connected to *{account}* ({word} {id})."
 PORTAL_CHANGED = "This replaces the connection to {before}: Quolum now reads {after} instead."
 DISCONNECTED_NOTE = (
     "{provider} ({account}) was disconnected by <@{user}>; its stored credentials were deleted."
@@ -35,14 +36,19 @@ API_KEY_NOT_REVOKED = "Quolum cannot revoke {provider} API keys: delete the key 
 REVOKE_FAILED = "{provider} could not be told to revoke Quolum's access; you can uninstall the app at {url}."
 NOT_CONNECTED_NOTE = "{provider} is not connected."
 TRY_AGAIN_HINT = "Go back to Slack and run /quolum connect for a new link."
-NOT_STORED = Outcome(
-    False,
-    "Quolum could not save the connection",
-    "Quolum could not save this HubSpot connection, so it gave back the access HubSpot had just "
-    "granted and nothing was connected.",
-    503,
-    "Please try again in a few minutes: run /quolum connect in Slack for a new link.",
-)
+
+
+def not_stored(provider: ProviderSpec) -> Outcome:
+    return Outcome(
+        False,
+        "Quolum could not save the connection",
+        f"Quolum could not save this {provider.display_name} connection, so it gave back the access "
+        f"{provider.display_name} had just granted and nothing was connected.",
+        503,
+        "Please try again in a few minutes: run /quolum connect in Slack for a new link.",
+    )
+
+
 INVITATION_CLOSED = Outcome(
     False,
     "This invitation is no longer open",
@@ -85,23 +91,26 @@ LINK_PROBLEMS = {
 }
 
 
-def exchange_failure(error: ProviderError) -> Outcome:
-    kind = hubspot.classify(error)
-    log.warning("hubspot code exchange failed (%s): %s", kind, error)
+def exchange_failure(provider: ProviderSpec, failure: Failure, error: ProviderError) -> Outcome:
+    """What the person reads when the provider would not finish connecting (`failure`: the
+    provider's own `classify(error, "exchange")`)."""
+    kind = {"transient": "unavailable"}.get(failure.kind, failure.kind)
+    log.warning("%s code exchange failed (%s): %s", provider.key, kind, error)
+    name = provider.display_name
     if kind == "configuration":
         return Outcome(
             False,
-            "Quolum's HubSpot app is misconfigured",
-            "HubSpot did not accept this bot's own app credentials. Nothing is wrong with your "
-            "HubSpot account.",
+            f"Quolum's {name} app is misconfigured",
+            f"{name} did not accept this bot's own app credentials. Nothing is wrong with your "
+            f"{name} account.",
             502,
             "Please tell whoever runs this Quolum bot; nothing was saved.",
         )
     if kind == "bad_code":
         return Outcome(
             False,
-            "HubSpot did not accept the approval",
-            "The approval code from HubSpot was rejected or had expired before Quolum could use it. "
+            f"{name} did not accept the approval",
+            f"The approval code from {name} was rejected or had expired before Quolum could use it. "
             "Nothing was saved.",
             400,
             TRY_AGAIN_HINT,
@@ -109,15 +118,15 @@ def exchange_failure(error: ProviderError) -> Outcome:
     if kind == "unavailable":
         return Outcome(
             False,
-            "HubSpot is not answering",
-            "Quolum could not reach HubSpot to finish connecting. Nothing was saved.",
+            f"{name} is not answering",
+            f"Quolum could not reach {name} to finish connecting. Nothing was saved.",
             503,
             "Please try again in a few minutes: run /quolum connect in Slack for a new link.",
         )
     return Outcome(
         False,
-        "HubSpot connection failed",
-        "HubSpot refused to finish the connection. Nothing was saved.",
+        f"{name} connection failed",
+        f"{name} refused to finish the connection. Nothing was saved.",
         502,
         TRY_AGAIN_HINT,
     )

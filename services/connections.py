@@ -23,9 +23,9 @@ from messages import blocks
 from messages.alerts import incident_summary
 from messages.cards import Row, connections_card
 from messages.digest import offer_blocks
-from providers.catalogue import CATALOGUE, ProviderSpec, is_available
 from providers.http import ProviderError
-from providers.hubspot.client import HubSpotClient
+from providers.plugin import ProviderSpec
+from providers.registry import Bound
 from services import slack_roles
 from services.connect_outcomes import (
     API_KEY_NOT_REVOKED,
@@ -36,11 +36,11 @@ from services.connect_outcomes import (
     INVITATION_CLOSED,
     LINK_PROBLEMS,
     NOT_CONNECTED_NOTE,
-    NOT_STORED,
     PORTAL_CHANGED,
     REVOKE_FAILED,
     Outcome,
     exchange_failure,
+    not_stored,
 )
 from services.issued_tokens import IssuedTokens
 from services.slack_roles import Workspace
@@ -64,16 +64,16 @@ class ConnectionsService:
         storage: Storage,
         settings: Settings,
         clock: Clock,
-        hubspot: HubSpotClient,
+        providers: Bound,
         slack_clients: SlackClients,
     ) -> None:
         self.storage = storage
         self.settings = settings
         self.clock = clock
-        self.hubspot = hubspot
+        self.providers = providers  # the installed providers and their hooks
         self.slack_clients = slack_clients
         self._roles: dict[tuple[Workspace, str], tuple[float, bool]] = {}
-        self.issued = IssuedTokens(storage.issued_tokens, hubspot)  # revokes what a callback cannot keep
+        self.issued = IssuedTokens(storage.issued_tokens, providers)  # revokes what a callback cannot keep
         # called as hook(team_id, provider, user_id, invitation_id) after every successful connection
         # (invitations listen; invitation_id is the one used to connect, or None)
         self.connected_hooks: list = []
@@ -128,12 +128,12 @@ class ConnectionsService:
         connections = await self.storage.connections.for_team(team_id)
         incidents = await self.storage.incidents.open_in_team(team_id)
         rows = []
-        for spec in CATALOGUE.values():
+        for spec in self.providers.registry.values():
             if only is not None and spec.key != only.key:
                 continue
-            available = is_available(spec, self.settings)
+            available = spec.is_available(self.settings)
             url = None
-            if available and can_connect and spec.auth_mode == "oauth2":
+            if available and can_connect and spec.oauth is not None:
                 url = await self.connect_url(team_id, user_id, spec, response_url)
             incident = incidents.get(spec.key)
             rows.append(
@@ -161,67 +161,98 @@ class ConnectionsService:
         )
         return f"{self.settings.public_url}/oauth/{spec.key}/start?{urlencode({'state': state})}"
 
+    # --- the Connect link, opened in a browser ---------------------------------------------
+    async def open_link(self, provider: ProviderSpec, state: str, binding: str) -> Outcome | str:
+        """The provider's consent URL for a valid link of `provider`, bound to the browser holding
+        `binding` (the first to open it; the same browser may open it again); else the page to show."""
+        record = await self.storage.states.find(state, CONNECT_STATE)
+        if record is None or record.provider != provider.key:
+            return LINK_PROBLEMS["unknown"]
+        status = record.status(self.clock())
+        if status != "valid":
+            return LINK_PROBLEMS[status]
+        if not await self.storage.states.bind_browser(state, CONNECT_STATE, binding):
+            return LINK_PROBLEMS["elsewhere"]
+        return self.providers(provider.key).authorize_url(state)
+
+    async def link_problem(self, state: str, browser: str | None) -> Outcome | None:
+        """Why a callback carrying `state` must not complete (unknown, expired, used, or opened in
+        another browser than the one holding `browser`), without consuming anything; None if it may."""
+        record = await self.storage.states.find(state, CONNECT_STATE)
+        if record is None:
+            return LINK_PROBLEMS["unknown"]
+        status = record.status(self.clock())
+        if status != "valid":
+            return LINK_PROBLEMS[status]
+        return None if record.opened_in(browser) else LINK_PROBLEMS["elsewhere"]
+
     # --- OAuth completion --------------------------------------------------------------
-    async def complete_hubspot(self, state: str, code: str) -> Outcome:
+    async def complete_oauth(self, provider: ProviderSpec, state: str, code: str) -> Outcome:
         """The state was checked by the route; consume it, exchange the code, save, tell Slack."""
         status, record = await self.storage.states.consume(state, CONNECT_STATE)
-        if status != "valid" or record is None or record.provider != "hubspot":
+        if status != "valid" or record is None or record.provider != provider.key:
             return LINK_PROBLEMS.get(status, LINK_PROBLEMS["unknown"])
-        client = self.hubspot
+        key, name, hooks = provider.key, provider.display_name, self.providers(provider.key)
         try:
-            tokens = await client.exchange_code(code)
+            tokens = await hooks.exchange(code)
         except ProviderError as error:
-            return exchange_failure(error)
+            return exchange_failure(provider, hooks.classify(error, "exchange"), error)
         # Tokens issued: every way out stores or revokes them. Recorded first (encrypted): a callback
-        # killed before the store leaves them to housekeeping, not live and forgotten at HubSpot.
+        # killed before the store leaves them to housekeeping, not live and forgotten at the provider.
         try:
-            issued = await self.storage.issued_tokens.record("hubspot", record.team_id, tokens.credentials())
+            issued = await self.storage.issued_tokens.record(key, record.team_id, tokens.credentials())
         except Exception as error:  # noqa: BLE001 - the database failed us: give the tokens back
-            return await self._not_stored(tokens.credentials(), None, error)
+            return await self._not_stored(provider, tokens.credentials(), None, error)
         try:
-            portal = await client.portal(tokens.access_token)
+            account = await hooks.account(tokens.access_token)
         except ProviderError as error:
-            await self.issued.give_back(tokens.credentials(), issued)
-            return exchange_failure(error)
+            await self.issued.give_back(key, tokens.credentials(), issued)
+            return exchange_failure(provider, hooks.classify(error, "exchange"), error)
         invitation_id = record.payload.get("invitation_id")
         try:
             # spend the invitation the link came from (open -> accepted), as InvitesService.use does
             if invitation_id and not await self.storage.invitations.accept(
-                invitation_id, team_id=record.team_id, invitee_id=record.user_id, provider="hubspot"
+                invitation_id, team_id=record.team_id, invitee_id=record.user_id, provider=key
             ):
-                # declined, expired or used since the link was issued: keep nothing, and tell HubSpot so
-                await self.issued.give_back(tokens.credentials(), issued)
+                # declined, expired or used since the link was issued: keep nothing, and tell the provider so
+                await self.issued.give_back(key, tokens.credentials(), issued)
                 return INVITATION_CLOSED
             saved = await self.storage.connections.save_connected(
                 team_id=record.team_id,
-                provider="hubspot",
-                account_id=portal.hub_id,
-                account_name=portal.domain,
+                provider=key,
+                account_id=account.account_id,
+                account_name=account.name,
                 credentials=tokens.credentials(),
                 connected_by=record.user_id,
-                scopes=list(portal.scopes or tokens.scopes),
-                details=portal.details,
+                scopes=list(account.scopes or tokens.scopes),
+                details=dict(account.details),
                 expires_in=tokens.expires_in,
                 settles=issued,
             )
         except Exception as error:  # noqa: BLE001 - the tokens could not be stored: revoke them first
-            return await self._not_stored(tokens.credentials(), issued, error)
-        message = CONNECTED_PAGE.format(domain=portal.domain)  # the page escapes HTML itself
-        domain = blocks.escape(portal.domain)
+            return await self._not_stored(provider, tokens.credentials(), issued, error)
+        message = CONNECTED_PAGE.format(domain=account.name)  # the page escapes HTML itself
+        domain = blocks.escape(account.name)
         slack_note = CONNECTED_SLACK.format(
-            provider="HubSpot", account=domain, id=blocks.escape(str(portal.hub_id))
+            provider=name,
+            account=domain,
+            word=provider.account_word,
+            id=blocks.escape(str(account.account_id)),
         )
         if saved.previous_account:
             before = saved.previous_account[1] or saved.previous_account[0]
-            message = f"{message} {PORTAL_CHANGED.format(before=before, after=portal.domain)}"
+            message = f"{message} {PORTAL_CHANGED.format(before=before, after=account.name)}"
             slack_note = f"{slack_note} {PORTAL_CHANGED.format(before=blocks.escape(before), after=domain)}"
         await self.after_connect(saved.record, record.user_id, record.payload, slack_note)
-        return Outcome(True, CONNECTED_TITLE, message)
+        return Outcome(True, CONNECTED_TITLE.format(provider=name), message)
 
-    async def _not_stored(self, credentials: dict, issued: int | None, error: BaseException) -> Outcome:
-        log.error("storing a new HubSpot connection failed (%s): revoking its tokens", type(error).__name__)
-        await self.issued.give_back(credentials, issued)
-        return NOT_STORED
+    async def _not_stored(
+        self, provider: ProviderSpec, credentials: dict, issued: int | None, error: BaseException
+    ) -> Outcome:
+        name = provider.display_name
+        log.error("storing a new %s connection failed (%s): revoking its tokens", name, type(error).__name__)
+        await self.issued.give_back(provider.key, credentials, issued)
+        return not_stored(provider)
 
     async def after_connect(
         self, connection: ConnectionRecord, user_id: str, payload: dict, note: str
@@ -284,7 +315,7 @@ class ConnectionsService:
             await hook(team_id, spec.key, actor)
         account = blocks.escape(connection.account_name or spec.display_name)
         note = DISCONNECTED_NOTE.format(provider=spec.display_name, account=account, user=actor)
-        if spec.auth_mode == "api_key":
+        if spec.oauth is None:
             note += " " + API_KEY_NOT_REVOKED.format(provider=spec.display_name, url=spec.console_url)
         elif not revoked:
             note += " " + REVOKE_FAILED.format(provider=spec.display_name, url=spec.console_url)
@@ -293,13 +324,14 @@ class ConnectionsService:
     async def revoke(self, connection: ConnectionRecord) -> bool:
         """Best effort: ask the provider to forget our refresh token."""
         refresh_token = connection.credentials.get("refresh_token")
-        if connection.provider != "hubspot" or not refresh_token:
+        spec = self.providers.registry.get(connection.provider)
+        if spec is None or spec.oauth is None or not refresh_token:
             return False
         try:
-            await self.hubspot.revoke(refresh_token)
+            await self.providers(spec.key).revoke(refresh_token)
             return True
         except ProviderError as error:
-            log.info("revoking connection %s at HubSpot failed: %s", connection.id, error)
+            log.info("revoking connection %s at %s failed: %s", connection.id, spec.display_name, error)
             return False
 
     async def forget_workspace(self, enterprise_id: str | None, team_id: str | None) -> None:

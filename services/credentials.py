@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from core.clock import Clock, utcnow
 from core.metrics import TOKEN_REFRESHES
 from providers.http import NeedsReconnect, ProviderError
+from providers.plugin import BEARER
 from storage.connections import CONNECTED, ConnectionRecord, ConnectionStore
 
 log = logging.getLogger("quolum.services.credentials")
@@ -149,7 +150,7 @@ class ConnectionAuth:
                 if record is None or self.manager._needs_refresh(record, None):
                     record = self._record = await self.manager.current(self.connection_id)
         credentials = record.credentials
-        self._sent = credentials.get("access_token") or credentials.get("api_key")
+        self._sent = credentials.get("access_token") or credentials.get(BEARER)
         return {"Authorization": f"Bearer {self._sent}"}
 
     async def refresh(self) -> bool:

@@ -32,8 +32,8 @@ from core import metrics
 from core.clock import Clock
 from core.reports import UsageReport
 from messages import digest as builder
-from providers.catalogue import CATALOGUE
 from providers.errors import ProviderError
+from providers.registry import INSTALLED, Registry
 from services import slack_once
 from services.digest_refusals import RETRY_AFTER, RefusalsMixin
 from services.digest_schedule import (
@@ -94,6 +94,7 @@ class DigestService(RefusalsMixin, SubscriptionsMixin):
         replica: str,
         lease: timedelta = timedelta(minutes=10),
         concurrency: int = 32,
+        registry: Registry = INSTALLED,
     ) -> None:
         self.store = store
         self.snapshots = snapshots
@@ -104,6 +105,7 @@ class DigestService(RefusalsMixin, SubscriptionsMixin):
         self.replica = replica
         self.lease = lease
         self.concurrency = concurrency
+        self.registry = registry  # the providers a digest shows, in the card's order
         self.changed_hooks: list = []
 
     async def changed(self, team_id: str, *people: str) -> None:
@@ -244,7 +246,7 @@ class DigestService(RefusalsMixin, SubscriptionsMixin):
         records = await self.connections.for_team(team_id)
         parts = []
         collected = []
-        for key in CATALOGUE:
+        for key in self.registry:
             connection = records.get(key)
             if connection is None or connection.status not in (CONNECTED, NEEDS_RECONNECT):
                 continue
@@ -262,7 +264,7 @@ class DigestService(RefusalsMixin, SubscriptionsMixin):
         )
 
     async def _connection(self, connection, period, client, cache, price, now) -> builder.ConnectionDigest:
-        spec = CATALOGUE[connection.provider]
+        spec = self.registry[connection.provider]
         base = dict(
             provider=spec.key,
             provider_name=spec.display_name,

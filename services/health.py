@@ -2,9 +2,11 @@
 
 The job runs every few minutes; each connection is due once an hour at its own offset within the hour
 (`due()`), so checks are spread over the hour rather than all at once, and a replica that was down
-catches up on its next run. A check is the cheapest call that proves access: HubSpot refreshes the
-token when due, then reads one user and one owner (each needs a required scope); SendGrid reads
-`/v3/scopes` and probes each feature. Collection and digests call `report()` with their own outcome.
+catches up on its next run. A check is the cheapest call that proves access, the provider's `check`
+hook: an OAuth provider's token is refreshed first when due (HubSpot then reads one user and one
+owner); a credential form's check re-reads what the credential may read (SendGrid reads `/v3/scopes`
+and probes each feature), and a credential that is refused makes the connection *Needs reconnect*.
+Collection and digests call `report()` with their own outcome.
 
 `report()` records the check and decides (`should_alert`): revoked, scope lost and our own
 misconfiguration are an incident at once; a transient failure only once the connection has failed
@@ -18,9 +20,10 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from core.clock import Clock
-from providers.failures import Failure, classify
+from providers.failures import Failure
 from providers.http import ProviderError
-from providers.hubspot import client as hs
+from providers.plugin import Checked, Connection
+from providers.registry import Bound
 from services.alerts import AlertsService
 from services.credentials import CredentialManager
 from storage.connections import CONNECTED, NEEDS_RECONNECT, ConnectionRecord, ConnectionStore
@@ -64,16 +67,14 @@ class HealthService:
         checks: CheckStore,
         alerts: AlertsService,
         credentials: CredentialManager,
-        hubspot: hs.HubSpotClient,
-        sendgrid,  # SendGridConnectService: its check_sendgrid probes a stored key
+        providers: Bound,
         clock: Clock,
     ) -> None:
         self.connections = connections
         self.checks = checks
         self.alerts = alerts
         self.credentials = credentials
-        self.hubspot = hubspot
-        self.sendgrid = sendgrid
+        self.providers = providers
         self.clock = clock
 
     async def run(self, now: datetime) -> dict[str, int]:
@@ -106,47 +107,62 @@ class HealthService:
 
     async def check(self, connection: ConnectionRecord) -> Failure | None:
         """One health check: None when the connection works, else what is wrong."""
+        hooks = self.providers(connection.provider)
         if connection.status == NEEDS_RECONNECT:
-            name = "HubSpot" if connection.provider == "hubspot" else "SendGrid"
-            return Failure("revoked", connection.status_reason or f"{name} no longer accepts Quolum's access")
+            reason = f"{hooks.spec.display_name} no longer accepts Quolum's access"
+            return Failure("revoked", connection.status_reason or reason)
         if connection.status != CONNECTED:
             return None
-        if connection.provider == "hubspot":
-            return await self._check_hubspot(connection)
-        return await self._check_sendgrid(connection)
+        if hooks.spec.oauth is not None:
+            try:
+                await self.credentials.current(connection.id)  # refresh when due
+            except ProviderError as error:
+                return hooks.classify(error, "refresh")
+        view = Connection(
+            connection.id,
+            connection.account_id,
+            connection.credentials,
+            tuple(connection.scopes),
+            tuple(connection.unavailable),
+        )
+        checked = await hooks.check(view, self.credentials.auth(connection.id), self.clock())
+        return await self._apply(connection, checked, refreshable=hooks.spec.oauth is not None)
 
-    async def _check_hubspot(self, connection: ConnectionRecord) -> Failure | None:
-        try:
-            await self.credentials.current(connection.id)  # refresh when due
-        except ProviderError as error:
-            return classify(error, "refresh")
-        try:
-            lost = await hs.probe(
-                self.hubspot,
-                self.credentials.auth(connection.id),
-                connection.account_id or str(connection.id),
-            )
-        except ProviderError as error:
-            return classify(error, "api")
-        if lost:
-            return Failure("scope_lost", f"the `{lost}` permission was removed", feature=lost)
-        return None
-
-    async def _check_sendgrid(self, connection: ConnectionRecord) -> Failure | None:
-        from services.sendgrid_connect import REVOKED_REASON
-
-        health = await self.sendgrid.check_sendgrid(connection)
-        if health.status == "revoked":
-            return Failure("revoked", REVOKED_REASON)
-        if health.status != "ok":
-            return Failure("transient", "SendGrid is not answering")
-        lost = sorted(set(health.unavailable) - set(connection.unavailable))
+    async def _apply(
+        self, connection: ConnectionRecord, checked: Checked, *, refreshable: bool
+    ) -> Failure | None:
+        """Keep the connection's state in step with what the check found."""
+        failure, key = checked.failure, connection.provider
+        if failure is not None:
+            if failure.kind == "revoked" and not refreshable:  # a refused credential: ask for a new one
+                if await self.connections.mark_needs_reconnect(connection.id, failure.reason):
+                    log.warning("%s connection %s needs reconnect: refused", key, connection.id)
+            elif checked.reason:
+                log.info("%s connection %s could not be checked: %s", key, connection.id, checked.reason)
+            return failure
+        if checked.scopes is None:
+            return None
+        newly = sorted(set(checked.unavailable) - set(connection.unavailable))
+        if newly:
+            log.info("%s connection %s: may no longer read %s", key, connection.id, ", ".join(newly))
+            await self.connections.mark_unavailable(connection.id, newly)
+        # a permission granted again on the same credential (SendGrid lets admins edit a key in place):
+        # the feature works again without a reconnect; a probe that could not tell keeps its state
+        recovered = set(connection.unavailable) - set(checked.unavailable) - set(checked.unknown)
+        if recovered or (checked.scopes and set(checked.scopes) != set(connection.scopes)):
+            if recovered:
+                log.info(
+                    "%s connection %s: available again: %s", key, connection.id, ", ".join(sorted(recovered))
+                )
+            still = (set(connection.unavailable) | set(newly)) - recovered
+            await self.connections.set_features(connection.id, list(checked.scopes), sorted(still))
+        lost = newly
         if not lost:  # lost before (and marked unavailable then): still lost while the incident is open
             open_incident = await self.alerts.incidents.open_for(connection.id)
             if (
                 open_incident
                 and open_incident.kind == "scope_lost"
-                and open_incident.feature in health.unavailable
+                and open_incident.feature in checked.unavailable
             ):
                 lost = [open_incident.feature]
         if lost:

@@ -22,7 +22,8 @@ from core.clock import Clock
 from core.config import Settings
 from messages import blocks
 from messages import invite_blocks as ib
-from providers.catalogue import HUBSPOT, ProviderSpec, find, is_available
+from providers.plugin import ProviderSpec
+from providers.registry import Registry
 from storage.invitations import ACCEPTED, DECLINED, EXPIRED, InvitationRecord, new_id
 from storage.store import Storage
 
@@ -39,29 +40,31 @@ RECENT = timedelta(hours=24)
 
 @dataclass
 class InviteRequest:
+    provider: ProviderSpec  # named, else the first installed provider
     invitees: list[str] = field(default_factory=list)
-    provider: ProviderSpec = HUBSPOT
     problem: str | None = None  # a usage hint when the text cannot be understood
 
 
-def parse(args: str) -> InviteRequest:
-    request = InviteRequest()
+def parse(args: str, providers: Registry) -> InviteRequest:
+    first = next(iter(providers.values()))
+    request = InviteRequest(first)
     strays = []
     for word in args.split():
         mention = MENTION.match(word)
         if mention:
             request.invitees.append(mention.group(1))
-        elif find(word):
-            request.provider = find(word)
+        elif spec := providers.find(word):
+            request.provider = spec
         else:
             strays.append(word)
     request.invitees = list(dict.fromkeys(request.invitees))
+    usage = {"max": MAX_INVITEES, "example": first.key}
     if strays:
-        request.problem = ib.NOT_MENTIONS.format(words=blocks.echo(" ".join(strays)), max=MAX_INVITEES)
+        request.problem = ib.NOT_MENTIONS.format(words=blocks.echo(" ".join(strays)), **usage)
     elif not request.invitees:
-        request.problem = ib.USAGE.format(max=MAX_INVITEES)
+        request.problem = ib.USAGE.format(**usage)
     elif len(request.invitees) > MAX_INVITEES:
-        request.problem = ib.TOO_MANY.format(max=MAX_INVITEES)
+        request.problem = ib.TOO_MANY.format(**usage)
     return request
 
 
@@ -74,7 +77,9 @@ class InvitesService:
         clock: Clock,
         connections: ConnectionsService,
         slack_clients: SlackClients,
+        providers: Registry,
     ) -> None:
+        self.providers = providers
         self.storage = storage
         self.store = storage.invitations
         self.settings = settings
@@ -86,11 +91,11 @@ class InvitesService:
 
     # --- /quolum invite -------------------------------------------------------------------------
     async def invite(self, client: AsyncWebClient, team_id: str, inviter: str, args: str) -> dict:
-        request = parse(args)
+        request = parse(args, self.providers)
         if request.problem:
             return blocks.message(request.problem)
         spec = request.provider
-        if not is_available(spec, self.settings):
+        if not spec.is_available(self.settings):
             return blocks.message(ib.NOT_AVAILABLE.format(provider=spec.display_name))
         connection = await self.storage.connections.get(team_id, spec.key)
         if connection is not None and connection.status == "connected":
@@ -177,7 +182,7 @@ class InvitesService:
         now = self.clock()
         if invitation is None or invitation.inviter_id != clicker or not invitation.is_open(now):
             return ib.CLOSED
-        spec = find(invitation.provider)
+        spec = self.providers.find(invitation.provider)
         if invitation.reminded_at is not None and now - invitation.reminded_at < RECENT:
             return ib.REMINDED_ALREADY.format(user=invitation.invitee_id, provider=spec.display_name)
         if invitation.dm_channel:
@@ -212,7 +217,7 @@ class InvitesService:
             return invitation, ib.EXPIRED.format(inviter=invitation.inviter_id)
         connection = await self.storage.connections.get(invitation.team_id, invitation.provider)
         if connection is not None and connection.status == "connected":
-            spec = find(invitation.provider)
+            spec = self.providers.find(invitation.provider)
             return invitation, ib.NOW_CONNECTED.format(
                 provider=spec.display_name, user=connection.connected_by
             )
@@ -229,7 +234,7 @@ class InvitesService:
         return None
 
     async def connect_link(self, invitation: InvitationRecord, response_url: str | None) -> dict:
-        spec = find(invitation.provider)
+        spec = self.providers.find(invitation.provider)
         url = await self.connections.connect_url(
             invitation.team_id, invitation.invitee_id, spec, response_url, invitation_id=invitation.id
         )
@@ -243,7 +248,7 @@ class InvitesService:
         if not await self.store.close(invitation.id, DECLINED):
             return False, blocks.message(ib.CLOSED)
         await self._changed(invitation.team_id, invitation.inviter_id, invitation.invitee_id)
-        spec = find(invitation.provider)
+        spec = self.providers.find(invitation.provider)
         await self.connections.notify(
             invitation.team_id,
             invitation.inviter_id,
@@ -259,7 +264,7 @@ class InvitesService:
     ) -> None:
         """The invitee connected: the invitation they used (accepted as the connection was stored) and
         any other open one for them and that provider are accepted, and each inviter told."""
-        spec = find(provider)
+        spec = self.providers.find(provider)
         accepted = []
         if invitation_id:
             used = await self.store.get(invitation_id)
@@ -285,7 +290,7 @@ class InvitesService:
                 continue  # accepted, declined or expired elsewhere meanwhile
             expired += 1
             await self._changed(invitation.team_id, invitation.inviter_id, invitation.invitee_id)
-            spec = find(invitation.provider)
+            spec = self.providers.find(invitation.provider)
             await self.connections.notify(
                 invitation.team_id,
                 invitation.inviter_id,
@@ -310,7 +315,4 @@ class InvitesService:
             log.info("could not update invitation DM: %s", error.response.get("error"))
 
     async def open_lines(self, team_id: str) -> list[dict]:
-        from providers.catalogue import CATALOGUE
-
-        names = {key: spec.display_name for key, spec in CATALOGUE.items()}
-        return ib.open_invitations(await self.store.open_in_team(team_id), names)
+        return ib.open_invitations(await self.store.open_in_team(team_id), self.providers.names())

@@ -13,7 +13,7 @@ import logging
 from datetime import timedelta
 
 from providers.http import ProviderError
-from providers.hubspot.client import HubSpotClient
+from providers.registry import Bound
 from storage.issued_tokens import IssuedTokenStore
 
 log = logging.getLogger("quolum.connections")
@@ -22,19 +22,20 @@ LOST_AFTER = timedelta(minutes=5)  # a callback takes seconds: tokens still unst
 
 
 class IssuedTokens:
-    def __init__(self, store: IssuedTokenStore, hubspot: HubSpotClient) -> None:
+    def __init__(self, store: IssuedTokenStore, providers: Bound) -> None:
         self.store = store
-        self.hubspot = hubspot
+        self.providers = providers
 
-    async def give_back(self, credentials: dict, issued: int | None) -> bool:
+    async def give_back(self, provider: str, credentials: dict, issued: int | None) -> bool:
         """Revoke tokens issued to us that we will not keep; forget their record once revoked (if
         revoking fails, housekeeping tries again). True when the provider took them back."""
         refresh_token = credentials.get("refresh_token")
         try:
             if refresh_token:
-                await self.hubspot.revoke(refresh_token)
+                await self.providers(provider).revoke(refresh_token)
         except ProviderError as error:
-            log.warning("revoking unused HubSpot tokens failed; housekeeping retries: %s", error)
+            name = self.providers.registry[provider].display_name
+            log.warning("revoking unused %s tokens failed; housekeeping retries: %s", name, error)
             return False
         if issued is not None:
             try:
@@ -48,10 +49,11 @@ class IssuedTokens:
         between the exchange and the store). Returns how many were revoked."""
         revoked = 0
         for issued in await self.store.lost(lost_after):
-            if issued.provider != "hubspot":  # only HubSpot connects by OAuth today
+            spec = self.providers.registry.get(issued.provider)
+            if spec is None or spec.oauth is None:  # nothing to revoke (no longer installed)
                 await self.store.forget(issued.id)
                 continue
-            if await self.give_back(issued.credentials, issued.id):
+            if await self.give_back(issued.provider, issued.credentials, issued.id):
                 revoked += 1
         if revoked:
             log.info("revoked %d token sets an interrupted connection had left behind", revoked)

@@ -13,18 +13,13 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-import httpx
-
 from core.clock import Clock, as_of, utcnow
 from core.config import Settings
 from core.periods import Period, parse_period, today_in
 from core.reports import UsageReport
 from providers.collect import CollectJob, CollectSummary, collect_many
-from providers.failures import classify
-from providers.http import HUBSPOT, SENDGRID, ProviderError, ProviderHTTP, Unauthorized
-from providers.hubspot.usage import collect_hubspot
-from providers.ratelimit import Limiter
-from providers.sendgrid.usage import collect_sendgrid
+from providers.http import ProviderError, Unauthorized
+from providers.registry import Bound
 from services.credentials import CredentialManager, NeedsReconnect
 from storage.connections import CONNECTED, ConnectionRecord
 from storage.store import Storage
@@ -32,10 +27,6 @@ from storage.store import Storage
 log = logging.getLogger("quolum.usage")
 
 DEFAULT_PERIOD = "last-7-days"
-REJECTED = {
-    "hubspot": "HubSpot rejected Quolum's access even after a refresh",
-    "sendgrid": "SendGrid rejected the stored API key: it was deleted or revoked",
-}
 
 
 def is_ours(error: BaseException) -> bool:
@@ -63,25 +54,19 @@ class UsageService:
         settings: Settings,
         clock: Clock,
         credentials: CredentialManager,
-        http: httpx.AsyncClient,
-        limiter: Limiter | None,
+        providers: Bound,
+        health: HealthReporter,
     ) -> None:
         self.storage = storage
         self.settings = settings
         self.clock = clock
         self.credentials = credentials
-        self.health: HealthReporter | None = None  # set by the container: every use reports its outcome
-        self.http = {
-            "hubspot": ProviderHTTP(http, HUBSPOT, limiter=limiter),
-            "sendgrid": ProviderHTTP(http, SENDGRID, limiter=limiter),
-        }
+        self.providers = providers  # each provider's hooks: its collector, its ProviderHTTP
+        self.health = health  # every real use of a connection reports its outcome
 
     async def _report_health(self, connection: ConnectionRecord, failure) -> None:
-        health = self.health
-        if health is None:
-            return
         try:
-            await health.report(connection, failure)
+            await self.health.report(connection, failure)
         except Exception:  # alerting must not fail a collection
             log.exception("reporting the health of connection %s failed", connection.id)
 
@@ -104,11 +89,11 @@ class UsageService:
         clock = clock or self.clock
 
         async def run() -> UsageReport:
-            collect, base_url = self._collector(connection)
-            return await collect(
-                self.http[connection.provider],
+            hooks = self.providers(connection.provider)
+            return await hooks.collect(
+                hooks.http,
                 self.credentials.auth(connection.id),
-                base_url=base_url,
+                base_url=hooks.base_url(connection.credentials),
                 team_id=connection.team_id,
                 account_id=connection.account_id or str(connection.id),
                 account_name=connection.account_name or "",
@@ -118,12 +103,6 @@ class UsageService:
             )
 
         return CollectJob(key=key, run=run)
-
-    def _collector(self, connection: ConnectionRecord):
-        if connection.provider == "hubspot":
-            return collect_hubspot, self.settings.hubspot_api_url
-        base = self.settings.sendgrid_api_url or connection.credentials.get("base_url")
-        return collect_sendgrid, base or "https://api.sendgrid.com"
 
     async def jobs(
         self, team_id: str | None, provider: str | None, period_text: str
@@ -196,7 +175,7 @@ class UsageService:
         if connection is None:
             return
         if isinstance(error, Unauthorized):
-            await self.storage.connections.mark_needs_reconnect(connection.id, REJECTED[connection.provider])
+            reason = self.providers.registry[connection.provider].rejected_reason
+            await self.storage.connections.mark_needs_reconnect(connection.id, reason)
         if isinstance(error, ProviderError):  # a use of the connection: health hears how it went
-            name = "HubSpot" if connection.provider == "hubspot" else "SendGrid"
-            await self._report_health(connection, classify(error, "api", provider_name=name))
+            await self._report_health(connection, self.providers(connection.provider).classify(error, "api"))

@@ -12,13 +12,10 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock, utcnow
+from core.connection_status import CONNECTED, DISCONNECTED, NEEDS_RECONNECT  # noqa: F401 (re-exported)
 from storage.crypto import Encryptor
 from storage.db import Database
 from storage.models import Connection, ConnectionEvent, IssuedToken, WorkspaceAdmin
-
-CONNECTED = "connected"
-NEEDS_RECONNECT = "needs_reconnect"
-DISCONNECTED = "disconnected"
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,13 @@ from urllib.parse import parse_qs, urlencode
 import httpx
 import pytest
 
-from handlers import sendgrid as modal
 from handlers import slack_request as sreq
 from messages import blocks
+from sandbox import sendgrid_modal as modal
 from sandbox import slack_requests as sr
-from services.sendgrid_connect import ModalContext
+from services.credential_connect import ModalContext
 from tests.conftest import install
-from tests.services.test_sendgrid_connect import submission
+from tests.services.test_credential_connect import submission
 from tests.test_web import post
 
 

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from bot import doctor
-from providers.catalogue import SENDGRID as SENDGRID_SPEC
+from providers.sendgrid.entry import SPEC as SENDGRID_SPEC
 from storage.crypto import generate_key
 from tests.conftest import SENDGRID_ACCOUNT, install
 from tests.test_cli import run

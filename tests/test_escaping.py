@@ -8,10 +8,10 @@ import json
 import pytest
 
 from messages import blocks, cards
-from providers.catalogue import SENDGRID
-from providers.sendgrid.client import KeyInfo
+from providers.plugin import Verified
+from providers.sendgrid.entry import SPEC as SENDGRID
 from sandbox import slack_requests as sr
-from services import sendgrid_connect as sgc
+from services import credential_connect as sgc
 from tests.conftest import connect_hubspot, install
 from tests.handlers.test_digest import run
 from tests.services.test_credentials import record
@@ -54,7 +54,10 @@ def test_a_provider_account_name_is_inert_on_the_card_and_in_the_note():
     assert_inert(card)
     assert "&lt;!channel&gt; &amp; co" in json.dumps(card)
     note = sgc.connected_note(
-        KeyInfo(scopes=(), missing=(), user_id="<!here>", username="<!channel>"), "<!channel>", None
+        SENDGRID,
+        Verified(scopes=(), missing=(), account_id="<!here>", account_name="<!channel>"),
+        "<!channel>",
+        None,
     )
     assert_inert(note)
 

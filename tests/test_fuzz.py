@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
-from handlers import sendgrid as modal
 from messages import invite_blocks as ib
+from sandbox import sendgrid_modal as modal
 from sandbox import slack_requests as sr
 from storage.models import Base
 from tests.conftest import install
@@ -214,8 +214,8 @@ async def test_fuzzed_event_envelopes(bot, storage, data, event_type, event_id):
     callback=st.sampled_from([modal.CALLBACK_ID, "other"]),
 )
 async def test_fuzzed_modal_submissions(bot, storage, data, metadata, key, callback):
-    from services.sendgrid_connect import ModalContext
-    from tests.services.test_sendgrid_connect import submission
+    from services.credential_connect import ModalContext
+    from tests.services.test_credential_connect import submission
 
     view = modal.connect_modal(ModalContext("T0001", MEMBER))
     payload = json.loads(parse_qs(submission(view, key, user_id=MEMBER))["payload"][0])

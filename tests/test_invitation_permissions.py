@@ -13,16 +13,16 @@ import json
 import pytest
 
 from core.clock import FrozenClock
-from handlers import sendgrid as modal
 from messages import invite_blocks as ib
+from sandbox import sendgrid_modal as modal
 from sandbox import slack_requests as sr
 from services import connections as texts
-from services import sendgrid_connect as sgc
+from services import credential_connect as sgc
 from storage.invitations import DECLINED, InvitationStore
 from tests.conftest import SENDGRID_ACCOUNT, install
 from tests.services.test_connections import Browser, buttons, post
+from tests.services.test_credential_connect import ALL_SCOPES, submit
 from tests.services.test_invites import click, dm_button, invitation_dm, invite, until
-from tests.services.test_sendgrid_connect import ALL_SCOPES, submit
 
 INVITER, ADMIN, OTHER = "U0002", "U0003", "U0004"
 

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from core.config import VARIABLES
+from providers.registry import INSTALLED
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,8 +44,10 @@ def test_the_quickstart_asks_for_exactly_the_manifests_scopes():
 def test_every_setting_is_in_the_readme_and_env_example():
     readme = (ROOT / "README.md").read_text()
     env_example = (ROOT / ".env.example").read_text()
-    assert [name for name in VARIABLES if f"| `{name}` |" not in readme] == []
-    assert [name for name in VARIABLES if not re.search(rf"^(# )?{name}=", env_example, re.M)] == []
+    every = [*VARIABLES, *INSTALLED.variables()]  # the bot's and each installed provider's
+    assert "HUBSPOT_CLIENT_ID" in every and "SENDGRID_API_URL" in every
+    assert [name for name in every if f"| `{name}` |" not in readme] == []
+    assert [name for name in every if not re.search(rf"^(# )?{name}=", env_example, re.M)] == []
 
 
 def test_env_example_sets_no_secret():

@@ -17,8 +17,8 @@ import pytest
 from slack_sdk.oauth.installation_store.models.installation import Installation
 
 from handlers import connections as conn_handlers
-from handlers import sendgrid as modal
 from handlers.commands import ADMINS_ONLY, SLACK_ADMINS_ONLY
+from sandbox import sendgrid_modal as modal
 from sandbox import slack_requests as sr
 from tests.conftest import connect_hubspot, install
 from tests.services.test_connections import answer_of

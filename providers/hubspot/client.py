@@ -8,13 +8,19 @@ waiting) and never on a 4xx.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from core.config import Settings
 from providers import failures
-from providers.catalogue import HUBSPOT, ProviderSpec, resolve
-from providers.http import MissingScopes, ProviderError, ProviderHTTP, TransientError
+from providers.failures import Failure, Operation
+from providers.http import Auth, Bearer, MissingScopes, ProviderError, ProviderHTTP
+from providers.hubspot.entry import API_URL, AUTHORIZE_URL, KEY, OAUTH_VERSION_SETTING, SPEC
+from providers.hubspot.usage import collect_hubspot
+from providers.plugin import Account, Checked, Connection, ProviderSpec
 
 
 @dataclass(frozen=True)
@@ -58,14 +64,26 @@ class Portal:
         }
 
 
+def resolve(settings: Settings) -> ProviderSpec:
+    """The entry with the operator's URL overrides (stand-ins, EU hosting) applied."""
+    oauth = replace(SPEC.oauth, authorize_url=SPEC.setting(settings, AUTHORIZE_URL) or "")
+    return replace(SPEC, api_base_url=(SPEC.setting(settings, API_URL) or "").rstrip("/"), oauth=oauth)
+
+
 class HubSpotClient:
+    """HubSpot's hooks (providers/plugin.py `Hooks`): OAuth, the access check, collection, failures."""
+
+    seat_actions: tuple[str, ...] = ()  # none yet
+    collect = staticmethod(collect_hubspot)
+
     def __init__(self, http: ProviderHTTP, settings: Settings) -> None:
         self.http = http
-        self.spec: ProviderSpec = resolve(HUBSPOT, settings)
-        self.client_id = settings.hubspot_client_id or ""
-        self._client_secret = settings.hubspot_client_secret or ""
-        self.version = settings.hubspot_oauth_version
-        self.redirect_uri = f"{settings.public_url}/oauth/hubspot/callback"
+        self.spec: ProviderSpec = resolve(settings)
+        oauth = self.spec.oauth
+        self.client_id = settings.value(oauth.client_id_setting) or ""
+        self._client_secret = settings.value(oauth.client_secret_setting) or ""
+        self.version = SPEC.setting(settings, OAUTH_VERSION_SETTING)
+        self.redirect_uri = f"{settings.public_url}/oauth/{KEY}/callback"
 
     def authorize_url(self, state: str) -> str:
         query = {
@@ -77,34 +95,44 @@ class HubSpotClient:
         }
         return f"{self.spec.authorize_url}?{urlencode(query, quote_via=quote)}"  # spaces as %20
 
-    def _url(self, suffix: str = "") -> str:
-        return f"{self.spec.api_base_url}/oauth/{self.version}/token{suffix}"
+    def _url(self, path: str) -> str:
+        return f"{self.spec.api_base_url}{path.format(version=self.version)}"
 
-    async def _form(self, suffix: str, form: dict) -> dict:
+    async def _form(self, path: str, form: dict) -> dict:
         data = {"client_id": self.client_id, "client_secret": self._client_secret, **form}
         response = await self.http.request(
-            "POST", self._url(suffix), auth=None, account_key="oauth", max_retries=1, data=data
+            "POST", self._url(path), auth=None, account_key="oauth", max_retries=1, data=data
         )
         return response.json() if response.content else {}
 
     async def exchange_code(self, code: str) -> TokenSet:
         body = await self._form(
-            "", {"grant_type": "authorization_code", "code": code, "redirect_uri": self.redirect_uri}
+            self.spec.oauth.token_path,
+            {"grant_type": "authorization_code", "code": code, "redirect_uri": self.redirect_uri},
         )
         return _token_set(body)
 
+    exchange = exchange_code
+
     async def refresh(self, refresh_token: str) -> TokenSet:
-        body = await self._form("", {"grant_type": "refresh_token", "refresh_token": refresh_token})
+        body = await self._form(
+            self.spec.oauth.token_path, {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        )
         return _token_set(body)
 
     async def revoke(self, refresh_token: str) -> None:
-        await self._form("/revoke", {"token": refresh_token, "token_type_hint": "refresh_token"})
+        await self._form(
+            self.spec.oauth.revoke_path, {"token": refresh_token, "token_type_hint": "refresh_token"}
+        )
 
     async def portal(self, access_token: str) -> Portal:
         """Introspect the token (hub id, domain, installer) and read the account's details."""
-        info = await self._form("/introspect", {"token": access_token, "token_type_hint": "access_token"})
+        info = await self._form(
+            self.spec.oauth.token_path + "/introspect",
+            {"token": access_token, "token_type_hint": "access_token"},
+        )
         if not info.get("active"):
-            raise ProviderError("HubSpot says the new access token is not active", provider="hubspot")
+            raise ProviderError("HubSpot says the new access token is not active", provider=KEY)
         details = await self.http.get_json(
             f"{self.spec.api_base_url}{self.spec.verify_path}",
             auth=BearerToken(access_token),
@@ -122,6 +150,39 @@ class HubSpotClient:
             data_hosting=details.get("dataHostingLocation"),
             ui_domain=details.get("uiDomain"),
         )
+
+    async def account(self, access_token: str) -> Account:
+        """After connecting: the portal (hub id, domain, time zone...)."""
+        portal = await self.portal(access_token)
+        return Account(portal.hub_id, portal.domain, portal.scopes, portal.details)
+
+    def classify(self, error: Exception, operation: Operation = "api") -> Failure:
+        return classify(error, operation)
+
+    def base_url(self, credentials: Mapping[str, Any]) -> str:
+        return self.spec.api_base_url
+
+    def reachable_urls(self) -> list[str]:
+        return [self.spec.api_base_url]
+
+    async def access(self, credentials: Mapping[str, Any], account_key: str) -> list[str]:
+        await self.http.get_json(
+            f"{self.spec.api_base_url}{self.spec.verify_path}",
+            auth=BearerToken(credentials["access_token"]),
+            account_key=account_key,
+        )
+        return []
+
+    async def check(self, connection: Connection, auth: Auth, now: datetime) -> Checked:
+        """Read one user and one owner (each needs a required scope); a 401 that survives one
+        refresh is `revoked`, a 403 MISSING_SCOPES the scope lost."""
+        try:
+            lost = await probe(self, auth, connection.account_key)
+        except ProviderError as error:
+            return Checked(self.classify(error, "api"))
+        if lost:
+            return Checked(Failure("scope_lost", f"the `{lost}` permission was removed", feature=lost))
+        return Checked()
 
 
 # The cheapest reads that prove access, one per required feature: (scope, path, query).
@@ -144,37 +205,26 @@ async def probe(client: HubSpotClient, auth, account_key: str) -> str | None:
     return None
 
 
-class BearerToken:
-    """Auth for one fixed token (no refresh): used right after the code exchange."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    async def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._token}"}
-
-    async def refresh(self) -> bool:
-        return False
-
-    def __repr__(self) -> str:
-        return "BearerToken(<redacted>)"
+BearerToken = Bearer  # right after the code exchange: the new access token, no refresh
 
 
-def classify(error: ProviderError, operation: str = "exchange") -> str:
-    """'configuration' (our app is misconfigured), 'bad_code', 'revoked', 'unavailable' or 'other'."""
-    if isinstance(error, TransientError):
-        return "unavailable"
-    kind = failures.classify(error, operation).kind  # type: ignore[arg-type]
-    return "other" if kind in ("transient", "scope_lost") else kind
+# HubSpot's codes for an account that is gone, said in its words.
+REVOKED_REASONS = {
+    "BAD_HUB": "the HubSpot account was deleted or disconnected",
+    "access_denied": "the HubSpot account was deleted or disconnected",
+}
 
 
-def revoked_reason(error: ProviderError) -> str:
-    return failures.classify(error, "refresh").reason
+def classify(error: Exception, operation: Operation = "api") -> Failure:
+    """HubSpot's reading of a failure (providers/failures.py, with its own revocation sentences)."""
+    return failures.classify(
+        error, operation, provider_name=SPEC.display_name, revoked_reasons=REVOKED_REASONS
+    )
 
 
 def _token_set(body: dict) -> TokenSet:
     if not isinstance(body, dict) or not body.get("access_token"):
-        raise ProviderError("HubSpot's token response had no access token", provider="hubspot")
+        raise ProviderError("HubSpot's token response had no access token", provider=KEY)
     scopes = body.get("scopes") or body.get("scope") or ()
     if isinstance(scopes, str):
         scopes = scopes.split()

@@ -17,23 +17,33 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
-from datetime import date, timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from core.config import Settings
-from providers.catalogue import SENDGRID, ProviderSpec, resolve
-from providers.http import MissingScopes, ProviderError, ProviderHTTP, TransientError, Unauthorized
+from providers import failures
+from providers.failures import Failure, Operation
+from providers.http import (
+    Auth,
+    Bearer,
+    MissingScopes,
+    ProviderError,
+    ProviderHTTP,
+    TransientError,
+    Unauthorized,
+)
+from providers.plugin import Checked, Connection, ProviderSpec, Verified
+from providers.sendgrid.entry import API_URL, DEFAULT_REGION, KEY, KEY_LENGTH, MAX_KEY_LENGTH, SPEC
+from providers.sendgrid.usage import collect_sendgrid
 
-KEY_LENGTH = 69  # "SG." + 22 + "." + 43: what SendGrid issues today; not enforced
-MAX_KEY_LENGTH = 200  # the modal's input refuses longer text
 KEY_SHAPE = re.compile(r"SG\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 KEY_ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{22}")  # the "API Key ID" SendGrid lists; not the key
 IDENTITY_SCOPE = "user.username.read"  # optional: names the account on the Connections card
 IDENTITY_PURPOSE = "name the account on the Connections card"
 ACCOUNT_SCOPE = "user.account.read"
-DEFAULT_REGION = "global"
-REGION_LABELS = {"global": "Global", "eu": "EU (regional account)"}
+PICK_REGION = "Choose where your SendGrid account is."
 VERIFY_ACCOUNT = "verify"  # rate-limit key before the account is known (SendGrid has no proactive buckets)
 
 KEY_EMPTY = "Paste the API key SendGrid showed you when you created it."
@@ -81,20 +91,7 @@ def is_write_scope(scope: str) -> bool:
     return not scope.endswith(".read") and scope not in NEUTRAL_SCOPES
 
 
-class ApiKey:
-    """`Auth` for one API key: the bearer header; nothing to refresh (a 401 is final)."""
-
-    def __init__(self, key: str) -> None:
-        self._key = key
-
-    async def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._key}"}
-
-    async def refresh(self) -> bool:
-        return False
-
-    def __repr__(self) -> str:
-        return "ApiKey([redacted])"
+ApiKey = Bearer  # a SendGrid API key is sent as a bearer token
 
 
 @dataclass(frozen=True)
@@ -130,9 +127,12 @@ class Health:
 
 
 Kind = Literal["rejected", "unavailable", "failed"]
+REVOKED_REASON = (
+    "SendGrid no longer accepts the API key (it was deleted or revoked): reconnect with a new key"
+)
 
 
-def classify(error: ProviderError) -> Kind:
+def verify_failure(error: ProviderError) -> Kind:
     """`rejected`: the key is the problem (401, or may read nothing); `unavailable`: SendGrid is
     down, slow or rate limiting; `failed`: anything else (a refused request, a bad answer)."""
     if isinstance(error, Unauthorized | MissingScopes):
@@ -142,20 +142,92 @@ def classify(error: ProviderError) -> Kind:
     return "failed"
 
 
+def resolve(settings: Settings) -> ProviderSpec:
+    """The entry with SENDGRID_API_URL (a stand-in) replacing every region's URL."""
+    override = (settings.value(API_URL) or "").rstrip("/")
+    return replace(SPEC, regions={name: override for name in SPEC.regions}) if override else SPEC
+
+
 class SendGridClient:
-    """SendGrid reads for connecting and checking a key. `timeout`: seconds per request while a
-    person waits in a modal (the daily health probe uses the HTTP layer's default)."""
+    """SendGrid's hooks (providers/plugin.py `Hooks`): verifying and checking a key, collection,
+    failures. `timeout`: seconds per request while a person waits in a modal (the daily health
+    probe uses the HTTP layer's default)."""
+
+    seat_actions: tuple[str, ...] = ()  # none yet
+    collect = staticmethod(collect_sendgrid)
 
     def __init__(self, http: ProviderHTTP, settings: Settings, *, timeout: float = 8.0) -> None:
         self.http = http
-        self.spec: ProviderSpec = resolve(SENDGRID, settings)
+        self.spec: ProviderSpec = resolve(settings)
+        self.override = (settings.value(API_URL) or "").rstrip("/") or None
         self.timeout = timeout
+
+    def classify(self, error: Exception, operation: Operation = "api") -> Failure:
+        return failures.classify(error, operation, provider_name=SPEC.display_name)
+
+    def base_url(self, credentials: Mapping[str, Any]) -> str:
+        """Where a stored key's collection goes: SENDGRID_API_URL, else the URL stored with it."""
+        return self.override or credentials.get("base_url") or SPEC.api_base_url
+
+    def reachable_urls(self) -> list[str]:
+        return list(dict.fromkeys(self.spec.regions.values()))
+
+    async def access(self, credentials: Mapping[str, Any], account_key: str) -> list[str]:
+        granted = await self.scopes(
+            credentials["api_key"], self.base_url_for(credentials), account=account_key
+        )
+        return [scope for scope in self.spec.required_scopes if scope not in granted]
+
+    def problem(self, name: str, value: str) -> str | None:
+        """Why a form field's value cannot be right (a sentence), before asking SendGrid."""
+        if name == "api_key":
+            return key_problem(value)
+        return None if value in self.spec.regions else PICK_REGION
+
+    async def verify_form(self, values: Mapping[str, str]) -> Verified:
+        """The credential form's hook: verify the pasted key (raises `ProviderError`, see
+        `verify_failure`), and what to store."""
+        api_key, region = normalise_key(values.get("api_key")), values.get("region") or DEFAULT_REGION
+        info = await self.verify(api_key, region)
+        return Verified(
+            account_id=info.user_id,
+            account_name=info.username,
+            scopes=info.scopes,
+            missing=info.missing,
+            write_scopes=info.write_scopes,
+            details={**info.details, "region": region},
+            credentials={
+                "api_key": api_key,
+                "region": region,
+                "base_url": self.base_url_for({"region": region}),
+            },
+        )
+
+    def verify_failure(self, error: ProviderError) -> Kind:
+        return verify_failure(error)
+
+    async def check(self, connection: Connection, auth: Auth, now: datetime) -> Checked:
+        """The hourly check: 401 -> revoked (reconnect with a new key); 403 -> that feature unavailable."""
+        api_key = connection.credentials.get("api_key")
+        if not api_key:
+            return Checked(Failure("transient", "SendGrid is not answering"), reason="no key stored")
+        health = await self.health(
+            api_key,
+            self.base_url_for(connection.credentials),
+            today=now.date(),
+            account=connection.account_key,
+        )
+        if health.status == "revoked":
+            return Checked(Failure("revoked", REVOKED_REASON))
+        if health.status != "ok":
+            return Checked(Failure("transient", "SendGrid is not answering"), reason=health.reason)
+        return Checked(scopes=health.scopes, unavailable=health.unavailable, unknown=health.unknown)
 
     @property
     def regions(self) -> list[str]:
         return list(self.spec.regions)
 
-    def base_url(self, region: str) -> str:
+    def region_url(self, region: str) -> str:
         """The API base URL for `region` (SENDGRID_API_URL overrides every region)."""
         try:
             return self.spec.regions[region].rstrip("/")
@@ -166,8 +238,8 @@ class SendGridClient:
         """Where a stored key is used: its region as configured now, else the URL stored with it."""
         region = credentials.get("region")
         if region in self.spec.regions:
-            return self.base_url(region)
-        return str(credentials.get("base_url") or self.base_url(DEFAULT_REGION)).rstrip("/")
+            return self.region_url(region)
+        return str(credentials.get("base_url") or self.region_url(DEFAULT_REGION)).rstrip("/")
 
     async def _get(self, base: str, path: str, auth: ApiKey, account: str, **kwargs: Any) -> Any:
         return await self.http.get_json(f"{base}{path}", auth=auth, account_key=account, **kwargs)
@@ -176,12 +248,12 @@ class SendGridClient:
         body = await self._get(base, self.spec.verify_path, ApiKey(api_key), account, **kwargs)
         scopes = body.get("scopes") if isinstance(body, dict) else None
         if not isinstance(scopes, list):
-            raise ProviderError("SendGrid answered GET /v3/scopes without a scope list.", provider="sendgrid")
+            raise ProviderError("SendGrid answered GET /v3/scopes without a scope list.", provider=KEY)
         return [s for s in scopes if isinstance(s, str)]
 
     async def verify(self, api_key: str, region: str) -> KeyInfo:
         """Raise a `ProviderError` (see `classify`) when the key cannot be used; else what it may read."""
-        base = self.base_url(region)
+        base = self.region_url(region)
         quick = {"timeout": self.timeout, "max_retries": 1}  # a person is waiting
         scopes = await self.scopes(api_key, base, **quick)
         auth = ApiKey(api_key)

@@ -6,8 +6,11 @@ import httpx
 import pytest
 
 from core.logs import REDACTED, JsonFormatter, redact, register_secret
+from providers.registry import INSTALLED
 from sandbox import slack_requests as sr
 from tests.conftest import install
+
+INSTALLED.redact_credentials()  # the providers' own shapes (API keys, refresh tokens), as the bot does
 
 
 @pytest.mark.parametrize(

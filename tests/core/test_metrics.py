@@ -13,7 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.web import create_app
 from core import metrics
 from core.metrics import OTHER, REGISTRY
-from providers.http import SENDGRID, ProviderHTTP, Unauthorized
+from providers.http import ProviderHTTP, Unauthorized
+from providers.sendgrid.entry import POLICY as SENDGRID
 from sandbox import slack_requests as sr
 from tests.conftest import install
 

@@ -16,6 +16,7 @@ from handlers.commands import ADMINS_ONLY, COMMANDS, SLACK_ADMINS_ONLY
 from messages import alerts as am
 from messages import digest as db
 from messages.cards import DISCONNECT_ACTION
+from providers.registry import INSTALLED
 from sandbox import slack_requests as sr
 from services.digest_schedule import WEEKLY, Schedule
 from tests.conftest import connect_hubspot, install, subscribe_due
@@ -65,7 +66,7 @@ ADMIN_ONLY = [(text, refusal) for text, refusal in REQUESTS if refusal]
 @pytest.mark.parametrize("text,refusal", REQUESTS, ids=[text for text, _ in REQUESTS])
 def test_the_table_says_which_requests_need_an_admin(text, refusal):
     cmd, args = commands.parse(text)
-    assert cmd.admins_only(args) == (refusal is not None)
+    assert cmd.admins_only(args, INSTALLED) == (refusal is not None)
     if refusal:
         assert cmd.refusal() == refusal
 

@@ -1,6 +1,7 @@
 import pytest
 
 from handlers import commands
+from providers.registry import INSTALLED
 
 
 @pytest.mark.parametrize(
@@ -32,7 +33,7 @@ def test_longest_match_wins(monkeypatch):
 
 
 def test_help_lists_every_available_command_once():
-    entries = commands.help_entries()
+    entries = commands.help_entries(INSTALLED)
     usages = [usage for usage, _ in entries]
     assert "help" in usages and len(usages) == len(set(usages))
     assert all(commands.COMMANDS[u.split()[0]].handler is not None for u in usages)

@@ -121,7 +121,7 @@ async def test_unsubscribe(bot, slack, storage):
 
 
 async def test_prices(bot, slack, storage):
-    assert (await run(bot, slack, "price"))["text"] == hd.NO_PRICES
+    assert (await run(bot, slack, "price"))["text"] == hd.NO_PRICES.format(example="hubspot")
     assert (await run(bot, slack, "price hubspot 90 EUR"))["text"] == hd.PRICE_SET.format(
         provider="HubSpot", price="€90"
     )
@@ -132,7 +132,7 @@ async def test_prices(bot, slack, storage):
         prices="HubSpot €90, SendGrid $19.95"
     )
     for bad in ("price hubspot lots", "price hubspot 90 EURO", "price hubspot -1"):
-        assert (await run(bot, slack, bad))["text"] == hd.PRICE_USAGE
+        assert (await run(bot, slack, bad))["text"] == hd.PRICE_USAGE.format(example="hubspot")
     assert "I don't know a provider called `zoom`" in (await run(bot, slack, "price zoom 9"))["text"]
     assert (await storage.digests.prices("T0001"))["hubspot"].amount_minor == 9000
 

@@ -39,9 +39,10 @@ from core.reports import (
     Unavailable,
     UsageReport,
 )
-from messages import alerts, app_home, cards
+from messages import alerts, app_home, cards, views
 from messages import digest as db
-from providers.catalogue import CATALOGUE, ProviderSpec
+from providers.plugin import ProviderSpec
+from providers.registry import INSTALLED as CATALOGUE
 from storage.connections import CONNECTED, NEEDS_RECONNECT, ConnectionRecord
 from storage.digests import Subscription
 from storage.incidents import IncidentRecord
@@ -92,6 +93,12 @@ MRKDWN = {
 # Parameters without a usable hint (duck-typed records) and what they are.
 UNTYPED = {"incident": IncidentRecord, "spec": ProviderSpec, "sub": Subscription, "until": datetime}
 ELEMENTS = {(app_home.HomeData, "invitations"): InvitationRecord}
+# The shapes builders take (messages/views.py), filled with what the services hand them.
+CONCRETE = {
+    views.ProviderView: ProviderSpec,
+    views.ConnectionView: ConnectionRecord,
+    views.InvitationView: InvitationRecord,
+}
 
 
 def report(text: str, provider: str) -> UsageReport:
@@ -171,6 +178,8 @@ class Maker:
             return NOW
         if hint is date:
             return NOW.date()
+        if hint in CONCRETE:
+            hint = CONCRETE[hint]
         if hint is ProviderSpec:
             return list(CATALOGUE.values())[self.variant % len(CATALOGUE)]
         if origin is tuple:

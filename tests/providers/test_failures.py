@@ -5,8 +5,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from providers.failures import classify, read_hubspot_error
-from providers.http import HUBSPOT, SENDGRID, Fail, NeedsReconnect, Reauth, decide
+from providers.failures import classify as shared
+from providers.http import NeedsReconnect
+from providers.hubspot.client import classify
+from providers.hubspot.entry import POLICY as HUBSPOT
+from providers.hubspot.error_body import read_hubspot_error
+from providers.retry import Fail, Reauth, decide
+from providers.sendgrid.entry import POLICY as SENDGRID
 
 CORRELATION = "aeb5f871-7f07-4993-9211-075dc63e7cbf"
 
@@ -144,7 +149,7 @@ def test_hubspot_failures(status, body, operation, kind):
     [(401, SENDGRID_401, "revoked"), (403, SENDGRID_403, "scope_lost"), (503, SENDGRID_401, "transient")],
 )
 def test_sendgrid_failures(status, body, kind):
-    assert classify(outcome(status, body, SENDGRID), "api", provider_name="SendGrid").kind == kind
+    assert shared(outcome(status, body, SENDGRID), "api", provider_name="SendGrid").kind == kind
 
 
 def test_timeouts_dns_and_marked_connections():

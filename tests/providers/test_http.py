@@ -11,23 +11,19 @@ import pytest
 import respx
 
 from providers.http import (
-    HUBSPOT,
-    SENDGRID,
-    Fail,
     MissingScopes,
-    Ok,
     ProviderError,
     ProviderHTTP,
     RateLimited,
-    Reauth,
-    Retry,
     TransientError,
     Unauthorized,
-    decide,
-    parse_retry_after,
     safe_path,
 )
+from providers.hubspot.entry import LIMITS as HUBSPOT_LIMITS
+from providers.hubspot.entry import POLICY as HUBSPOT
 from providers.ratelimit import Limiter
+from providers.retry import Fail, Ok, Reauth, Retry, decide, parse_retry_after
+from providers.sendgrid.entry import POLICY as SENDGRID
 
 NOW = 1_700_000_000.0
 HS = "https://api.hubapi.com"
@@ -543,7 +539,7 @@ async def test_423_waits_at_least_two_seconds_and_477_honours_retry_after(mock, 
 async def test_every_attempt_takes_a_limiter_slot_from_the_right_buckets(mock, client, clock):
     route = mock.post(f"{HS}/crm/v3/objects/calls/search")
     route.side_effect = [httpx.Response(502), httpx.Response(200, json={"total": 0})]
-    limiter = Limiter(clock=lambda: 0.0)
+    limiter = Limiter({"hubspot": HUBSPOT_LIMITS}, clock=lambda: 0.0)
 
     await hubspot(client, clock, limiter=limiter).post_json(
         f"{HS}/crm/v3/objects/calls/search", {}, auth=StubAuth(), account_key="portal-9", bucket="search"
@@ -564,7 +560,7 @@ async def test_hubspots_remaining_header_slows_the_account_down_before_a_429(moc
     }
     mock.get(f"{HS}/crm/v3/owners").mock(return_value=httpx.Response(200, json={}, headers=headers))
     now = [100.0]
-    limiter = Limiter(clock=lambda: now[0])
+    limiter = Limiter({"hubspot": HUBSPOT_LIMITS}, clock=lambda: now[0])
 
     await hubspot(client, clock, limiter=limiter).get_json(
         f"{HS}/crm/v3/owners", auth=StubAuth(), account_key="portal-9"
@@ -581,7 +577,7 @@ async def test_a_429_holds_every_request_of_the_account_not_only_the_retried_one
     route = mock.post(f"{HS}/crm/v3/objects/calls/search")
     route.side_effect = [hs429("SECONDLY", {"Retry-After": "2"}), httpx.Response(200, json={"total": 0})]
     now = [100.0]
-    limiter = Limiter(clock=lambda: now[0])
+    limiter = Limiter({"hubspot": HUBSPOT_LIMITS}, clock=lambda: now[0])
 
     await hubspot(client, clock, limiter=limiter).post_json(
         f"{HS}/crm/v3/objects/calls/search", {}, auth=StubAuth(), account_key="portal-9", bucket="search"

@@ -21,8 +21,10 @@ import httpx
 import pytest
 
 from core.periods import Period, parse_period, today_in
-from providers.http import HUBSPOT, ProviderHTTP
+from providers.http import ProviderHTTP
 from providers.http_client import provider_client
+from providers.hubspot.entry import LIMITS as HUBSPOT_LIMITS
+from providers.hubspot.entry import POLICY as HUBSPOT
 from providers.hubspot.records import LoginTally, TypeTally, read_login_page, read_search_page
 from providers.hubspot.usage import (
     OBJECTS,
@@ -653,7 +655,9 @@ async def test_a_budget_spent_elsewhere_is_read_from_hubspots_headers_before_a_4
     with httpx.Client(base_url=world.url) as replica:
         for _ in range(106):
             assert replica.get("/settings/v3/users/roles", headers=other).status_code == 200
-    limiter = Limiter(clock=clock.time, sleep=clock.sleep)  # the bot's limits, which read the headers
+    limiter = Limiter(
+        {"hubspot": HUBSPOT_LIMITS}, clock=clock.time, sleep=clock.sleep
+    )  # the bot's limits, which read the headers
     async with world.client() as client:
         http = make_http(client, world.clock, limiter=limiter)
         report = await collect(world.url, http, world.auth(101), portal, clock=world.clock)

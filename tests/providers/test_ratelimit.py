@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from providers.ratelimit import HUBSPOT_LIMITS, Bucket, Limiter, ProviderLimits
+from providers.hubspot.entry import LIMITS as HUBSPOT_LIMITS
+from providers.ratelimit import Bucket, Limiter, ProviderLimits
 
 # The limiter's mechanism is tested at HubSpot's documented limits (the defaults book less, paced).
 DOCUMENTED = {"hubspot": ProviderLimits(buckets={"default": Bucket(110, 10.0), "search": Bucket(4, 1.0)})}
@@ -221,7 +222,9 @@ async def test_real_clock_and_sleep():
 
 
 async def test_the_providers_count_is_booked_when_it_exceeds_ours(vt):
-    limiter = Limiter(clock=vt.clock, sleep=vt.sleep)  # the default limits: HUBSPOT_LIMITS
+    limiter = Limiter(
+        {"hubspot": HUBSPOT_LIMITS}, clock=vt.clock, sleep=vt.sleep
+    )  # the default limits: HUBSPOT_LIMITS
     headers = {"X-HubSpot-RateLimit-Max": "110", "X-HubSpot-RateLimit-Remaining": "100"}
     for _ in range(4):
         await limiter.acquire("hubspot", "a")
@@ -241,7 +244,9 @@ async def test_the_providers_count_is_booked_when_it_exceeds_ours(vt):
 
 
 async def test_hubspot_searches_run_at_five_per_second_outside_the_ten_second_budget(vt):
-    limiter = Limiter(clock=vt.clock, sleep=vt.sleep)  # the default limits: HUBSPOT_LIMITS
+    limiter = Limiter(
+        {"hubspot": HUBSPOT_LIMITS}, clock=vt.clock, sleep=vt.sleep
+    )  # the default limits: HUBSPOT_LIMITS
 
     starts = await run_all(limiter, vt, ["search"] * 20 + [None] * 110)
 
@@ -253,7 +258,7 @@ async def test_hubspot_searches_run_at_five_per_second_outside_the_ten_second_bu
 async def test_a_429_holds_every_new_start_of_the_account_and_widens_its_window(vt):
     """Issue 21 item 12: two collections of one portal (or the CLI next to the server) met 429s;
     a 429 must slow down every request of that account, not only the one that is retried."""
-    limiter = Limiter(clock=vt.clock, sleep=vt.sleep)
+    limiter = Limiter({"hubspot": HUBSPOT_LIMITS}, clock=vt.clock, sleep=vt.sleep)
     for _ in range(5):
         await limiter.acquire("hubspot", "a", "search")
     limiter.slow_down("hubspot", "a", "search", wait=2.0)  # HubSpot said: wait 2 s
@@ -269,7 +274,7 @@ async def test_a_429_holds_every_new_start_of_the_account_and_widens_its_window(
 
 
 async def test_the_slow_down_wears_off_as_requests_are_taken(vt):
-    limiter = Limiter(clock=vt.clock, sleep=vt.sleep)
+    limiter = Limiter({"hubspot": HUBSPOT_LIMITS}, clock=vt.clock, sleep=vt.sleep)
     limiter.slow_down("hubspot", "a", None, wait=0.0)
     assert limiter._windows[("hubspot", "a", "default")].pace.factor == 1.5
     for _ in range(1000):  # the account's factor within a few dozen, the provider's margin slowly
@@ -279,7 +284,7 @@ async def test_the_slow_down_wears_off_as_requests_are_taken(vt):
 
 
 async def test_remaining_near_zero_holds_the_next_start(vt):
-    limiter = Limiter(clock=vt.clock, sleep=vt.sleep)
+    limiter = Limiter({"hubspot": HUBSPOT_LIMITS}, clock=vt.clock, sleep=vt.sleep)
     await limiter.acquire("hubspot", "a")
     limiter.observe("hubspot", "a", {"X-HubSpot-RateLimit-Max": "110", "X-HubSpot-RateLimit-Remaining": "1"})
     [start] = await vt.run(limiter.acquire("hubspot", "a"))

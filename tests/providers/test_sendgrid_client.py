@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from core.config import Settings
-from providers.http import SENDGRID, MissingScopes, ProviderError, ProviderHTTP, TransientError, Unauthorized
+from providers.http import MissingScopes, ProviderError, ProviderHTTP, TransientError, Unauthorized
 from providers.sendgrid import client as sg
+from providers.sendgrid.entry import POLICY as SENDGRID
 from sandbox.standins.sendgrid import AUTO_SCOPES, SendGridStandIn, mint_key
 from sandbox.standins.sendgrid_seed import generate_account
 from sandbox.standins.server import serve_in_thread
@@ -64,8 +65,8 @@ def test_minted_keys_have_sendgrid_length_and_normalise_strips():
         (ProviderError("x", provider="sendgrid", status=404), "failed"),
     ],
 )
-def test_classify(error, kind):
-    assert sg.classify(error) == kind
+def test_verify_failure(error, kind):
+    assert sg.verify_failure(error) == kind
 
 
 @pytest.mark.parametrize(
@@ -91,12 +92,12 @@ def test_api_key_auth_never_shows_the_key():
 
 def test_regions_and_the_override():
     plain = sg.SendGridClient(None, Settings())
-    assert plain.base_url("global") == "https://api.sendgrid.com"
-    assert plain.base_url("eu") == "https://api.eu.sendgrid.com"
+    assert plain.region_url("global") == "https://api.sendgrid.com"
+    assert plain.region_url("eu") == "https://api.eu.sendgrid.com"
     with pytest.raises(ValueError):
-        plain.base_url("mars")
-    overridden = sg.SendGridClient(None, Settings(sendgrid_api_url="http://127.0.0.1:9"))
-    assert {overridden.base_url(r) for r in ("global", "eu")} == {"http://127.0.0.1:9"}
+        plain.region_url("mars")
+    overridden = sg.SendGridClient(None, Settings().with_overrides(sendgrid_api_url="http://127.0.0.1:9"))
+    assert {overridden.region_url(r) for r in ("global", "eu")} == {"http://127.0.0.1:9"}
     # a stored key is used where its region is now; an unknown region falls back to its stored URL
     assert plain.base_url_for({"region": "eu", "base_url": "http://old"}) == "https://api.eu.sendgrid.com"
     assert plain.base_url_for({"region": "??", "base_url": "http://old/"}) == "http://old"
@@ -121,7 +122,9 @@ async def client(standin):
 
     async with httpx.AsyncClient() as http:
         yield sg.SendGridClient(
-            ProviderHTTP(http, SENDGRID, sleep=no_sleep), Settings(sendgrid_api_url=standin.url), timeout=2.0
+            ProviderHTTP(http, SENDGRID, sleep=no_sleep),
+            Settings().with_overrides(sendgrid_api_url=standin.url),
+            timeout=2.0,
         )
 
 
@@ -152,7 +155,7 @@ async def test_verify_401_is_unauthorized_and_never_echoes_the_key(standin, clie
     standin.revoke_key(key)
     with pytest.raises(Unauthorized) as caught:
         await client.verify(key, "global")
-    assert sg.classify(caught.value) == "rejected"
+    assert sg.verify_failure(caught.value) == "rejected"
     assert key not in str(caught.value) and key not in repr(caught.value)
     with pytest.raises(Unauthorized):
         await client.verify(mint_key(), "global")  # a key SendGrid never issued
@@ -165,7 +168,7 @@ async def test_verify_retries_a_5xx_once_then_says_unavailable(standin, client):
     standin.faults.fail_next("/v3/scopes", status=502, count=2)
     with pytest.raises(TransientError) as caught:
         await client.verify(key, "global")
-    assert sg.classify(caught.value) == "unavailable"
+    assert sg.verify_failure(caught.value) == "unavailable"
 
 
 async def test_verify_times_out_per_request(standin, client):

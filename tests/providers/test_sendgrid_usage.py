@@ -9,8 +9,9 @@ import pytest
 
 import providers.sendgrid.usage as sendgrid_usage
 from core.periods import Period, parse_period
-from providers.http import SENDGRID, ProviderHTTP, Unauthorized
+from providers.http import ProviderHTTP, Unauthorized
 from providers.ratelimit import Limiter
+from providers.sendgrid.entry import POLICY as SENDGRID
 from providers.sendgrid.usage import collect_sendgrid, sum_stats
 from sandbox.standins.sendgrid import ROUTE_SCOPES, SendGridStandIn
 from sandbox.standins.sendgrid_seed import generate_account

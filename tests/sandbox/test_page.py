@@ -13,7 +13,7 @@ from sandbox.environment import SandboxEnv
 from sandbox.page import start_page
 from sandbox.render_terminal import date_text
 from sandbox.workspace import PORTAL_DOMAIN, PORTAL_ID, SAAS_USAGE, TEAM_ID
-from services.sendgrid_connect import KEY_REJECTED
+from services.credential_connect import KEY_REJECTED
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ async def test_a_person_connects_hubspot_and_sendgrid_by_typing_and_clicking(san
     await expect(modal.locator(".error")).to_be_visible()  # answered in the field, the modal stays
     await modal.locator("input[placeholder^='SG.']").fill(wrong)
     await modal.get_by_role("button", name="Connect", exact=True).click()
-    await expect(modal.locator(".error")).to_have_text(KEY_REJECTED)
+    await expect(modal.locator(".error")).to_have_text(KEY_REJECTED.format(provider="SendGrid"))
     await expect(modal.locator(".view-title")).to_have_text("Connect SendGrid")
     await modal.locator("input[placeholder^='SG.']").fill(key)
     await modal.get_by_role("button", name="Connect", exact=True).click()

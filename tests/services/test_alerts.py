@@ -26,7 +26,9 @@ from handlers.commands import ADMINS_ONLY
 from messages import alerts as am
 from messages import cards
 from providers.failures import Failure
-from providers.http import HUBSPOT, ProviderHTTP
+from providers.http import ProviderHTTP
+from providers.hubspot.entry import POLICY as HUBSPOT
+from providers.registry import INSTALLED, Registry
 from sandbox import slack_requests as sr
 from services import digest_subscriptions as digests
 from services.health import JOB_EVERY, due, offset, should_alert
@@ -84,20 +86,26 @@ async def bot(serve, hub_settings, storage, slack, clock):
     return serve(hub_settings, clock=clock)
 
 
+SCHEDULERS: dict[int, Scheduler] = {}  # each replica's scheduler
+
+
 @contextlib.asynccontextmanager
-async def replica(settings, database_url, clock, name: str):
+async def replica(settings, database_url, clock, name: str, registry: Registry = INSTALLED):
     """A bot process's services in the test's event loop, as its scheduler runs them; HubSpot calls
     are retried without waiting out the backoff."""
     store = Storage(Database(database_url), Encryptor([TEST_KEY]), replica_id=name, clock=clock)
     async with httpx.AsyncClient() as http:
-        services = build_services(settings, store, clock, http)
-        services.hubspot.http = ProviderHTTP(http, HUBSPOT, sleep=_no_sleep)
+        services = build_services(settings, store, clock, http, registry)
+        services.providers("hubspot").http = ProviderHTTP(
+            http, HUBSPOT, limiter=services.limiter, sleep=_no_sleep
+        )
         scheduler = Scheduler(store.claims, clock)
         scheduler.add("connection_health", JOB_EVERY, services.health.run)
-        services.extras["scheduler"] = scheduler
+        SCHEDULERS[id(services)] = scheduler
         try:
             yield services
         finally:
+            del SCHEDULERS[id(services)]
             await store.db.dispose()
 
 
@@ -106,7 +114,7 @@ async def _no_sleep(_seconds: float) -> None:
 
 
 async def run_job(services) -> bool:
-    return await services.extras["scheduler"].run_once("connection_health")
+    return await SCHEDULERS[id(services)].run_once("connection_health")
 
 
 def alerts_in(slack) -> list[dict]:
@@ -430,14 +438,15 @@ async def test_reconnect_from_the_alert_in_a_real_browser(
 async def test_sendgrid_revoked_and_degraded_alerts(
     sg_settings, slack, sendgrid, storage, clock, database_url
 ):
-    from tests.services.test_sendgrid_connect import ALL_SCOPES, save_key
+    from tests.services.test_credential_connect import ALL_SCOPES, save_key
 
     await install(storage, slack)
     slack.add_user("U0001", is_admin=True)
     key = sendgrid.add_key("acme", ALL_SCOPES)
     connection = await save_key(storage, sendgrid, key)
     async with replica(sg_settings, database_url, clock, "r1") as one:
-        one.sendgrid.client.http = ProviderHTTP(one.http, one.sendgrid.client.http.policy, sleep=_no_sleep)
+        hooks = one.providers("sendgrid")
+        hooks.http = ProviderHTTP(one.http, hooks.http.policy, limiter=one.limiter, sleep=_no_sleep)
         sendgrid.faults.fail_next(
             "/v3/teammates", status=403, body={"errors": [{"message": "access forbidden"}]}
         )
@@ -460,7 +469,7 @@ async def test_sendgrid_revoked_and_degraded_alerts(
 async def test_sendgrid_reconnect_button_opens_the_key_window_for_admins_only(
     serve, sg_settings, slack, sendgrid, storage, clock, database_url
 ):
-    from tests.services.test_sendgrid_connect import ALL_SCOPES, save_key
+    from tests.services.test_credential_connect import ALL_SCOPES, save_key
 
     await install(storage, slack)
     slack.add_user("U0001", is_admin=True)

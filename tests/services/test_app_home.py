@@ -13,7 +13,8 @@ from slack_sdk.models.views import View
 
 from messages import app_home, cards
 from messages import invite_blocks as ib
-from providers.catalogue import HUBSPOT, SENDGRID
+from providers.hubspot.entry import SPEC as HUBSPOT
+from providers.sendgrid.entry import SPEC as SENDGRID
 from sandbox import slack_requests as sr
 from storage.connections import CONNECTED, NEEDS_RECONNECT, ConnectionRecord
 from storage.invitations import InvitationRecord

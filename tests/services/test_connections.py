@@ -162,7 +162,7 @@ async def test_declined_consent_changes_nothing(bot, slack, hubspot, storage):
     page = Browser(bot, hubspot).connect(
         buttons(open_card(bot, slack))["connect_link:hubspot"]["url"], "deny"
     )
-    assert page.status_code == 200 and escape(DENIED.message) in page.text
+    assert page.status_code == 200 and escape(DENIED.format(provider="HubSpot")) in page.text
     assert await storage.connections.get("T0001", "hubspot") is None
 
 

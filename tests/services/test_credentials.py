@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from core.clock import FrozenClock
-from providers.http import HUBSPOT, ProviderHTTP, TransientError
+from providers.http import ProviderHTTP, TransientError
 from providers.hubspot import client as hs
+from providers.hubspot.entry import POLICY as HUBSPOT
 from providers.ratelimit import Limiter
 from services.credentials import CredentialManager, NeedsReconnect, refresh_margin, should_refresh
 from storage.connections import ConnectionRecord, ConnectionStore
@@ -81,11 +82,10 @@ class Rig:
         from core.config import Settings
         from tests.conftest import HUBSPOT_CLIENT_ID, HUBSPOT_CLIENT_SECRET  # noqa: F401
 
-        self.settings = Settings(
+        self.settings = Settings(public_url="http://localhost").with_overrides(
             hubspot_client_id="test-client-id",
             hubspot_client_secret="test-client-secret",
             hubspot_api_url=hubspot.url,
-            public_url="http://localhost",
         )
         self.db = Database(url)
         self.connections = ConnectionStore(self.db, Encryptor([TEST_KEY]), clock)
@@ -93,7 +93,8 @@ class Rig:
         self.client = hs.HubSpotClient(self.http, self.settings)
 
         def revoked(error):
-            return hs.revoked_reason(error) if hs.classify(error, "refresh") == "revoked" else None
+            failure = hs.classify(error, "refresh")
+            return failure.reason if failure.kind == "revoked" else None
 
         self.manager = CredentialManager(self.connections, {"hubspot": (self.client.refresh, revoked)}, clock)
 

@@ -54,9 +54,9 @@ def replica(settings, n: int) -> subprocess.Popen:
         "QUOLUM_ENCRYPTION_KEYS": TEST_KEY,
         "QUOLUM_DIGEST_LEASE_SECONDS": str(LEASE),
         "QUOLUM_LOG_LEVEL": "WARNING",
-        "HUBSPOT_CLIENT_ID": settings.hubspot_client_id,
-        "HUBSPOT_CLIENT_SECRET": settings.hubspot_client_secret,
-        "HUBSPOT_API_URL": settings.hubspot_api_url,
+        "HUBSPOT_CLIENT_ID": settings.value("HUBSPOT_CLIENT_ID"),
+        "HUBSPOT_CLIENT_SECRET": settings.value("HUBSPOT_CLIENT_SECRET"),
+        "HUBSPOT_API_URL": settings.value("HUBSPOT_API_URL"),
         "HOST": "127.0.0.1",
         "PORT": str(free_port()),
     }

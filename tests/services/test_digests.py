@@ -386,10 +386,10 @@ def cli_env(settings) -> dict:
         "SLACK_API_URL": settings.slack_api_url,
         "QUOLUM_DATABASE_URL": settings.database_url,
         "QUOLUM_ENCRYPTION_KEYS": TEST_KEY,
-        "HUBSPOT_CLIENT_ID": settings.hubspot_client_id,
-        "HUBSPOT_CLIENT_SECRET": settings.hubspot_client_secret,
-        "HUBSPOT_API_URL": settings.hubspot_api_url,
-        "SENDGRID_API_URL": settings.sendgrid_api_url,
+        "HUBSPOT_CLIENT_ID": settings.value("HUBSPOT_CLIENT_ID"),
+        "HUBSPOT_CLIENT_SECRET": settings.value("HUBSPOT_CLIENT_SECRET"),
+        "HUBSPOT_API_URL": settings.value("HUBSPOT_API_URL"),
+        "SENDGRID_API_URL": settings.value("SENDGRID_API_URL"),
     }
     return env | {k: v for k, v in ours.items() if v is not None}
 

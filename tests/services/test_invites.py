@@ -153,10 +153,10 @@ async def test_connect_after_the_provider_got_connected(bot, slack, hubspot, sto
 @pytest.mark.parametrize(
     "text,expected",
     [
-        ("", ib.USAGE.format(max=5)),
-        ("dana", ib.NOT_MENTIONS.format(words="dana", max=5)),
-        ("@dana hubspot", ib.NOT_MENTIONS.format(words="@dana", max=5)),
-        (" ".join(f"<@U10{n}>" for n in range(6)), ib.TOO_MANY.format(max=5)),
+        ("", ib.USAGE.format(max=5, example="hubspot")),
+        ("dana", ib.NOT_MENTIONS.format(words="dana", max=5, example="hubspot")),
+        ("@dana hubspot", ib.NOT_MENTIONS.format(words="@dana", max=5, example="hubspot")),
+        (" ".join(f"<@U10{n}>" for n in range(6)), ib.TOO_MANY.format(max=5, example="hubspot")),
         ("<@UBOT|bot>", ib.IS_BOT.format(user="UBOT", provider="HubSpot")),
         ("<@UGONE>", ib.DEACTIVATED.format(user="UGONE")),
         ("<@UGUEST>", ib.GUEST.format(user="UGUEST", provider="HubSpot")),

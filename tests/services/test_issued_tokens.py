@@ -39,8 +39,8 @@ async def callback(services, hubspot):
         CONNECT_STATE, ttl=STATE_TTL, team_id="T0001", user_id="U0001", provider="hubspot", payload={}
     )
     user = hubspot.tokens.portals[101].installer_user_id
-    code = hubspot.tokens.new_code(services.hubspot.redirect_uri, 101, user, SCOPES)
-    return await services.connections.complete_hubspot(state, code)
+    code = hubspot.tokens.new_code(services.providers("hubspot").redirect_uri, 101, user, SCOPES)
+    return await services.connections.complete_oauth(services.registry["hubspot"], state, code)
 
 
 async def test_a_normal_connect_revokes_nothing(services, hubspot, clock):

@@ -121,10 +121,10 @@ def cli(*args: str, settings) -> subprocess.CompletedProcess:
         {
             "QUOLUM_DATABASE_URL": settings.database_url,
             "QUOLUM_ENCRYPTION_KEYS": TEST_KEY,
-            "HUBSPOT_CLIENT_ID": settings.hubspot_client_id,
-            "HUBSPOT_CLIENT_SECRET": settings.hubspot_client_secret,
-            "HUBSPOT_API_URL": settings.hubspot_api_url,
-            "SENDGRID_API_URL": settings.sendgrid_api_url,
+            "HUBSPOT_CLIENT_ID": settings.value("HUBSPOT_CLIENT_ID"),
+            "HUBSPOT_CLIENT_SECRET": settings.value("HUBSPOT_CLIENT_SECRET"),
+            "HUBSPOT_API_URL": settings.value("HUBSPOT_API_URL"),
+            "SENDGRID_API_URL": settings.value("SENDGRID_API_URL"),
         }
     )
     return subprocess.run(

@@ -17,24 +17,27 @@ from bot.container import build_services
 from bot.scheduler import Scheduler
 from core.clock import utcnow
 from core.logs import JsonFormatter
-from handlers import sendgrid as modal
 from handlers.connections import ADMINS_ONLY
 from messages import cards
-from providers.catalogue import SENDGRID
-from providers.http import SENDGRID as SENDGRID_POLICY
 from providers.http import ProviderHTTP
 from providers.sendgrid import client as sg
+from providers.sendgrid.entry import POLICY as SENDGRID_POLICY
+from providers.sendgrid.entry import SPEC as SENDGRID
+from sandbox import sendgrid_modal as modal
 from sandbox import slack_requests as sr
 from sandbox.standins.sendgrid import AUTO_SCOPES, mint_key
 from services import connections as texts
-from services import sendgrid_connect as sgc
-from services.sendgrid_connect import ConnectResult, ModalContext
+from services import credential_connect as sgc
+from services.credential_connect import ConnectResult, ModalContext
 from tests.conftest import SENDGRID_ACCOUNT, install
 from tests.handlers.test_events import assert_nowhere_in_database
 from tests.services.test_connections import buttons, card_text, open_card, post
 
 READ_SCOPES = ["user.account.read", "user.credits.read", "teammates.read", "stats.read"]
 ALL_SCOPES = [*READ_SCOPES, "user.username.read"]
+
+KEY_REJECTED = sgc.KEY_REJECTED.format(provider="SendGrid")
+UNAVAILABLE = sgc.UNAVAILABLE.format(provider="SendGrid")
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -138,6 +141,7 @@ def test_modal_explains_the_key_and_carries_only_context():
     assert "api.sendgrid.com" in json.dumps(region) and "api.eu.sendgrid.com" in json.dumps(region)
     assert region["initial_option"]["value"] == "global"
     assert json.loads(view["private_metadata"]) == {
+        "provider": "sendgrid",
         "team": "T0001",
         "user": "U0001",
         "response_url": "https://hooks.slack.test/r/1",
@@ -165,10 +169,20 @@ def test_unreadable_metadata_is_none(text):
 @pytest.mark.parametrize(
     "result,expected,form",
     [
-        (ConnectResult("rejected", sgc.KEY_REJECTED, "eu"), sgc.KEY_REJECTED, True),
-        (ConnectResult("unavailable", sgc.UNAVAILABLE, "global"), sgc.UNAVAILABLE, True),
-        (ConnectResult("failed", sgc.FAILED.format(status=" (404)"), "global"), "(404)", True),
-        (ConnectResult("connected", "note", "global", note=":white_check_mark: done"), "done", False),
+        (ConnectResult("rejected", KEY_REJECTED, {"region": "eu"}), KEY_REJECTED, True),
+        (ConnectResult("unavailable", UNAVAILABLE, {"region": "global"}), UNAVAILABLE, True),
+        (
+            ConnectResult(
+                "failed", sgc.FAILED.format(provider="SendGrid", status=" (404)"), {"region": "global"}
+            ),
+            "(404)",
+            True,
+        ),
+        (
+            ConnectResult("connected", "note", {"region": "global"}, note=":white_check_mark: done"),
+            "done",
+            False,
+        ),
     ],
 )
 def test_result_views(result, expected, form):
@@ -177,7 +191,7 @@ def test_result_views(result, expected, form):
     assert (view.get("callback_id") == modal.CALLBACK_ID) is form  # failures offer the form again
     if form:
         region = next(b for b in view["blocks"] if b.get("block_id") == modal.REGION_BLOCK)["element"]
-        assert region["initial_option"]["value"] == result.region
+        assert region["initial_option"]["value"] == result.values["region"]
     else:
         assert "submit" not in view and view["title"]["text"] == modal.CONNECTED_TITLE
 
@@ -227,6 +241,7 @@ async def test_card_offers_connect_and_the_button_opens_the_modal(bot, slack):
     assert call.args["trigger_id"] == "1.2.trigger"
     assert view["callback_id"] == modal.CALLBACK_ID
     assert json.loads(view["private_metadata"]) == {
+        "provider": "sendgrid",
         "team": "T0001",
         "user": "U0001",
         "response_url": response_url,
@@ -295,7 +310,7 @@ async def test_a_key_sendgrid_rejects_is_answered_in_the_field(bot, slack, sendg
     sendgrid.revoke_key(revoked)
     for key in (revoked, mint_key()):
         reply = submit(bot, view, key).json()
-        assert reply == {"response_action": "errors", "errors": {modal.KEY_BLOCK: sgc.KEY_REJECTED}}
+        assert reply == {"response_action": "errors", "errors": {modal.KEY_BLOCK: KEY_REJECTED}}
     assert await storage.connections.get("T0001", "sendgrid") is None
 
 
@@ -323,7 +338,9 @@ async def test_a_key_without_the_username_scope_still_connects(bot, slack, sendg
     reply = await connect(bot, slack, key)
     assert reply["view"]["title"]["text"] == modal.CONNECTED_TITLE
     connection = await storage.connections.get("T0001", "sendgrid")
-    assert connection.unavailable == () and connection.account_name == sgc.UNNAMED_ACCOUNT
+    assert connection.unavailable == () and connection.account_name == sgc.UNNAMED_ACCOUNT.format(
+        provider="SendGrid"
+    )
     assert connection.details["account_type"] == "paid"
 
 
@@ -334,11 +351,11 @@ async def test_sendgrid_down_says_so_and_saves_nothing(bot, slack, sendgrid, sto
     if trouble == "5xx":
         sendgrid.faults.fail_next("/v3/scopes", status=503, count=2)
     else:
-        services_of(bot).sendgrid.client.timeout = 0.3
+        services_of(bot).providers("sendgrid").timeout = 0.3
         sendgrid.faults.hang_next("/v3/scopes", seconds=1.5, count=2)
     reply = submit(bot, view, key).json()
     assert reply["response_action"] == "update"
-    assert sgc.UNAVAILABLE in texts_of(reply["view"])
+    assert UNAVAILABLE in texts_of(reply["view"])
     assert reply["view"]["callback_id"] == modal.CALLBACK_ID  # the form again, to try later
     assert await storage.connections.get("T0001", "sendgrid") is None
 
@@ -362,13 +379,13 @@ async def test_slow_sendgrid_gets_a_verifying_view_then_the_result(bot, slack, s
 async def test_slow_then_down_updates_the_modal_or_says_it_in_a_dm(bot, slack, sendgrid, storage):
     key = sendgrid.add_key(SENDGRID_ACCOUNT, ALL_SCOPES)
     view, _ = await open_modal(bot, slack)
-    services_of(bot).sendgrid.client.timeout = 1.3
+    services_of(bot).providers("sendgrid").timeout = 1.3
     sendgrid.faults.hang_next("/v3/scopes", seconds=3, count=2)
     reply = submit(bot, view, key).json()
     assert "Checking the key" in texts_of(reply["view"])
     update = (await eventually(lambda: slack.calls_to("views.update")))[-1]
     assert (
-        sgc.UNAVAILABLE in texts_of(update.args["view"])
+        UNAVAILABLE in texts_of(update.args["view"])
         and update.args["view"]["callback_id"] == modal.CALLBACK_ID
     )
     # the person closed the modal meanwhile: Slack refuses the update, so the result comes as a DM
@@ -376,7 +393,7 @@ async def test_slow_then_down_updates_the_modal_or_says_it_in_a_dm(bot, slack, s
     sendgrid.faults.hang_next("/v3/scopes", seconds=3, count=2)
     submit(bot, view, key)
     dm = (await eventually(lambda: slack.calls_to("chat.postMessage")))[-1]
-    assert dm.args["channel"] == "U0001" and sgc.UNAVAILABLE in dm.args["text"]
+    assert dm.args["channel"] == "U0001" and UNAVAILABLE in dm.args["text"]
     assert await storage.connections.get("T0001", "sendgrid") is None
 
 
@@ -424,8 +441,11 @@ async def test_a_submission_for_someone_else_or_without_rights_is_refused(bot, s
 async def test_an_invitee_connects_through_the_same_modal(bot, slack, sendgrid, storage):
     from slack_sdk.web.async_client import AsyncWebClient
 
-    opener = services_of(bot).extras[modal.OPEN_CONNECT]
-    assert opener is modal.open_sendgrid_modal
+    from handlers.credentials import open_modal
+
+    def opener(client, trigger_id, **where):
+        return open_modal(client, trigger_id, SENDGRID, **where)
+
     client = AsyncWebClient(token=slack.workspaces["T0001"].bot_token, base_url=f"{slack.url}/api/")
     reserved = await storage.invitations.reserve(
         "inv-1",
@@ -471,7 +491,7 @@ async def test_the_key_is_nowhere_in_plaintext(bot, slack, sendgrid, storage, ca
     sendgrid.revoke_key(keys[2])
     async with httpx.AsyncClient() as http:
         replica = build_services(bot.settings, storage, utcnow, http)
-        assert (await replica.sendgrid.check_sendgrid(connection)).status == "revoked"
+        assert (await replica.health.check(connection)).kind == "revoked"
     post(bot, action("disconnect:sendgrid", value="sendgrid", response_url=slack.response_url()))
     await eventually(lambda: [r for r in slack.responses if "was disconnected" in json.dumps(r)])
 
@@ -515,28 +535,29 @@ async def replica(sg_settings, storage, slack):
 async def test_a_key_that_answers_401_needs_reconnect(replica, storage, sendgrid, slack):
     key = sendgrid.add_key(SENDGRID_ACCOUNT, ALL_SCOPES)
     connection = await save_key(storage, sendgrid, key)
-    assert (await replica.sendgrid.check_sendgrid(connection)).status == "ok"
+    assert await replica.health.check(connection) is None
     assert (await storage.connections.by_id(connection.id)).status == "connected"
     sendgrid.revoke_key(key)
-    health = await replica.sendgrid.check_sendgrid(connection)
+    failure = await replica.health.check(connection)
     after = await storage.connections.by_id(connection.id)
-    assert health.status == "revoked" and after.status == "needs_reconnect"
-    assert after.status_reason == sgc.REVOKED_REASON
+    assert failure.kind == "revoked" and after.status == "needs_reconnect"
+    assert after.status_reason == sg.REVOKED_REASON
     assert slack.calls_to("chat.postMessage") == []  # people hear of it from the alert (test_alerts.py)
     # the card says so, with its plain reason
     from messages.cards import NEEDS_RECONNECT_TEXT, Row, state_line
 
-    assert state_line(Row(SENDGRID, True, after)) == NEEDS_RECONNECT_TEXT.format(reason=sgc.REVOKED_REASON)
-    # checked again: skipped, still needs reconnect
-    assert (await replica.sendgrid.check_sendgrid(after)).status == "skipped"
+    assert state_line(Row(SENDGRID, True, after)) == NEEDS_RECONNECT_TEXT.format(reason=sg.REVOKED_REASON)
+    # checked again: nothing sent, still needs reconnect
+    sent = len(sendgrid.requests)
+    assert (await replica.health.check(after)).reason == sg.REVOKED_REASON and len(sendgrid.requests) == sent
 
 
 async def test_a_403_marks_one_feature_unavailable_and_keeps_the_connection(replica, storage, sendgrid):
     connection = await save_key(storage, sendgrid, sendgrid.add_key(SENDGRID_ACCOUNT, ALL_SCOPES))
     sendgrid.faults.fail_next("/v3/teammates", status=403, body={"errors": [{"message": "access forbidden"}]})
-    health = await replica.sendgrid.check_sendgrid(connection)
+    failure = await replica.health.check(connection)
     after = await storage.connections.by_id(connection.id)
-    assert health.status == "ok" and health.unavailable == ("teammates.read",)
+    assert failure.kind == "scope_lost" and failure.feature == "teammates.read"
     assert after.status == "connected" and after.unavailable == ("teammates.read",)
 
 
@@ -545,37 +566,39 @@ async def test_a_permission_granted_again_on_the_same_key_makes_the_feature_avai
 ):
     key = sendgrid.add_key(SENDGRID_ACCOUNT, [s for s in ALL_SCOPES if s != "teammates.read"])
     connection = await save_key(storage, sendgrid, key)
-    assert (await replica.sendgrid.check_sendgrid(connection)).unavailable == ("teammates.read",)
+    assert (await replica.health.check(connection)).feature == "teammates.read"
     lacking = await storage.connections.by_id(connection.id)
     assert lacking.unavailable == ("teammates.read",)
     sendgrid.set_key_scopes(key, ALL_SCOPES)  # the admin edits the key in SendGrid: no reconnect
-    health = await replica.sendgrid.check_sendgrid(lacking)
+    assert await replica.health.check(lacking) is None
     after = await storage.connections.by_id(connection.id)
-    assert health.unavailable == () and after.unavailable == ()
+    assert after.unavailable == ()
     assert "teammates.read" in after.scopes  # collection reads teammates again
     assert after.status == "connected" and after.credentials == connection.credentials
+
+
+def quick_hooks(replica) -> None:
+    """The policy's retries, without waiting out its backoff."""
+    quick = ProviderHTTP(replica.http, SENDGRID_POLICY, sleep=_no_sleep)
+    replica.providers.override("sendgrid", sg.SendGridClient(quick, replica.settings))
 
 
 async def test_a_probe_that_cannot_tell_keeps_the_feature_unavailable(replica, storage, sendgrid):
     connection = await save_key(storage, sendgrid, sendgrid.add_key(SENDGRID_ACCOUNT, ALL_SCOPES))
     sendgrid.faults.fail_next("/v3/teammates", status=403, body={"errors": [{"message": "access forbidden"}]})
-    await replica.sendgrid.check_sendgrid(connection)
+    await replica.health.check(connection)
     lost = await storage.connections.by_id(connection.id)
-    quick = ProviderHTTP(replica.http, SENDGRID_POLICY, sleep=_no_sleep)
-    replica.sendgrid.client = sg.SendGridClient(quick, replica.settings)
+    quick_hooks(replica)
     sendgrid.faults.fail_next("/v3/teammates", status=503, count=10)
-    health = await replica.sendgrid.check_sendgrid(lost)
-    assert "teammates.read" in health.unknown
+    await replica.health.check(lost)
     assert (await storage.connections.by_id(connection.id)).unavailable == ("teammates.read",)
 
 
 async def test_sendgrid_down_changes_nothing(replica, storage, sendgrid):
     connection = await save_key(storage, sendgrid, sendgrid.add_key(SENDGRID_ACCOUNT, ALL_SCOPES))
     sendgrid.faults.fail_next("/v3/scopes", status=503, count=10)
-    # the policy's retries, without waiting out its backoff
-    quick = ProviderHTTP(replica.http, SENDGRID_POLICY, sleep=_no_sleep)
-    replica.sendgrid.client = sg.SendGridClient(quick, replica.settings)
-    assert (await replica.sendgrid.check_sendgrid(connection)).status == "unknown"
+    quick_hooks(replica)
+    assert (await replica.health.check(connection)).kind == "transient"
     assert await storage.connections.by_id(connection.id) == connection
 
 

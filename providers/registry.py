@@ -1,0 +1,147 @@
+"""The installed providers, and the `Registry` everything above providers/ iterates over.
+
+A provider is installed by being a package under providers/ that exposes `SPEC` (its entry, a
+`ProviderSpec`) and `Hooks` (a class built with the shared `ProviderHTTP` and the settings):
+`discover()` finds them, so adding a provider touches no file outside its own package. Tests build a
+`Registry` of their own with a provider that lives under tests/ (tests/plugin_provider/).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from types import ModuleType
+from typing import Any
+
+import httpx
+
+from core.config import Settings
+from core.logs import register_pattern
+from providers.http import ProviderHTTP
+from providers.plugin import Hooks, ProviderSpec, Setting
+from providers.ratelimit import Limiter, ProviderLimits
+
+
+@dataclass(frozen=True)
+class Installed:
+    """One provider: its entry and its hooks' class (from its package)."""
+
+    spec: ProviderSpec
+    hooks: type
+
+    @classmethod
+    def of(cls, package: ModuleType) -> Installed:
+        return cls(package.SPEC, package.Hooks)
+
+
+@cache
+def discover() -> tuple[Installed, ...]:
+    """Every package under providers/ with a `SPEC` and `Hooks`, in name order (the card's order)."""
+    import providers
+
+    found = []
+    for module in sorted(pkgutil.iter_modules(providers.__path__), key=lambda m: m.name):
+        if module.ispkg:
+            package = importlib.import_module(f"providers.{module.name}")
+            if hasattr(package, "SPEC") and hasattr(package, "Hooks"):
+                found.append(Installed.of(package))
+    return tuple(found)
+
+
+class Registry(Mapping[str, ProviderSpec]):
+    """The providers this bot serves: key -> entry, in the card's order; `bind()` gives each its
+    hooks for one process."""
+
+    def __init__(self, installed: Iterable[Installed] | None = None) -> None:
+        self._installed = {i.spec.key: i for i in (discover() if installed is None else installed)}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._installed)
+
+    def __len__(self) -> int:
+        return len(self._installed)
+
+    def __getitem__(self, key: str) -> ProviderSpec:
+        return self._installed[key].spec
+
+    def find(self, name: str | None) -> ProviderSpec | None:
+        """The entry for a key as people type it (any case, spaces around), or None."""
+        return self.get((name or "").strip().lower())
+
+    def oauth(self) -> list[ProviderSpec]:
+        return [spec for spec in self.values() if spec.oauth is not None]
+
+    def credential_forms(self) -> list[ProviderSpec]:
+        return [spec for spec in self.values() if spec.form is not None]
+
+    def names(self) -> dict[str, str]:
+        return {spec.key: spec.display_name for spec in self.values()}
+
+    def usage(self) -> str:
+        """`hubspot|sendgrid`: the keys as a command's usage shows them."""
+        return "|".join(self._installed)
+
+    # --- what the operator configures ------------------------------------------------------------
+    def settings(self) -> list[Setting]:
+        return [setting for spec in self.values() for setting in spec.settings]
+
+    def variables(self) -> list[str]:
+        return [setting.name for setting in self.settings()]
+
+    def variable_help(self) -> list[tuple[str, str]]:
+        return [(setting.name, setting.description) for setting in self.settings()]
+
+    def check_settings(self, settings: Settings) -> None:
+        for spec in self.values():
+            spec.check_settings(settings)
+
+    def load_settings(self, env: Mapping[str, str] | None = None) -> Settings:
+        """Settings from the environment with these providers' variables, each checked once (raises
+        ConfigError with one sentence for the operator)."""
+        settings = Settings.from_env(env, provider_variables=self.variables())
+        self.check_settings(settings)
+        return settings
+
+    def limits(self) -> dict[str, ProviderLimits]:
+        return {spec.key: spec.limits for spec in self.values()}
+
+    def redact_credentials(self) -> None:
+        """Every log line from now on hides the credential shapes the providers declare."""
+        for spec in self.values():
+            for pattern in spec.secret_patterns:
+                register_pattern(pattern)
+
+    # --- one process's hooks ---------------------------------------------------------------------
+    def hooks(
+        self, key: str, http: httpx.AsyncClient, settings: Settings, limiter: Limiter | None = None
+    ) -> Any:
+        installed = self._installed[key]
+        return installed.hooks(ProviderHTTP(http, installed.spec.policy, limiter=limiter), settings)
+
+    def bind(self, http: httpx.AsyncClient, settings: Settings, limiter: Limiter | None) -> Bound:
+        return Bound(self, {key: self.hooks(key, http, settings, limiter) for key in self._installed})
+
+
+class Bound:
+    """The registry with every provider's hooks built (one per process, by bot/container.py)."""
+
+    def __init__(self, registry: Registry, hooks: dict[str, Any]) -> None:
+        self.registry = registry
+        self._hooks = hooks
+
+    def __call__(self, key: str) -> Hooks:
+        """The hooks of provider `key` (providers/plugin.py `Hooks`); KeyError when not installed."""
+        return self._hooks[key]
+
+    def override(self, key: str, hooks: Any) -> None:
+        """Swap one provider's hooks (tests: a client that does not wait out backoffs)."""
+        self._hooks[key] = hooks
+
+    def items(self) -> list[tuple[ProviderSpec, Any]]:
+        return [(self.registry[key], hooks) for key, hooks in self._hooks.items()]
+
+
+INSTALLED = Registry()  # what this installation serves: every provider package found under providers/
