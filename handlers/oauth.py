@@ -19,17 +19,17 @@ from starlette.routing import Route
 
 from messages.pages import page
 from providers.plugin import ProviderSpec
-from services.connect_outcomes import LINK_PROBLEMS, Outcome
+from services.connect_outcomes import LINK_PROBLEMS, ConnectOutcome
 from services.connections import STATE_TTL, ConnectionsService
 
 COOKIE = "quolum_connect"
 MAX_PARAM = 2048
 DENIED = "You cancelled on {provider}'s page, so Quolum was not connected. Nothing was changed."
 PROVIDER_ERROR = "{provider} did not connect Quolum ({error}). Nothing was changed."
-NOT_FOUND = Outcome(False, "Page not found", "There is no such Connect page.", 404)
+NOT_FOUND = ConnectOutcome(False, "Page not found", "There is no such Connect page.", 404)
 
 
-def show(outcome: Outcome) -> Response:
+def show(outcome: ConnectOutcome) -> Response:
     return page(outcome.title, outcome.message, status=outcome.status, hint=outcome.hint)
 
 
@@ -50,7 +50,7 @@ def routes(service: ConnectionsService) -> list[Route]:
         held = request.cookies.get(COOKIE, "")
         binding = held if 20 <= len(held) <= 100 else secrets.token_urlsafe(32)
         opened = await service.open_link(spec, state, binding)
-        if isinstance(opened, Outcome):
+        if isinstance(opened, ConnectOutcome):
             return show(opened)
         response = RedirectResponse(opened, status_code=302)
         response.set_cookie(
@@ -86,11 +86,11 @@ def routes(service: ConnectionsService) -> list[Route]:
 
 async def _callback_outcome(
     service: ConnectionsService, spec: ProviderSpec, params: dict, cookie: str | None
-) -> Outcome:
+) -> ConnectOutcome:
     if "error" in params:
         if params["error"] == "access_denied":
             message = DENIED.format(provider=spec.display_name)
-            return Outcome(
+            return ConnectOutcome(
                 False,
                 "Nothing was connected",
                 message,
@@ -98,7 +98,7 @@ async def _callback_outcome(
                 "To connect later, run /quolum connect in Slack.",
             )
         error = params.get("error_description") or params["error"]
-        return Outcome(
+        return ConnectOutcome(
             False,
             "Nothing was connected",
             PROVIDER_ERROR.format(provider=spec.display_name, error=error[:200]),

@@ -38,7 +38,7 @@ from providers.errors import (
     scrub,
 )
 from providers.ratelimit import Limiter
-from providers.retry import Ok, Outcome, Reauth, Retry, RetryPolicy, decide
+from providers.retry import Answer, Ok, Reauth, Retry, RetryPolicy, decide
 
 # What the client raises is part of its interface (providers/errors.py defines them).
 __all__ = [
@@ -124,7 +124,7 @@ def parsed(url: str | httpx.URL, params: Any) -> tuple[str | httpx.URL, Any]:
     return url, params
 
 
-def _refused_for_rate(outcome: Outcome) -> bool:
+def _refused_for_rate(outcome: Answer) -> bool:
     return isinstance(outcome, httpx.Response) and outcome.status_code == 429
 
 
@@ -279,7 +279,7 @@ class ProviderHTTP:
 
     async def _send(
         self, method: str, url: str | httpx.URL, headers: dict[str, str], kwargs: dict[str, Any]
-    ) -> Outcome:
+    ) -> Answer:
         provider, started = self.policy.provider, time.perf_counter()
         try:
             response = await self.client.request(method, url, headers=headers, **kwargs)
@@ -304,7 +304,7 @@ class ProviderHTTP:
                 status=response.status_code,
             ) from None
 
-    def _log_retry(self, where: str, outcome: Outcome, attempt: int, wait: float) -> None:
+    def _log_retry(self, where: str, outcome: Answer, attempt: int, wait: float) -> None:
         status = outcome.status_code if isinstance(outcome, httpx.Response) else type(outcome).__name__
         log.warning(
             "%s %s: %s on attempt %d, retrying in %.2fs",

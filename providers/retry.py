@@ -48,7 +48,7 @@ class Fail:
 
 
 Decision = Ok | Retry | Reauth | Fail
-Outcome = httpx.Response | httpx.RequestError
+Answer = httpx.Response | httpx.RequestError
 
 # Failures where the request may simply be sent again (the rest are configuration errors).
 _RETRYABLE_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError)
@@ -125,7 +125,7 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
 
 
 def decide(
-    outcome: Outcome,
+    outcome: Answer,
     attempt: int,
     policy: RetryPolicy,
     now: float,

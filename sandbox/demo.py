@@ -18,7 +18,7 @@ from sandbox import render_terminal
 from sandbox.clock import StepFailed
 from sandbox.environment import SandboxEnv
 from sandbox.steps import STEPS
-from sandbox.story import Outcome, Step, Story
+from sandbox.story import Step, StepOutcome, Story
 
 __all__ = ["STEPS", "Step", "main", "run"]
 
@@ -35,11 +35,11 @@ def run(env: SandboxEnv, console: Console, steps: Sequence[Step] = STEPS) -> Sto
         shown_before, started = len(story.shown), time.monotonic()
         try:
             step.run(story)
-            outcome = Outcome(step.title, True, time.monotonic() - started)
+            outcome = StepOutcome(step.title, True, time.monotonic() - started)
         except StepFailed as error:
-            outcome = Outcome(step.title, False, time.monotonic() - started, str(error))
+            outcome = StepOutcome(step.title, False, time.monotonic() - started, str(error))
         except Exception as error:  # a crash in a step is a failed step, said in one line
-            outcome = Outcome(
+            outcome = StepOutcome(
                 step.title, False, time.monotonic() - started, f"{type(error).__name__}: {error}"
             )
         for shown in story.shown[shown_before:]:

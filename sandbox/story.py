@@ -19,7 +19,7 @@ class Shown:
 
 
 @dataclass
-class Outcome:
+class StepOutcome:
     title: str
     ok: bool
     seconds: float
@@ -33,7 +33,7 @@ class Story:
     env: SandboxEnv
     shown: list[Shown] = field(default_factory=list)
     facts: dict = field(default_factory=dict)
-    outcomes: list[Outcome] = field(default_factory=list)
+    outcomes: list[StepOutcome] = field(default_factory=list)
 
     def show(self, where: str, message: dict) -> dict:
         self.shown.append(Shown(where, message))

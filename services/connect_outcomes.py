@@ -14,7 +14,7 @@ log = logging.getLogger("quolum.connections")
 
 
 @dataclass(frozen=True)
-class Outcome:
+class ConnectOutcome:
     """What the browser is shown after the OAuth callback."""
 
     ok: bool
@@ -38,8 +38,8 @@ NOT_CONNECTED_NOTE = "{provider} is not connected."
 TRY_AGAIN_HINT = "Go back to Slack and run /quolum connect for a new link."
 
 
-def not_stored(provider: ProviderSpec) -> Outcome:
-    return Outcome(
+def not_stored(provider: ProviderSpec) -> ConnectOutcome:
+    return ConnectOutcome(
         False,
         "Quolum could not save the connection",
         f"Quolum could not save this {provider.display_name} connection, so it gave back the access "
@@ -49,7 +49,7 @@ def not_stored(provider: ProviderSpec) -> Outcome:
     )
 
 
-INVITATION_CLOSED = Outcome(
+INVITATION_CLOSED = ConnectOutcome(
     False,
     "This invitation is no longer open",
     "The invitation this link came from was declined, has expired or was used, so Quolum did not "
@@ -59,28 +59,28 @@ INVITATION_CLOSED = Outcome(
 )
 
 LINK_PROBLEMS = {
-    "unknown": Outcome(
+    "unknown": ConnectOutcome(
         False,
         "This link is not valid",
         "This Connect link is not one Quolum issued, or it was cut short.",
         400,
         TRY_AGAIN_HINT,
     ),
-    "used": Outcome(
+    "used": ConnectOutcome(
         False,
         "This link was already used",
         "Each Connect link works once, and this one has been used.",
         400,
         TRY_AGAIN_HINT,
     ),
-    "expired": Outcome(
+    "expired": ConnectOutcome(
         False,
         "This link has expired",
         "Connect links are valid for 10 minutes, and this one is older.",
         400,
         TRY_AGAIN_HINT,
     ),
-    "elsewhere": Outcome(
+    "elsewhere": ConnectOutcome(
         False,
         "This link was opened elsewhere",
         "This sign-in was started in another browser or for another Slack workspace, "
@@ -91,14 +91,14 @@ LINK_PROBLEMS = {
 }
 
 
-def exchange_failure(provider: ProviderSpec, failure: Failure, error: ProviderError) -> Outcome:
+def exchange_failure(provider: ProviderSpec, failure: Failure, error: ProviderError) -> ConnectOutcome:
     """What the person reads when the provider would not finish connecting (`failure`: the
     provider's own `classify(error, "exchange")`)."""
     kind = {"transient": "unavailable"}.get(failure.kind, failure.kind)
     log.warning("%s code exchange failed (%s): %s", provider.key, kind, error)
     name = provider.display_name
     if kind == "configuration":
-        return Outcome(
+        return ConnectOutcome(
             False,
             f"Quolum's {name} app is misconfigured",
             f"{name} did not accept this bot's own app credentials. Nothing is wrong with your "
@@ -107,7 +107,7 @@ def exchange_failure(provider: ProviderSpec, failure: Failure, error: ProviderEr
             "Please tell whoever runs this Quolum bot; nothing was saved.",
         )
     if kind == "bad_code":
-        return Outcome(
+        return ConnectOutcome(
             False,
             f"{name} did not accept the approval",
             f"The approval code from {name} was rejected or had expired before Quolum could use it. "
@@ -116,14 +116,14 @@ def exchange_failure(provider: ProviderSpec, failure: Failure, error: ProviderEr
             TRY_AGAIN_HINT,
         )
     if kind == "unavailable":
-        return Outcome(
+        return ConnectOutcome(
             False,
             f"{name} is not answering",
             f"Quolum could not reach {name} to finish connecting. Nothing was saved.",
             503,
             "Please try again in a few minutes: run /quolum connect in Slack for a new link.",
         )
-    return Outcome(
+    return ConnectOutcome(
         False,
         f"{name} connection failed",
         f"{name} refused to finish the connection. Nothing was saved.",

@@ -38,7 +38,7 @@ from services.connect_outcomes import (
     NOT_CONNECTED_NOTE,
     PORTAL_CHANGED,
     REVOKE_FAILED,
-    Outcome,
+    ConnectOutcome,
     exchange_failure,
     not_stored,
 )
@@ -162,7 +162,7 @@ class ConnectionsService:
         return f"{self.settings.public_url}/oauth/{spec.key}/start?{urlencode({'state': state})}"
 
     # --- the Connect link, opened in a browser ---------------------------------------------
-    async def open_link(self, provider: ProviderSpec, state: str, binding: str) -> Outcome | str:
+    async def open_link(self, provider: ProviderSpec, state: str, binding: str) -> ConnectOutcome | str:
         """The provider's consent URL for a valid link of `provider`, bound to the browser holding
         `binding` (the first to open it; the same browser may open it again); else the page to show."""
         record = await self.storage.states.find(state, CONNECT_STATE)
@@ -175,7 +175,7 @@ class ConnectionsService:
             return LINK_PROBLEMS["elsewhere"]
         return self.providers(provider.key).authorize_url(state)
 
-    async def link_problem(self, state: str, browser: str | None) -> Outcome | None:
+    async def link_problem(self, state: str, browser: str | None) -> ConnectOutcome | None:
         """Why a callback carrying `state` must not complete (unknown, expired, used, or opened in
         another browser than the one holding `browser`), without consuming anything; None if it may."""
         record = await self.storage.states.find(state, CONNECT_STATE)
@@ -187,7 +187,7 @@ class ConnectionsService:
         return None if record.opened_in(browser) else LINK_PROBLEMS["elsewhere"]
 
     # --- OAuth completion --------------------------------------------------------------
-    async def complete_oauth(self, provider: ProviderSpec, state: str, code: str) -> Outcome:
+    async def complete_oauth(self, provider: ProviderSpec, state: str, code: str) -> ConnectOutcome:
         """The state was checked by the route; consume it, exchange the code, save, tell Slack."""
         status, record = await self.storage.states.consume(state, CONNECT_STATE)
         if status != "valid" or record is None or record.provider != provider.key:
@@ -244,11 +244,11 @@ class ConnectionsService:
             message = f"{message} {PORTAL_CHANGED.format(before=before, after=account.name)}"
             slack_note = f"{slack_note} {PORTAL_CHANGED.format(before=blocks.escape(before), after=domain)}"
         await self.after_connect(saved.record, record.user_id, record.payload, slack_note)
-        return Outcome(True, CONNECTED_TITLE.format(provider=name), message)
+        return ConnectOutcome(True, CONNECTED_TITLE.format(provider=name), message)
 
     async def _not_stored(
         self, provider: ProviderSpec, credentials: dict, issued: int | None, error: BaseException
-    ) -> Outcome:
+    ) -> ConnectOutcome:
         name = provider.display_name
         log.error("storing a new %s connection failed (%s): revoking its tokens", name, type(error).__name__)
         await self.issued.give_back(provider.key, credentials, issued)

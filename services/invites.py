@@ -248,17 +248,19 @@ class InvitesService:
         if not await self.store.close(invitation.id, DECLINED):
             return False, blocks.message(ib.CLOSED)
         await self._changed(invitation.team_id, invitation.inviter_id, invitation.invitee_id)
+        await self._tell_inviter(invitation, ib.DECLINED_INVITER)
+        return True, ib.closed_dm(ib.DECLINED_THANKS.format(inviter=invitation.inviter_id))
+
+    # --- afterwards -------------------------------------------------------------------------------
+    async def _tell_inviter(self, invitation: InvitationRecord, template: str) -> None:
+        """The inviter hears what became of the invitation (`template`: its invitee, provider, key)."""
         spec = self.providers.find(invitation.provider)
         await self.connections.notify(
             invitation.team_id,
             invitation.inviter_id,
-            ib.DECLINED_INVITER.format(
-                invitee=invitation.invitee_id, provider=spec.display_name, key=spec.key
-            ),
+            template.format(invitee=invitation.invitee_id, provider=spec.display_name, key=spec.key),
         )
-        return True, ib.closed_dm(ib.DECLINED_THANKS.format(inviter=invitation.inviter_id))
 
-    # --- afterwards -------------------------------------------------------------------------------
     async def on_connected(
         self, team_id: str, provider: str, user_id: str, invitation_id: str | None = None
     ) -> None:
@@ -290,14 +292,8 @@ class InvitesService:
                 continue  # accepted, declined or expired elsewhere meanwhile
             expired += 1
             await self._changed(invitation.team_id, invitation.inviter_id, invitation.invitee_id)
+            await self._tell_inviter(invitation, ib.EXPIRED_INVITER)
             spec = self.providers.find(invitation.provider)
-            await self.connections.notify(
-                invitation.team_id,
-                invitation.inviter_id,
-                ib.EXPIRED_INVITER.format(
-                    invitee=invitation.invitee_id, provider=spec.display_name, key=spec.key
-                ),
-            )
             await self._retire_dm(invitation, ib.EXPIRED_DM.format(provider=spec.display_name))
         return expired
 
