@@ -1,10 +1,11 @@
 """The plug-in type: what a provider package gives the bot (docs/adding-a-provider.md).
 
-A provider is one package under providers/ whose `__init__` exposes `PLUGIN`, a `Plugin`:
-- `spec`: its catalogue entry as data (`ProviderSpec`): how it connects (an OAuth 2.0 `OAuth` or a
+A provider is one package under providers/ whose `__init__` exposes:
+- `SPEC`: its catalogue entry as data (`ProviderSpec`): how it connects (an OAuth 2.0 `OAuth` or a
   credential form of `FormField`s), URLs, scopes, rate limits, retry policy, the
   operator settings it reads (`Setting`), the secrets its logs must never show;
-- `hooks(http, settings, clock)`: its `Hooks`, for what data cannot say.
+- `Hooks`: a class built once per process as `Hooks(http, settings)` (see `Hooks` below), for what
+  data cannot say.
 
 Everything above providers/ reaches a provider through the registry (providers/registry.py) and these
 types only: it never imports a provider's package nor names one.

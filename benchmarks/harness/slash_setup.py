@@ -33,6 +33,7 @@ def build_baseline_app(mode: str, env: dict[str, str]):
 
     from handlers import commands
     from messages import blocks
+    from providers.registry import INSTALLED
 
     api_url = env["SLACK_API_URL"]
     common = dict(signing_secret=env["SLACK_SIGNING_SECRET"], process_before_response=False)
@@ -65,7 +66,8 @@ def build_baseline_app(mode: str, env: dict[str, str]):
         token = env["SLACK_BOT_TOKEN"]
         bolt = AsyncApp(client=AsyncWebClient(token=token, base_url=api_url), token=token, **common)
 
-    reply = blocks.help_message(commands.help_entries())  # the blocks the bot sends, built once
+    # the blocks the bot sends, built once
+    reply = blocks.help_message(commands.help_entries(INSTALLED))
 
     @bolt.command("/quolum")
     async def quolum(ack) -> None:
