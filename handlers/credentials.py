@@ -35,8 +35,8 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
 from core.logs import annotate
-from handlers import slack_request
-from handlers.connections import ADMINS_ONLY
+from handlers import commands, slack_request
+from handlers.commands import ADMINS_ONLY
 from messages.cards import CONNECT_MODAL
 from providers.plugin import FormField, ProviderSpec
 from services.credential_connect import INTERNAL, ConnectResult, ModalContext
@@ -223,7 +223,7 @@ def register(app: AsyncApp, services: Services) -> None:
         spec = services.registry.find(action_id.removeprefix(f"{CONNECT_MODAL}:"))
         if spec is None or spec.form is None:
             return
-        if not await services.connections.can_connect(client, slack_request.workspace_of(body), user_id):
+        if not await commands.clicked_by_admin(services.connections, client, body):
             await _say_privately(body, client, respond, ADMINS_ONLY.format(what="connect accounts"))
             return
         await open_modal(
