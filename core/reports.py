@@ -29,7 +29,8 @@ the way in: a wrong shape raises `msgspec.ValidationError`).
            "name": "Ada Ng" | null, "email": "ada.ng5@example.com" | null,
            "last_active": "2026-03-02T14:03:11Z" | null,           # last activity we know of
            "seat_type": "Sales Hub Professional" | null,
-           "team": {"id": "501", "name": "Sales"} | null}          # the user's primary team
+           "team": {"id": "501", "name": "Sales"} | null,          # the user's primary team
+           "admin": false}                                         # a provider admin: never reclaimed
         ],
         "seat_types": {"Sales Hub Professional": 60, ...},         # seat type -> holders
         "teams": [                             # paid seats by primary team, most idle first, users in no
@@ -118,6 +119,7 @@ class InactiveSeat(msgspec.Struct, frozen=True):
     team: Team | None = None  # the user's primary team, when teams could be read
     name: str | None = None
     seat_type: str | None = None
+    admin: bool = False  # an admin of the provider's account: never reclaimed
 
 
 class TeamSeats(msgspec.Struct, frozen=True):

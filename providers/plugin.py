@@ -19,6 +19,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from core.config import ConfigError, Settings
+from core.reports import InactiveSeat
+from core.seats import SeatResult
 from providers.failures import Failure, Operation
 from providers.http import Auth, ProviderHTTP
 from providers.ratelimit import ProviderLimits
@@ -85,6 +87,26 @@ class OAuth:
 
 
 @dataclass(frozen=True)
+class SeatAction:
+    """What reclaiming an idle seat does at this provider (the entry's `reclaim`; None: it cannot).
+
+    Its write scopes are never asked for at first connect: only when an admin turns reclaiming on for
+    a connection (OAuth: the consent again, with them; a credential form: a new credential that has
+    them, `enable` says how)."""
+
+    verb: str  # what the confirm dialog says it does: "Unassign the paid seat"
+    write_scopes: tuple[Scope, ...]  # what it needs beyond reading
+    saves_cost: bool = True  # False: access hygiene only (the provider bills otherwise): nothing saved
+    undo_days: int = 0  # how long a reclaim can be undone by the `undo` hook (0: it cannot)
+    note: str = ""  # said wherever a reclaim is shown: "the seat stays until the billing cycle ends"
+    enable: str = ""  # credential forms: how to give the write permission, one sentence
+
+    @property
+    def write_scope_names(self) -> tuple[str, ...]:
+        return tuple(scope.name for scope in self.write_scopes)
+
+
+@dataclass(frozen=True)
 class ProviderSpec:
     key: str
     display_name: str
@@ -102,6 +124,7 @@ class ProviderSpec:
     settings: tuple[Setting, ...] = ()  # the operator settings it reads
     secret_patterns: tuple[str, ...] = ()  # regexes of its credentials, redacted from every log line
     rejected_reason: str = "{provider} rejected Quolum's access"  # a 401 that survived a refresh
+    reclaim: SeatAction | None = None  # how an idle seat is given back; None: not supported
 
     @property
     def authorize_url(self) -> str | None:
@@ -162,6 +185,7 @@ class Connection:
     credentials: Mapping[str, Any] = field(repr=False)
     scopes: tuple[str, ...] = ()
     unavailable: tuple[str, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)  # `Account.details` stored at connect
 
     @property
     def account_key(self) -> str:
@@ -207,11 +231,12 @@ class Hooks(Protocol):
     """What a provider does that data cannot say, built once per process with the shared
     `ProviderHTTP` and the settings (`Hooks(http, settings)`). OAuth providers add `authorize_url`,
     `exchange`, `refresh`, `revoke` and `account`; credential forms `problem`, `verify_form` and
-    `verify_failure`. `seat_actions` is empty until the bot acts on seats."""
+    `verify_failure`. A provider whose entry has `reclaim` adds `reclaim`, `protected` and, when
+    `reclaim.undo_days`, `undo`; an OAuth one's `authorize_url(state, write=True)` then asks for the
+    write scopes too."""
 
     spec: ProviderSpec
     http: ProviderHTTP
-    seat_actions: tuple[str, ...]
     collect: Collector  # (http, auth, *, base_url, team_id, account_id, account_name, period, scopes, clock)
 
     def classify(self, error: Exception, operation: Operation = "api") -> Failure: ...
@@ -231,4 +256,21 @@ class Hooks(Protocol):
     async def access(self, credentials: Mapping[str, Any], account_key: str) -> list[str]:
         """`doctor`: one cheap call with fresh credentials; the required scopes they lack. Raises
         `ProviderError` when they do not work."""
+        ...
+
+    # --- seats (only with `spec.reclaim`) ---------------------------------------------------------
+    def protected(self, connection: Connection, seat: InactiveSeat) -> str | None:
+        """Why this seat must never be reclaimed (a sentence: "is a HubSpot super admin", "connected
+        HubSpot to Quolum"), or None. The bot also never reclaims a seat on the exempt list."""
+        ...
+
+    async def reclaim(self, connection: Connection, auth: Auth, seat: InactiveSeat) -> SeatResult:
+        """Give the paid seat back through the provider's API. Never deletes the user where the
+        provider can take the seat alone. Only the holder of the bot's claim calls it, once."""
+        ...
+
+    async def undo(
+        self, connection: Connection, auth: Auth, seat: InactiveSeat, undo: Mapping[str, str]
+    ) -> SeatResult:
+        """Give the seat back to the person (`undo` is what `reclaim` returned)."""
         ...

@@ -124,6 +124,7 @@ class HealthService:
             connection.credentials,
             tuple(connection.scopes),
             tuple(connection.unavailable),
+            connection.details,
         )
         checked = await hooks.check(view, self.credentials.auth(connection.id), self.clock())
         return await self._apply(connection, checked, refreshable=hooks.spec.oauth is not None)

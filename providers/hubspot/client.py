@@ -73,7 +73,6 @@ def resolve(settings: Settings) -> ProviderSpec:
 class HubSpotClient:
     """HubSpot's hooks (providers/plugin.py `Hooks`): OAuth, the access check, collection, failures."""
 
-    seat_actions: tuple[str, ...] = ()  # none yet
     collect = staticmethod(collect_hubspot)
 
     def __init__(self, http: ProviderHTTP, settings: Settings) -> None:

@@ -153,7 +153,6 @@ class SendGridClient:
     failures. `timeout`: seconds per request while a person waits in a modal (the daily health
     probe uses the HTTP layer's default)."""
 
-    seat_actions: tuple[str, ...] = ()  # none yet
     collect = staticmethod(collect_sendgrid)
 
     def __init__(self, http: ProviderHTTP, settings: Settings, *, timeout: float = 8.0) -> None:

@@ -97,6 +97,7 @@ def test_to_json_shape():
                     "team": {"id": "501", "name": "Sales"},
                     "name": "Ida",
                     "seat_type": "Core Seat",
+                    "admin": False,
                 }
             ],
             "seat_types": {"Core Seat": 2},

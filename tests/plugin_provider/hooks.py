@@ -16,8 +16,6 @@ from tests.plugin_provider.entry import API_URL, SPEC
 
 
 class SeatlyHooks:
-    seat_actions: tuple[str, ...] = ()
-
     def __init__(self, http: ProviderHTTP, settings: Settings) -> None:
         self.http = http
         self.spec = SPEC
