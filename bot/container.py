@@ -25,6 +25,9 @@ from services.credentials import CredentialManager
 from services.digests import DigestService
 from services.health import HealthService
 from services.invites import InvitesService
+from services.reclaims import ReclaimsService
+from services.seat_asks import AsksService
+from services.seats import SeatsService
 from services.slack_clients import SlackClients
 from services.slack_events import SlackEvents
 from services.usage import UsageService
@@ -52,6 +55,9 @@ class Services:
     home: AppHomeService  # the App Home tab
     admins: AdminsService  # `/quolum admins`: who Slack admins made Quolum admins
     events: SlackEvents  # each Events API delivery handled once
+    seats: SeatsService  # idle seats as admins review them
+    asks: AsksService  # Keep or Release: asks, answers, reminders
+    reclaims: ReclaimsService  # seats given back through the providers, undo, savings
 
 
 def refreshers(providers: Bound) -> dict:
@@ -141,6 +147,10 @@ def build_services(
     connections.disconnected_hooks.append(home.on_connection_changed)
     for service in (invites, digests, alerts):  # each lists something App Home shows
         service.changed_hooks.append(home.on_changed)
+    seats = SeatsService(storage=storage, providers=providers, slack_clients=slack_clients, clock=clock)
+    asks = AsksService(seats)
+    reclaims = ReclaimsService(seats=seats, credentials=credentials, replica=storage.claims.replica_id)
+    asks.released_hooks.append(reclaims.on_release)
     return Services(
         settings=settings,
         storage=storage,
@@ -161,4 +171,7 @@ def build_services(
         home=home,
         admins=AdminsService(storage.admins),
         events=SlackEvents(storage.claims),
+        seats=seats,
+        asks=asks,
+        reclaims=reclaims,
     )

@@ -72,6 +72,8 @@ def build_scheduler(services, *, housekeeping_every: timedelta = timedelta(minut
     scheduler.add("housekeeping", housekeeping_every, housekeeping(storage, services.connections))
     scheduler.add("expire_invitations", timedelta(hours=1), lambda now: services.invites.expire_overdue())
     scheduler.add("connection_health", JOB_EVERY, services.health.run)
+    # reminders after 3 and 7 days, then *no answer*: each counted by one compare-and-set (storage.seats)
+    scheduler.add("seat_reminders", timedelta(hours=1), services.asks.remind)
     # every replica, every minute: deliveries are claimed row by row (storage.digests)
     scheduler.add("digests", timedelta(minutes=1), services.digests.run, exclusive=False)
     return scheduler

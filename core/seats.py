@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 
@@ -38,3 +38,68 @@ class SeatResult:
 
 def not_supported(provider: str) -> SeatResult:
     return SeatResult(SeatOutcome.NOT_SUPPORTED, f"Quolum cannot give seats back in {provider}.")
+
+
+# --- asking and the workspace's rules ----------------------------------------------------------------
+KEEP, RELEASE, NO_ANSWER = "keep", "release", "none"  # a person's answer (none: never answered)
+ALL_PROVIDERS = ""  # an exemption or link for every provider
+
+
+@dataclass(frozen=True)
+class Policy:
+    cooldown_days: int = 30
+    reminder_days: tuple[int, ...] = (3, 7)
+    keep_days: int = 90
+    reclaim_on_release: frozenset[int] = frozenset()  # connection ids
+
+    @property
+    def no_answer_days(self) -> int:
+        """After the last reminder, this many days more without an answer: *no answer*."""
+        last = self.reminder_days[-1] if self.reminder_days else 0
+        return last + 3
+
+
+# --- what the seats view shows (built by services/seats.py, drawn by messages/seats.py) -------------
+ASKABLE, PROTECTED, EXEMPT = "askable", "protected", "exempt"
+
+
+@dataclass(frozen=True)
+class SeatRow:
+    """One idle seat as an admin reviews it."""
+
+    user_id: str  # the provider's id of the person
+    name: str
+    email: str | None
+    seat_type: str | None
+    last_active: datetime | None
+    slack_user: str | None  # the Slack member it matches (email, or a `/quolum seats link`)
+    monthly_minor: int | None  # what the seat costs a month, when a price is set
+    currency: str | None
+    status: str  # a short phrase: "asked 3 Dec", "kept until 5 Mar: <reason>", "released", "reclaimed"…
+    blocked: str | None = None  # why it may be neither asked about nor reclaimed (protected, exempt)
+
+
+@dataclass(frozen=True)
+class ConnectionSeats:
+    """One connection's idle seats, and what reclaiming can do there."""
+
+    connection_id: int
+    provider: str  # the display name
+    account: str
+    rows: tuple[SeatRow, ...]
+    reclaim_verb: str | None  # None: the provider has no seat action
+    reclaim_note: str = ""
+    can_write: bool = False  # the connection has the write scopes
+    saves_cost: bool = True
+    idle_unknown: str | None = None  # a sentence when the provider cannot tell who is idle
+    reclaim_on_release: bool = False
+
+
+@dataclass(frozen=True)
+class Savings:
+    """The savings ledger of a workspace: seats reclaimed (not undone) since the first."""
+
+    seats: int  # seats reclaimed that save money
+    yearly_minor: dict[str, int]  # currency -> yearly saving of the priced ones
+    since: datetime | None
+    unpriced: int  # reclaimed seats without a price (counted, not valued)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from slack_bolt.async_app import AsyncApp
 
 from core.logs import annotate
-from handlers import alerts, commands, connections, credentials, digest, events, invites, slack_request
+from handlers import alerts, commands, connections, credentials, digest, events, invites, seats, slack_request
 from messages import blocks
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ def register(app: AsyncApp, services: Services) -> None:
     credentials.register(app, services)
     alerts.register(app, services)
     digest.register(app, services)
+    seats.register(app, services)
 
     @app.error
     async def on_error(error, body, logger) -> None:

@@ -173,7 +173,10 @@ class ConnectionsService:
             return LINK_PROBLEMS[status]
         if not await self.storage.states.bind_browser(state, CONNECT_STATE, binding):
             return LINK_PROBLEMS["elsewhere"]
-        return self.providers(provider.key).authorize_url(state)
+        hooks = self.providers(provider.key)
+        if record.payload.get("write"):  # *Enable reclaiming*: the consent again, with the write scopes
+            return hooks.authorize_url(state, write=True)
+        return hooks.authorize_url(state)
 
     async def link_problem(self, state: str, browser: str | None) -> ConnectOutcome | None:
         """Why a callback carrying `state` must not complete (unknown, expired, used, or opened in

@@ -6,6 +6,15 @@ only needs the suffix (and a migration) to be covered.
 
 from storage.models.base import NAMING, Base, UTCDateTime
 from storage.models.digests import DigestDelivery, DigestSubscription, OnDemandDigest, SeatPrice
+from storage.models.seats import (
+    SeatAsk,
+    SeatAskBatch,
+    SeatAudit,
+    SeatExemption,
+    SeatLink,
+    SeatPolicy,
+    SeatReclaim,
+)
 from storage.models.tables import (
     AlertRoute,
     Connection,
@@ -39,7 +48,14 @@ __all__ = [
     "NAMING",
     "OAuthState",
     "OnDemandDigest",
+    "SeatAsk",
+    "SeatAskBatch",
+    "SeatAudit",
+    "SeatExemption",
+    "SeatLink",
+    "SeatPolicy",
     "SeatPrice",
+    "SeatReclaim",
     "SlackEvent",
     "SlackInstallation",
     "UTCDateTime",

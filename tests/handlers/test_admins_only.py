@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import pytest
 
-from handlers import commands, listeners  # noqa: F401  (listeners registers every command)
+from handlers import commands, listeners, seats  # noqa: F401  (listeners registers every command)
 from handlers.commands import ADMINS_ONLY, COMMANDS, SLACK_ADMINS_ONLY
 from messages import alerts as am
 from messages import digest as db
+from messages import seats as sm
 from messages.cards import DISCONNECT_ACTION
 from providers.registry import INSTALLED
 from sandbox import slack_requests as sr
@@ -26,6 +27,7 @@ from tests.services.test_connections import answer_of, post
 SCOPES = ["oauth", "settings.users.read", "crm.objects.owners.read", "crm.objects.contacts.read"]
 CHANNEL = "<#C0001|general>"
 SLACK_ONLY = SLACK_ADMINS_ONLY.format(what="change who is a Quolum admin")
+SEATS = ADMINS_ONLY.format(what=seats.WHAT)
 
 # (what is typed after /quolum, the refusal a member gets, or None: anyone may)
 REQUESTS = [
@@ -59,6 +61,13 @@ REQUESTS = [
     ("status", None),
     ("invite", None),
     ("help", None),
+    ("seats", SEATS),
+    ("seats hubspot", SEATS),
+    ("seats exempt ada@example.com", SEATS),
+    ("seats link <@U0002> ada", SEATS),
+    ("seats on-release hubspot on", SEATS),
+    ("seats settings keep 30", SEATS),
+    ("savings", None),
 ]
 ADMIN_ONLY = [(text, refusal) for text, refusal in REQUESTS if refusal]
 
@@ -105,6 +114,11 @@ async def state(storage) -> tuple:
         await storage.digests.prices("T0001"),
         await storage.alert_routes.get("T0001"),
         {p: (i.id, i.resolved_at) for p, i in (await storage.incidents.open_in_team("T0001")).items()},
+        await storage.seats.latest_asks("T0001"),
+        await storage.seats.latest_reclaims("T0001"),
+        await storage.seats.exemptions("T0001"),
+        await storage.seats.links("T0001"),
+        await storage.seats.policy("T0001"),
     )
 
 
@@ -155,6 +169,10 @@ async def test_a_member_is_refused_every_button_that_changes_something(bot, slac
             "button",
             am.NOT_ALLOWED.format(provider="HubSpot", key="hubspot"),
         ),
+    ]
+    clicks += [
+        (action, str(connection.id), "button", SEATS)
+        for action in (sm.ASK, sm.RECLAIM, sm.ENABLE, sm.UNDO, sm.REVIEW)
     ]
     for action_id, value, element, refusal in clicks:
         assert await click(bot, slack, action_id, value, element) == refusal, action_id
