@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from providers.plugin import CredentialForm, FormField, ProviderSpec, Scope, Setting
+from providers.plugin import CredentialForm, FormField, ProviderSpec, Scope, SeatAction, Setting
 from providers.ratelimit import DEFAULT_BUCKET, Bucket, ProviderLimits
 from providers.retry import RetryPolicy
 
@@ -32,4 +32,10 @@ SPEC = ProviderSpec(
         verifying="Checking the token with Seatly…",
     ),
     scopes=(Scope("seats.read", "count seats and who used them"),),
+    reclaim=SeatAction(
+        verb="Remove the seat",
+        write_scopes=(Scope("seats.write", "give back the seats you choose to reclaim"),),
+        undo_days=14,
+        enable="Create a token with seats.write too, and Reconnect with it.",
+    ),
 )

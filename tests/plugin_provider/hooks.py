@@ -8,9 +8,10 @@ from typing import Any
 
 from core.config import Settings
 from core.reports import COUNT, Account, Figure, InactiveSeat, Seats, Signals, UsageReport
+from core.seats import SeatOutcome, SeatResult
 from providers import failures
 from providers.failures import Failure, Operation
-from providers.http import Auth, Bearer, ProviderError, ProviderHTTP, Unauthorized
+from providers.http import Auth, Bearer, MissingScopes, ProviderError, ProviderHTTP, Unauthorized
 from providers.plugin import BEARER, Checked, Connection, Verified
 from tests.plugin_provider.entry import API_URL, SPEC
 
@@ -71,7 +72,12 @@ class SeatlyHooks:
         active = sum(1 for seat in seats if seat["active"])
         idle = tuple(
             InactiveSeat(
-                user_id=s["id"], email=s["email"], last_active=None, name=s["name"], seat_type="Seat"
+                user_id=s["id"],
+                email=s["email"],
+                last_active=None,
+                name=s["name"],
+                seat_type="Seat",
+                admin=s.get("admin", False),
             )
             for s in seats
             if not s["active"]
@@ -95,3 +101,42 @@ class SeatlyHooks:
             signals=Signals(used=("seats",)),
             collected_at=clock(),
         )
+
+    # --- seats ------------------------------------------------------------------------------------
+    def protected(self, connection: Connection, seat: InactiveSeat) -> str | None:
+        return "is a Seatly admin" if seat.admin else None
+
+    async def _write(self, method: str, path: str, auth: Auth, connection: Connection) -> SeatResult | None:
+        """None when Seatly did it; else what it said, as a result."""
+        try:
+            await self.http.request(
+                method, f"{self.url}{path}", auth=auth, account_key=connection.account_key
+            )
+        except MissingScopes:
+            return SeatResult(
+                SeatOutcome.MISSING_SCOPE, "Seatly refused: the token may not change seats.", "403"
+            )
+        except ProviderError as error:
+            if error.status == 403:
+                return SeatResult(
+                    SeatOutcome.MISSING_SCOPE, "Seatly refused: the token may not change seats.", "403"
+                )
+            if error.status == 404:
+                return SeatResult(SeatOutcome.GONE, "Seatly has no such seat any more.", "404")
+            if error.status == 409:
+                return SeatResult(SeatOutcome.REFUSED, "Seatly refused: admins keep their seats.", "409")
+            return SeatResult(SeatOutcome.FAILED, f"Seatly answered {error.status}.", str(error.status))
+        return None
+
+    async def reclaim(self, connection: Connection, auth: Auth, seat: InactiveSeat) -> SeatResult:
+        refused = await self._write("DELETE", f"/v1/seats/{seat.user_id}", auth, connection)
+        name = seat.name or seat.user_id
+        return refused or SeatResult(
+            SeatOutcome.DONE, f"Removed {name}'s Seatly seat.", "204", undo={"id": seat.user_id}
+        )
+
+    async def undo(
+        self, connection: Connection, auth: Auth, seat: InactiveSeat, undo: Mapping[str, str]
+    ) -> SeatResult:
+        refused = await self._write("POST", f"/v1/seats/{undo['id']}/restore", auth, connection)
+        return refused or SeatResult(SeatOutcome.DONE, f"{seat.name} has the Seatly seat again.", "204")
