@@ -118,6 +118,15 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--team", required=True, help="the Slack workspace (team id, e.g. T0123ABC)")
     preview.add_argument("--tz", default="UTC", help="time zone when the workspace has no subscription")
     preview.add_argument("--json", action="store_true", help="print the Block Kit message as JSON")
+    audit = sub.add_parser(
+        "audit",
+        help="what was done about idle seats",
+        description="Print every ask, reminder, answer, reclaim, undo, refusal and exemption of a workspace: "
+        "when, who, what, whose seat, and the provider's answer. Oldest first.",
+    )
+    audit.add_argument("--team", required=True, help="the Slack workspace (team id, e.g. T0123ABC)")
+    audit.add_argument("--since", help="only from this date or time on, e.g. 2026-12-01")
+    audit.add_argument("--json", action="store_true", help="one JSON object per line")
     sub.add_parser(
         "doctor",
         help="check the set-up and print what to fix",
@@ -345,6 +354,12 @@ def cmd_jobs(args, settings: Settings) -> int:
     return jobs(args, settings)
 
 
+def cmd_audit(args, settings: Settings) -> int:
+    from bot.audit_cli import audit
+
+    return audit(args, settings)
+
+
 def cmd_digest(args, settings: Settings) -> int:
     from bot.jobs_cli import digest
 
@@ -359,6 +374,7 @@ COMMANDS = {
     "usage": cmd_usage,
     "jobs": cmd_jobs,
     "digest": cmd_digest,
+    "audit": cmd_audit,
     "doctor": cmd_doctor,
     "demo": cmd_demo,
 }

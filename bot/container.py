@@ -151,6 +151,8 @@ def build_services(
     asks = AsksService(seats)
     reclaims = ReclaimsService(seats=seats, credentials=credentials, replica=storage.claims.replica_id)
     asks.released_hooks.append(reclaims.on_release)
+    digests.seat_notes = reclaims.digest_notes  # the digest's savings line and kept seats
+    home.seat_lines = reclaims.home_lines  # App Home's idle-seats section (admins)
     return Services(
         settings=settings,
         storage=storage,

@@ -103,3 +103,11 @@ class Savings:
     yearly_minor: dict[str, int]  # currency -> yearly saving of the priced ones
     since: datetime | None
     unpriced: int  # reclaimed seats without a price (counted, not valued)
+
+
+@dataclass(frozen=True)
+class DigestSeats:
+    """What the digest says about acting on seats: the ledger, and seats their holders chose to keep."""
+
+    savings: Savings | None = None
+    kept: Mapping[tuple[str, str], datetime] = field(default_factory=dict)  # (provider, user id) -> until

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ContextBlock, MarkdownTextObject
 from slack_sdk.models.views import View
 
 from messages import blocks, cards
 from messages import invite_blocks as ib
+from messages.digest import REVIEW, REVIEW_ACTION
 
 TITLE = "Quolum Bot"
 INTRO = "Connect your company's SaaS accounts and get a weekly digest of who uses the seats you pay for."
@@ -27,6 +28,8 @@ NO_SUBSCRIPTIONS = "No channel gets a digest yet."
 NO_INVITATIONS = "No open invitations."
 NO_INCIDENTS = "No open incidents: every connection answers."
 NO_DIGEST = "No digest has been sent yet."
+SEATS = "Idle seats"
+NO_SEATS = "Nothing asked or reclaimed yet."
 FOOTER = "Type `/quolum help` in any channel for every command."
 MAX_LINES = 20  # per section: App Home allows 100 blocks, a section 3000 characters
 
@@ -40,6 +43,7 @@ class HomeData:
     subscriptions: list[str] = field(default_factory=list)  # mrkdwn lines, e.g. "#saas-usage · next Mon"
     incidents: list[str] = field(default_factory=list)  # mrkdwn lines
     last_digest: str | None = None  # the last digest: where and when it was posted, mrkdwn
+    seats: list[str] | None = None  # admins only: the savings line and the latest audit lines, mrkdwn
 
 
 def _section(title: str, lines: list[str], empty: str) -> list[dict]:
@@ -98,5 +102,9 @@ def home_view(data: HomeData) -> dict:
     out += _section(INVITATIONS, invitation_lines(data), NO_INVITATIONS)
     out += _section(INCIDENTS, data.incidents, NO_INCIDENTS)
     out += _section(LAST_DIGEST, [data.last_digest] if data.last_digest else [], NO_DIGEST)
+    if data.seats is not None:  # admins: the ledger, what was done lately, and the way in
+        out += _section(SEATS, data.seats, NO_SEATS)
+        review = ButtonElement(text=REVIEW, action_id=REVIEW_ACTION, value="review")
+        out.append(ActionsBlock(elements=[review]).to_dict())
     out.append(ContextBlock(elements=[MarkdownTextObject(text=FOOTER)]).to_dict())
     return View(type="home", blocks=out).to_dict()

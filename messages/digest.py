@@ -51,6 +51,9 @@ CHANGE_MORE = "▲ {n} more idle seat{s} than the period before ({then})"
 CHANGE_FEWER = "▼ {n} fewer idle seat{s} than the period before ({then})"
 CHANGE_SAME = "= as many idle seats as the period before ({then})"
 NEVER_ACTIVE = "never signed in"
+KEPT = " — _kept by its holder until {day}_"
+REVIEW_ACTION = "seats_review"  # handlers/seats.py opens the idle seats (messages.seats.REVIEW)
+REVIEW = "Review idle seats"
 FOOTER = "Collected {collected}. Change this digest with `/quolum digest subscribe` or `/quolum digest unsubscribe`."
 FALLBACK = "Quolum digest {period}: {summary}"
 
@@ -60,6 +63,7 @@ class Person:
     label: str  # the account's email (or its id): shown escaped when no Slack member matches
     last_active: datetime | None  # None when never seen
     user_id: str | None = None  # the Slack member with that email: shown as a mention
+    kept_until: datetime | None = None  # they chose *Keep*: not asked again before then
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,8 @@ class DigestData:
     collected_at: datetime | None = None
     late_since: datetime | None = None  # the send time it was due at, when sent late
     preview: bool = False
+    savings: str | None = None  # "Saved €1,560 a year since 1 Dec: 10 seats reclaimed" (messages.seats)
+    review: bool = False  # offer *Review idle seats* (some seat is idle)
 
 
 # --- formatting helpers (pure) -------------------------------------------------------------
@@ -211,7 +217,7 @@ def connection_blocks(c: ConnectionDigest) -> list[dict]:
             ("Change", change_text(report, c.history)),
         ]
         out.append(_fields(items + _figure_items(report.highlights)))
-        names = [f"• {_person(p)} — {_last_active(p.last_active)}" for p in c.named]
+        names = [f"• {_person(p)} — {_last_active(p.last_active)}{_kept(p)}" for p in c.named]
         if idle:
             out.append(blocks.markdown(fit(["*Idle paid seats*", *names], total=1 + max(idle, len(names)))))
     else:  # seats are only counted: what the provider highlights (capacity, rates) says the rest
@@ -242,6 +248,10 @@ def _figure_items(figures: Sequence[Figure]) -> list[tuple[str, str]]:
     return [(blocks.escape(f.label), blocks.escape(f.text())) for f in figures]
 
 
+def _kept(p: Person) -> str:
+    return KEPT.format(day=blocks.slack_date(p.kept_until, blocks.DATE)) if p.kept_until else ""
+
+
 def _person(p: Person) -> str:
     return f"<@{blocks.escape(p.user_id)}>" if p.user_id else blocks.escape(p.label)
 
@@ -264,9 +274,10 @@ def headline(data: DigestData) -> str:
         else:
             first = next((f for f in c.report.highlights if f.value is not None), None)
             parts.append(f"{name}: {blocks.escape(first.label)} {first.value_text()}" if first else name)
-    return FALLBACK.format(
-        period=period_label(data.period), summary="; ".join(parts) or "no accounts connected"
-    )
+    summary = "; ".join(parts) or "no accounts connected"
+    if data.savings:
+        summary = f"{summary}. {data.savings}"
+    return FALLBACK.format(period=period_label(data.period), summary=summary)
 
 
 def digest_message(data: DigestData) -> dict:
@@ -275,8 +286,13 @@ def digest_message(data: DigestData) -> dict:
         top.append(blocks.context(PREVIEW))
     if data.late_since is not None:
         top.append(blocks.context(LATE.format(due=blocks.slack_date(data.late_since))))
+    if data.savings:
+        top.append(blocks.context(data.savings))
     collected = blocks.slack_date(data.collected_at) if data.collected_at else "—"
     footer = [blocks.divider(), blocks.context(FOOTER.format(collected=collected))]
+    if data.review:
+        review = ButtonElement(text=REVIEW, action_id=REVIEW_ACTION, value="review")
+        footer.insert(1, ActionsBlock(elements=[review]).to_dict())
     body: list[dict] = []
     room = MAX_BLOCKS - len(top) - len(footer)
     connections = list(data.connections)

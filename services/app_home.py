@@ -49,6 +49,7 @@ class AppHomeService:
         self.registry = registry
         # (team, user) -> monotonic time the tab was last opened. Per process: another replica's viewers
         # get a fresh tab when they next open it (Slack asks for it every time).
+        self.seat_lines = None  # async (team_id) -> list[str] for admins (services/reclaims.py), or None
         self._viewers: OrderedDict[tuple[str, str], float] = OrderedDict()
 
     # --- data the other features provide -------------------------------------------------------
@@ -87,6 +88,7 @@ class AppHomeService:
             subscriptions=await self.subscription_lines(team_id),
             incidents=await self.incident_lines(team_id),
             last_digest=await self.last_digest_headline(team_id),
+            seats=await self.seat_lines(team_id) if can_connect and self.seat_lines else None,
         )
         return home_view(data)
 

@@ -31,10 +31,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from core import metrics
 from core.clock import Clock
 from core.reports import UsageReport
+from core.seats import DigestSeats
 from messages import digest as builder
+from messages import seats as seats_msg
 from providers.errors import ProviderError
 from providers.registry import INSTALLED, Registry
 from services import slack_once
+from services.digest_people import lookup as _lookup
+from services.digest_people import with_kept as _with_kept
 from services.digest_refusals import RETRY_AFTER, RefusalsMixin
 from services.digest_schedule import (
     WEEKLY,
@@ -107,6 +111,7 @@ class DigestService(RefusalsMixin, SubscriptionsMixin):
         self.concurrency = concurrency
         self.registry = registry  # the providers a digest shows, in the card's order
         self.changed_hooks: list = []
+        self.seat_notes = None  # async (team_id) -> core.seats.DigestSeats (services/reclaims.py), or None
 
     async def changed(self, team_id: str, *people: str) -> None:
         """Tell the listeners; one that fails is logged and never undoes what changed (a posted digest
@@ -254,6 +259,8 @@ class DigestService(RefusalsMixin, SubscriptionsMixin):
             if part.report:
                 collected.append(part.report.collected_at)
             parts.append(part)
+        notes = await self.seat_notes(team_id) if self.seat_notes else DigestSeats()
+        parts = [_with_kept(part, notes) for part in parts]
         return builder.DigestData(
             period=period,
             timezone=timezone,
@@ -261,6 +268,8 @@ class DigestService(RefusalsMixin, SubscriptionsMixin):
             collected_at=min(collected) if collected else None,
             late_since=late_since,
             preview=preview,
+            savings=seats_msg.savings_line(notes.savings) if notes.savings else None,
+            review=any(p.report is not None and p.report.seats.inactive_paid_users for p in parts),
         )
 
     async def _connection(self, connection, period, client, cache, price, now) -> builder.ConnectionDigest:
@@ -385,12 +394,3 @@ class DigestService(RefusalsMixin, SubscriptionsMixin):
         await self.store.sent_now(team_id, channel_id, answer["ts"])
         await self.changed(team_id)  # App Home's "last digest"
         return answer["ts"]
-
-
-async def _lookup(client: AsyncWebClient, email: str) -> str | None:
-    try:
-        answer = await client.users_lookupByEmail(email=email)
-    except SlackApiError:
-        return None  # users_not_found, or the scope is missing: the email it is
-    user = answer.get("user") or {}
-    return None if user.get("deleted") else user.get("id")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from core.reports import InactiveSeat
-from core.seats import ConnectionSeats, Savings, SeatOutcome, SeatResult, SeatRow
+from core.seats import ConnectionSeats, DigestSeats, Savings, SeatOutcome, SeatResult, SeatRow
 from messages import seats as msg
 from providers.http import ProviderError
 from services.seats import SeatsService, subject
@@ -240,6 +240,21 @@ class ReclaimsService:
             since=reclaimed[0].done_at if reclaimed else None,
             unpriced=sum(1 for r in reclaimed if r.monthly_minor is None),
         )
+
+    async def digest_notes(self, team_id: str) -> DigestSeats:
+        """For the digest: the savings ledger, and who chose *Keep* until when."""
+        kept = {
+            (e.provider, e.subject): e.until
+            for e in await self.store.exemptions(team_id)
+            if e.until is not None and e.provider
+        }
+        return DigestSeats(savings=await self.savings(team_id), kept=kept)
+
+    async def home_lines(self, team_id: str, latest: int = 5) -> list[str]:
+        """App Home, for admins: the savings line, then the latest entries of the audit log."""
+        saved = msg.savings_line(await self.savings(team_id))
+        entries = [msg.audit_line(e) for e in await self.store.audit(team_id, limit=latest)]
+        return ([saved] if saved else []) + entries
 
     def enable_form(self, provider: str) -> str:
         """For a credential-form provider: the one sentence saying how to give the write permission."""

@@ -233,6 +233,15 @@ async def test_ask_three_people_keep_release_no_answer_reclaim_once_and_count_th
     assert (await storage.snapshots.history("T0001", "seatly", 1))[0].seats.idle == before_idle - 1
     assert (await run(bot, slack, "savings"))["text"].startswith("Saved $600 a year since")
 
+    # the digest: the saving in its headline, bo's seat kept, a way in for admins
+    digest = await one.digests.preview("T0001", "UTC")
+    assert "Saved $600 a year since" in digest["text"]
+    assert "kept by its holder until" in json.dumps(digest) and "Review idle seats" in json.dumps(digest)
+    # App Home, for an admin: the ledger and the latest steps; a member sees no such section
+    home = json.dumps(await one.home.view(await one.slack_clients("T0001"), "T0001", "U0001"))
+    assert "Idle seats" in home and "Saved $600 a year" in home and "reclaim Cy" in home
+    assert "Idle seats" not in json.dumps(await one.home.view(await one.slack_clients("T0001"), "T0001", "U0009"))
+
     # the audit has every step, with who and what
     actions = [e.action for e in await storage.seats.audit("T0001")]
     for expected in ("ask", "answer_keep", "answer_release", "remind", "no_answer", "reclaim"):
@@ -347,3 +356,31 @@ def test_reminder_due(sent, age_days, due):
 )
 def test_parse_settings(words, expected):
     assert hs.parse_settings(words.split(), POLICY) == expected
+
+
+async def test_the_audit_command_prints_every_step(bot, slack, standin, storage, one, database_url):
+    from tests.conftest import TEST_KEY
+    from tests.test_cli import run as cli
+
+    await connect(storage, WRITE_TOKEN)
+    await one.usage.collect(team_id="T0001")
+    await one.asks.ask("T0001", "U0001", bot.connection_id, ["bo"])
+    await one.reclaims.reclaim("T0001", "U0001", bot.connection_id, ["cy"])
+    env = {
+        "QUOLUM_DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "s",
+        "QUOLUM_ENCRYPTION_KEYS": TEST_KEY,
+    }
+    result = await asyncio.to_thread(cli, "audit", "--team", "T0001", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["who"], r["action"], r["subject"]) for r in lines] == [
+        ("U0001", "ask", "Bo <bo@acme.example>"),
+        ("U0001", "reclaim", "Cy <cy@acme.example>"),
+    ]
+    assert lines[1]["detail"] == "204" and WRITE_TOKEN not in result.stdout
+    table = await asyncio.to_thread(cli, "audit", "--team", "T0001", env=env)
+    assert table.stdout.splitlines()[0].split() == ["at", "who", "action", "provider", "subject", "detail"]
+    wrong = await asyncio.to_thread(cli, "audit", "--team", "T0001", "--since", "last week", env=env)
+    assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1 and "--since" in wrong.stderr
