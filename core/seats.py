@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from core.reports import InactiveSeat
+
 
 class SeatOutcome(StrEnum):
     DONE = "done"  # the provider took the seat back (or gave it back, for an undo)
@@ -75,8 +77,14 @@ class SeatRow:
     slack_user: str | None  # the Slack member it matches (email, or a `/quolum seats link`)
     monthly_minor: int | None  # what the seat costs a month, when a price is set
     currency: str | None
-    status: str  # a short phrase: "asked 3 Dec", "kept until 5 Mar: <reason>", "released", "reclaimed"…
-    blocked: str | None = None  # why it may be neither asked about nor reclaimed (protected, exempt)
+    status: str  # mrkdwn (messages.seats.status): "asked <date>", "kept until 5 Mar: <reason>", "released", "reclaimed"…
+    blocked: str | None = None  # plain text: why it may be neither asked about nor reclaimed
+
+    @classmethod
+    def of(cls, seat: InactiveSeat) -> SeatRow:
+        """A seat as the report named it, before Slack, prices and history are known."""
+        name = seat.name or seat.user_id
+        return cls(seat.user_id, name, seat.email, seat.seat_type, seat.last_active, None, None, None, "")
 
 
 @dataclass(frozen=True)

@@ -187,6 +187,13 @@ async def savings(request: CommandRequest) -> dict:
     return blocks.message(line or "Nothing reclaimed yet: `/quolum seats` shows idle seats.")
 
 
+def selected(state: dict, connection_id: int) -> list[str]:
+    """The people chosen in one connection's multi-select, from a block_actions payload's state."""
+    values = (state or {}).get("values") or {}
+    picked = (values.get(f"{msg.BLOCK_PREFIX}{connection_id}") or {}).get(msg.PICK) or {}
+    return [o["value"] for o in picked.get("selected_options") or []]
+
+
 # --- buttons and dialogs -------------------------------------------------------------------------------
 def _state(body: dict) -> dict:
     return body.get("state") or (body.get("view") or {}).get("state") or {}
@@ -246,7 +253,7 @@ def register(app: AsyncApp, services: Services) -> None:
         if not await admin(client, body, respond):
             return
         connection_id = int(body["actions"][0]["value"])
-        chosen = msg.selected(_state(body), connection_id)
+        chosen = selected(_state(body), connection_id)
         if not chosen:
             await _reply(client, respond, body, blocks.message(msg.PICK_FIRST))
             return
@@ -260,7 +267,7 @@ def register(app: AsyncApp, services: Services) -> None:
         if not await admin(client, body, respond):
             return
         connection_id = int(body["actions"][0]["value"])
-        chosen = msg.selected(_state(body), connection_id)
+        chosen = selected(_state(body), connection_id)
         planned = await services.reclaims.plan(body["team"]["id"], connection_id, chosen)
         if isinstance(planned, str):
             await _reply(client, respond, body, blocks.message(planned))

@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from core.reports import InactiveSeat
-from core.seats import ConnectionSeats, Savings, SeatRow
+from core.seats import ConnectionSeats, Policy, Savings, SeatRow
 from messages import blocks
 from messages.digest import money
 
@@ -67,11 +66,11 @@ def price_text(row: SeatRow) -> str | None:
     return f"{money(row.monthly_minor, row.currency)} a month"
 
 
-def status(ask, reclaim, policy, now: datetime) -> str:
+def status(ask, reclaim, policy: Policy | None, now: datetime) -> str:
     """What happened to a seat so far, in a few words (pure)."""
     if reclaim is not None:
         if reclaim.state == "done":
-            effective = f", leaves {reclaim.effective}" if reclaim.effective else ""
+            effective = f", leaves {esc(reclaim.effective)}" if reclaim.effective else ""
             return f"reclaimed {day(reclaim.done_at)}{effective}" if reclaim.done_at else "reclaimed"
         if reclaim.state in ("pending", "running"):
             return "being reclaimed"
@@ -90,7 +89,7 @@ def status(ask, reclaim, policy, now: datetime) -> str:
 
 
 def row_line(row: SeatRow) -> str:
-    who = f"<@{row.slack_user}>" if row.slack_user else f"*{esc(row.name)}*"
+    who = f"<@{esc(row.slack_user)}>" if row.slack_user else f"*{esc(row.name)}*"
     parts = [who]
     if row.email and row.slack_user is None:
         parts.append(esc(row.email))
@@ -102,7 +101,7 @@ def row_line(row: SeatRow) -> str:
     if row.status:
         parts.append(f"_{row.status}_")
     if row.blocked:
-        parts.append(f"_not reclaimed: {row.blocked}_")
+        parts.append(f"_not reclaimed: {esc(row.blocked)}_")
     return " · ".join(parts)
 
 
@@ -179,13 +178,6 @@ def seats_message(views: Sequence[ConnectionSeats], savings: Savings | None = No
     return {"text": f"{idle} idle paid seats", "blocks": body[:50]}
 
 
-def selected(state: Mapping, connection_id: int) -> list[str]:
-    """The people chosen in one connection's multi-select, from a block_actions payload's state."""
-    values = (state or {}).get("values") or {}
-    picked = (values.get(f"{BLOCK_PREFIX}{connection_id}") or {}).get(PICK) or {}
-    return [o["value"] for o in picked.get("selected_options") or []]
-
-
 def asked_reply(asked: Sequence[str], skipped: Sequence[str]) -> dict:
     lines = []
     if asked:
@@ -199,20 +191,6 @@ def asked_reply(asked: Sequence[str], skipped: Sequence[str]) -> dict:
 
 
 # --- the ask DM ---------------------------------------------------------------------------------------
-def row_of(seat: InactiveSeat) -> SeatRow:
-    return SeatRow(
-        seat.user_id,
-        seat.name or seat.user_id,
-        seat.email,
-        seat.seat_type,
-        seat.last_active,
-        None,
-        None,
-        None,
-        "",
-    )
-
-
 def ask_dm(ask_id: int, provider: str, account: str, row: SeatRow, *, reminder: int = 0) -> dict:
     since = (
         f"you have not used it since {day(row.last_active)}"
@@ -281,7 +259,7 @@ def keep_modal(ask_id: int, provider: str) -> dict:
     }
 
 
-def summary(asks: Sequence, names: Mapping[str, str], policy) -> dict:
+def summary(asks, names: Mapping[str, str], policy: Policy) -> dict:
     """The asking admin's summary, rewritten as answers come in."""
     counts = {"keep": 0, "release": 0, "none": 0, None: 0}
     lines = []
@@ -293,7 +271,7 @@ def summary(asks: Sequence, names: Mapping[str, str], policy) -> dict:
             "release": "*Release*: ready to reclaim",
             "none": "*no answer*",
         }.get(ask.answer, f"waiting{f' (reminded {ask.reminders}×)' if ask.reminders else ''}")
-        lines.append(f"<@{ask.slack_user_id}> · {provider}: {state}")
+        lines.append(f"<@{esc(ask.slack_user_id)}> · {provider}: {state}")
     head = (
         f"You asked {len(asks)} people about their idle seats: {counts['keep']} keep, "
         f"{counts['release']} release, {counts['none']} no answer, {counts[None]} waiting."
@@ -378,7 +356,7 @@ def review_button() -> dict:
 
 def audit_line(entry) -> str:
     actor = "Quolum" if entry.actor == "quolum" else f"<@{esc(entry.actor)}>"
-    what = f"{entry.action.replace('_', ' ')}"
+    what = esc(entry.action.replace("_", " "))
     who = f" {esc(entry.subject)}" if entry.subject else ""
     detail = f" ({esc(entry.detail)})" if entry.detail else ""
     return f"{day(entry.at)} · {actor} · {what}{who}{detail}"

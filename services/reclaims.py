@@ -180,7 +180,7 @@ class ReclaimsService:
         prices = await self.storage.digests.prices(ask.team_id)
         price = prices.get(ask.provider)
         row = replace(
-            msg.row_of(ask.seat),
+            SeatRow.of(ask.seat),
             monthly_minor=price.amount_minor if price else None,
             currency=price.currency if price else None,
         )

@@ -262,7 +262,7 @@ class AsksService:
         view = views.get(ask.connection_id)
         if view is None:
             return
-        row = next((r for r in view.rows if r.user_id == ask.user_id), None) or msg.row_of(ask.seat)
+        row = next((r for r in view.rows if r.user_id == ask.user_id), None) or SeatRow.of(ask.seat)
         await self._post_ask(await self.slack_clients(ask.team_id), ask, view, row, reminder=number)
 
 

@@ -18,7 +18,7 @@ import pkgutil
 import re
 import types
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 
 import pytest
@@ -39,6 +39,7 @@ from core.reports import (
     Unavailable,
     UsageReport,
 )
+from core.seats import SeatRow
 from messages import alerts, app_home, cards, views
 from messages import digest as db
 from providers.plugin import ProviderSpec
@@ -47,6 +48,8 @@ from storage.connections import CONNECTED, NEEDS_RECONNECT, ConnectionRecord
 from storage.digests import Subscription
 from storage.incidents import IncidentRecord
 from storage.invitations import InvitationRecord
+from storage.seat_rules import AuditEntry
+from storage.seats import Ask, Reclaim
 
 HOSTILE = (
     "<!channel>",
@@ -69,7 +72,9 @@ CHOICES: dict[tuple[type, str], list] = {
     (db.ConnectionDigest, "provider"): ["hubspot", "sendgrid"],
     (ConnectionRecord, "status"): [CONNECTED, NEEDS_RECONNECT],
     (Subscription, "status"): ["active", "paused"],
-    ("pages", "kind"): ["ok", "error"],  # a CSS class the page chooses from the status
+    ("pages", "kind"): ["ok", "error"],
+    (Ask, "answer"): ["keep", "release", "none", None],
+    (Reclaim, "state"): ["done", "pending", "undone", "gone"],  # a CSS class the page chooses from the status
 }
 # Arguments and fields that are mrkdwn by contract: made by another builder (walked itself) or by the
 # bot's own constants. A builder passes them on as they are.
@@ -89,9 +94,24 @@ MRKDWN = {
     (app_home.HomeData, "subscriptions"),
     (app_home.HomeData, "incidents"),
     (app_home.HomeData, "last_digest"),
+    (app_home.HomeData, "seats"),  # savings_line and audit_line, each walked itself
+    ("seats", "answered_dm", "reply"),  # the sentence the service built (provider text escaped there)
+    ("seats", "asked_reply", "skipped"),
+    ("seats", "results_message", "lines"),
+    (SeatRow, "status"),
+    (db.DigestData, "savings"),  # seats.savings_line, walked itself  # seats.status, walked itself
 }
 # Parameters without a usable hint (duck-typed records) and what they are.
-UNTYPED = {"incident": IncidentRecord, "spec": ProviderSpec, "sub": Subscription, "until": datetime}
+UNTYPED = {
+    "entry": AuditEntry,
+    "ask": Ask,
+    "asks": list[Ask],
+    "reclaim": Reclaim,
+    "incident": IncidentRecord,
+    "spec": ProviderSpec,
+    "sub": Subscription,
+    "until": datetime,
+}
 ELEMENTS = {(app_home.HomeData, "invitations"): InvitationRecord}
 # The shapes builders take (messages/views.py), filled with what the services hand them.
 CONCRETE = {
@@ -188,7 +208,11 @@ class Maker:
             return tuple(self.value(a, where) for a in args)
         if origin in (list, Sequence, Iterable):
             return [self.value(args[0], where)]
-        if origin is dict:
+        if hint is InactiveSeat:
+            return InactiveSeat(self.text, self.text, NOW, name=self.text, seat_type=self.text)
+        if origin is frozenset:
+            return frozenset({self.value(args[0], where)})
+        if origin in (dict, Mapping):
             return {self.value(args[0], where): self.value(args[1], where)}
         if hint is dict:
             return {self.text: self.text}

@@ -240,7 +240,9 @@ async def test_ask_three_people_keep_release_no_answer_reclaim_once_and_count_th
     # App Home, for an admin: the ledger and the latest steps; a member sees no such section
     home = json.dumps(await one.home.view(await one.slack_clients("T0001"), "T0001", "U0001"))
     assert "Idle seats" in home and "Saved $600 a year" in home and "reclaim Cy" in home
-    assert "Idle seats" not in json.dumps(await one.home.view(await one.slack_clients("T0001"), "T0001", "U0009"))
+    assert "Idle seats" not in json.dumps(
+        await one.home.view(await one.slack_clients("T0001"), "T0001", "U0009")
+    )
 
     # the audit has every step, with who and what
     actions = [e.action for e in await storage.seats.audit("T0001")]
