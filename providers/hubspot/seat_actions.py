@@ -23,11 +23,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote
 
 from core.reports import InactiveSeat
 from core.seats import SeatOutcome, SeatResult
-from providers.http import Auth, MissingScopes, ProviderError, TransientError, Unauthorized
+from providers.http import Auth, ProviderError, Unauthorized
 from providers.plugin import Connection
+from providers.seat_outcome import outcome_of
 
 if TYPE_CHECKING:
     from providers.hubspot.client import HubSpotClient
@@ -67,25 +69,26 @@ def result_of(error: ProviderError, who: str, action: Action) -> SeatResult:
     """What a failed call means for the admin (pure; table-tested)."""
     answer = answer_of(error.status, error.category, error.sub_category)
     doing = "unassign the paid seat of" if action == "reclaim" else "give back the seat of"
-    if isinstance(error, MissingScopes):
+    outcome = outcome_of(error)
+    if outcome is SeatOutcome.MISSING_SCOPE:
         sentence = f"HubSpot does not let Quolum {doing} {who} yet: turn on reclaiming to grant it."
-        return SeatResult(SeatOutcome.MISSING_SCOPE, sentence, answer)
-    if error.status == 404:
-        return SeatResult(SeatOutcome.GONE, f"{who} is no longer a user in HubSpot: nothing changed.", answer)
-    if isinstance(error, Unauthorized):
+    elif outcome is SeatOutcome.GONE:
+        sentence = f"{who} is no longer a user in HubSpot: nothing changed."
+    elif isinstance(error, Unauthorized):
         sentence = f"HubSpot rejected Quolum's access, so it could not {doing} {who}: reconnect HubSpot."
-        return SeatResult(SeatOutcome.FAILED, sentence, answer)
-    if isinstance(error, TransientError) or error.status is None or error.status >= 500:
+    elif outcome is SeatOutcome.FAILED:
         sentence = (
             f"HubSpot did not answer when Quolum tried to {doing} {who}: nothing changed, try again later."
         )
-        return SeatResult(SeatOutcome.FAILED, sentence, answer)
-    reason = f" ({error.category})" if error.category else ""
-    return SeatResult(SeatOutcome.REFUSED, f"HubSpot refused to {doing} {who}{reason}.", answer)
+    else:
+        reason = f" ({error.category})" if error.category else ""
+        sentence = f"HubSpot refused to {doing} {who}{reason}."
+    return SeatResult(outcome, sentence, answer)
 
 
 def _url(client: HubSpotClient, seat: InactiveSeat) -> str:
-    return client.spec.api_base_url + USER_PATH.format(version=USERS_VERSION, user_id=seat.user_id)
+    user_id = quote(seat.user_id, safe="")  # the provider's text: never a path of its own
+    return client.spec.api_base_url + USER_PATH.format(version=USERS_VERSION, user_id=user_id)
 
 
 async def _user(client: HubSpotClient, connection: Connection, auth: Auth, seat: InactiveSeat) -> dict:

@@ -19,8 +19,9 @@ from urllib.parse import quote
 
 from core.reports import InactiveSeat
 from core.seats import SeatOutcome, SeatResult
-from providers.http import Auth, MissingScopes, ProviderError, TransientError, Unauthorized
+from providers.http import Auth, ProviderError, Unauthorized
 from providers.plugin import Connection
+from providers.seat_outcome import outcome_of
 
 if TYPE_CHECKING:
     from providers.sendgrid.client import SendGridClient
@@ -44,25 +45,23 @@ def protected(connection: Connection, seat: InactiveSeat) -> str | None:
 def result_of(error: ProviderError, who: str) -> SeatResult:
     """What a failed DELETE means for the admin (pure; table-tested)."""
     answer = str(error.status) if error.status is not None else "no answer"
-    if isinstance(error, MissingScopes):
+    outcome = outcome_of(error)
+    if outcome is SeatOutcome.MISSING_SCOPE:
         sentence = (
             f"The SendGrid API key may not remove {who}: give Quolum a key with Teammates full access "
             "to turn on removing."
         )
-        return SeatResult(SeatOutcome.MISSING_SCOPE, sentence, answer)
-    if error.status == 404:
-        return SeatResult(
-            SeatOutcome.GONE, f"{who} is no longer a SendGrid teammate: nothing changed.", answer
-        )
-    if isinstance(error, Unauthorized):
+    elif outcome is SeatOutcome.GONE:
+        sentence = f"{who} is no longer a SendGrid teammate: nothing changed."
+    elif isinstance(error, Unauthorized):
         sentence = f"SendGrid rejected the API key, so Quolum could not remove {who}: reconnect SendGrid."
-        return SeatResult(SeatOutcome.FAILED, sentence, answer)
-    if isinstance(error, TransientError) or error.status is None or error.status >= 500:
+    elif outcome is SeatOutcome.FAILED:
         sentence = (
             f"SendGrid did not answer when Quolum tried to remove {who}: nothing changed, try again later."
         )
-        return SeatResult(SeatOutcome.FAILED, sentence, answer)
-    return SeatResult(SeatOutcome.REFUSED, f"SendGrid refused to remove {who}.", answer)
+    else:
+        sentence = f"SendGrid refused to remove {who}."
+    return SeatResult(outcome, sentence, answer)
 
 
 async def reclaim(
