@@ -320,3 +320,29 @@ async def test_an_undo_without_what_it_needs_sends_nothing(hub, saved):
     result = await hub.undo(seat_of(user), saved)
     assert (result.outcome, result.answer) == (SeatOutcome.REFUSED, "not sent")
     assert hub.world.standin.seat_writes == []
+
+
+def make_idle(portal: PortalData, user: User) -> None:
+    """The seed without any login or CRM action of `user`."""
+    portal.logins = [a for a in portal.logins if a.user_id != user.id]
+    owned = {o.id for o in portal.owners if o.user_id_including_inactive == user.id}
+    for record in (r for records in portal.records.values() for r in records):
+        record.owner_id = None if record.owner_id in owned else record.owner_id
+        record.created_by_user_id = (
+            None if record.created_by_user_id == user.id else record.created_by_user_id
+        )
+        record.updated_by_user_id = (
+            None if record.updated_by_user_id == user.id else record.updated_by_user_id
+        )
+
+
+async def test_the_report_flags_super_admins_among_idle_seats(hub):
+    admins = {str(u.id) for u in hub.portal.users if u.super_admin}
+    admin = next(u for u in hub.portal.users if u.super_admin and u.seat_names)
+    plain = reclaimable(hub.portal)[0]
+    for user in (admin, plain):
+        make_idle(hub.portal, user)
+    report = await hub.report()
+    flagged = {s.user_id: s.admin for s in report.seats.inactive_paid_users}
+    assert (flagged[str(admin.id)], flagged[str(plain.id)]) == (True, False)
+    assert flagged == {user_id: user_id in admins for user_id in flagged}
