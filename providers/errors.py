@@ -31,6 +31,7 @@ class ProviderError(Exception):
         correlation_id: str | None = None,
         oauth_error: str | None = None,
         legacy_status: str | None = None,
+        sub_category: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -40,6 +41,7 @@ class ProviderError(Exception):
         self.correlation_id = correlation_id
         self.oauth_error = oauth_error
         self.legacy_status = legacy_status
+        self.sub_category = sub_category  # a finer code, where the provider gives one
 
     def __str__(self) -> str:
         return self.message

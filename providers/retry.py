@@ -63,6 +63,7 @@ class ErrorInfo:
     correlation_id: str | None = None
     oauth_error: str | None = None
     legacy_status: str | None = None
+    sub_category: str | None = None  # a finer code where the provider gives one (HubSpot `subCategory`)
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ def decide(
         "correlation_id": info.correlation_id,
         "oauth_error": info.oauth_error,
         "legacy_status": info.legacy_status,
+        "sub_category": info.sub_category,
     }
 
     if status == 401:

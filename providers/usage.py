@@ -39,6 +39,7 @@ class SeatUser:
     role_ids: tuple[str, ...] = ()
     team_id: str | None = None  # HubSpot: the user's primary team
     name: str | None = None
+    admin: bool = False  # an admin of the provider's account (HubSpot: a super admin)
 
 
 def is_paid(user: SeatUser, billing_roles: Collection[str] = ()) -> bool:

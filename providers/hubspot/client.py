@@ -15,9 +15,12 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from core.config import Settings
+from core.reports import InactiveSeat
+from core.seats import SeatResult
 from providers import failures
 from providers.failures import Failure, Operation
 from providers.http import Auth, Bearer, MissingScopes, ProviderError, ProviderHTTP
+from providers.hubspot import seat_actions
 from providers.hubspot.entry import API_URL, AUTHORIZE_URL, KEY, OAUTH_VERSION_SETTING, SPEC
 from providers.hubspot.usage import collect_hubspot
 from providers.plugin import Account, Checked, Connection, ProviderSpec
@@ -84,10 +87,12 @@ class HubSpotClient:
         self.version = SPEC.setting(settings, OAUTH_VERSION_SETTING)
         self.redirect_uri = f"{settings.public_url}/oauth/{KEY}/callback"
 
-    def authorize_url(self, state: str) -> str:
+    def authorize_url(self, state: str, write: bool = False) -> str:
+        """The consent page; `write` (an admin turned reclaiming on) asks for the write scopes too."""
+        scopes = self.spec.required_scopes + (list(self.spec.reclaim.write_scope_names) if write else [])
         query = {
             "client_id": self.client_id,
-            "scope": " ".join(self.spec.required_scopes),
+            "scope": " ".join(scopes),
             "optional_scope": " ".join(self.spec.optional_scopes),
             "redirect_uri": self.redirect_uri,
             "state": state,
@@ -157,6 +162,18 @@ class HubSpotClient:
 
     def classify(self, error: Exception, operation: Operation = "api") -> Failure:
         return classify(error, operation)
+
+    # --- seats (providers/hubspot/seat_actions.py) ------------------------------------------------
+    def protected(self, connection: Connection, seat: InactiveSeat) -> str | None:
+        return seat_actions.protected(connection, seat)
+
+    async def reclaim(self, connection: Connection, auth: Auth, seat: InactiveSeat) -> SeatResult:
+        return await seat_actions.reclaim(self, connection, auth, seat)
+
+    async def undo(
+        self, connection: Connection, auth: Auth, seat: InactiveSeat, undo: Mapping[str, str]
+    ) -> SeatResult:
+        return await seat_actions.undo(self, connection, auth, seat, undo)
 
     def base_url(self, credentials: Mapping[str, Any]) -> str:
         return self.spec.api_base_url

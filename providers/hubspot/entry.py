@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from providers.hubspot.policy import HubSpotPolicy
-from providers.plugin import OAuth, ProviderSpec, Scope, Setting
+from providers.plugin import OAuth, ProviderSpec, Scope, SeatAction, Setting
 from providers.ratelimit import DEFAULT_BUCKET, Bucket, HeaderNames, ProviderLimits
 
 KEY = "hubspot"
@@ -90,5 +90,18 @@ SPEC = ProviderSpec(
         Scope("crm.objects.companies.read", "count companies created and updated", required=False),
         Scope("crm.objects.deals.read", "count deals created and updated", required=False),
         Scope("settings.users.teams.read", "group users by team", required=False),
+    ),
+    # Asked for only when an admin turns reclaiming on (the consent again, with it): see
+    # providers/hubspot/seat_actions.py for the calls and the spec they follow.
+    reclaim=SeatAction(
+        verb="Unassign the paid seat",
+        write_scopes=(
+            Scope(
+                "settings.users.write",
+                "unassign the paid seat of a person who does not use it (the user stays)",
+            ),
+        ),
+        undo_days=14,
+        note="The person keeps their HubSpot login, teams and records; only the paid seat is given back.",
     ),
 )

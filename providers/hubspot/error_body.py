@@ -12,6 +12,7 @@ class ErrorFields:
 
     error: str | None = None  # OAuth: invalid_grant, invalid_client, access_denied, ...
     category: str | None = None  # HubSpot: VALIDATION_ERROR, MISSING_SCOPES, EXPIRED_AUTHENTICATION, ...
+    sub_category: str | None = None  # HubSpot: a finer code some errors carry
     policy_name: str | None = None  # 429: TEN_SECONDLY_ROLLING, SECONDLY, DAILY
     status: str | None = None  # legacy: BAD_REFRESH_TOKEN, BAD_HUB, ... ("error" on API errors)
     message: str | None = None
@@ -35,6 +36,7 @@ def read_hubspot_error(body: Any) -> ErrorFields:
     return ErrorFields(
         error=text("error"),
         category=text("category"),
+        sub_category=text("subCategory"),
         policy_name=text("policyName"),
         status=text("status"),
         message=text("message") or text("error_description"),

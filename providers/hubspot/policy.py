@@ -34,6 +34,7 @@ class HubSpotPolicy(RetryPolicy):
             correlation_id=fields.correlation_id,
             oauth_error=fields.error,
             legacy_status=fields.status if fields.status != "error" else None,
+            sub_category=fields.sub_category,
         )
 
     def is_missing_scopes(self, status: int, info: ErrorInfo) -> bool:

@@ -62,7 +62,15 @@ def seats_of(
             last = logins.last_before_end.get(user.user_id) if logins is not None else None
             seat_type = ", ".join(user.seat_names) or None
             inactive.append(
-                InactiveSeat(user.user_id, user.email, last, team, name=user.name, seat_type=seat_type)
+                InactiveSeat(
+                    user.user_id,
+                    user.email,
+                    last,
+                    team,
+                    name=user.name,
+                    seat_type=seat_type,
+                    admin=user.admin,
+                )
             )
     return Seats(
         total_users=len(users),

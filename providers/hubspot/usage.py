@@ -184,6 +184,7 @@ class _Collection:
                 role_ids=tuple(u.get("roleIds") or ([u["roleId"]] if u.get("roleId") else [])),
                 team_id=str(u["primaryTeamId"]) if u.get("primaryTeamId") not in (None, "") else None,
                 name=_full_name(u),
+                admin=u.get("superAdmin") is True,
             )
             async for page in self._listing("/settings/v3/users/", {"limit": USERS_PAGE})
             for u in page

@@ -23,6 +23,8 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from core.config import Settings
+from core.reports import InactiveSeat
+from core.seats import SeatResult
 from providers import failures
 from providers.failures import Failure, Operation
 from providers.http import (
@@ -35,6 +37,7 @@ from providers.http import (
     Unauthorized,
 )
 from providers.plugin import Checked, Connection, ProviderSpec, Verified
+from providers.sendgrid import seat_actions
 from providers.sendgrid.entry import API_URL, DEFAULT_REGION, KEY, KEY_LENGTH, MAX_KEY_LENGTH, SPEC
 from providers.sendgrid.usage import collect_sendgrid
 
@@ -163,6 +166,13 @@ class SendGridClient:
 
     def classify(self, error: Exception, operation: Operation = "api") -> Failure:
         return failures.classify(error, operation, provider_name=SPEC.display_name)
+
+    # --- seats (providers/sendgrid/seat_actions.py; no undo) -------------------------------------
+    def protected(self, connection: Connection, seat: InactiveSeat) -> str | None:
+        return seat_actions.protected(connection, seat)
+
+    async def reclaim(self, connection: Connection, auth: Auth, seat: InactiveSeat) -> SeatResult:
+        return await seat_actions.reclaim(self, connection, auth, seat)
 
     def base_url(self, credentials: Mapping[str, Any]) -> str:
         """Where a stored key's collection goes: SENDGRID_API_URL, else the URL stored with it."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from providers.plugin import CredentialForm, FormField, ProviderSpec, Scope, Setting
+from providers.plugin import CredentialForm, FormField, ProviderSpec, Scope, SeatAction, Setting
 from providers.ratelimit import ProviderLimits
 from providers.sendgrid.policy import SendGridPolicy
 
@@ -65,5 +65,18 @@ SPEC = ProviderSpec(
         Scope("teammates.read", "count teammates, the seats of your SendGrid plan"),
         Scope("stats.read", "read delivery, open and click statistics"),
         Scope("user.username.read", "name the account on the Connections card", required=False),
+    ),
+    # providers/sendgrid/seat_actions.py: DELETE /v3/teammates/{username}; no undo (only a new invitation).
+    reclaim=SeatAction(
+        verb="Remove the teammate",
+        write_scopes=(Scope("teammates.delete", "remove a teammate who no longer needs access"),),
+        saves_cost=False,
+        undo_days=0,
+        note="SendGrid bills by email volume, not by teammate: removing one tidies access and saves no seat cost.",
+        enable=(
+            "In SendGrid, open Settings → API Keys, choose Create API Key → Restricted Access, give it the "
+            "same Read Access as before plus the teammates.delete permission (Full Access to Teammates), "
+            "and paste the new key here."
+        ),
     ),
 )

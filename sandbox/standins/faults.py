@@ -26,6 +26,7 @@ class Fault:
     body: object = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    method: str | None = None  # None: any method
 
 
 class FaultInjector:
@@ -45,10 +46,13 @@ class FaultInjector:
         body: object = None,
         headers: dict[str, str] | None = None,
         count: int = 1,
+        method: str | None = None,
     ) -> None:
-        """Answer the next `count` requests whose path starts with `path_prefix` with `status`."""
+        """Answer the next `count` requests whose path starts with `path_prefix` (and whose method is
+        `method`, when given: a write, not the read before it) with `status`."""
         with self._lock:
-            self._faults.append(Fault(path_prefix, count, status, body, dict(headers or {})))
+            fault = Fault(path_prefix, count, status, body, dict(headers or {}), method=method)
+            self._faults.append(fault)
 
     def hang_next(self, path_prefix: str = "", *, seconds: float = 30.0, count: int = 1) -> None:
         """Delay the next `count` matching requests by `seconds` (a client timeout, usually)."""
@@ -60,9 +64,11 @@ class FaultInjector:
             self._faults.clear()
             self.latency = 0.0
 
-    def _take(self, path: str) -> Fault | None:
+    def _take(self, path: str, method: str | None) -> Fault | None:
         with self._lock:
             for fault in self._faults:
+                if fault.method is not None and fault.method != method:
+                    continue
                 if path.startswith(fault.path_prefix) and fault.remaining > 0:
                     fault.remaining -= 1
                     self.injected += 1
@@ -71,11 +77,11 @@ class FaultInjector:
                     return fault
         return None
 
-    async def apply(self, path: str) -> Response | None:
+    async def apply(self, path: str, method: str | None = None) -> Response | None:
         """Sleep for the configured latency; return a substitute response if a fault matches."""
         if self.latency:
             await asyncio.sleep(self.latency)
-        fault = self._take(path)
+        fault = self._take(path, method)
         if fault is None:
             return None
         if fault.delay:

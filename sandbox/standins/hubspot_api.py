@@ -46,7 +46,7 @@ def api_endpoint(handler: Handler, scopes: Scopes, *, search: bool = False):
     async def endpoint(request: Request) -> Response:
         standin: HubSpotStandIn = request.app.state.standin
         arrived = standin.clock()  # limits count arrivals; `faults.latency` delays the answer
-        fault = await standin.faults.apply(request.url.path)
+        fault = await standin.faults.apply(request.url.path, request.method)
         if fault is not None:
             return fault
         portal, granted, problem = _authenticate(standin, request)

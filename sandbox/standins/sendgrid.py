@@ -10,6 +10,13 @@ Serve it with `serve_in_thread(standin.app)` and point the bot at `server.url`
     GET /v3/teammates                teammates.read                 offset paging, limit <= 500
     GET /v3/stats                    stats.read                     day / week / month
     GET /v3/access_settings/activity access_settings.activity.read
+    GET /v3/teammates/{username}     teammates.read                 one teammate
+    DELETE /v3/teammates/{username}  teammates.delete               204; gone from the next listing
+
+A teammate SendGrid does not have answers 404 `{"errors": [{"field": "username", "message":
+"teammate not found"}]}`; the account owner cannot be deleted (400, field `username`): both wordings
+are the stand-in's, SendGrid documents the envelope. Every accepted DELETE is logged in
+`teammate_deletes` ("exactly once" checks count them).
 
 Request pipeline, in order (every request is first recorded in `requests`):
 
@@ -70,6 +77,10 @@ ROUTE_SCOPES: dict[str, str | None] = {
 }
 
 
+# /v3/teammates/{username}: method -> scope
+TEAMMATE_PATH = re.compile(r"^/v3/teammates/(?P<username>[^/]+)$")
+TEAMMATE_SCOPES = {"GET": "teammates.read", "DELETE": "teammates.delete"}
+
 AUTO_SCOPES = ("2fa_required", "sender_verification_eligible", "sender_verification_exempt")
 
 
@@ -102,6 +113,7 @@ class SendGridStandIn:
         self._accounts: dict[str, SendGridAccount] = {}
         self._keys: dict[str, _Key] = {}
         self._requests: list[dict[str, object]] = []
+        self._teammate_deletes: list[dict[str, object]] = []
         self._rate_limit = self.DEFAULT_RATE_LIMIT
         self._endpoint_limits: dict[str, tuple[int, float]] = {}
         self._limiter = FixedWindowRateLimiter()
@@ -168,6 +180,12 @@ class SendGridStandIn:
         with self._lock:
             return [dict(r) for r in self._requests]
 
+    @property
+    def teammate_deletes(self) -> list[dict[str, object]]:
+        """{account_id, username, at} per teammate the API deleted (204), oldest first (a copy)."""
+        with self._lock:
+            return [dict(d) for d in self._teammate_deletes]
+
     def clear_requests(self) -> None:
         with self._lock:
             self._requests.clear()
@@ -200,7 +218,7 @@ class SendGridStandIn:
                 }
             )
 
-        injected = await self.faults.apply(path)
+        injected = await self.faults.apply(path, request.method)
         if injected is not None:
             return injected
 
@@ -215,13 +233,16 @@ class SendGridStandIn:
         }
 
         def reply(status: int, body: object) -> Response:
+            if body is None:  # 204 No Content
+                return Response(status_code=status, headers=headers)
             return JSONResponse(body, status_code=status, headers=headers)
 
         if not allowed:
             return reply(429, errors_body((None, "too many requests")))
-        if path not in ROUTE_SCOPES:
+        one = TEAMMATE_PATH.match(path)
+        if path not in ROUTE_SCOPES and one is None:
             return reply(404, errors_body((None, "not found")))
-        if request.method != "GET":
+        if request.method not in (TEAMMATE_SCOPES if one else ("GET",)):
             return reply(405, errors_body((None, "method not allowed")))
 
         with self._lock:
@@ -234,9 +255,13 @@ class SendGridStandIn:
         if record is None or account is None:
             return reply(401, errors_body((None, "authorization required")))
 
-        scope = ROUTE_SCOPES[path]
+        scope = TEAMMATE_SCOPES[request.method] if one else ROUTE_SCOPES[path]
         if scope is not None and scope not in record.scopes:
             return reply(403, errors_body((None, "access forbidden")))
+        if one is not None:
+            return reply(
+                *self._teammate(account, request.method, one["username"])
+            )  # the path arrives decoded
 
         params = request.query_params
         if path == "/v3/scopes":
@@ -256,6 +281,21 @@ class SendGridStandIn:
         if path == "/v3/access_settings/activity":
             return reply(*activity(account, params))
         raise AssertionError(f"route {path} has a scope but no handler")  # pragma: no cover
+
+    def _teammate(self, account: SendGridAccount, method: str, username: str) -> tuple[int, object]:
+        with self._lock:
+            mate = next((m for m in account.teammates if m.username == username), None)
+            if mate is None:
+                return 404, errors_body(("username", "teammate not found"))
+            if method == "GET":
+                return 200, mate.to_json()
+            if mate.user_type == "owner":
+                return 400, errors_body(("username", "cannot delete the account owner"))
+            account.teammates.remove(mate)
+            self._teammate_deletes.append(
+                {"account_id": account.account_id, "username": username, "at": self._now()}
+            )
+        return 204, None
 
 
 # ------------------------------------------------------------------ helpers

@@ -11,6 +11,7 @@ import pytest
 
 from sandbox.standins.hubspot import HubSpotStandIn
 from sandbox.standins.hubspot_model import OBJECT_TYPES, PortalData, Record
+from sandbox.standins.hubspot_model import User as HubSpotUser
 from sandbox.standins.hubspot_seed import Burst, generate_portal, to_ms
 from sandbox.standins.server import AppSwitch, serve_in_thread
 
@@ -867,3 +868,113 @@ def test_seed_generates_100k_records():
     # how fast is for benchmarks/usage_collection.py, which seeds portals of this size
     portal = generate_portal(1, portal_id=1, start=START, end=END, records_per_type=12_500)
     assert sum(len(r) for r in portal.records.values()) == 100_000
+
+
+# --- user provisioning 2026-09: one user read and changed (sandbox/standins/hubspot_users.py) -----
+
+WRITE = "settings.users.write"
+
+
+def path(user_id, version: str = "2026-09") -> str:
+    return f"/settings/users/{version}/{user_id}"
+
+
+def paid_user(portal) -> HubSpotUser:
+    return next(u for u in portal.users if u.seat_names and not u.super_admin)
+
+
+@pytest.fixture
+def writer(standin) -> dict[str, str]:
+    return bearer(standin.issue_tokens(101, ALL_SCOPES + [WRITE]))
+
+
+def test_reads_one_user_by_id_or_email(client, auth, portal):
+    user = paid_user(portal)
+    by_id = client.get(path(user.id), headers=auth)
+    by_email = client.get(path(user.email.upper()), params={"idProperty": "EMAIL"}, headers=auth)
+    assert by_id.status_code == by_email.status_code == 200
+    assert by_id.json() == by_email.json()
+    body = by_id.json()
+    assert (body["id"], body["email"], body["seatNames"], body["superAdmin"]) == (
+        str(user.id),
+        user.email,
+        user.seat_names,
+        False,
+    )
+
+
+def test_unassigning_seats_changes_the_user_and_the_listing(client, writer, standin, portal):
+    user = paid_user(portal)
+    seats, role = list(user.seat_names), user.role_id
+    response = client.put(path(user.id), json={"seatNames": []}, headers=writer)
+    assert response.status_code == 200
+    assert "seatNames" not in response.json() and "roleId" not in response.json()
+    listed = {
+        u["id"]: u
+        for u in client.get("/settings/v3/users/", params={"limit": 100}, headers=writer).json()["results"]
+    }
+    assert "seatNames" not in listed[str(user.id)] and listed[str(user.id)]["roleIds"] == []
+    (write,) = standin.seat_writes
+    assert (write["user_id"], write["seats_before"], write["seats_after"]) == (str(user.id), seats, [])
+    assert (write["role_before"], write["role_after"], write["at"]) == (role, None, standin.clock())
+    back = client.put(path(user.id), json={"seatNames": seats, "roleId": role}, headers=writer)
+    assert back.status_code == 200 and back.json()["seatNames"] == seats and back.json()["roleId"] == role
+    assert len(standin.seat_writes) == 2
+
+
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        ({"seatNames": "Core Seat"}, "seatNames must be an array of strings"),
+        ({"seatNames": [1]}, "seatNames must be an array of strings"),
+        ({"seats": []}, "unrecognized field(s) seats"),
+        ({"seatNames": ["Galaxy Hub Ultimate"]}, "Seat Galaxy Hub Ultimate is not available"),
+        ({"roleId": "999", "seatNames": []}, "Role 999 does not exist"),
+        ([], "expected a PublicUserUpdate object"),
+    ],
+)
+def test_a_bad_update_is_a_validation_error_and_changes_nothing(
+    client, writer, standin, portal, body, message
+):
+    user = paid_user(portal)
+    seats = list(user.seat_names)
+    response = client.put(path(user.id), json=body, headers=writer)
+    assert response.status_code == 400
+    error = response.json()
+    assert error["category"] == "VALIDATION_ERROR" and message in error["message"] and error["correlationId"]
+    assert user.seat_names == seats and standin.seat_writes == []
+
+
+def test_errors_in_hubspots_shape(client, auth, writer, standin, portal):
+    user = paid_user(portal)
+    refused = client.put(path(user.id), json={"seatNames": []}, headers=auth)  # read scopes only
+    assert refused.status_code == 403 and refused.json()["category"] == "MISSING_SCOPES"
+    assert refused.json()["errors"][0]["context"]["requiredGranularScopes"] == [
+        WRITE,
+        "crm.objects.users.write",
+    ]
+    unknown = client.put(path(424242), json={"seatNames": []}, headers=writer)
+    assert unknown.status_code == 404 and unknown.json()["category"] == "OBJECT_NOT_FOUND"
+    assert client.get(path(user.id, "2026-03"), headers=writer).status_code == 404  # no seatNames there
+    admin = next(u for u in portal.users if u.super_admin and u.seat_names)
+    locked = client.put(path(admin.id), json={"seatNames": []}, headers=writer)
+    assert locked.status_code == 400 and locked.json()["category"] == "VALIDATION_ERROR"
+    assert admin.seat_names and user.seat_names and standin.seat_writes == []
+
+
+@pytest.mark.parametrize("asked", [False, True])
+def test_the_consent_page_grants_the_write_scope_only_when_asked(client, standin, asked):
+    scope = " ".join(REQUIRED + ([WRITE] if asked else []))
+    page = client.get(
+        "/oauth/authorize",
+        params={
+            "client_id": "test-client-id",
+            "scope": scope,
+            "optional_scope": " ".join(OPTIONAL),
+            "redirect_uri": "http://localhost:8765/hubspot/callback",
+        },
+    )
+    assert (WRITE in page.text) is asked
+    code = decide(client, scope=scope)["code"][0]
+    tokens = exchange(client, code).json()
+    assert (WRITE in tokens["scopes"]) is asked

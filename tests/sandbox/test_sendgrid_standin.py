@@ -459,3 +459,38 @@ def test_clock_may_return_an_aware_datetime(_shared_server, account):
     assert [row["date"] for row in r.json()] == ["2026-03-04", "2026-03-05"]
     window_end = int(datetime(2026, 3, 5, 8, 31, tzinfo=UTC).timestamp())
     assert r.headers["X-RateLimit-Reset"] == str(window_end)
+
+
+# --- DELETE /v3/teammates/{username} -----------------------------------------------------------
+
+
+def test_deleting_a_teammate_as_sendgrid_documents(standin, account, http):
+    mate = next(m for m in account.teammates if m.user_type == "teammate")
+    reader = {"Authorization": f"Bearer {standin.add_key('acme', ALL_SCOPES)}"}
+    writer = {"Authorization": f"Bearer {standin.add_key('acme', [*ALL_SCOPES, 'teammates.delete'])}"}
+    one = f"/v3/teammates/{mate.username}"
+    assert http.get(one, headers=reader).json() == mate.to_json()
+    forbidden = http.delete(one, headers=reader)
+    assert forbidden.status_code == 403
+    assert forbidden.json() == {"errors": [{"field": None, "message": "access forbidden"}]}
+    assert http.patch(one, headers=writer).status_code == 405
+
+    deleted = http.delete(one, headers=writer)
+    assert deleted.status_code == 204 and deleted.content == b""
+    listed = http.get("/v3/teammates", params={"limit": 500}, headers=reader).json()["result"]
+    assert (
+        mate.username not in {m["username"] for m in listed} and len(listed) == len(account.teammates) == 11
+    )
+    gone = http.delete(one, headers=writer)
+    assert gone.status_code == 404
+    assert gone.json() == {"errors": [{"field": "username", "message": "teammate not found"}]}
+    assert http.get(one, headers=reader).status_code == 404
+    assert [(d["username"], d["account_id"]) for d in standin.teammate_deletes] == [(mate.username, "acme")]
+
+
+def test_the_account_owner_cannot_be_deleted(standin, account, http):
+    owner = next(m for m in account.teammates if m.user_type == "owner")
+    writer = {"Authorization": f"Bearer {standin.add_key('acme', [*ALL_SCOPES, 'teammates.delete'])}"}
+    refused = http.delete(f"/v3/teammates/{owner.username}", headers=writer)
+    assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == "username"
+    assert owner in account.teammates and standin.teammate_deletes == []
