@@ -10,6 +10,7 @@ It answers as GitHub's REST description (github/rest-api-description) and docume
     GET    /orgs/{org}/copilot/billing              read:org or manage_billing:copilot
                                                                     | organization_copilot_seat_management=read
     GET    /orgs/{org}/copilot/billing/seats        (the same)      `total_seats`, Link paging
+    GET    /orgs/{org}/members/{username}/copilot   (the same)      one member's seat, 404 without one
     DELETE /orgs/{org}/copilot/billing/selected_users
                                                     manage_billing:copilot or admin:org
                                                                     | organization_copilot_seat_management=write

@@ -95,6 +95,16 @@ def copilot_seats(ctx: Context) -> Answer:
     return Answer({"total_seats": len(org.seats), "seats": [seat_body(org, s) for s in chunk]}, headers=link)
 
 
+def member_seat(ctx: Context) -> Answer:
+    """`GET /orgs/{org}/members/{username}/copilot`: the member's seat, 404 when they have none."""
+    org = ctx.org
+    assert org is not None
+    seat = org.seat(ctx.args["username"]) if org.member(ctx.args["username"]) else None
+    if seat is None:
+        return Answer(error("Not Found", 404), 404)
+    return Answer(seat_body(org, seat))
+
+
 def cancel_seats(ctx: Context) -> Answer:
     """Every named seat goes pending cancellation at the start of the next cycle; the answer counts
     the seats this request changed (a seat already pending, or no seat at all, counts 0)."""
@@ -150,6 +160,14 @@ ROUTES = (
         "GET",
         re.compile(_ORG + "/copilot/billing/seats"),
         copilot_seats,
+        COPILOT_READ,
+        COPILOT_READ_FINE,
+        True,
+    ),
+    Route(
+        "GET",
+        re.compile(_ORG + "/members/(?P<username>[A-Za-z0-9-]+)/copilot"),
+        member_seat,
         COPILOT_READ,
         COPILOT_READ_FINE,
         True,
