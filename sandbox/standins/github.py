@@ -129,6 +129,7 @@ class GitHubStandIn:
         self.limits = GitHubLimits(primary=primary, points=points)
         self.refusal_status = refusal_status
         self.cancelled: list[tuple[str, str]] = []  # (org, login) set pending cancellation, in order
+        self.refused: list[tuple[str, str]] = []  # (limit, "METHOD path?query") refused for going too fast
         self.faults = FaultInjector()
         methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
         self.app = Starlette(routes=[Route("/{path:path}", self._dispatch, methods=methods)])
@@ -214,6 +215,8 @@ class GitHubStandIn:
         verdict = self.limits.hit(token.login, method, self.now().timestamp())
         headers.update(verdict.headers)
         if not verdict.allowed:
+            with self._lock:
+                self.refused.append((verdict.kind, f"{method} {request.url.path}?{request.url.query}"))
             return self._refused(verdict, headers)
         try:
             return await self._serve(request, token, headers)
