@@ -125,13 +125,21 @@ class _Collection:
         )
         return len(everyone), {str(m.get("login") or "").lower() for m in owners}
 
-    async def copilot(self) -> tuple[dict, list[dict]]:
+    async def copilot(self, period: Period) -> tuple[dict, list[dict], dict[str, str | None]]:
+        """The breakdown, every seat, and the idle seats' public emails (asked as soon as the seats
+        are known, while the member pages may still be coming)."""
         seats_url = f"{self.org_url}/copilot/billing/seats"
-        billing, seats = await run_all(
-            self.get(f"{self.org_url}/copilot/billing"),
-            self.listing(seats_url, items=lambda page: list((page or {}).get("seats") or [])),
+
+        async def seats_and_emails() -> tuple[list[dict], dict[str, str | None]]:
+            seats = await self.listing(seats_url, items=lambda page: list((page or {}).get("seats") or []))
+            idle = [login_of(seat) for seat in judge(seats, period)["idle"]]
+            emails = await run_all(*(self.email(login) for login in idle))
+            return seats, dict(zip(idle, emails, strict=True))
+
+        billing, (seats, emails) = await run_all(
+            self.get(f"{self.org_url}/copilot/billing"), seats_and_emails()
         )
-        return billing or {}, seats
+        return billing or {}, seats, emails
 
     async def email(self, login: str) -> str | None:
         """The public email of `login`; None when they show none (or the account is gone: 404)."""
@@ -165,7 +173,7 @@ async def collect_github(
     org, members, copilot = await run_all(
         run.get(run.org_url),
         run.read("members", run.members),
-        run.read("copilot", run.copilot),
+        run.read("copilot", lambda: run.copilot(period)),
     )
     plan = (org or {}).get("plan") if isinstance(org, dict) else None
     if isinstance(plan, dict):
@@ -174,10 +182,9 @@ async def collect_github(
         plan = None
         run.unavailable["plan"] = Unavailable("plan", REASONS["plan"])
     count, owners = members if members is not None else (None, set())
-    billing, seats = copilot if copilot is not None else ({}, [])
+    billing, seats, emails = copilot if copilot is not None else ({}, [], {})
     groups = judge(seats, period)
     idle = groups["idle"]
-    emails = await run_all(*(run.email(login_of(seat)) for seat in idle))
     seat_type = SEAT_TYPES.get(str(billing.get("plan_type") or ""), "Copilot")
     inactive = sorted(
         (
@@ -188,7 +195,8 @@ async def collect_github(
                 seat_type=SEAT_TYPES.get(str(seat.get("plan_type") or ""), seat_type),
                 admin=login_of(seat).lower() in owners,
             )
-            for seat, email in zip(idle, emails, strict=True)
+            for seat in idle
+            for email in (emails.get(login_of(seat)),)
         ),
         key=inactive_order,
     )
