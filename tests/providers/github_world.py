@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 
 from core.config import Settings
 from core.periods import Period
@@ -18,6 +19,7 @@ from providers.plugin import BEARER, Connection
 from providers.ratelimit import Limiter
 from sandbox.standins.github import GitHubStandIn
 from sandbox.standins.github_seed import Org, generate_org
+from sandbox.standins.server import AppSwitch, serve_in_thread
 from tests.clocks import VirtualTime
 
 NOW = datetime(2026, 6, 10, 9, 30, tzinfo=UTC)
@@ -84,3 +86,31 @@ def make_world(url: str, client: httpx.AsyncClient, sent: list, org: Org | None 
     github = GitHubStandIn(clock=time.time, **standin)
     github.add_org(org)
     return World(github, org, url, time, client, sent)
+
+
+@pytest.fixture(scope="module")
+def served():
+    """One real server per test module, pointed at each test's stand-in."""
+    switch = AppSwitch()
+    with serve_in_thread(switch) as server:
+        yield server, switch
+
+
+@pytest.fixture
+async def recording():
+    """A client and the requests it sent."""
+    sent: list[httpx.Request] = []
+
+    async def record(request: httpx.Request) -> None:
+        sent.append(request)
+
+    async with httpx.AsyncClient(event_hooks={"request": [record]}) as http:
+        yield http, sent
+
+
+def world_of(served, recording, org: Org | None = None, **standin) -> World:
+    """A world on the module's server, its stand-in serving `org` (the default seed)."""
+    (server, switch), (http, sent) = served, recording
+    world = make_world(server.url, http, sent, org, **standin)
+    switch.app = world.standin.app
+    return world

@@ -3,9 +3,6 @@ cancelling a Copilot seat, against the GitHub stand-in over real HTTP."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-import httpx
 import pytest
 
 from core.reports import InactiveSeat
@@ -16,7 +13,7 @@ from providers.github.entry import COPILOT, COPILOT_WRITE, MEMBERS, PLAN, SPEC
 from providers.http import Bearer, MissingScopes, ProviderError, RateLimited, TransientError, Unauthorized
 from providers.plugin import Connection
 from sandbox.standins.github_seed import next_cycle
-from sandbox.standins.server import AppSwitch, serve_in_thread
+from tests.providers import github_world
 from tests.providers.github_world import (
     CLASSIC_ALL,
     CLASSIC_READ,
@@ -25,11 +22,12 @@ from tests.providers.github_world import (
     NOW,
     ORG,
     World,
-    make_world,
+    world_of,
 )
 
 CLASSIC = "ghp_" + "a1B2" * 9
 FINE = "github_pat_" + "A" * 22 + "_" + "b" * 59
+served, recording = github_world.served, github_world.recording  # the fixtures
 
 
 @pytest.mark.parametrize(
@@ -127,25 +125,9 @@ def test_failures_are_classified(error, kind, feature):
 # --------------------------------------------------------------------------- against the stand-in
 
 
-@pytest.fixture(scope="module")
-def served():
-    switch = AppSwitch()
-    with serve_in_thread(switch) as server:
-        yield server, switch
-
-
 @pytest.fixture
-async def world(served):
-    server, switch = served
-    sent: list[httpx.Request] = []
-
-    async def record(request: httpx.Request) -> None:
-        sent.append(request)
-
-    async with httpx.AsyncClient(event_hooks={"request": [record]}) as http:
-        world = make_world(server.url, http, sent)
-        switch.app = world.standin.app
-        yield world
+async def world(served, recording):
+    return world_of(served, recording)
 
 
 async def test_connect_with_a_fine_grained_token(world: World):
@@ -334,4 +316,3 @@ async def test_a_fine_grained_write_grant_is_used_without_a_new_token(world: Wor
     ).outcome is SeatOutcome.MISSING_SCOPE
     world.standin.set_permissions(token, {**FINE_READ, "organization_copilot_seat_management": "write"})
     assert (await world.hooks().reclaim(connection, Bearer(token), _idle(world, login))).done
-    assert replace(connection).details["org"] == ORG

@@ -10,12 +10,13 @@ from providers.github.entry import POLICY, SPEC
 from providers.http import RateLimited
 from providers.retry import Fail, Retry, decide
 from sandbox.standins.github_seed import copilot_truth, generate_org
-from sandbox.standins.server import AppSwitch, serve_in_thread
-from tests.providers.github_world import FINE_ALL, NOW, ORG, PERIOD, make_world
+from tests.providers import github_world
+from tests.providers.github_world import FINE_ALL, NOW, ORG, PERIOD, world_of
 
 T = 1_780_000_000.0
 SECONDARY = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
 PRIMARY = "API rate limit exceeded for user ID 1."
+served, recording = github_world.served, github_world.recording  # the fixtures
 
 
 def answer(status: int, message: str, **headers: str) -> httpx.Response:
@@ -66,23 +67,8 @@ def test_the_entry_books_githubs_documented_limits():
     assert SPEC.limits.buckets_for(None) == ("default", "minute")
 
 
-@pytest.fixture(scope="module")
-def served():
-    switch = AppSwitch()
-    with serve_in_thread(switch) as server:
-        yield server, switch
-
-
-@pytest.fixture
-async def http():
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
-async def test_github_limits_are_never_exceeded(served, http):
-    server, switch = served
-    world = make_world(server.url, http, [])
-    switch.app = world.standin.app
+async def test_github_limits_are_never_exceeded(served, recording):
+    world = world_of(served, recording)
     token = world.standin.add_fine_grained_token(world.owner, ORG, FINE_ALL)
     report = await world.collect(token)
     assert report.values()["copilot_idle"] == len(
@@ -92,10 +78,8 @@ async def test_github_limits_are_never_exceeded(served, http):
 
 
 @pytest.mark.parametrize("status", [403, 429])
-async def test_a_secondary_limit_is_waited_out(served, http, status):
-    server, switch = served
-    world = make_world(server.url, http, [], points=25, refusal_status=status)
-    switch.app = world.standin.app
+async def test_a_secondary_limit_is_waited_out(served, recording, status):
+    world = world_of(served, recording, points=25, refusal_status=status)
     token = world.standin.add_fine_grained_token(world.owner, ORG, FINE_ALL)
     started = world.time.time()
     report = await world.collect(token)
@@ -106,11 +90,9 @@ async def test_a_secondary_limit_is_waited_out(served, http, status):
     assert world.time.time() - started >= 60  # (virtual) minutes passed as GitHub asked
 
 
-async def test_an_exhausted_hour_gives_up_saying_when(served, http):
-    server, switch = served
+async def test_an_exhausted_hour_gives_up_saying_when(served, recording):
     org = generate_org(5, login=ORG, now=NOW, n_members=150, n_seats=60)
-    world = make_world(server.url, http, [], org, primary=12)
-    switch.app = world.standin.app
+    world = world_of(served, recording, org, primary=12)
     token = world.standin.add_fine_grained_token(world.owner, ORG, FINE_ALL)
     with pytest.raises(RateLimited) as caught:
         await world.collect(token)

@@ -6,13 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-import httpx
 import pytest
 
 from providers.github.entry import COPILOT, MEMBERS
 from providers.github.usage import judge
 from sandbox.standins.github_seed import Seat, copilot_truth, generate_org
-from sandbox.standins.server import AppSwitch, serve_in_thread
+from tests.providers import github_world
 from tests.providers.github_world import (
     CLASSIC_ALL,
     FINE_ALL,
@@ -21,34 +20,10 @@ from tests.providers.github_world import (
     ORG,
     PERIOD,
     World,
-    make_world,
+    world_of,
 )
 
-
-@pytest.fixture(scope="module")
-def served():
-    switch = AppSwitch()
-    with serve_in_thread(switch) as server:
-        yield server, switch
-
-
-@pytest.fixture
-async def client():
-    sent: list[httpx.Request] = []
-
-    async def record(request: httpx.Request) -> None:
-        sent.append(request)
-
-    async with httpx.AsyncClient(event_hooks={"request": [record]}) as http:
-        yield http, sent
-
-
-def world_for(served, client, org=None, **standin) -> World:
-    server, switch = served
-    http, sent = client
-    world = make_world(server.url, http, sent, org, **standin)
-    switch.app = world.standin.app
-    return world
+served, recording = github_world.served, github_world.recording  # the fixtures
 
 
 def expected(world: World) -> dict:
@@ -87,8 +62,8 @@ def observed(report) -> dict:
     }
 
 
-async def test_every_figure_equals_the_seeded_truth(served, client):
-    world = world_for(served, client)
+async def test_every_figure_equals_the_seeded_truth(served, recording):
+    world = world_of(served, recording)
     token = world.standin.add_fine_grained_token(world.owner, ORG, FINE_ALL)
     report = await world.collect(token)
 
@@ -118,8 +93,8 @@ async def test_every_figure_equals_the_seeded_truth(served, client):
     assert report.collected_at == NOW
 
 
-async def test_a_token_that_may_read_less_says_what_is_missing(served, client):
-    world = world_for(served, client)
+async def test_a_token_that_may_read_less_says_what_is_missing(served, recording):
+    world = world_of(served, recording)
     token = world.standin.add_fine_grained_token(
         world.owner, ORG, {"organization_copilot_seat_management": "read"}
     )
@@ -144,8 +119,8 @@ async def test_a_token_that_may_read_less_says_what_is_missing(served, client):
     assert "copilot" in {u.signal for u in report.signals.unavailable}
 
 
-async def test_a_member_who_is_not_an_owner_cannot_read_copilot(served, client):
-    world = world_for(served, client)
+async def test_a_member_who_is_not_an_owner_cannot_read_copilot(served, recording):
+    world = world_of(served, recording)
     token = world.standin.add_classic_token(world.member, CLASSIC_ALL)
     report = await world.collect(token)
     assert report.values()["copilot_seats"] is None
@@ -153,9 +128,9 @@ async def test_a_member_who_is_not_an_owner_cannot_read_copilot(served, client):
 
 
 @pytest.mark.parametrize("n_seats,seat_pages", [(0, 1), (100, 1), (101, 2), (250, 3)])
-async def test_paging_edges(served, client, n_seats, seat_pages):
+async def test_paging_edges(served, recording, n_seats, seat_pages):
     org = generate_org(11, login=ORG, now=NOW, n_members=max(n_seats, 100) + 1, n_seats=n_seats)
-    world = world_for(served, client, org)
+    world = world_of(served, recording, org)
     token = world.standin.add_fine_grained_token(world.owner, ORG, FINE_READ)
     report = await world.collect(token)
 
@@ -194,7 +169,7 @@ def test_judge(last, pending, group):
     assert [name for name, seats in groups.items() if seats] == [group]
 
 
-async def test_boundaries_through_the_stand_in(served, client):
+async def test_boundaries_through_the_stand_in(served, recording):
     org = generate_org(3, login=ORG, now=NOW, n_members=10, n_seats=0)
     logins = [m.login for m in org.members[4:9]]
     org.seats = [
@@ -204,7 +179,7 @@ async def test_boundaries_through_the_stand_in(served, client):
         _seat(logins[3], NOW - timedelta(hours=1)),
         replace(_seat(logins[4], None), pending_cancellation_date=NOW.date() + timedelta(days=5)),
     ]
-    world = world_for(served, client, org)
+    world = world_of(served, recording, org)
     token = world.standin.add_classic_token(world.owner, CLASSIC_ALL)
     report = await world.collect(token)
     assert sorted(s.user_id for s in report.seats.inactive_paid_users) == sorted(logins[:2])
