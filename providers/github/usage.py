@@ -43,6 +43,9 @@ REASONS = {
     "copilot": f"The GitHub token may not read Copilot seats (it lacks {COPILOT}, or its owner is not an organisation owner).",
     "plan": f"GitHub shows the plan's seats only to an organisation owner's token with {PLAN} (a classic token: admin:org).",
 }
+NO_COPILOT = (
+    "GitHub shows no Copilot Business subscription for this organisation (not set up, or a billing problem)."
+)
 NEEDS = {"members": MEMBERS, "copilot": COPILOT}
 ORDER = ("copilot", "members", "plan")
 
@@ -104,6 +107,13 @@ class _Collection:
             result = await reader()
         except MissingScopes:
             self.unavailable[signal] = Unavailable(signal, REASONS[signal])
+            return None
+        except ProviderError as error:
+            # the organisation has no Copilot subscription GitHub will show (not set up, or its billing
+            # is in trouble): GitHub documents 404 and 422 for the Copilot reads
+            if signal != "copilot" or isinstance(error, TransientError) or error.status not in (404, 422):
+                raise
+            self.unavailable[signal] = Unavailable(signal, NO_COPILOT)
             return None
         self.used.append(signal)
         return result

@@ -48,6 +48,11 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+# An organisation without Copilot: GitHub documents 404 (and 422 for billing problems) without saying
+# the wording; the stand-in answers its plain 404.
+NO_COPILOT = Answer(error("Not Found", 404), 404)
+
+
 def get_user(ctx: Context) -> Answer:
     found = ctx.standin.user(ctx.token.login)
     if found is None:
@@ -85,12 +90,16 @@ def list_members(ctx: Context) -> Answer:
 
 def copilot_billing(ctx: Context) -> Answer:
     assert ctx.org is not None
+    if not ctx.org.copilot:
+        return NO_COPILOT
     return Answer(billing_body(ctx.org, ctx.standin.today()))
 
 
 def copilot_seats(ctx: Context) -> Answer:
     org = ctx.org
     assert org is not None
+    if not org.copilot:
+        return NO_COPILOT
     chunk, link = page_of(org.seats, ctx.params, ctx.url)
     return Answer({"total_seats": len(org.seats), "seats": [seat_body(org, s) for s in chunk]}, headers=link)
 

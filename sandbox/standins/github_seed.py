@@ -74,6 +74,7 @@ class Org:
     seats: list[Seat]
     plan_type: str = "business"
     seat_management_setting: str = "assign_selected"
+    copilot: bool = True  # False: no Copilot subscription (the Copilot endpoints answer 404)
     created_at: datetime = field(default_factory=lambda: datetime(2019, 4, 2, 9, 30, tzinfo=UTC))
 
     @property

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from providers.github.entry import COPILOT, MEMBERS
-from providers.github.usage import judge
+from providers.github.usage import NO_COPILOT, judge
 from sandbox.standins.github_seed import Seat, copilot_truth, generate_org
 from tests.providers import github_world
 from tests.providers.github_world import (
@@ -186,3 +186,17 @@ async def test_boundaries_through_the_stand_in(served, recording):
     assert report.values()["copilot_pending_cancellation"] == 1
     assert report.values()["copilot_never_used"] == 1
     assert observed(report) == expected(world)
+
+
+async def test_an_organisation_without_copilot_is_collected_without_it(served, recording):
+    org = generate_org(4, login=ORG, now=NOW, n_members=120, n_seats=0)
+    org.copilot = False
+    world = world_of(served, recording, org)
+    token = world.standin.add_fine_grained_token(world.owner, ORG, FINE_ALL)
+    report = await world.collect(token)
+    assert report.values()["copilot_seats"] is None and report.values()["members"] == 120
+    assert report.seats.paid_seats == 0 and report.seats.active_users is None
+    reasons = {u.signal: u.reason for u in report.signals.unavailable}
+    assert reasons["copilot"] == NO_COPILOT
+    verified = await world.hooks().verify_form({"org": ORG, "token": token})
+    assert verified.missing == ()  # not a permission the token lacks
