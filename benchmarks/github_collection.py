@@ -137,7 +137,7 @@ def main() -> int:
         f"{args.orgs} organisations x {args.members} members, {args.seats} Copilot seats, latency {args.latency * 1000:.0f} ms"
     )
     print(
-        f"calls {result['calls']}, wall {result['wall']:.3f} s, bound {bound:.3f} s ({chain} rounds), ratio {result['wall'] / bound:.2f}x (target <= 1.2x)"
+        f"calls {result['calls']}, wall {result['wall']:.3f} s, bound {bound:.3f} s ({chain} rounds), ratio {result['wall'] / bound if bound else float('inf'):.2f}x (target <= 1.2x)"
     )
     print(f"client CPU {per_call:.2f} ms per call (target <= 1 ms); refused for rate: {violations}")
     print(
