@@ -99,6 +99,10 @@ class RetryPolicy:
     def is_missing_scopes(self, status: int, info: ErrorInfo) -> bool:
         return False
 
+    def is_rate_limited(self, status: int, info: ErrorInfo) -> bool:
+        """A refusal for going too fast, waited out by `rate_limit_wait` (GitHub also answers 403)."""
+        return status == 429
+
     def rate_limit_wait(
         self, response: httpx.Response, body: Any, attempt: int, now: float, rand: Rand
     ) -> float | None:
@@ -182,19 +186,19 @@ def decide(
     if status == 403 and policy.is_missing_scopes(status, info):
         return Fail(MissingScopes(f"{name} has not granted the scope needed{at} (403){detail}", **fields))
 
-    if status == 429:
+    if policy.is_rate_limited(status, info):
         wait = policy.rate_limit_wait(response, body, attempt, now, rand)
         if wait is None:
-            return Fail(RateLimited(f"{name} rate limit reached{at} (429){detail}", **fields))
+            return Fail(RateLimited(f"{name} rate limit reached{at} ({status}){detail}", **fields))
         if wait > policy.max_wait or attempt > retries:
             return Fail(
                 RateLimited(
-                    f"{name} is still rate limiting{at} after {attempt} attempts (429){detail}",
+                    f"{name} is still rate limiting{at} after {attempt} attempts ({status}){detail}",
                     retry_after=wait,
                     **fields,
                 )
             )
-        return Retry(wait, f"rate limited ({info.category or 429})")
+        return Retry(wait, f"rate limited ({info.category or status})")
 
     if status in policy.transient_statuses:
         wait = policy.backoff(attempt, rand)

@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 
 from bot import doctor
+from providers.registry import INSTALLED
 from providers.sendgrid.entry import SPEC as SENDGRID_SPEC
 from storage.crypto import generate_key
 from tests.conftest import SENDGRID_ACCOUNT, install
@@ -39,7 +40,15 @@ async def healthy(hub_settings, sendgrid, storage, slack, hubspot):
             team_id="T0001", provider=provider, account_id=account_id, account_name=name, connected_by="U1",
             credentials=credentials, scopes=scopes, details={}, expires_in=expires_in,
         )  # fmt: skip
-    return hub_settings.with_overrides(sendgrid_api_url=sendgrid.url), {"sendgrid_key": key}
+    settings = hub_settings.with_overrides(sendgrid_api_url=sendgrid.url)
+    # every other installed provider's API answers too (doctor only checks it answers at all): the
+    # tests stay offline, whichever providers are installed
+    others = {
+        spec.api_url_setting.lower(): hubspot.url
+        for spec in INSTALLED.values()
+        if spec.api_url_setting and settings.value(spec.api_url_setting) is None
+    }
+    return settings.with_overrides(**others), {"sendgrid_key": key}
 
 
 async def findings(settings) -> list[doctor.Finding]:

@@ -10,11 +10,13 @@ import pytest
 
 from core.clock import FrozenClock
 from messages import invite_blocks as ib
+from providers.registry import INSTALLED
 from sandbox import slack_requests as sr
 from tests.conftest import install
 from tests.services.test_connections import Browser, buttons, post
 
 INVITER, ADMIN, OTHER = "U0002", "U0003", "U0004"
+FIRST = next(iter(INSTALLED.values()))  # an invitation naming no provider is for the first installed one
 
 
 @pytest.fixture
@@ -96,7 +98,7 @@ async def test_member_invites_admin_who_connects_and_inviter_is_told(bot, slack,
 
 
 async def test_declined_invitation(bot, slack, storage):
-    await invite(bot, slack, f"<@{ADMIN}>")
+    await invite(bot, slack, f"<@{ADMIN}> hubspot")
     invitation_id = dm_button(invitation_dm(slack), "invite_decline")["value"]
     answer = await click(bot, slack, "invite_decline", invitation_id, ADMIN)
     assert answer["replace_original"] is True
@@ -112,7 +114,7 @@ async def test_declined_invitation(bot, slack, storage):
 async def test_expired_invitation_tells_inviter_once(bot, slack, storage, clock, hub_settings):
     from bot.container import build_services
 
-    await invite(bot, slack, f"<@{ADMIN}>")
+    await invite(bot, slack, f"<@{ADMIN}> hubspot")
     invitation_id = dm_button(invitation_dm(slack), "invite_connect")["value"]
     clock.advance(days=7, seconds=1)
     late = await click(bot, slack, "invite_connect", invitation_id, ADMIN)
@@ -132,7 +134,7 @@ async def test_expired_invitation_tells_inviter_once(bot, slack, storage, clock,
 
 
 async def test_only_the_invitee_can_use_the_connect_button(bot, slack, storage):
-    await invite(bot, slack, f"<@{ADMIN}>")
+    await invite(bot, slack, f"<@{ADMIN}> hubspot")
     invitation_id = dm_button(invitation_dm(slack), "invite_connect")["value"]
     answer = await click(bot, slack, "invite_connect", invitation_id, OTHER)
     assert answer["text"] == ib.NOT_FOR_YOU.format(user=ADMIN)
@@ -142,7 +144,7 @@ async def test_only_the_invitee_can_use_the_connect_button(bot, slack, storage):
 
 
 async def test_connect_after_the_provider_got_connected(bot, slack, hubspot, storage):
-    await invite(bot, slack, f"<@{ADMIN}>")
+    await invite(bot, slack, f"<@{ADMIN}> hubspot")
     invitation_id = dm_button(invitation_dm(slack), "invite_connect")["value"]
     card = post(bot, sr.command("connect", user_id="U0001", response_url=slack.response_url())).json()
     Browser(bot, hubspot).connect(buttons(card)["connect_link:hubspot"]["url"])
@@ -153,15 +155,15 @@ async def test_connect_after_the_provider_got_connected(bot, slack, hubspot, sto
 @pytest.mark.parametrize(
     "text,expected",
     [
-        ("", ib.USAGE.format(max=5, example="hubspot")),
-        ("dana", ib.NOT_MENTIONS.format(words="dana", max=5, example="hubspot")),
-        ("@dana hubspot", ib.NOT_MENTIONS.format(words="@dana", max=5, example="hubspot")),
-        (" ".join(f"<@U10{n}>" for n in range(6)), ib.TOO_MANY.format(max=5, example="hubspot")),
-        ("<@UBOT|bot>", ib.IS_BOT.format(user="UBOT", provider="HubSpot")),
+        ("", ib.USAGE.format(max=5, example=FIRST.key)),
+        ("dana", ib.NOT_MENTIONS.format(words="dana", max=5, example=FIRST.key)),
+        ("@dana hubspot", ib.NOT_MENTIONS.format(words="@dana", max=5, example=FIRST.key)),
+        (" ".join(f"<@U10{n}>" for n in range(6)), ib.TOO_MANY.format(max=5, example=FIRST.key)),
+        ("<@UBOT|bot>", ib.IS_BOT.format(user="UBOT", provider=FIRST.display_name)),
         ("<@UGONE>", ib.DEACTIVATED.format(user="UGONE")),
-        ("<@UGUEST>", ib.GUEST.format(user="UGUEST", provider="HubSpot")),
+        ("<@UGUEST>", ib.GUEST.format(user="UGUEST", provider=FIRST.display_name)),
         ("<@UNOBODY>", ib.NOT_FOUND.format(user="UNOBODY")),
-        (f"<@{INVITER}>", ib.YOURSELF.format(key="hubspot", provider="HubSpot")),
+        (f"<@{INVITER}>", ib.YOURSELF.format(key=FIRST.key, provider=FIRST.display_name)),
     ],
 )
 async def test_checks_before_anything_is_sent(bot, slack, storage, text, expected):
@@ -174,7 +176,7 @@ async def test_checks_before_anything_is_sent(bot, slack, storage, text, expecte
 async def test_already_connected_says_by_whom_and_sends_nothing(bot, slack, hubspot):
     card = post(bot, sr.command("connect", user_id="U0001", response_url=slack.response_url())).json()
     Browser(bot, hubspot).connect(buttons(card)["connect_link:hubspot"]["url"])
-    reply = await invite(bot, slack, f"<@{ADMIN}>")
+    reply = await invite(bot, slack, f"<@{ADMIN}> hubspot")
     assert reply["text"] == ib.ALREADY_CONNECTED.format(
         provider="HubSpot", account="portal101.example.com", user="U0001"
     )
@@ -182,8 +184,8 @@ async def test_already_connected_says_by_whom_and_sends_nothing(bot, slack, hubs
 
 
 async def test_an_open_invitation_is_offered_as_a_reminder(bot, slack, storage):
-    await invite(bot, slack, f"<@{ADMIN}>")
-    again = await invite(bot, slack, f"<@{ADMIN}>")
+    await invite(bot, slack, f"<@{ADMIN}> hubspot")
+    again = await invite(bot, slack, f"<@{ADMIN}> hubspot")
     assert "still open" in again["text"]
     remind = buttons(again)["invite_remind"]
     assert len(await storage.invitations.open_in_team("T0001")) == 1  # no second invitation
@@ -210,14 +212,14 @@ async def test_daily_limit(bot, slack, storage):
 @pytest.mark.parametrize("error", ["cannot_dm_bot", "user_not_found", "user_disabled", "missing_scope"])
 async def test_slack_refusing_the_dm_records_nothing(bot, slack, storage, error):
     slack.fail_next("conversations.open", error)
-    reply = await invite(bot, slack, f"<@{ADMIN}>")
+    reply = await invite(bot, slack, f"<@{ADMIN}> hubspot")
     assert reply["text"] == ib.DM_FAILED.format(user=ADMIN, reason=ib.DM_ERRORS[error])
     assert await storage.invitations.open_in_team("T0001") == []
 
 
 async def test_slack_rate_limiting_the_dm_records_nothing(bot, slack, storage):
     slack.rate_limit_next("chat.postMessage", retry_after=0, count=5)
-    reply = await invite(bot, slack, f"<@{ADMIN}>")
+    reply = await invite(bot, slack, f"<@{ADMIN}> hubspot")
     assert reply["text"] == ib.DM_FAILED.format(user=ADMIN, reason=ib.DM_ERRORS["ratelimited"])
     assert await storage.invitations.open_in_team("T0001") == []
 
@@ -225,7 +227,7 @@ async def test_slack_rate_limiting_the_dm_records_nothing(bot, slack, storage):
 async def test_status_lists_open_invitations_and_they_survive_a_restart(
     bot, slack, serve, hub_settings, clock
 ):
-    await invite(bot, slack, f"<@{ADMIN}>")
+    await invite(bot, slack, f"<@{ADMIN}> hubspot")
     bot.stop()
     restarted = serve(hub_settings, clock=clock)
     card = post(restarted, sr.command("status", user_id=OTHER)).json()
