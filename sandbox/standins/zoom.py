@@ -23,7 +23,7 @@ Request pipeline (every request is first recorded in `requests`):
    codes, not every sentence).
 3. API: unknown path -> 404; a missing, unknown, expired (one hour on the injected clock) or
    deactivated app's token -> 401 `{"code": 124, "message": …}`; rate limit per account and
-   category per second (Pro: Light 30, Medium 20; Business: 80, 60), every answer carrying
+   category per second (Free: Light 4, Medium 2; Pro: 30, 20; Business: 80, 60), every answer carrying
    `X-RateLimit-Category`, `X-RateLimit-Type: QPS`, `X-RateLimit-Limit`, `X-RateLimit-Remaining`; over
    it -> 429 `{"code": 429, …}` with `Retry-After: 1`; a token without the endpoint's scope -> 400
    `{"code": 4711, "message": "Invalid access token, does not contain scopes:[…]."}` (Zoom answers 400,
@@ -59,8 +59,10 @@ __all__ = ["ZoomStandIn", "LIMITS", "SCOPES"]
 TOKEN_LIFETIME = 3600
 PAGE_TOKEN_LIFETIME = 15 * 60
 MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE = 300, 30
-# plan -> category -> requests per second (Zoom's rate-limits page: Pro, Business and above)
+# plan -> category -> requests per second (Zoom's rate-limits page: Free, Pro, Business and above;
+# Free's daily caps are not modelled)
 LIMITS = {
+    "free": {"Light": 4, "Medium": 2, "Heavy": 1},
     "pro": {"Light": 30, "Medium": 20, "Heavy": 10},
     "business": {"Light": 80, "Medium": 60, "Heavy": 40},
 }

@@ -74,7 +74,7 @@ class ZoomUser:
 class ZoomAccount:
     account_id: str
     name: str
-    plan: str  # "pro" | "business": selects the rate-limit table
+    plan: str  # "free" | "pro" | "business": selects the rate-limit table
     users: list[ZoomUser] = field(default_factory=list)
 
     @property
