@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 
 from bot import doctor
+from providers.registry import INSTALLED
 from providers.sendgrid.entry import SPEC as SENDGRID_SPEC
 from storage.crypto import generate_key
 from tests.conftest import SENDGRID_ACCOUNT, install
@@ -39,7 +40,16 @@ async def healthy(hub_settings, sendgrid, storage, slack, hubspot):
             team_id="T0001", provider=provider, account_id=account_id, account_name=name, connected_by="U1",
             credentials=credentials, scopes=scopes, details={}, expires_in=expires_in,
         )  # fmt: skip
-    return hub_settings.with_overrides(sendgrid_api_url=sendgrid.url), {"sendgrid_key": key}
+    # every other installed provider is configured but not connected: its URLs answer (doctor only asks
+    # whether they answer at all, any status counts), here from a stand-in that is already listening
+    others = {
+        setting.name.lower(): sendgrid.url
+        for spec in INSTALLED.values()
+        if spec.key not in ("hubspot", "sendgrid")
+        for setting in spec.settings
+        if setting.name.endswith("_URL")
+    }
+    return hub_settings.with_overrides(sendgrid_api_url=sendgrid.url, **others), {"sendgrid_key": key}
 
 
 async def findings(settings) -> list[doctor.Finding]:
