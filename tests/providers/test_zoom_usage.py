@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from core.periods import Period
+from providers.http import Bearer
 from providers.plugin import BEARER
 from providers.ratelimit import Limiter
 from providers.zoom.entry import LIMITS, POLICY
@@ -34,11 +35,12 @@ def period_before(zoom: Zoom, days: int = 30) -> Period:
     return Period(start=today - timedelta(days=days), end=today - timedelta(days=1), timezone="UTC")
 
 
-async def collect(zoom: Zoom, http, token: str, period: Period, *, sleep=None, limiter=None):
-    hooks = zoom.hooks(http, **({"sleep": sleep} if sleep else {}), limiter=limiter)
+async def collect(zoom: Zoom, http, auth, period: Period, *, sleep=None, limiter=None, hooks=None):
+    """`auth`: a token (sent as it is) or an `Auth`."""
+    hooks = hooks or zoom.hooks(http, **({"sleep": sleep} if sleep else {}), limiter=limiter)
     return await collect_zoom(
         hooks.http,
-        _Fixed(token),
+        Bearer(auth) if isinstance(auth, str) else auth,
         base_url=zoom.url,
         team_id="T1",
         account_id=zoom.account.account_id,
@@ -47,17 +49,6 @@ async def collect(zoom: Zoom, http, token: str, period: Period, *, sleep=None, l
         scopes=None,
         clock=zoom.clock,
     )
-
-
-class _Fixed:
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    async def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-    async def refresh(self) -> bool:
-        return False
 
 
 async def token_for(zoom: Zoom, http) -> str:
@@ -147,17 +138,7 @@ async def test_the_expired_token_is_exchanged_again_by_the_credentials_service(s
             period = period_before(zoom)
 
             async def run():
-                return await collect_zoom(
-                    hooks.http,
-                    manager.auth(saved.record.id),
-                    base_url=zoom.url,
-                    team_id="T1",
-                    account_id=zoom.account.account_id,
-                    account_name="acme.example",
-                    period=period,
-                    scopes=None,
-                    clock=zoom.clock,
-                )
+                return await collect(zoom, http, manager.auth(saved.record.id), period, hooks=hooks)
 
             await run()
             assert zoom.standin.exchanges == 1  # the token from connecting is used as is
