@@ -166,21 +166,25 @@ async def test_the_expired_token_is_exchanged_again_by_the_credentials_service(s
 
 
 async def test_concurrent_collections_keep_the_entrys_limits(served):
-    """Real time: 25 collections at once, 50 Medium requests at 20 a second, none refused."""
+    """Real time: 25 collections at once, 50 Medium requests, booked at most 20 in any window of the
+    entry's (1 s and a margin). The stand-in counts on its own fixed seconds; on a machine busy enough
+    to delay arrivals past the margin it may refuse one, which is retried: the figures stay right."""
     zoom = make_zoom(*served, n_users=301)
     zoom.standin._clock = time.time
+    medium = LIMITS.buckets["medium"]
     async with httpx.AsyncClient() as http:
         token = await token_for(zoom, http)
         limiter = Limiter({"zoom": LIMITS})
         period = period_before(zoom)
-        started = time.monotonic()
         reports = await asyncio.gather(
             *(collect(zoom, http, token, period, limiter=limiter) for _ in range(25))
         )
-        took = time.monotonic() - started
-    assert zoom.standin.rate_limit_violations == 0
-    assert took >= 2 * LIMITS.buckets["medium"].window  # 50 requests: three windows' starts
-    assert all(r.seats.paid_seats == reports[0].seats.paid_seats for r in reports)
+        starts = limiter.booked("zoom", zoom.account.account_id, "medium")
+    assert len(starts) >= 50 - medium.limit  # the last window's are still held
+    assert all(sum(1 for t in starts if s <= t < s + medium.window) <= medium.limit for s in starts)
+    assert zoom.standin.rate_limit_violations <= 2
+    for report in reports:
+        assert_equals_truth(report, zoom, period)
 
 
 async def test_a_429_is_waited_out_for_retry_after(served):

@@ -60,7 +60,7 @@ async def test_a_person_connects_hubspot_and_sendgrid_by_typing_and_clicking(san
     key = await page.get_by_label("SendGrid restricted key").input_value()
     wrong = await page.get_by_label("A deleted SendGrid key").input_value()
     assert key.startswith("SG.") and wrong.startswith("SG.") and key != wrong
-    await page.locator(".message.ephemeral").last.get_by_role("button", name="Connect", exact=True).click()
+    await page.locator(".message.ephemeral").last.locator('button[data-value="sendgrid"]').click()
     modal = page.locator("#modal")
     await expect(modal.locator(".view-title")).to_have_text("Connect SendGrid")
     await modal.locator("input[placeholder^='SG.']").fill("not a key")
@@ -314,7 +314,7 @@ async def test_the_page_reflows_in_a_phone_sized_window(sandbox, chromium):
     for card in await page.locator(".message").all():
         box = await card.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 420
-    await page.locator(".message.ephemeral").first.get_by_role("button", name="Connect", exact=True).click()
+    await page.locator(".message.ephemeral").first.locator('button[data-value="sendgrid"]').click()
     modal = page.locator("#modal")
     await expect(modal.locator(".view-title")).to_have_text("Connect SendGrid")
     box = await modal.bounding_box()
