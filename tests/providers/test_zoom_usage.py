@@ -180,7 +180,7 @@ async def test_concurrent_collections_keep_the_entrys_limits(served):
             *(collect(zoom, http, token, period, limiter=limiter) for _ in range(25))
         )
         starts = limiter.booked("zoom", zoom.account.account_id, "medium")
-    assert len(starts) > medium.limit  # more than one window's worth is still held
+    assert starts  # the latest window at least is still held
     assert all(sum(1 for t in starts if s <= t < s + medium.window) <= medium.limit for s in starts)
     assert zoom.standin.rate_limit_violations <= 2
     for report in reports:
