@@ -60,17 +60,29 @@ class Services:
     reclaims: ReclaimsService  # seats given back through the providers, undo, savings
 
 
+def _revoked(hooks):
+    """The reason a refused refresh or renewal gives for "needs reconnect", or None if transient."""
+
+    def reason(error) -> str | None:
+        failure = hooks.classify(error, "refresh")
+        return failure.reason if failure.kind == "revoked" else None
+
+    return reason
+
+
 def refreshers(providers: Bound) -> dict:
     """provider -> (refresh(refresh_token), the reason a refused refresh gives, or None if transient)."""
+    return {spec.key: (hooks.refresh, _revoked(hooks)) for spec, hooks in providers.items() if spec.oauth}
 
-    def revoked(hooks):
-        def reason(error) -> str | None:
-            failure = hooks.classify(error, "refresh")
-            return failure.reason if failure.kind == "revoked" else None
 
-        return reason
-
-    return {spec.key: (hooks.refresh, revoked(hooks)) for spec, hooks in providers.items() if spec.oauth}
+def renewers(providers: Bound) -> dict:
+    """provider -> (renew(credentials), as above): credential forms whose bearer expires without a
+    refresh token (providers/plugin.py `Renewed`)."""
+    return {
+        spec.key: (hooks.renew, _revoked(hooks))
+        for spec, hooks in providers.items()
+        if spec.form and hasattr(hooks, "renew")
+    }
 
 
 def build_services(
@@ -83,7 +95,9 @@ def build_services(
     """Wire the provider hooks and services around storage and one shared HTTP client."""
     limiter = Limiter(registry.limits())
     providers = registry.bind(http, settings, limiter)
-    credentials = CredentialManager(storage.connections, refreshers(providers), clock)
+    credentials = CredentialManager(
+        storage.connections, refreshers(providers), clock, renewers=renewers(providers)
+    )
     slack_clients = SlackClients(settings, storage.installations)
     connections = ConnectionsService(
         storage=storage, settings=settings, clock=clock, providers=providers, slack_clients=slack_clients

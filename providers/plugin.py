@@ -222,6 +222,19 @@ class Verified:
     credentials: Mapping[str, Any] = field(repr=False, default_factory=dict)  # the bearer under BEARER
     write_scopes: tuple[str, ...] = ()  # it can do more than read
     details: Mapping[str, Any] = field(default_factory=dict)
+    expires_in: int | None = None  # seconds the bearer lasts (None: it does not expire); see `Renewed`
+
+
+@dataclass(frozen=True)
+class Renewed:
+    """A credential form's bearer obtained again from the stored credentials, when it expires and there
+    is no refresh token (a Server-to-Server OAuth app exchanges its account credentials again). A
+    provider whose `Verified.expires_in` is set has the hook `renew(credentials) -> Renewed`:
+    services/credentials.py calls it before the bearer expires and after a 401, and stores `token`
+    under `BEARER`."""
+
+    token: str = field(repr=False)
+    expires_in: int | None
 
 
 Collector = Callable[..., Awaitable[Any]]  # providers/<name>/usage.py's collect_<name>(http, auth, ...)
@@ -231,7 +244,7 @@ class Hooks(Protocol):
     """What a provider does that data cannot say, built once per process with the shared
     `ProviderHTTP` and the settings (`Hooks(http, settings)`). OAuth providers add `authorize_url`,
     `exchange`, `refresh`, `revoke` and `account`; credential forms `problem`, `verify_form` and
-    `verify_failure`. A provider whose entry has `reclaim` adds `reclaim`, `protected` and, when
+    `verify_failure`, and `renew` when the bearer they store expires (`Renewed`). A provider whose entry has `reclaim` adds `reclaim`, `protected` and, when
     `reclaim.undo_days`, `undo`; an OAuth one's `authorize_url(state, write=True)` then asks for the
     write scopes too."""
 

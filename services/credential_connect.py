@@ -202,6 +202,7 @@ class CredentialConnectService:
             scopes=list(info.scopes),
             details=dict(info.details),
             unavailable=list(info.missing),
+            expires_in=info.expires_in,
         )
         log.info(
             "%s connected: team %s connection %s (%d scopes, %d missing)",

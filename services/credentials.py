@@ -1,6 +1,7 @@
 """Access tokens that stay fresh: a pure refresh decision plus one orchestrator.
 
-`should_refresh(connection, now)` decides; `CredentialManager.current()` lets
+`should_refresh(connection, now)` decides (`renewable`: a credential form whose bearer expires and whose
+provider's `renew` hook obtains another from the stored credentials: it has no refresh token); `CredentialManager.current()` lets
 one refresh run per connection — an asyncio lock across the coroutines of this
 process, the connection's row lock across replicas — re-reads the row after
 taking the lock (another holder may have refreshed it already), stores the new
@@ -16,13 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
 from core.clock import Clock, utcnow
 from core.metrics import TOKEN_REFRESHES
 from providers.http import NeedsReconnect, ProviderError
-from providers.plugin import BEARER
+from providers.plugin import BEARER, Renewed
 from storage.connections import CONNECTED, ConnectionRecord, ConnectionStore
 
 log = logging.getLogger("quolum.services.credentials")
@@ -37,12 +38,19 @@ def refresh_margin(lifetime_seconds: int | None) -> timedelta:
     return min(MAX_MARGIN, timedelta(seconds=lifetime_seconds / 4))
 
 
-def should_refresh(connection: ConnectionRecord, now: datetime) -> tuple[bool, str]:
+def bearer(connection: ConnectionRecord) -> str | None:
+    """The token sent as `Authorization: Bearer`: an OAuth access token, or a credential form's."""
+    return connection.credentials.get("access_token") or connection.credentials.get(BEARER)
+
+
+def should_refresh(
+    connection: ConnectionRecord, now: datetime, *, renewable: bool = False
+) -> tuple[bool, str]:
     if connection.status != CONNECTED:
         return False, "not connected"
-    if not connection.credentials.get("refresh_token"):
+    if not connection.credentials.get("refresh_token") and not renewable:
         return False, "no refresh token"
-    if not connection.credentials.get("access_token") or connection.expires_at is None:
+    if not bearer(connection) or connection.expires_at is None:
         return True, "no access token"
     if now >= connection.expires_at:
         return True, "expired"
@@ -55,6 +63,8 @@ def should_refresh(connection: ConnectionRecord, now: datetime) -> tuple[bool, s
 Refresher = Callable[[str], Awaitable[object]]
 # provider -> (error -> reason for "needs reconnect", or None when the failure is transient)
 Classifier = Callable[[ProviderError], str | None]
+# provider -> async renew(stored credentials) -> Renewed: a credential form's expiring bearer, again
+Renewer = Callable[[Mapping], Awaitable[Renewed]]
 
 
 class CredentialManager:
@@ -63,9 +73,11 @@ class CredentialManager:
         connections: ConnectionStore,
         refreshers: dict[str, tuple[Refresher, Classifier]],
         clock: Clock = utcnow,
+        renewers: dict[str, tuple[Renewer, Classifier]] | None = None,
     ) -> None:
         self.connections = connections
         self.refreshers = refreshers
+        self.renewers = renewers or {}
         self.clock = clock
         self._locks: dict[int, asyncio.Lock] = {}
 
@@ -88,9 +100,14 @@ class CredentialManager:
             raise NeedsReconnect(
                 record.status_reason or "the connection needs to be reconnected", provider=record.provider
             )
-        if failed_token is not None and record.credentials.get("access_token") == failed_token:
-            return bool(record.credentials.get("refresh_token"))
-        return should_refresh(record, self.clock())[0]
+        renewable = self.renewable(record)
+        if failed_token is not None and bearer(record) == failed_token:
+            return bool(record.credentials.get("refresh_token")) or renewable
+        return should_refresh(record, self.clock(), renewable=renewable)[0]
+
+    def renewable(self, record: ConnectionRecord) -> bool:
+        """No refresh token, but its provider obtains a new bearer from the stored credentials."""
+        return record.provider in self.renewers and not record.credentials.get("refresh_token")
 
     async def _refresh_locked(self, connection_id: int, failed_token: str | None) -> ConnectionRecord:
         revoked_reason: str | None = None
@@ -99,10 +116,11 @@ class CredentialManager:
                 raise NeedsReconnect("the connection no longer exists", provider="quolum")
             if not self._needs_refresh(record, failed_token):
                 return record  # refreshed by another coroutine or replica while we waited
-            refresh, classify = self.refreshers[record.provider]
-            old_refresh = record.credentials["refresh_token"]
+            renewing = self.renewable(record)
+            refresh, classify = (self.renewers if renewing else self.refreshers)[record.provider]
+            old_refresh = record.credentials.get("refresh_token")
             try:
-                tokens = await refresh(old_refresh)
+                tokens = await refresh(record.credentials if renewing else old_refresh)
             except ProviderError as error:
                 revoked_reason = classify(error)
                 TOKEN_REFRESHES.labels(
@@ -115,9 +133,12 @@ class CredentialManager:
                 log.warning("connection %s needs reconnect: %s", connection_id, revoked_reason)
             else:
                 TOKEN_REFRESHES.labels(record.provider, "ok").inc()
-                await self.connections.store_tokens(
-                    session, connection_id, tokens.credentials(old_refresh), tokens.expires_in
+                stored = (
+                    {**record.credentials, BEARER: tokens.token}
+                    if renewing
+                    else tokens.credentials(old_refresh)
                 )
+                await self.connections.store_tokens(session, connection_id, stored, tokens.expires_in)
         if revoked_reason is not None:  # raised after the transaction committed the new state
             raise NeedsReconnect(revoked_reason, provider=record.provider)
         return await self.connections.by_id(connection_id)
@@ -156,7 +177,7 @@ class ConnectionAuth:
     async def refresh(self) -> bool:
         self._record = None  # whatever happens, the next request reads the row again
         record = await self.manager.connections.by_id(self.connection_id)
-        if record is None or not record.credentials.get("refresh_token"):
+        if record is None or not (record.credentials.get("refresh_token") or self.manager.renewable(record)):
             return False  # an API key cannot be refreshed: a 401 means it was revoked
         try:
             await self.manager.current(self.connection_id, failed_token=self._sent)

@@ -40,15 +40,16 @@ async def healthy(hub_settings, sendgrid, storage, slack, hubspot):
             team_id="T0001", provider=provider, account_id=account_id, account_name=name, connected_by="U1",
             credentials=credentials, scopes=scopes, details={}, expires_in=expires_in,
         )  # fmt: skip
-    settings = hub_settings.with_overrides(sendgrid_api_url=sendgrid.url)
-    # every other installed provider's API answers too (doctor only checks it answers at all): the
-    # tests stay offline, whichever providers are installed
+    # every other installed provider is configured but not connected: its URLs answer (doctor only asks
+    # whether they answer at all, any status counts), here from a stand-in that is already listening
     others = {
-        spec.api_url_setting.lower(): hubspot.url
+        setting.name.lower(): sendgrid.url
         for spec in INSTALLED.values()
-        if spec.api_url_setting and settings.value(spec.api_url_setting) is None
+        if spec.key not in ("hubspot", "sendgrid")
+        for setting in spec.settings
+        if setting.name.endswith("_URL")
     }
-    return settings.with_overrides(**others), {"sendgrid_key": key}
+    return hub_settings.with_overrides(sendgrid_api_url=sendgrid.url, **others), {"sendgrid_key": key}
 
 
 async def findings(settings) -> list[doctor.Finding]:

@@ -36,7 +36,7 @@ REQUESTS = [
     (f"alerts {CHANNEL}", ADMINS_ONLY.format(what="choose where alerts go")),
     ("alerts off", ADMINS_ONLY.format(what="choose where alerts go")),
     ("disconnect", None),
-    ("disconnect zoom", None),
+    ("disconnect nosuchapp", None),
     ("disconnect hubspot", ADMINS_ONLY.format(what="disconnect accounts")),
     ("admins", None),
     ("admins list", None),

@@ -135,7 +135,9 @@ async def test_prices(bot, slack, storage):
     )
     for bad in ("price hubspot lots", "price hubspot 90 EURO", "price hubspot -1"):
         assert (await run(bot, slack, bad))["text"] == hd.PRICE_USAGE.format(example=first)
-    assert "I don't know a provider called `zoom`" in (await run(bot, slack, "price zoom 9"))["text"]
+    assert (
+        "I don't know a provider called `nosuchapp`" in (await run(bot, slack, "price nosuchapp 9"))["text"]
+    )
     assert (await storage.digests.prices("T0001"))["hubspot"].amount_minor == 9000
 
 

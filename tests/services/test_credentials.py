@@ -259,3 +259,22 @@ async def test_a_runs_concurrent_first_requests_share_one_read(rig, hubspot, rea
     details = f"{hubspot.url}/account-info/v3/details"
     await asyncio.gather(*(rig.http.get_json(details, auth=auth, account_key="101") for _ in range(20)))
     assert len(reads) == 1
+
+
+@pytest.mark.parametrize(
+    "overrides,renewable,expected",
+    [
+        ({"credentials": {"api_key": "b"}}, True, (False, "fresh")),
+        ({"credentials": {"api_key": "b"}, "expires_at": NOW}, True, (True, "expired")),
+        (
+            {"credentials": {"api_key": "b"}, "expires_at": NOW + timedelta(minutes=4)},
+            True,
+            (True, "expires soon"),
+        ),
+        ({"credentials": {"api_key": "b"}, "expires_at": NOW}, False, (False, "no refresh token")),
+        ({"credentials": {"client_id": "c"}}, True, (True, "no access token")),
+    ],
+)
+def test_should_refresh_a_renewable_bearer(overrides, renewable, expected):
+    """A credential form's bearer that expires without a refresh token (its provider's `renew` hook)."""
+    assert should_refresh(record(**overrides), NOW, renewable=renewable) == expected

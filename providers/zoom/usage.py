@@ -1,0 +1,136 @@
+"""Zoom licences and who used them, for one account and one period, as a `UsageReport`.
+
+One listing, ``GET /v2/users?status=active&page_size=300`` (Medium category, `user:read:admin`),
+followed by ``next_page_token`` until Zoom answers "" (tokens last 15 minutes: the listing runs
+straight through). Each user has a `type` (1 Basic, 2 Licensed, 4 Unassigned without Meetings Basic,
+99 None), a `role_id` ("0" Owner, "1" Admin) and `last_login_time`, absent for one who never signed in.
+
+- Paid seats: licensed users (type 2). Purchased licences that nobody holds are not counted: Zoom
+  shows them only to master accounts (`GET /v2/accounts/{id}/plans/usage`, `billing:master`).
+- Active licensed: signed in since the period began (`last_login_time` ≥ its first instant). Zoom
+  keeps only the latest sign-in, so a user who signed in during the period and again after it still
+  counts as active.
+- Idle licensed seats: every other licensed user (never signed in, or last before the period), as
+  `InactiveSeat`s, owners and admins flagged `admin`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from core.periods import Period
+from core.reports import Account, Figure, InactiveSeat, Seats, Signals, UsageReport
+from providers.http import Auth, ProviderHTTP
+from providers.pagination import CursorGuard
+from providers.usage import Clock, inactive_order
+
+PROVIDER = "zoom"
+PAGE_SIZE = 300
+BASIC, LICENSED, UNASSIGNED, NONE = 1, 2, 4, 99
+TYPE_NAMES = {BASIC: "Basic", LICENSED: "Licensed", UNASSIGNED: "Unassigned", NONE: "None"}
+ADMIN_ROLES = frozenset({"0", "1"})  # Owner, Admin
+MEDIUM = "medium"  # the entry's rate-limit bucket for listings
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Zoom's ``2026-05-31T09:00:00Z``, aware; None when absent or unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
+
+
+def _name(user: dict) -> str | None:
+    name = " ".join(str(user.get(k) or "").strip() for k in ("first_name", "last_name")).strip()
+    return name or user.get("display_name") or None
+
+
+async def list_users(http: ProviderHTTP, auth: Auth, base_url: str, account: str) -> list[dict]:
+    """Every active user, page after page until `next_page_token` is empty."""
+    users: list[dict] = []
+    guard, cursor = CursorGuard(PROVIDER), ""
+    while True:
+        params = {"status": "active", "page_size": PAGE_SIZE} | (
+            {"next_page_token": cursor} if cursor else {}
+        )
+        body = await http.get_json(
+            f"{base_url.rstrip('/')}/v2/users", auth=auth, account_key=account, params=params, bucket=MEDIUM
+        )
+        body = body if isinstance(body, dict) else {}
+        users.extend(u for u in body.get("users") or [] if isinstance(u, dict))
+        cursor = str(body.get("next_page_token") or "")
+        if not cursor:
+            return users
+        guard.next(cursor)
+
+
+def idle_seat(user: dict) -> InactiveSeat:
+    return InactiveSeat(
+        user_id=str(user.get("id")),
+        email=user.get("email") or None,
+        last_active=parse_time(user.get("last_login_time")),
+        name=_name(user),
+        seat_type=TYPE_NAMES[LICENSED],
+        admin=str(user.get("role_id")) in ADMIN_ROLES,
+    )
+
+
+async def collect_zoom(
+    http: ProviderHTTP,
+    auth: Auth,
+    *,
+    base_url: str,
+    team_id: str,
+    account_id: str,
+    account_name: str,
+    period: Period,
+    scopes: Collection[str] | None,
+    clock: Clock,
+) -> UsageReport:
+    """Read one Zoom account over `period` (see the module docstring)."""
+    users = await list_users(http, auth, base_url, account_id)
+    since = period.start_utc
+
+    def signed_in(user: dict) -> bool:
+        last = parse_time(user.get("last_login_time"))
+        return last is not None and last >= since
+
+    licensed = [u for u in users if u.get("type") == LICENSED]
+    idle = sorted((idle_seat(u) for u in licensed if not signed_in(u)), key=inactive_order)
+    types: dict[str, int] = {}
+    for user in users:
+        name = TYPE_NAMES.get(user.get("type"), "Other")
+        types[name] = types.get(name, 0) + 1
+    never = sum(1 for u in licensed if parse_time(u.get("last_login_time")) is None)
+    figures = (
+        Figure("licensed", "Licensed users", len(licensed)),
+        Figure("idle_licensed", "Idle licences", len(idle), of=len(licensed)),
+        Figure("never_signed_in", "Licensed, never signed in", never),
+        Figure("basic_users", "Basic users", types.get("Basic", 0)),
+    )
+    return UsageReport(
+        team_id=team_id,
+        provider=PROVIDER,
+        account=Account(id=account_id, name=account_name),
+        period=period,
+        seats=Seats(
+            total_users=len(users),
+            paid_seats=len(licensed),
+            active_users=sum(1 for u in users if signed_in(u)),
+            active_paid_users=len(licensed) - len(idle),
+            inactive_paid_users=tuple(idle),
+            seat_types=dict(sorted(types.items())),
+            noun="users",
+            active_means="signed in to Zoom in the period",
+        ),
+        activity=figures,
+        highlights=figures[:2],
+        summary=figures[:1],
+        signals=Signals(used=("users", "logins")),
+        collected_at=clock(),
+    )
