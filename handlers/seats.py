@@ -206,8 +206,14 @@ async def _reply(client, respond, body: dict, message: dict) -> None:
         await client.views_update(view_id=view["id"], view=_modal(message, view.get("callback_id") or ""))
     elif body.get("response_url"):
         await respond(response_type="ephemeral", replace_original=False, **message)
-    else:  # App Home: nowhere to answer in place
-        await client.chat_postEphemeral(channel=body["user"]["id"], user=body["user"]["id"], **message)
+    else:  # App Home: no message to answer under, so a small window
+        await client.views_open(trigger_id=body["trigger_id"], view=_modal(message))
+
+
+def _number(body: dict) -> int | None:
+    """The id a button carries (a connection, a reclaim); None when the value is not one."""
+    value = (body.get("actions") or [{}])[0].get("value", "")
+    return int(value) if value.isdigit() else None
 
 
 def _modal(message: dict, callback_id: str = "seats_view") -> dict:
@@ -252,7 +258,9 @@ def register(app: AsyncApp, services: Services) -> None:
         annotate(team=body["team"]["id"], action=msg.ASK)
         if not await admin(client, body, respond):
             return
-        connection_id = int(body["actions"][0]["value"])
+        connection_id = _number(body)
+        if connection_id is None:
+            return
         chosen = selected(_state(body), connection_id)
         if not chosen:
             await _reply(client, respond, body, blocks.message(msg.PICK_FIRST))
@@ -266,7 +274,9 @@ def register(app: AsyncApp, services: Services) -> None:
         annotate(team=body["team"]["id"], action=msg.RECLAIM)
         if not await admin(client, body, respond):
             return
-        connection_id = int(body["actions"][0]["value"])
+        connection_id = _number(body)
+        if connection_id is None:
+            return
         chosen = selected(_state(body), connection_id)
         planned = await services.reclaims.plan(body["team"]["id"], connection_id, chosen)
         if isinstance(planned, str):
@@ -288,7 +298,8 @@ def register(app: AsyncApp, services: Services) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         annotate(team=team_id, action=msg.CONFIRM_MODAL)
         if not await commands.clicked_by_admin(services.connections, client, body):
-            await ack(response_action="errors", errors={})
+            refusal = blocks.message(ADMINS_ONLY.format(what=WHAT))
+            await ack(response_action="update", view=_modal(refusal, "seats_result"))
             return
         await ack(response_action="update", view=_modal(blocks.message("Reclaiming…"), "seats_result"))
         data = json.loads(body["view"]["private_metadata"] or "{}")
@@ -303,7 +314,8 @@ def register(app: AsyncApp, services: Services) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         if not await admin(client, body, respond):
             return
-        connection = await services.seats.connection_by_id(team_id, int(body["actions"][0]["value"]))
+        number = _number(body)
+        connection = await services.seats.connection_by_id(team_id, number) if number is not None else None
         if connection is None:
             return
         spec = services.registry[connection.provider]
@@ -319,9 +331,9 @@ def register(app: AsyncApp, services: Services) -> None:
         await ack()
         if not await admin(client, body, respond):
             return
-        text = await services.reclaims.undo(
-            body["team"]["id"], body["user"]["id"], int(body["actions"][0]["value"])
-        )
+        if (reclaim_id := _number(body)) is None:
+            return
+        text = await services.reclaims.undo(body["team"]["id"], body["user"]["id"], reclaim_id)
         await _reply(client, respond, body, blocks.message(text))
 
     @app.action(msg.RELEASE_ACTION)
