@@ -273,7 +273,7 @@ def summary(asks, names: Mapping[str, str], policy: Policy) -> dict:
         }.get(ask.answer, f"waiting{f' (reminded {ask.reminders}×)' if ask.reminders else ''}")
         lines.append(f"<@{esc(ask.slack_user_id)}> · {provider}: {state}")
     head = (
-        f"You asked {len(asks)} people about their idle seats: {counts['keep']} keep, "
+        f"You asked {len(asks)} {'person' if len(asks) == 1 else 'people'} about their idle seats: {counts['keep']} keep, "
         f"{counts['release']} release, {counts['none']} no answer, {counts[None]} waiting."
     )
     return blocks.message(head, [blocks.markdown(head), blocks.markdown("\n".join(lines)[:3000])])

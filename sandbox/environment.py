@@ -154,9 +154,11 @@ class SandboxEnv:
         trigger_id: str | None = None,
         hook: str | None = None,
         element: str = "button",
+        state: dict | None = None,
     ) -> str | None:
         """A button click or a select's choice (block_actions); returns the response_url the bot may answer through (none for
-        a click in App Home, as Slack sends none there)."""
+        a click in App Home, as Slack sends none there). `state` is what the message's inputs hold, as Slack
+        sends it with the click ({"values": {block_id: {action_id: {...}}}})."""
         in_home = (container or {}).get("type") == "view"  # App Home clicks come without a response_url
         hook = None if in_home else hook or self.slack.response_url()
         body = sr.action(
@@ -169,6 +171,7 @@ class SandboxEnv:
             extra={
                 "trigger_id": trigger_id or new_trigger(),
                 **({"container": container} if container else {}),
+                **({"state": state} if state else {}),
             },
         )
         response = self._post(body)

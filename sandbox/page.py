@@ -226,6 +226,7 @@ class SlackUI:
         action_id: str,
         value: str,
         element: str = "button",
+        state: dict | None = None,
     ) -> dict:
         person = self._person(user)
         hook = self.env.slack.response_url()
@@ -233,9 +234,10 @@ class SlackUI:
         with self._lock:
             self.triggers[trigger] = user
             self.hooks[hook.rsplit("/", 1)[1]] = (user, conv, message_id)
-        container = {"type": "view", "view_id": "home"} if conv == "home" else {"type": "message"}
+        where = {"container": {"type": "view", "view_id": "home"} if conv == "home" else {"type": "message"}}
+        state = state if isinstance(state, dict) else None  # what the message's multi-selects hold
         self.env.click(
-            person, action_id, value, container=container, trigger_id=trigger, hook=hook, element=element
+            person, action_id, value, trigger_id=trigger, hook=hook, element=element, state=state, **where
         )
         return {"ok": True}
 
@@ -353,6 +355,7 @@ def create_page_app(env: SandboxEnv) -> Starlette:
                     b["action_id"],
                     b.get("value", ""),
                     "conversations_select" if b.get("element") == "conversations_select" else "button",
+                    b.get("state"),
                 )
             ),
             methods=["POST"],

@@ -110,6 +110,13 @@ def element_html(element: dict, block_id: str = "") -> str:
             f'<select class="select" {_attrs(element, block_id)}><option value="">{placeholder}</option>'
             f"{_options(element)}</select>"
         )
+    if kind == "multi_static_select":  # chosen options travel in the `state` of the next click
+        placeholder = escape((element.get("placeholder") or {}).get("text") or "Choose")
+        return (
+            f'<select class="select" multiple size="{min(5, len(element.get("options", [])))}" '
+            f'{_attrs(element, block_id)} aria-label="{placeholder}" title="{placeholder}">'
+            f"{_options(element)}</select>"
+        )
     if kind == "conversations_select":  # the sandbox workspace's channels
         placeholder = text_html(element.get("placeholder")) or "Choose a channel"
         options = "".join(

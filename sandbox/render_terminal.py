@@ -145,12 +145,13 @@ def _element(element: dict) -> Text:
         return Text(f"[ ⋯ {names} ]", style="cyan")
     if kind in (
         "static_select",
+        "multi_static_select",
         "external_select",
         "users_select",
         "conversations_select",
         "channels_select",
     ):
-        chosen = element.get("initial_option") or {}
+        chosen = element.get("initial_option") or (element.get("initial_options") or [{}])[0]
         placeholder = _styled(chosen.get("text") or element.get("placeholder")).plain or "choose"
         return Text(f"[ {placeholder} ▾ ]", style="cyan")
     if kind == "image":

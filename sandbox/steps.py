@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sandbox.clock import until
 from sandbox.environment import page_text
+from sandbox.steps_seats import SEAT_STEPS
 from sandbox.story import Step, Story, buttons, dms_to, expect, fields, label, slash
 from sandbox.workspace import ADA, DANA, MAX, PORTAL_DOMAIN, PORTAL_ID, SAAS_USAGE, SENDGRID_SCOPES, TEAM_ID
 
@@ -300,5 +301,6 @@ STEPS: list[Step] = [
     Step("At the next send time the scheduler posts one digest to #saas-usage", scheduled_digest_posted),
     Step("HubSpot access is revoked; the health check DMs Ada one alert", hubspot_access_revoked),
     Step("Ada clicks Reconnect, approves on HubSpot; the alert says Resolved", admin_reconnects),
+    *SEAT_STEPS,
     Step("App Home lists the subscription and the last digest, no open incident", app_home_after_the_story),
 ]

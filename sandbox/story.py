@@ -54,7 +54,7 @@ def expect(condition: object, failure: str) -> None:
 def buttons(message: dict) -> dict[str, dict]:
     """action_id -> element of every button and overflow in a message or view."""
     out = {}
-    for block in message.get("blocks", []):
+    for block in message.get("blocks") or []:
         elements = block.get("elements", []) if block.get("type") == "actions" else []
         if block.get("accessory"):
             elements = [*elements, block["accessory"]]
@@ -72,7 +72,8 @@ def slash(story: Story, person: Person, text: str) -> dict:
     """Type `/quolum text` as `person`; the answer Slack shows (in the HTTP reply or via response_url)."""
     response, hook = story.env.command(person, text)
     expect(response.status_code == 200, f"Slack would say the command failed ({response.status_code})")
-    reply = response.json() if response.content else {}
+    json_reply = response.headers.get("content-type", "").startswith("application/json")
+    reply = (response.json() if json_reply else {"text": response.text}) if response.content else {}
     if not reply.get("text") and not reply.get("blocks"):
         reply = story.env.response(hook)
     return story.show(f"/quolum {text} · only visible to {person.name}", reply)
@@ -88,7 +89,7 @@ def dms_to(story: Story, person: Person, mark: int) -> list[dict]:
 def fields(message: dict) -> dict[str, str]:
     """ "Label: value" pairs of every section's fields, as mrkdwn text."""
     out = {}
-    for block in message.get("blocks", []):
+    for block in message.get("blocks") or []:
         for item in block.get("fields") or []:
             head, _, value = item.get("text", "").partition("\n")
             out[head.strip("* ")] = value.strip()

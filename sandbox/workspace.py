@@ -26,6 +26,8 @@ SENDGRID_ACCOUNT = "acme"
 PORTAL_ID, PORTAL_DOMAIN = 4242, "acme.hubspot.example"  # the seeded HubSpot portal
 # Paid seats bought for people who never used them: whatever the week, the digest has idle seats to name.
 UNUSED_SEATS = (("Casey", "Contractor"), ("Robin", "Temp"))
+# Max holds a paid HubSpot seat he never used, under the email he has in Slack: the idle-seats loop asks him.
+MAX_HUBSPOT_ID, SEAT_PRICE = 7_900_100, 50  # the seat price Ada sets, in dollars a month
 SENDGRID_SCOPES = [scope.name for scope in SENDGRID.scopes]  # every scope the modal asks for
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 SLACK_CREDENTIALS = (
@@ -43,6 +45,10 @@ class Person:
     name: str
     role: str
     flags: Mapping[str, bool]
+
+    @property
+    def email(self) -> str:
+        return f"{self.name.lower()}@{PORTAL_DOMAIN}"
 
     @property
     def mention(self) -> str:
@@ -78,7 +84,12 @@ def seed(slack: SlackStandIn, hubspot: HubSpotStandIn, sendgrid: SendGridStandIn
         slack.add_channel(channel_id, name, team_id=TEAM_ID)
     for person in PEOPLE:
         slack.add_user(
-            person.user_id, TEAM_ID, name=person.name.lower(), real_name=person.name, **person.flags
+            person.user_id,
+            TEAM_ID,
+            name=person.name.lower(),
+            real_name=person.name,
+            profile={"email": person.email, "display_name": person.name.lower()},
+            **person.flags,
         )
     end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     portal = generate_portal(
@@ -105,6 +116,19 @@ def seed(slack: SlackStandIn, hubspot: HubSpotStandIn, sendgrid: SendGridStandIn
                 seat_names=[SEAT_NAMES[0]],
             )
         )
+    portal.users.append(
+        User(
+            id=MAX_HUBSPOT_ID,
+            email=MAX.email,
+            first_name=MAX.name,
+            last_name="Lind",
+            role_id="102",
+            role_ids=["102"],
+            primary_team_id=None,
+            super_admin=False,
+            seat_names=[SEAT_NAMES[0]],
+        )
+    )
     hubspot.add_portal(portal)
     sendgrid.account = generate_account(
         14,

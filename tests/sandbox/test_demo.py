@@ -127,10 +127,11 @@ def test_channels_and_people_read_by_name():
     assert render_terminal.mrkdwn_plain(render_terminal.with_names("<#CUNKNOWN1>", names)) == "#CUNKNOWN1"
 
 
-def test_the_story_ends_with_one_digest_and_a_resolved_alert(story):
-    from sandbox.workspace import ADA, SAAS_USAGE
+def test_the_story_ends_with_two_weekly_digests_and_a_resolved_alert(story):
+    from sandbox.workspace import ADA, SAAS_USAGE, SEAT_PRICE
 
-    assert len(story.env.slack.messages_in(SAAS_USAGE)) == 1
+    first, second = story.env.slack.messages_in(SAAS_USAGE)  # one a week, each once
+    assert "Saved" not in first["text"] and f"Saved ${SEAT_PRICE * 12:,} a year" in second["text"]
     alert = story.facts["alert"]
     [now] = [m for m in story.env.slack.messages_in(ADA.user_id) if m["ts"] == alert["ts"]]
     assert "Resolved" in now["text"] and now["edits"] >= 1

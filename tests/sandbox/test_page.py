@@ -9,22 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from sandbox.environment import SandboxEnv
-from sandbox.page import start_page
 from sandbox.render_terminal import date_text
-from sandbox.workspace import PORTAL_DOMAIN, PORTAL_ID, SAAS_USAGE, TEAM_ID
+from sandbox.workspace import PEOPLE, PORTAL_DOMAIN, PORTAL_ID, SAAS_USAGE, TEAM_ID
 from services.credential_connect import KEY_REJECTED
 
 SENDGRID_CONNECT = "button[data-action-id='connect_modal:sendgrid']"  # its card holds other Connect buttons
-
-
-@pytest.fixture
-def sandbox():
-    with SandboxEnv() as env:
-        page_server = start_page(env)
-        env.page_url = page_server.url
-        yield env
-        page_server.stop()
 
 
 async def test_a_person_connects_hubspot_and_sendgrid_by_typing_and_clicking(sandbox, chromium):
@@ -193,12 +182,14 @@ async def test_a_person_subscribes_a_channel_sends_the_digest_and_reads_the_seed
         assert f"{len(idle)} of {paid} paid seats idle" in text
         berlin = ZoneInfo("Europe/Berlin")  # Ada's zone in the Slack stand-in: the page draws dates in it
         today = sandbox.clock().astimezone(berlin).date()
+        members = {p.email: f"@{p.name}" for p in PEOPLE}  # a seat held by a Slack member names them
         for seat in idle[:5]:  # the first five are named, the rest counted
+            who = members.get(seat["email"], seat["email"])
             if seat["last_active"]:
                 day = date_text(int(seat["last_active"].timestamp()), "{date_short_pretty}", berlin, today)
-                assert f"{seat['email']} — last active {day}" in text
+                assert f"{who} — last active {day}" in text
             else:
-                assert f"{seat['email']} — never signed in" in text
+                assert f"{who} — never signed in" in text
         for seat in idle[5:]:
             assert seat["email"] not in text
         assert (f"…and {len(idle) - 5} more" in text) == (len(idle) > 5)
