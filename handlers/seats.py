@@ -312,6 +312,7 @@ def register(app: AsyncApp, services: Services) -> None:
     async def enable(ack, body, client, respond) -> None:
         await ack()
         team_id, user_id = body["team"]["id"], body["user"]["id"]
+        annotate(team=team_id, action=msg.ENABLE)
         if not await admin(client, body, respond):
             return
         number = _number(body)
@@ -329,6 +330,7 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.action(msg.UNDO)
     async def undo(ack, body, client, respond) -> None:
         await ack()
+        annotate(team=body["team"]["id"], action=msg.UNDO)
         if not await admin(client, body, respond):
             return
         if (reclaim_id := _number(body)) is None:
@@ -350,6 +352,7 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.action(msg.KEEP_ACTION)
     async def keep(ack, body, client, respond) -> None:
         await ack()
+        annotate(team=body["team"]["id"], action=msg.KEEP_ACTION)
         value = body["actions"][0].get("value", "")
         ask = (
             await services.asks.ask_of(body["team"]["id"], body["user"]["id"], int(value))

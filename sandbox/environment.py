@@ -155,11 +155,12 @@ class SandboxEnv:
         hook: str | None = None,
         element: str = "button",
         state: dict | None = None,
+        view: dict | None = None,
     ) -> str | None:
         """A button click or a select's choice (block_actions); returns the response_url the bot may answer through (none for
         a click in App Home, as Slack sends none there). `state` is what the message's inputs hold, as Slack
-        sends it with the click ({"values": {block_id: {action_id: {...}}}})."""
-        in_home = (container or {}).get("type") == "view"  # App Home clicks come without a response_url
+        sends it with the click ({"values": {block_id: {action_id: {...}}}}); `view`, the modal clicked in."""
+        in_home = (container or {}).get("type") == "view" or view is not None  # no response_url in views
         hook = None if in_home else hook or self.slack.response_url()
         body = sr.action(
             action_id,
@@ -172,6 +173,7 @@ class SandboxEnv:
                 "trigger_id": trigger_id or new_trigger(),
                 **({"container": container} if container else {}),
                 **({"state": state} if state else {}),
+                **({"view": view, "container": {"type": "view", "view_id": view["id"]}} if view else {}),
             },
         )
         response = self._post(body)
