@@ -23,6 +23,7 @@ import httpx
 from sandbox import slack_requests as sr
 from sandbox.clock import SandboxClock, StepFailed, until
 from sandbox.standins.hubspot import HubSpotStandIn
+from sandbox.standins.sandboxed import Sandboxed, discover
 from sandbox.standins.sendgrid import SendGridStandIn
 from sandbox.standins.server import ThreadedServer
 from sandbox.standins.slack import Call, SlackStandIn
@@ -55,6 +56,9 @@ class SandboxEnv:
             clock=lambda: self.clock().timestamp(),
         )
         self.sendgrid = SendGridStandIn(clock=self.clock)
+        # every other provider's stand-in, found by its `*_sandbox` module (standins/sandboxed.py)
+        self.sandboxed: dict[str, Sandboxed] = {s.key: s for s in discover()}
+        self.standins = {key: s.make(self.clock) for key, s in self.sandboxed.items()}
         self._servers: list[ThreadedServer] = []
         self.browser = httpx.Client(timeout=10)
         self.server: ThreadedServer | None = None
@@ -83,7 +87,9 @@ class SandboxEnv:
 
     def start(self) -> SandboxEnv:
         seed(self.slack, self.hubspot, self.sendgrid)
-        for standin in (self.slack, self.hubspot, self.sendgrid):
+        for key, standin in self.standins.items():
+            self.sandboxed[key].seed(standin, self.clock())
+        for standin in (self.slack, self.hubspot, self.sendgrid, *self.standins.values()):
             standin.url = self._serve(standin.app).url
         settings = settings_for(
             signing_secret=self.signing_secret,
@@ -91,6 +97,9 @@ class SandboxEnv:
             slack=self.slack,
             hubspot=self.hubspot,
             sendgrid=self.sendgrid,
+            more={
+                k: v for key, s in self.sandboxed.items() for k, v in s.settings(self.standins[key]).items()
+            },
         )
         asyncio.run(install(settings, self.slack))
         from bot.web import create_app

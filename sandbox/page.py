@@ -28,6 +28,7 @@ from sandbox.clock import StepFailed
 from sandbox.environment import SandboxEnv, new_trigger
 from sandbox.render_html import message_html, mrkdwn_html, view_html
 from sandbox.render_terminal import with_dates, with_names
+from sandbox.standins.sandboxed import sidebar
 from sandbox.standins.server import ThreadedServer
 from sandbox.workspace import CHANNELS, GENERAL, PEOPLE, Person, demo_keys
 
@@ -78,7 +79,7 @@ class SlackUI:
         self._views_seen: set[str] = set()
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
-        self.sendgrid_keys = demo_keys(env.sendgrid)
+        self.sendgrid_keys = demo_keys(env.sendgrid) + sidebar(env.sandboxed, env.standins)
 
     # --- following what the bot sent ------------------------------------------------------------
     def sync(self) -> None:

@@ -141,18 +141,15 @@ def input_html(block: dict, errors: dict[str, str] | None = None) -> str:
     block_id = block.get("block_id", "")
     element = block.get("element") or {}
     name = escape(f"{block_id}/{element.get('action_id', '')}")
+    ident = f'id="in-{escape(block_id)}"'  # the block's label names its control (`for`)
     kind = element.get("type")
     if kind == "plain_text_input":
         placeholder = escape((element.get("placeholder") or {}).get("text", ""))
         initial = escape(element.get("initial_value", ""))
         if element.get("multiline"):
-            control = (
-                f'<textarea name="{name}" data-type="{kind}" placeholder="{placeholder}">{initial}</textarea>'
-            )
+            control = f'<textarea {ident} name="{name}" data-type="{kind}" placeholder="{placeholder}">{initial}</textarea>'
         else:
-            control = (
-                f'<input name="{name}" data-type="{kind}" placeholder="{placeholder}" value="{initial}">'
-            )
+            control = f'<input {ident} name="{name}" data-type="{kind}" placeholder="{placeholder}" value="{initial}">'
     elif kind in ("radio_buttons", "checkboxes"):
         chosen = {(element.get("initial_option") or {}).get("value")} | {
             o.get("value") for o in element.get("initial_options", [])
@@ -165,16 +162,14 @@ def input_html(block: dict, errors: dict[str, str] | None = None) -> str:
             for o in element.get("options", [])
         )
     elif kind == "static_select":
-        control = (
-            f'<select name="{name}" data-type="{kind}"><option value=""></option>{_options(element)}</select>'
-        )
+        control = f'<select {ident} name="{name}" data-type="{kind}"><option value=""></option>{_options(element)}</select>'
     else:
         control = f'<span class="unknown">[unsupported element: {escape(str(kind))}]</span>'
     hint = f'<div class="hint">{text_html(block.get("hint"))}</div>' if block.get("hint") else ""
     error = (errors or {}).get(block_id)
     error_html = f'<div class="error">{escape(error)}</div>' if error else ""
     return (
-        f'<div class="block input" data-block-id="{escape(block_id)}"><label class="label">'
+        f'<div class="block input" data-block-id="{escape(block_id)}"><label class="label" for="in-{escape(block_id)}">'
         f"{text_html(block.get('label'))}</label>{control}{hint}{error_html}</div>"
     )
 

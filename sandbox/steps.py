@@ -10,8 +10,9 @@ from datetime import timedelta
 
 from sandbox.clock import until
 from sandbox.environment import page_text
+from sandbox.steps_forms import form_steps
 from sandbox.steps_seats import SEAT_STEPS
-from sandbox.story import Step, Story, buttons, dms_to, expect, fields, label, slash
+from sandbox.story import Step, Story, buttons, dms_to, expect, label, sections, slash
 from sandbox.workspace import ADA, DANA, MAX, PORTAL_DOMAIN, PORTAL_ID, SAAS_USAGE, SENDGRID_SCOPES, TEAM_ID
 
 
@@ -165,7 +166,8 @@ def admin_previews_digest(story: Story) -> None:
     text = str(preview.get("blocks", []))
     paid = _paid_seats_in_seed(story)
     expect(paid > 0, "the seeded portal has no paid seats to show")
-    shown = fields(preview)
+    parts = sections(preview)
+    shown = parts.get("HubSpot", {})
     expect(
         shown.get("Paid seats") == str(paid),
         f"the preview shows {shown.get('Paid seats')!r} paid seats, the seed has {paid}",
@@ -185,6 +187,13 @@ def admin_previews_digest(story: Story) -> None:
     )
     expect(headline in text, f"the preview does not say {headline!r}")
     story.facts["idle_headline"] = headline
+    for key, sandboxed in story.env.sandboxed.items():  # the other providers' parts, against their seeds
+        from providers.registry import INSTALLED
+
+        name = INSTALLED[key].display_name
+        seeded = sandboxed.paid_seats(story.env.standins[key], story.env.clock())
+        got = parts.get(name, {}).get("Paid seats")
+        expect(got == str(seeded), f"the preview shows {got!r} paid {name} seats, the seed has {seeded}")
 
 
 def admin_subscribes_channel(story: Story) -> None:
@@ -211,7 +220,7 @@ def scheduled_digest_posted(story: Story) -> None:
     for message in posted:
         story.show(f"#saas-usage · scheduled digest ({at:%a %d %b %H:%M} UTC)", message)
     expect(len(posted) == 1, f"{len(posted)} digests landed in #saas-usage, not exactly 1")
-    paid = fields(posted[0]).get("Paid seats")
+    paid = sections(posted[0]).get("HubSpot", {}).get("Paid seats")
     expect(paid == str(_paid_seats_in_seed(story)), f"the digest shows {paid!r} paid seats, not the seed's")
     # the job run again for the same send time posts nothing more: each digest is sent once
     env.run_job("digests", now=at)
@@ -296,7 +305,8 @@ STEPS: list[Step] = [
     Step("Dana clicks Connect in the invitation and pastes a restricted key", invitee_connects_sendgrid),
     Step("Ada opens the bot's App Home", admin_opens_app_home),
     Step("Both accounts are connected", both_connected),
-    Step("Ada previews the digest: the portal's seats as the seed has them", admin_previews_digest),
+    *form_steps(),
+    Step("Ada previews the digest: each account's seats as its seed has them", admin_previews_digest),
     Step("Ada subscribes #saas-usage to the weekly digest", admin_subscribes_channel),
     Step("At the next send time the scheduler posts one digest to #saas-usage", scheduled_digest_posted),
     Step("HubSpot access is revoked; the health check DMs Ada one alert", hubspot_access_revoked),

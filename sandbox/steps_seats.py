@@ -11,7 +11,7 @@ import re
 
 from sandbox.clock import until
 from sandbox.environment import page_text
-from sandbox.story import Step, Story, buttons, dms_to, expect, fields, slash
+from sandbox.story import Step, Story, buttons, dms_to, expect, sections, slash
 from sandbox.workspace import ADA, DANA, MAX, MAX_HUBSPOT_ID, PORTAL_ID, SAAS_USAGE, SEAT_PRICE, TEAM_ID
 
 WRITE_SCOPE = "settings.users.write"
@@ -167,8 +167,8 @@ def next_digest_shows_saving(story: Story) -> None:
     text = str(digest.get("blocks", []))
     saved = f"Saved ${SEAT_PRICE * 12:,} a year since"
     expect(saved in text, f"the digest does not say {saved!r}")
-    first = fields(env.slack.messages_in(SAAS_USAGE)[0]).get("Paid seats")
-    now = fields(digest).get("Paid seats")
+    first = sections(env.slack.messages_in(SAAS_USAGE)[0]).get("HubSpot", {}).get("Paid seats")
+    now = sections(digest).get("HubSpot", {}).get("Paid seats")
     expect(
         first and now and int(now) == int(first) - 1,
         f"the digest shows {now} paid seats, not one fewer than {first}",

@@ -94,3 +94,18 @@ def fields(message: dict) -> dict[str, str]:
             head, _, value = item.get("text", "").partition("\n")
             out[head.strip("* ")] = value.strip()
     return out
+
+
+def sections(message: dict) -> dict[str, dict[str, str]]:
+    """A digest's fields per provider: {"HubSpot": {"Paid seats": "10", ...}, ...} (each provider's part
+    starts with a section "*Provider* · account")."""
+    out: dict[str, dict[str, str]] = {}
+    current = ""
+    for block in message.get("blocks") or []:
+        head = ((block.get("text") or {}).get("text") or "").split("\n", 1)[0]
+        if head.startswith("*") and "* · " in head:
+            current = head[1:].split("* · ", 1)[0]
+        for item in block.get("fields") or []:
+            label, _, value = item.get("text", "").partition("\n")
+            out.setdefault(current, {})[label.strip("* ")] = value.strip()
+    return out

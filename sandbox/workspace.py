@@ -160,8 +160,10 @@ def settings_for(
     slack: SlackStandIn,
     hubspot: HubSpotStandIn,
     sendgrid: SendGridStandIn,
+    more: Mapping[str, str] | None = None,
 ):
-    """The bot's Settings in the sandbox: SQLite in `data_dir`, every API a stand-in on 127.0.0.1."""
+    """The bot's Settings in the sandbox: SQLite in `data_dir`, every API a stand-in on 127.0.0.1 (`more`:
+    the other stand-ins' settings, standins/sandboxed.py)."""
     from core.config import Settings
     from storage.crypto import generate_key
 
@@ -182,6 +184,7 @@ def settings_for(
             "HUBSPOT_API_URL": hubspot.url,
             "HUBSPOT_AUTHORIZE_URL": f"{hubspot.url}/oauth/authorize",
             "SENDGRID_API_URL": sendgrid.url,
+            **(more or {}),
         },
     )
 

@@ -113,7 +113,10 @@ def test_input_blocks_of_modals_with_an_error():
         hint="Stored encrypted.",
     ).to_dict()
     out = rh.block_html(key, {"sendgrid_key": "That is not a SendGrid key."})
-    assert '<input name="sendgrid_key/api_key" data-type="plain_text_input" placeholder="SG.…"' in out
+    assert (
+        '<input id="in-sendgrid_key" name="sendgrid_key/api_key" data-type="plain_text_input" placeholder="SG.…"'
+        in out
+    )
     assert '<div class="error">That is not a SendGrid key.</div>' in out and "Stored encrypted." in out
     radios = html(
         InputBlock(
@@ -136,7 +139,7 @@ def test_input_blocks_of_modals_with_an_error():
             block_id="s", label="Pick", element=StaticSelectElement(action_id="p", options=options("One"))
         )
     )
-    assert '<select name="s/p"' in select
+    assert '<select id="in-s" name="s/p"' in select
 
 
 def test_an_unknown_block_or_element_is_shown_not_dropped():

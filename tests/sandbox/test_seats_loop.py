@@ -27,7 +27,7 @@ from sandbox.steps import (
     admin_subscribes_channel,
     scheduled_digest_posted,
 )
-from sandbox.story import Story, buttons, fields, slash
+from sandbox.story import Story, buttons, sections, slash
 from sandbox.workspace import (
     ADA,
     HUBSPOT_CLIENT_SECRET,
@@ -165,7 +165,7 @@ def test_ask_three_keep_release_silence_reclaim_once_digest_and_undo(story, logg
     # the weekly digest (due meanwhile): one paid seat fewer, Casey keeping hers, the saving
     env.run_job("digests", now=story.facts["next_send"] + timedelta(days=7))
     first, digest = until(lambda: env.slack.messages_in(SAAS_USAGE)[1:] and env.slack.messages_in(SAAS_USAGE))
-    assert int(fields(digest)["Paid seats"]) == int(fields(first)["Paid seats"]) - 1
+    assert int(sections(digest)["HubSpot"]["Paid seats"]) == int(sections(first)["HubSpot"]["Paid seats"]) - 1
     text = json.dumps(digest)
     assert "Saved $600 a year since" in text and "kept by its holder until" in text
     assert "max@" not in text and MAX.user_id not in text  # Max is no idle seat any more
