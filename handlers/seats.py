@@ -304,6 +304,8 @@ def register(app: AsyncApp, services: Services) -> None:
         await ack(response_action="update", view=_modal(blocks.message("Reclaiming…"), "seats_result"))
         data = json.loads(body["view"]["private_metadata"] or "{}")
         run = await services.reclaims.reclaim(team_id, user_id, int(data["c"]), list(data["u"]))
+        if run.nothing_new:  # a double submit: the first one's outcome replaces "Reclaiming…" itself
+            return
         await client.views_update(
             view_id=body["view"]["id"], view=_modal(msg.results_message(run.lines, run.undo), "seats_result")
         )

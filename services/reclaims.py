@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import NamedTuple
 
 from core.reports import InactiveSeat
 from core.seats import ConnectionSeats, DigestSeats, Savings, SeatOutcome, SeatResult, SeatRow
@@ -42,6 +43,13 @@ ENABLE_FORM = (
 )
 
 
+class OneReclaim(NamedTuple):
+    line: str
+    reclaim_id: int | None  # set when the seat is reclaimed, by this request or an earlier one
+    fresh: bool = False  # this request's provider call reclaimed it
+    busy: bool = False  # another request holds the claim now
+
+
 @dataclass
 class ReclaimRun:
     """What one *Reclaim* did: a sentence per person, and the reclaims that can be undone."""
@@ -49,6 +57,12 @@ class ReclaimRun:
     lines: list[str] = field(default_factory=list)
     undo: list[tuple[int, str]] = field(default_factory=list)
     done: int = 0
+    busy: int = 0  # people whose reclaim another submit is running now
+
+    @property
+    def nothing_new(self) -> bool:
+        """Every chosen seat is being reclaimed by another submit, which will show the outcome itself."""
+        return bool(self.lines) and self.busy == len(self.lines)
 
 
 class ReclaimsService:
@@ -99,18 +113,18 @@ class ReclaimsService:
                 run.lines.append(msg.NOT_IDLE.format(user=msg.esc(row.user_id)))
                 continue
             connection, seat = found
-            line, reclaim_id = await self.reclaim_one(connection, seat, admin, row)
-            run.lines.append(line)
-            if reclaim_id is not None:
-                run.done += 1
-                if self.registry[connection.provider].reclaim.undo_days:
-                    run.undo.append((reclaim_id, row.name))
+            one = await self.reclaim_one(connection, seat, admin, row)
+            run.lines.append(one.line)
+            run.done += one.fresh
+            run.busy += one.busy
+            if one.reclaim_id is not None and self.registry[connection.provider].reclaim.undo_days:
+                run.undo.append((one.reclaim_id, row.name))
         return run
 
     async def reclaim_one(
         self, connection: ConnectionRecord, seat: InactiveSeat, actor: str, row: SeatRow
-    ) -> tuple[str, int | None]:
-        """Reclaim one seat once: (the sentence, the reclaim's id when the provider took it)."""
+    ) -> OneReclaim:
+        """Reclaim one seat once: the sentence, and the reclaim's id when the seat is reclaimed (now or before)."""
         spec = self.registry[connection.provider]
         name = msg.esc(row.name)
         reclaim, created = await self.store.request_reclaim(
@@ -126,10 +140,13 @@ class ReclaimsService:
         if not await self.store.start(reclaim.id, self.replica):  # someone else holds (or held) it
             current = await self.store.get_reclaim(reclaim.id)
             if current.state == RUNNING:
-                return BUSY.format(name=name), None
-            return ALREADY.format(
+                return OneReclaim(BUSY.format(name=name), None, busy=True)
+            already = ALREADY.format(
                 name=name, state=msg.status(None, current, None, self.clock()) or current.state
-            ), None
+            )
+            # a second submit that finds the seat reclaimed still offers its Undo: whichever answer
+            # Slack shows last, the admin can take the seat back
+            return OneReclaim(already, current.id if current.state == SeatOutcome.DONE.value else None)
         hooks = self.providers(connection.provider)
         try:
             result = await hooks.reclaim(
@@ -164,7 +181,7 @@ class ReclaimsService:
             sentence += " " + NEEDS_WRITE.format(
                 provider=msg.esc(spec.display_name), verb=spec.reclaim.verb.lower()
             )
-        return sentence, (reclaim.id if result.done else None)
+        return OneReclaim(sentence, reclaim.id if result.done else None, fresh=result.done)
 
     async def on_release(self, ask: Ask) -> str | None:
         """A person released their seat: reclaim it at once where the admins turned that on."""
@@ -184,8 +201,8 @@ class ReclaimsService:
             monthly_minor=price.amount_minor if price else None,
             currency=price.currency if price else None,
         )
-        sentence, _ = await self.reclaim_one(connection, ask.seat, ask.slack_user_id, row)
-        return f"Thanks: {sentence}"
+        one = await self.reclaim_one(connection, ask.seat, ask.slack_user_id, row)
+        return f"Thanks: {one.line}"
 
     async def undo(self, team_id: str, admin: str, reclaim_id: int) -> str:
         reclaim = await self.store.get_reclaim(reclaim_id)

@@ -271,6 +271,7 @@ async def test_two_replicas_and_repeated_clicks_ask_once_and_reclaim_once(
         # and once more later: already reclaimed, no call
         later = await two.reclaims.reclaim("T0001", "U0001", cid, ["bo"])
         assert "already" in later.lines[0] and standin.writes == [("DELETE", "bo")]
+        assert len(later.undo) == 1 and later.done == 0  # found reclaimed: its Undo is still offered
         # undo gives the seat back once; the ledger forgets it
         [reclaim] = [r for r in (await storage.seats.latest_reclaims("T0001")).values()]
         undone = await asyncio.gather(
