@@ -56,6 +56,12 @@ ORG_NOT_VISIBLE = (
     "GitHub says this token cannot see the organisation {org}: check its name, that the token's owner is "
     "a member of it, and that a fine-grained token's resource owner is the organisation."
 )
+# what a token without each read permission cannot do, for the one sentence naming what it lacks
+CANNOT = {MEMBERS: "list the organisation's members", COPILOT: "read Copilot billing"}
+LACKS = (
+    "The token cannot {what}: give it *{permissions}* (a classic token: the `read:org` scope), then paste "
+    "it with Reconnect."
+)
 REVOKED_REASON = "GitHub no longer accepts the token (Bad credentials): it expired, or was deleted or revoked"
 ORG_GONE_REASON = (
     "the GitHub token can no longer see the organisation (its owner left it, or access was removed)"
@@ -71,6 +77,16 @@ def token_problem(text: str | None) -> str | None:
     if any(ch.isspace() for ch in token):
         return TOKEN_HAS_SPACES
     return None if TOKEN_SHAPE.fullmatch(token) else TOKEN_NOT_GITHUB
+
+
+def missing_sentence(missing: tuple[str, ...] | list[str]) -> str:
+    """One sentence naming the read permissions a token lacks and how to give them ("" if none)."""
+    known = [p for p in (MEMBERS, COPILOT) if p in missing]
+    if not known:
+        return ""
+    return LACKS.format(
+        what=" or ".join(CANNOT[p] for p in known), permissions="* and *".join(p for p in known)
+    )
 
 
 def org_problem(text: str | None) -> str | None:
@@ -176,11 +192,13 @@ class GitHubClient:
             granted.add(PLAN)
         write = COPILOT_WRITE in api.permissions_of(classic) if classic is not None else False
         login = str(about.get("login") or org)
+        missing = tuple(s for s in SPEC.required_scopes if probes.get(s) == "forbidden")
         return Verified(
             account_id=str(about.get("id") or login),
             account_name=login,
             scopes=tuple(s.name for s in SPEC.scopes if s.name in granted),
-            missing=tuple(s for s in SPEC.required_scopes if probes.get(s) == "forbidden"),
+            missing=missing,
+            missing_sentence=missing_sentence(missing),
             write_scopes=(COPILOT_WRITE,) if write else (),
             credentials={BEARER: token, "org": login},
             details={

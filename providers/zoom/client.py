@@ -50,7 +50,9 @@ NOT_ACTIVATED = (
 WRONG_ACCOUNT = (
     "Zoom says this app does not belong to that account ID: copy the account ID from the same app."
 )
-NO_READ = f"The Zoom app lacks the {READ_SCOPE} scope: add it under Scopes, then connect again."
+NO_READ = (
+    f"The Zoom app cannot list users: give it the *{READ_SCOPE}* scope under Scopes, then connect again."
+)
 UNAVAILABLE = "Zoom is not answering right now; nothing was saved. Please try again in a few minutes."
 FAILED = "Zoom refused to check the app; nothing was saved."
 
@@ -166,6 +168,9 @@ class ZoomHooks:
     def verify_failure(self, error: ProviderError) -> Kind:
         return verify_failure(error)
 
+    def verify_message(self, error: ProviderError) -> str:
+        return failure_sentence(error)
+
     async def verify_form(self, values: Mapping[str, str]) -> Verified:
         """Exchange the pasted credentials, read the scopes the token carries, and name the account by
         its owner when the token may read users. Raises `ProviderError` (`failure_sentence` says it)."""
@@ -183,11 +188,13 @@ class ZoomHooks:
                 **quick,
             )
         email = str(owner.get("email") or "")
+        missing = tuple(s for s in SPEC.required_scopes if not granted(scopes, s))
         return Verified(
             account_id=credentials["account_id"],
             account_name=email.partition("@")[2] or None,
             scopes=tuple(sorted(scopes)),
-            missing=tuple(s for s in SPEC.required_scopes if not granted(scopes, s)),
+            missing=missing,
+            missing_sentence=NO_READ if READ_SCOPE in missing else "",
             write_scopes=tuple(s for s in SPEC.reclaim.write_scope_names if granted(scopes, s)),
             details={"owner_email": email} if email else {},
             credentials={**credentials, BEARER: body["access_token"]},
