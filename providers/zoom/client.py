@@ -64,6 +64,12 @@ def granted(scopes: tuple[str, ...] | list[str], scope: str) -> bool:
     return scope in scopes or any(s in scopes for s in EQUIVALENT.get(scope, ()))
 
 
+def with_classic(scopes: tuple[str, ...]) -> tuple[str, ...]:
+    """The token's scopes and the classic names its granular ones stand for (what the entry and the
+    seat action name), sorted."""
+    return tuple(sorted({*scopes, *(s for s in EQUIVALENT if granted(scopes, s))}))
+
+
 def field_problem(name: str, value: str | None) -> str | None:
     """Why a pasted credential cannot be right (a sentence), before asking Zoom."""
     text = (value or "").strip()
@@ -192,7 +198,7 @@ class ZoomHooks:
         return Verified(
             account_id=credentials["account_id"],
             account_name=email.partition("@")[2] or None,
-            scopes=tuple(sorted(scopes)),
+            scopes=with_classic(scopes),
             missing=missing,
             missing_sentence=NO_READ if READ_SCOPE in missing else "",
             write_scopes=tuple(s for s in SPEC.reclaim.write_scope_names if granted(scopes, s)),
@@ -215,7 +221,7 @@ class ZoomHooks:
                 await self._get(f"{SPEC.verify_path}", auth, connection.account_key)
             except ProviderError as error:
                 return Checked(self.classify(error), reason=str(error))
-        return Checked(scopes=tuple(sorted(scopes)), unavailable=lacking)
+        return Checked(scopes=with_classic(scopes), unavailable=lacking)
 
     async def _get(self, path: str, auth: Auth, account: str) -> Any:
         return await self.http.get_json(f"{self.api}{path}", auth=auth, account_key=account, bucket=LIGHT)

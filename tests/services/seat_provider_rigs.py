@@ -52,6 +52,7 @@ class Rig:
     revoke: Callable[[dict[str, str]], None]  # the provider stops accepting these values
     truth: Callable[[datetime], Truth]  # over a period starting then
     writes: Callable[[], list[str]]  # the user ids whose seat the stand-in took, one per accepted write
+    reclaimable: Callable[[Truth], str]  # an idle seat the provider lets go (no admin's, no team's)
     stop: Callable[[], None] = field(default=lambda: None)
 
 
@@ -95,6 +96,11 @@ def github_rig(clock: Callable[[], datetime]) -> Rig:
         revoke=revoke,
         truth=truth,
         writes=lambda: [login for _, login in standin.cancelled],
+        reclaimable=lambda truth: next(
+            login
+            for login in truth.idle
+            if login not in truth.idle_admins and not org.seat(login).assigning_team
+        ),
         stop=server.stop,
     )
 
@@ -134,6 +140,7 @@ def zoom_rig(clock: Callable[[], datetime]) -> Rig:
         revoke=lambda values: standin.deactivate(values["client_id"]),
         truth=truth,
         writes=writes,
+        reclaimable=lambda truth: next(u for u in truth.idle if u not in truth.idle_admins),
         stop=server.stop,
     )
 
