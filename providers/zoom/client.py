@@ -28,7 +28,18 @@ from providers.http import (
     Unauthorized,
 )
 from providers.plugin import BEARER, Checked, Connection, ProviderSpec, Renewed, Verified
-from providers.zoom.entry import API_URL, KEY, LIGHT, MAX_FIELD, OAUTH_URL, READ_SCOPE, SPEC, WRITE_SCOPE
+from providers.zoom.entry import (
+    API_URL,
+    KEY,
+    LIGHT,
+    MAX_FIELD,
+    OAUTH_URL,
+    READ_SCOPE,
+    REPORT_SCOPE,
+    SPEC,
+    WRITE_SCOPE,
+)
+from providers.zoom.hosts import REPORT_SCOPES
 from providers.zoom.policy import INVALID_TOKEN, MISSING_SCOPE, NO_SUCH_USER, classify
 from providers.zoom.usage import ADMIN_ROLES, LICENSED, collect_zoom
 
@@ -38,6 +49,7 @@ VERIFY_ACCOUNT = "verify"  # rate-limit key before the account is known
 EQUIVALENT = {
     READ_SCOPE: ("user:read:list_users:admin", "user:read:user:admin"),
     WRITE_SCOPE: ("user:update:user:admin",),
+    REPORT_SCOPE: REPORT_SCOPES[1:],
 }
 FIELD_NAMES = {"account_id": "account ID", "client_id": "client ID", "client_secret": "client secret"}
 

@@ -12,19 +12,24 @@ straight through). Each user has a `type` (1 Basic, 2 Licensed, 4 Unassigned wit
   counts as active.
 - Idle licensed seats: every other licensed user (never signed in, or last before the period), as
   `InactiveSeat`s, owners and admins flagged `admin`.
+- Meetings, when the app may read the active-hosts report (hosts.py, read alongside the listing): the
+  licensed users who hosted meetings in the period, the meetings and their minutes; otherwise the
+  report's signal is unavailable, with the reason.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from core.periods import Period
-from core.reports import Account, Figure, InactiveSeat, Seats, Signals, UsageReport
+from core.reports import Account, Figure, InactiveSeat, Seats, Signals, Unavailable, UsageReport
+from providers.collect import run_all
 from providers.http import Auth, ProviderHTTP
 from providers.pagination import CursorGuard
 from providers.usage import Clock, inactive_order
+from providers.zoom.hosts import SIGNAL, Hosts, active_hosts
 
 PROVIDER = "zoom"
 PAGE_SIZE = 300
@@ -93,7 +98,19 @@ async def collect_zoom(
     clock: Clock,
 ) -> UsageReport:
     """Read one Zoom account over `period` (see the module docstring)."""
-    users = await list_users(http, auth, base_url, account_id)
+    users, report = await run_all(
+        list_users(http, auth, base_url, account_id),
+        active_hosts(
+            http,
+            auth,
+            base_url,
+            account_id,
+            start=period.start,
+            end=period.end,
+            today=clock().astimezone(UTC).date(),
+            scopes=scopes,
+        ),
+    )
     since = period.start_utc
 
     def signed_in(user: dict) -> bool:
@@ -113,6 +130,14 @@ async def collect_zoom(
         Figure("never_signed_in", "Licensed, never signed in", never),
         Figure("basic_users", "Basic users", types.get("Basic", 0)),
     )
+    meetings: tuple[Figure, ...] = ()
+    if isinstance(report, Hosts):
+        hosting = sum(1 for u in licensed if str(u.get("id")) in report.hosts)
+        meetings = (
+            Figure("licensed_hosts", "Licensed users who hosted meetings", hosting, of=len(licensed)),
+            Figure("meetings", "Meetings hosted", report.meetings),
+            Figure("meeting_minutes", "Meeting minutes", report.minutes),
+        )
     return UsageReport(
         team_id=team_id,
         provider=PROVIDER,
@@ -128,9 +153,12 @@ async def collect_zoom(
             noun="users",
             active_means="signed in to Zoom in the period",
         ),
-        activity=figures,
-        highlights=figures[:2],
+        activity=figures + meetings,
+        highlights=figures[:2] + meetings[:1],
         summary=figures[:1],
-        signals=Signals(used=("users", "logins")),
+        signals=Signals(
+            used=("users", "logins", *((SIGNAL,) if meetings else ())),
+            unavailable=(report,) if isinstance(report, Unavailable) else (),
+        ),
         collected_at=clock(),
     )

@@ -36,7 +36,16 @@ def period_before(zoom: Zoom, days: int = 30) -> Period:
 
 
 async def collect(
-    zoom: Zoom, http, auth, period: Period, *, sleep=None, limiter=None, hooks=None, clock=time.time
+    zoom: Zoom,
+    http,
+    auth,
+    period: Period,
+    *,
+    sleep=None,
+    limiter=None,
+    hooks=None,
+    clock=time.time,
+    scopes=None,
 ):
     """`auth`: a token (sent as it is) or an `Auth`."""
     hooks = hooks or zoom.hooks(http, **({"sleep": sleep} if sleep else {}), limiter=limiter, clock=clock)
@@ -48,7 +57,7 @@ async def collect(
         account_id=zoom.account.account_id,
         account_name="acme.example",
         period=period,
-        scopes=None,
+        scopes=scopes,
         clock=zoom.clock,
     )
 
