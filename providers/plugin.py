@@ -223,6 +223,9 @@ class Verified:
     write_scopes: tuple[str, ...] = ()  # it can do more than read
     details: Mapping[str, Any] = field(default_factory=dict)
     expires_in: int | None = None  # seconds the bearer lasts (None: it does not expire); see `Renewed`
+    # the provider's one sentence naming the permissions it lacks and how to give them ("The token cannot
+    # read Copilot billing: give it *GitHub Copilot Business: read*"); "": the generic list of `missing`
+    missing_sentence: str = ""
 
 
 @dataclass(frozen=True)
@@ -244,7 +247,9 @@ class Hooks(Protocol):
     """What a provider does that data cannot say, built once per process with the shared
     `ProviderHTTP` and the settings (`Hooks(http, settings)`). OAuth providers add `authorize_url`,
     `exchange`, `refresh`, `revoke` and `account`; credential forms `problem`, `verify_form` and
-    `verify_failure`, and `renew` when the bearer they store expires (`Renewed`). A provider whose entry has `reclaim` adds `reclaim`, `protected` and, when
+    `verify_failure`, optionally `verify_message(error) -> str | None` (the one sentence the modal
+    shows for a failed `verify_form`, where the provider's answer says more than the generic sentence
+    of its kind; None: the generic one), and `renew` when the bearer they store expires (`Renewed`). A provider whose entry has `reclaim` adds `reclaim`, `protected` and, when
     `reclaim.undo_days`, `undo`; an OAuth one's `authorize_url(state, write=True)` then asks for the
     write scopes too."""
 

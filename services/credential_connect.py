@@ -1,7 +1,10 @@
 """Connecting a provider whose entry has a credential form (SendGrid: an API key and a region).
 
 `CredentialConnectService.connect()` has the provider verify what was pasted (its `verify_form` hook)
-and saves it (encrypted, by `ConnectionStore.save_connected`), or says in one sentence why it did not;
+and saves it (encrypted, by `ConnectionStore.save_connected`), or says in one sentence why it did not
+(the provider's own, from its optional `verify_message` hook, else the generic one of the failure's
+kind); a credential lacking permissions is saved with the provider's `Verified.missing_sentence`, else
+the generic list of what it lacks;
 `finish()` then updates the Connections card and confirms to the person
 (`ConnectionsService.after_connect`). The handlers in handlers/credentials.py decide how to show the
 result inside Slack's 3-second window. The hourly check of stored credentials is services/health.py's.
@@ -151,7 +154,11 @@ def connected_note(
         more = f" and {len(info.write_scopes) - 3} more" if len(info.write_scopes) > 3 else ""
         parts.append(WRITE_NOTE.format(provider=provider, scopes=shown + more))
     note = " ".join(parts)
-    lacking = missing_note([(s, spec.purpose_of(s)) for s in info.missing])
+    lacking = (
+        f":warning: {info.missing_sentence}"
+        if info.missing and info.missing_sentence
+        else missing_note([(s, spec.purpose_of(s)) for s in info.missing])
+    )
     return f"{note}\n{lacking}" if lacking else note
 
 
@@ -184,7 +191,8 @@ class CredentialConnectService:
         except ProviderError as error:  # its text is scrubbed of the credential by the HTTP layer
             kind = hooks.verify_failure(error)
             log.info("%s check for team %s failed (%s): %s", key, ctx.team_id, kind, error)
-            return ConnectResult(kind, _failure_message(provider, kind, error), shown)
+            message = _provider_sentence(hooks, error) or _failure_message(provider, kind, error)
+            return ConnectResult(kind, message, shown)
         # spend the invitation (open -> accepted) just before saving: it grants this, once, while open
         if ctx.invitation_id and not await self.storage.invitations.accept(
             ctx.invitation_id, team_id=ctx.team_id, invitee_id=ctx.user_id, provider=key
@@ -237,6 +245,12 @@ class CredentialConnectService:
             ctx.user_id,
             NOT_CONNECTED_DM.format(provider=spec.display_name, reason=result.message),
         )
+
+
+def _provider_sentence(hooks, error: ProviderError) -> str | None:
+    """The provider's own sentence for a failed verification (its optional `verify_message` hook)."""
+    verify_message = getattr(hooks, "verify_message", None)
+    return verify_message(error) if verify_message is not None else None
 
 
 def _failure_message(provider: str, kind: str, error: ProviderError) -> str:

@@ -5,7 +5,9 @@ Verifying (`verify_form`): ``GET /orgs/{org}`` proves the token and that it sees
 (401: the token is wrong; 404: it cannot see it); ``GET /user`` names the token's owner (never
 offered for reclaiming); then one cheap read per permission — ``GET /orgs/{org}/members?per_page=1``
 and ``GET /orgs/{org}/copilot/billing`` — since a fine-grained token has no scope header (a classic
-token's `X-OAuth-Scopes` is read too). A 403 on a probe is a permission the token lacks.
+token's `X-OAuth-Scopes` is read too). A 403 on a probe is a permission the token lacks. Whether it
+may cancel Copilot seats (reclaiming) comes from the classic scopes, or, for a fine-grained token, from
+asking it to cancel nobody (`can_cancel_seats`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,17 @@ from core.seats import SeatResult
 from providers import failures
 from providers.failures import Failure, Operation
 from providers.github import api, seats
-from providers.github.entry import API_URL, COPILOT, COPILOT_WRITE, KEY, MAX_TOKEN_LENGTH, MEMBERS, PLAN, SPEC
+from providers.github.entry import (
+    API_URL,
+    COPILOT,
+    COPILOT_WRITE,
+    HEADERS,
+    KEY,
+    MAX_TOKEN_LENGTH,
+    MEMBERS,
+    PLAN,
+    SPEC,
+)
 from providers.github.usage import collect_github
 from providers.http import (
     Auth,
@@ -56,6 +68,12 @@ ORG_NOT_VISIBLE = (
     "GitHub says this token cannot see the organisation {org}: check its name, that the token's owner is "
     "a member of it, and that a fine-grained token's resource owner is the organisation."
 )
+# what a token without each read permission cannot do, for the one sentence naming what it lacks
+CANNOT = {MEMBERS: "list the organisation's members", COPILOT: "read Copilot billing"}
+LACKS = (
+    "The token cannot {what}: give it *{permissions}* (a classic token: the `read:org` scope), then paste "
+    "it with Reconnect."
+)
 REVOKED_REASON = "GitHub no longer accepts the token (Bad credentials): it expired, or was deleted or revoked"
 ORG_GONE_REASON = (
     "the GitHub token can no longer see the organisation (its owner left it, or access was removed)"
@@ -71,6 +89,16 @@ def token_problem(text: str | None) -> str | None:
     if any(ch.isspace() for ch in token):
         return TOKEN_HAS_SPACES
     return None if TOKEN_SHAPE.fullmatch(token) else TOKEN_NOT_GITHUB
+
+
+def missing_sentence(missing: tuple[str, ...] | list[str]) -> str:
+    """One sentence naming the read permissions a token lacks and how to give them ("" if none)."""
+    known = [p for p in (MEMBERS, COPILOT) if p in missing]
+    if not known:
+        return ""
+    return LACKS.format(
+        what=" or ".join(CANNOT[p] for p in known), permissions="* and *".join(p for p in known)
+    )
 
 
 def org_problem(text: str | None) -> str | None:
@@ -174,13 +202,18 @@ class GitHubClient:
         granted = {p for p, outcome in probes.items() if outcome == "ok"}
         if isinstance(about.get("plan"), dict):
             granted.add(PLAN)
-        write = COPILOT_WRITE in api.permissions_of(classic) if classic is not None else False
         login = str(about.get("login") or org)
+        write = COPILOT in granted and await self.can_cancel_seats(token, login, classic, **quick)
+        missing = tuple(s for s in SPEC.required_scopes if probes.get(s) == "forbidden")
         return Verified(
             account_id=str(about.get("id") or login),
             account_name=login,
-            scopes=tuple(s.name for s in SPEC.scopes if s.name in granted),
-            missing=tuple(s for s in SPEC.required_scopes if probes.get(s) == "forbidden"),
+            scopes=(
+                *(s.name for s in SPEC.scopes if s.name in granted),
+                *((COPILOT_WRITE,) if write else ()),
+            ),
+            missing=missing,
+            missing_sentence=missing_sentence(missing),
             write_scopes=(COPILOT_WRITE,) if write else (),
             credentials={BEARER: token, "org": login},
             details={
@@ -190,6 +223,27 @@ class GitHubClient:
                 "classic_scopes": list(classic or ()),
             },
         )
+
+    async def can_cancel_seats(self, token: str, org: str, classic: tuple[str, ...] | None, **kwargs) -> bool:
+        """Whether the token may cancel Copilot seats. A classic token's scopes say so; a fine-grained
+        token's permissions cannot be read, so it is asked to cancel nobody (an empty
+        `selected_usernames`): GitHub checks the permission first (403 without it), then refuses the
+        empty list (422). Nothing changes either way."""
+        if classic is not None:
+            return COPILOT_WRITE in api.permissions_of(classic)
+        try:
+            await self.http.request(
+                "DELETE",
+                f"{self.url}/orgs/{org}/copilot/billing/selected_users",
+                auth=Bearer(token),
+                account_key=VERIFY_ACCOUNT,
+                headers=HEADERS,
+                json={"selected_usernames": []},
+                **kwargs,
+            )
+        except ProviderError as error:
+            return error.status == 422 and not isinstance(error, TransientError | MissingScopes)
+        return True
 
     def verify_failure(self, error: ProviderError) -> Literal["rejected", "unavailable", "failed"]:
         if isinstance(error, Unauthorized):
@@ -224,8 +278,11 @@ class GitHubClient:
         granted = [p for p, outcome in probes.items() if outcome == "ok"]
         if PLAN in connection.scopes:
             granted.append(PLAN)
+        # the write permission is not probed hourly (that probe is a DELETE): a reclaim it no longer
+        # allows answers 403, said as missing the permission
+        write = (COPILOT_WRITE,) if COPILOT in granted and COPILOT_WRITE in connection.scopes else ()
         return Checked(
-            scopes=tuple(s.name for s in SPEC.scopes if s.name in granted),
+            scopes=(*(s.name for s in SPEC.scopes if s.name in granted), *write),
             unavailable=tuple(p for p, outcome in probes.items() if outcome == "forbidden"),
             unknown=tuple(p for p, outcome in probes.items() if outcome == "unknown"),
         )

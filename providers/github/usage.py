@@ -9,8 +9,11 @@ Reads, concurrently, through `ProviderHTTP` (a personal access token: a 401 is f
 - ``GET /orgs/{org}/copilot/billing`` (*GitHub Copilot Business: read*): the seat breakdown;
 - ``GET /orgs/{org}/copilot/billing/seats`` (the same; Link paging, 100 a page): every seat with
   `last_activity_at`, `last_activity_editor`, `created_at`, `pending_cancellation_date`;
-- ``GET /users/{login}`` for each idle seat: the person's public email, which most people leave
-  empty (the rest are matched to Slack members by hand).
+- ``GET /users/{login}`` for each idle seat, asked as soon as its page of seats is in: the person's
+  public email, which most people leave empty (the rest are matched to Slack members by hand).
+
+A listing whose first page's `Link` names its last page has its other pages asked for at once
+(api.py `pages`), within GitHub's limits (the limiter books them).
 
 Seats: the paid seats are the Copilot seats still billed after this cycle (a seat pending
 cancellation is already leaving: counted apart, never idle). A seat is active when its holder used
@@ -20,6 +23,7 @@ or only before the period). The editor last used is counted per editor (`details
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -141,10 +145,29 @@ class _Collection:
         seats_url = f"{self.org_url}/copilot/billing/seats"
 
         async def seats_and_emails() -> tuple[list[dict], dict[str, str | None]]:
-            seats = await self.listing(seats_url, items=lambda page: list((page or {}).get("seats") or []))
-            idle = [login_of(seat) for seat in judge(seats, period)["idle"]]
-            emails = await run_all(*(self.email(login) for login in idle))
-            return seats, dict(zip(idle, emails, strict=True))
+            """Each page's idle seats' emails are asked for as soon as that page is in, while the
+            next pages may still be coming."""
+            seats: list[dict] = []
+            lookups: dict[str, asyncio.Future[str | None]] = {}
+            try:
+                async for _, page in api.pages(
+                    self.http,
+                    seats_url,
+                    auth=self.auth,
+                    account=self.account,
+                    items=lambda body: list((body or {}).get("seats") or []),
+                ):
+                    seats += page
+                    for seat in judge(page, period)["idle"]:
+                        login = login_of(seat)
+                        lookups.setdefault(login, asyncio.ensure_future(self.email(login)))
+                emails = await asyncio.gather(*lookups.values())
+            except BaseException:
+                for lookup in lookups.values():
+                    lookup.cancel()
+                await asyncio.gather(*lookups.values(), return_exceptions=True)
+                raise
+            return seats, dict(zip(lookups, emails, strict=True))
 
         billing, (seats, emails) = await run_all(
             self.get(f"{self.org_url}/copilot/billing"), seats_and_emails()

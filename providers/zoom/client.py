@@ -28,7 +28,18 @@ from providers.http import (
     Unauthorized,
 )
 from providers.plugin import BEARER, Checked, Connection, ProviderSpec, Renewed, Verified
-from providers.zoom.entry import API_URL, KEY, LIGHT, MAX_FIELD, OAUTH_URL, READ_SCOPE, SPEC, WRITE_SCOPE
+from providers.zoom.entry import (
+    API_URL,
+    KEY,
+    LIGHT,
+    MAX_FIELD,
+    OAUTH_URL,
+    READ_SCOPE,
+    REPORT_SCOPE,
+    SPEC,
+    WRITE_SCOPE,
+)
+from providers.zoom.hosts import REPORT_SCOPES
 from providers.zoom.policy import INVALID_TOKEN, MISSING_SCOPE, NO_SUCH_USER, classify
 from providers.zoom.usage import ADMIN_ROLES, LICENSED, collect_zoom
 
@@ -38,6 +49,7 @@ VERIFY_ACCOUNT = "verify"  # rate-limit key before the account is known
 EQUIVALENT = {
     READ_SCOPE: ("user:read:list_users:admin", "user:read:user:admin"),
     WRITE_SCOPE: ("user:update:user:admin",),
+    REPORT_SCOPE: REPORT_SCOPES[1:],
 }
 FIELD_NAMES = {"account_id": "account ID", "client_id": "client ID", "client_secret": "client secret"}
 
@@ -50,7 +62,9 @@ NOT_ACTIVATED = (
 WRONG_ACCOUNT = (
     "Zoom says this app does not belong to that account ID: copy the account ID from the same app."
 )
-NO_READ = f"The Zoom app lacks the {READ_SCOPE} scope: add it under Scopes, then connect again."
+NO_READ = (
+    f"The Zoom app cannot list users: give it the *{READ_SCOPE}* scope under Scopes, then connect again."
+)
 UNAVAILABLE = "Zoom is not answering right now; nothing was saved. Please try again in a few minutes."
 FAILED = "Zoom refused to check the app; nothing was saved."
 
@@ -60,6 +74,12 @@ Kind = Literal["rejected", "unavailable", "failed"]
 def granted(scopes: tuple[str, ...] | list[str], scope: str) -> bool:
     """The token may do what `scope` allows (itself, or its granular equivalents)."""
     return scope in scopes or any(s in scopes for s in EQUIVALENT.get(scope, ()))
+
+
+def with_classic(scopes: tuple[str, ...]) -> tuple[str, ...]:
+    """The token's scopes and the classic names its granular ones stand for (what the entry and the
+    seat action name), sorted."""
+    return tuple(sorted({*scopes, *(s for s in EQUIVALENT if granted(scopes, s))}))
 
 
 def field_problem(name: str, value: str | None) -> str | None:
@@ -166,6 +186,9 @@ class ZoomHooks:
     def verify_failure(self, error: ProviderError) -> Kind:
         return verify_failure(error)
 
+    def verify_message(self, error: ProviderError) -> str:
+        return failure_sentence(error)
+
     async def verify_form(self, values: Mapping[str, str]) -> Verified:
         """Exchange the pasted credentials, read the scopes the token carries, and name the account by
         its owner when the token may read users. Raises `ProviderError` (`failure_sentence` says it)."""
@@ -183,11 +206,13 @@ class ZoomHooks:
                 **quick,
             )
         email = str(owner.get("email") or "")
+        missing = tuple(s for s in SPEC.required_scopes if not granted(scopes, s))
         return Verified(
             account_id=credentials["account_id"],
             account_name=email.partition("@")[2] or None,
-            scopes=tuple(sorted(scopes)),
-            missing=tuple(s for s in SPEC.required_scopes if not granted(scopes, s)),
+            scopes=with_classic(scopes),
+            missing=missing,
+            missing_sentence=NO_READ if READ_SCOPE in missing else "",
             write_scopes=tuple(s for s in SPEC.reclaim.write_scope_names if granted(scopes, s)),
             details={"owner_email": email} if email else {},
             credentials={**credentials, BEARER: body["access_token"]},
@@ -208,7 +233,7 @@ class ZoomHooks:
                 await self._get(f"{SPEC.verify_path}", auth, connection.account_key)
             except ProviderError as error:
                 return Checked(self.classify(error), reason=str(error))
-        return Checked(scopes=tuple(sorted(scopes)), unavailable=lacking)
+        return Checked(scopes=with_classic(scopes), unavailable=lacking)
 
     async def _get(self, path: str, auth: Auth, account: str) -> Any:
         return await self.http.get_json(f"{self.api}{path}", auth=auth, account_key=account, bucket=LIGHT)

@@ -3,8 +3,9 @@
 Zoom is connected with a Server-to-Server OAuth app the customer creates: its account ID, client ID
 and client secret are pasted into the credential form, exchanged for an access token that lasts an
 hour and has no refresh token (the `renew` hook exchanges them again). Rate limits are per account,
-per category, per second: Pro accounts allow Light 30/s and Medium 20/s (Business and above allow
-more); listing users is Medium, reading or updating one user is Light. We book at the Pro figures.
+per category, per second: Pro accounts allow Light 30/s, Medium 20/s and Heavy 10/s (Business and
+above allow more); listing users is Medium, reading or updating one user Light, the active-hosts report
+Heavy. We book at the Pro figures.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ API_URL = "ZOOM_API_URL"
 OAUTH_URL = "ZOOM_OAUTH_URL"
 READ_SCOPE = "user:read:admin"
 WRITE_SCOPE = "user:write:admin"
-LIGHT, MEDIUM = "light", "medium"
+REPORT_SCOPE = "report:read:admin"  # optional: the active-hosts report
+LIGHT, MEDIUM, HEAVY = "light", "medium", "heavy"
 ARRIVAL_MARGIN = 0.05  # a request sent exactly one window after the first of a full one may arrive early
 MAX_FIELD = 200
 POLICY = ZoomPolicy()
@@ -27,9 +29,10 @@ LIMITS = ProviderLimits(
     buckets={
         LIGHT: Bucket(limit=30, window=1.0 + ARRIVAL_MARGIN),
         MEDIUM: Bucket(limit=20, window=1.0 + ARRIVAL_MARGIN),
+        HEAVY: Bucket(limit=10, window=1.0 + ARRIVAL_MARGIN),
     },
     always=(),  # every request names its category; each category is a quota of its own
-    standalone=frozenset({LIGHT, MEDIUM}),
+    standalone=frozenset({LIGHT, MEDIUM, HEAVY}),
 )
 
 SPEC = ProviderSpec(
@@ -73,7 +76,12 @@ SPEC = ProviderSpec(
         ),
         verifying="Checking the app with Zoom…",
     ),
-    scopes=(Scope(READ_SCOPE, "count licensed Zoom users and when each last signed in"),),
+    scopes=(
+        Scope(READ_SCOPE, "count licensed Zoom users and when each last signed in"),
+        Scope(
+            REPORT_SCOPE, "count who hosted meetings in the period (the active-hosts report)", required=False
+        ),
+    ),
     reclaim=SeatAction(
         verb="Downgrade to Basic",
         write_scopes=(Scope(WRITE_SCOPE, "downgrade an idle licensed user to Basic"),),

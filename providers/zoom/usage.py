@@ -12,19 +12,24 @@ straight through). Each user has a `type` (1 Basic, 2 Licensed, 4 Unassigned wit
   counts as active.
 - Idle licensed seats: every other licensed user (never signed in, or last before the period), as
   `InactiveSeat`s, owners and admins flagged `admin`.
+- Meetings, when the app may read the active-hosts report (hosts.py, read alongside the listing): the
+  licensed users who hosted meetings in the period, the meetings and their minutes; otherwise the
+  report's signal is unavailable, with the reason.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from core.periods import Period
-from core.reports import Account, Figure, InactiveSeat, Seats, Signals, UsageReport
+from core.reports import Account, Figure, InactiveSeat, Seats, Signals, Unavailable, UsageReport
+from providers.collect import run_all
 from providers.http import Auth, ProviderHTTP
 from providers.pagination import CursorGuard
 from providers.usage import Clock, inactive_order
+from providers.zoom.hosts import SIGNAL, Hosts, active_hosts
 
 PROVIDER = "zoom"
 PAGE_SIZE = 300
@@ -69,11 +74,11 @@ async def list_users(http: ProviderHTTP, auth: Auth, base_url: str, account: str
         guard.next(cursor)
 
 
-def idle_seat(user: dict) -> InactiveSeat:
+def idle_seat(user: dict, last: datetime | None) -> InactiveSeat:
     return InactiveSeat(
         user_id=str(user.get("id")),
         email=user.get("email") or None,
-        last_active=parse_time(user.get("last_login_time")),
+        last_active=last,
         name=_name(user),
         seat_type=TYPE_NAMES[LICENSED],
         admin=str(user.get("role_id")) in ADMIN_ROLES,
@@ -93,26 +98,52 @@ async def collect_zoom(
     clock: Clock,
 ) -> UsageReport:
     """Read one Zoom account over `period` (see the module docstring)."""
-    users = await list_users(http, auth, base_url, account_id)
+    users, report = await run_all(
+        list_users(http, auth, base_url, account_id),
+        active_hosts(
+            http,
+            auth,
+            base_url,
+            account_id,
+            start=period.start,
+            end=period.end,
+            today=clock().astimezone(UTC).date(),
+            scopes=scopes,
+        ),
+    )
     since = period.start_utc
-
-    def signed_in(user: dict) -> bool:
-        last = parse_time(user.get("last_login_time"))
-        return last is not None and last >= since
-
-    licensed = [u for u in users if u.get("type") == LICENSED]
-    idle = sorted((idle_seat(u) for u in licensed if not signed_in(u)), key=inactive_order)
+    # one pass, each sign-in read once (a few thousand users: this is most of the collection's CPU)
+    licensed: list[dict] = []
+    idle_users: list[tuple[dict, datetime | None]] = []
     types: dict[str, int] = {}
+    active = never = 0
     for user in users:
-        name = TYPE_NAMES.get(user.get("type"), "Other")
+        kind = user.get("type")
+        name = TYPE_NAMES.get(kind, "Other")
         types[name] = types.get(name, 0) + 1
-    never = sum(1 for u in licensed if parse_time(u.get("last_login_time")) is None)
+        last = parse_time(user.get("last_login_time"))
+        recent = last is not None and last >= since
+        active += recent
+        if kind == LICENSED:
+            licensed.append(user)
+            never += last is None
+            if not recent:
+                idle_users.append((user, last))
+    idle = sorted((idle_seat(u, last) for u, last in idle_users), key=inactive_order)
     figures = (
         Figure("licensed", "Licensed users", len(licensed)),
         Figure("idle_licensed", "Idle licences", len(idle), of=len(licensed)),
         Figure("never_signed_in", "Licensed, never signed in", never),
         Figure("basic_users", "Basic users", types.get("Basic", 0)),
     )
+    meetings: tuple[Figure, ...] = ()
+    if isinstance(report, Hosts):
+        hosting = sum(1 for u in licensed if str(u.get("id")) in report.hosts)
+        meetings = (
+            Figure("licensed_hosts", "Licensed users who hosted meetings", hosting, of=len(licensed)),
+            Figure("meetings", "Meetings hosted", report.meetings),
+            Figure("meeting_minutes", "Meeting minutes", report.minutes),
+        )
     return UsageReport(
         team_id=team_id,
         provider=PROVIDER,
@@ -121,16 +152,19 @@ async def collect_zoom(
         seats=Seats(
             total_users=len(users),
             paid_seats=len(licensed),
-            active_users=sum(1 for u in users if signed_in(u)),
+            active_users=active,
             active_paid_users=len(licensed) - len(idle),
             inactive_paid_users=tuple(idle),
             seat_types=dict(sorted(types.items())),
             noun="users",
             active_means="signed in to Zoom in the period",
         ),
-        activity=figures,
-        highlights=figures[:2],
+        activity=figures + meetings,
+        highlights=figures[:2] + meetings[:1],
         summary=figures[:1],
-        signals=Signals(used=("users", "logins")),
+        signals=Signals(
+            used=("users", "logins", *((SIGNAL,) if meetings else ())),
+            unavailable=(report,) if isinstance(report, Unavailable) else (),
+        ),
         collected_at=clock(),
     )

@@ -3,7 +3,8 @@
 `generate_account(seed, now=..., ...)` is pure: the same arguments give the same account. Logins are
 placed relative to `now` (the injected clock), so the account is as idle a year from now as today.
 `truth(account, since)` counts, from the plain data, what a collection must report: licensed users,
-those who signed in since `since`, the idle licensed ones (owners and admins flagged), basic users.
+those who signed in since `since`, the idle licensed ones (owners and admins flagged), basic users;
+`hosts_truth(account, start, end)` what the active-hosts report must list (who hosted meetings then).
 
 Zoom's user `type`: 1 Basic, 2 Licensed, 4 Unassigned without Meetings Basic, 99 None (only with
 another Zoom product). `role_id`: "0" Owner, "1" Admin, "2" Member (Zoom's default roles).
@@ -15,7 +16,7 @@ from __future__ import annotations
 import random
 import string
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 BASIC, LICENSED, UNASSIGNED, NONE = 1, 2, 4, 99
 OWNER_ROLE, ADMIN_ROLE, MEMBER_ROLE = "0", "1", "2"
@@ -30,6 +31,16 @@ def zoom_time(moment: datetime) -> str:
 
 
 @dataclass(frozen=True)
+class Hosted:
+    """Meetings one user hosted on one day (UTC)."""
+
+    day: date
+    meetings: int
+    minutes: int
+    participants: int
+
+
+@dataclass(frozen=True)
 class ZoomUser:
     id: str
     email: str
@@ -40,6 +51,7 @@ class ZoomUser:
     status: str  # "active" | "inactive" | "pending"
     created_at: datetime
     last_login_time: datetime | None  # None: never signed in (the field is absent)
+    hosted: tuple[Hosted, ...] = ()  # the days they hosted meetings (the active-hosts report)
 
     @property
     def admin(self) -> bool:
@@ -155,7 +167,53 @@ def generate_account(
                 last_login_time=(now - timedelta(days=500)).replace(microsecond=0),
             )
         )
-    return ZoomAccount(account_id=account_id, name=name, plan=plan, users=users)
+    return ZoomAccount(account_id=account_id, name=name, plan=plan, users=_with_meetings(seed, users))
+
+
+def _with_meetings(seed: int, users: list[ZoomUser]) -> list[ZoomUser]:
+    """Most users who signed in hosted meetings on a few days up to their last sign-in (hosting
+    needs a sign-in), drawn from a generator of their own so the users stay as they were."""
+    rng = random.Random(seed * 7919 + 1)
+    hosting = []
+    for user in users:
+        if user.last_login_time is None or user.status != "active" or rng.random() < 0.3:
+            hosting.append(user)
+            continue
+        last = user.last_login_time.date()
+        days = sorted({last - timedelta(days=rng.randint(0, 90)) for _ in range(rng.randint(1, 12))})
+        hosted = tuple(
+            Hosted(
+                day, n, sum(rng.randint(10, 90) for _ in range(n)), sum(rng.randint(2, 12) for _ in range(n))
+            )
+            for day in days
+            for n in (rng.randint(1, 3),)
+        )
+        hosting.append(replace(user, hosted=hosted))
+    return hosting
+
+
+@dataclass(frozen=True)
+class HostsTruth:
+    """The active-hosts report over [start, end] (days, UTC), counted from the seed."""
+
+    hosts: tuple[str, ...]  # user ids who hosted at least one meeting
+    licensed_hosts: tuple[str, ...]
+    meetings: int
+    minutes: int
+    participants: int
+
+
+def hosts_truth(account: ZoomAccount, start: date, end: date) -> HostsTruth:
+    days = {u.id: [h for h in u.hosted if start <= h.day <= end] for u in account.users}
+    hosts = [u for u in account.users if days[u.id]]
+    every = [h for user in hosts for h in days[user.id]]
+    return HostsTruth(
+        hosts=tuple(u.id for u in hosts),
+        licensed_hosts=tuple(u.id for u in hosts if u.type == LICENSED),
+        meetings=sum(h.meetings for h in every),
+        minutes=sum(h.minutes for h in every),
+        participants=sum(h.participants for h in every),
+    )
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """What the GitHub tests share: one real server per module pointed at each test's stand-in, a seeded
 organisation, tokens, and the client built on one virtual clock (client, limiter and stand-in read it,
-so retry waits and rate-limit windows take no real time)."""
+so retry waits and rate-limit windows take no real time; `EventTime` holds it still while a request is
+in flight, so the stand-in counts each request at the instant the limiter booked it)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from providers.ratelimit import Limiter
 from sandbox.standins.github import GitHubStandIn
 from sandbox.standins.github_seed import Org, generate_org
 from sandbox.standins.server import AppSwitch, serve_in_thread
-from tests.clocks import VirtualTime
+from tests.clocks import EventTime, VirtualTime
 
 NOW = datetime(2026, 6, 10, 9, 30, tzinfo=UTC)
 PERIOD = Period.last_days(30, timezone="UTC", today=NOW.date())
@@ -80,8 +81,16 @@ class World:
         )
 
 
-def make_world(url: str, client: httpx.AsyncClient, sent: list, org: Org | None = None, **standin) -> World:
-    time = VirtualTime(NOW)
+def make_world(
+    url: str,
+    client: httpx.AsyncClient,
+    sent: list,
+    org: Org | None = None,
+    *,
+    time: VirtualTime | None = None,
+    **standin,
+) -> World:
+    time = time or VirtualTime(NOW)
     org = org or generate_org(7, login=ORG, now=NOW)
     github = GitHubStandIn(clock=time.time, **standin)
     github.add_org(org)
@@ -98,19 +107,20 @@ def served():
 
 @pytest.fixture
 async def recording():
-    """A client and the requests it sent."""
+    """A client, the requests it sent, and the virtual clock its transport holds still in flight."""
     sent: list[httpx.Request] = []
+    time = EventTime(NOW)
 
     async def record(request: httpx.Request) -> None:
         sent.append(request)
 
-    async with httpx.AsyncClient(event_hooks={"request": [record]}) as http:
-        yield http, sent
+    async with httpx.AsyncClient(event_hooks={"request": [record]}, transport=time.transport()) as http:
+        yield http, sent, time
 
 
 def world_of(served, recording, org: Org | None = None, **standin) -> World:
     """A world on the module's server, its stand-in serving `org` (the default seed)."""
-    (server, switch), (http, sent) = served, recording
-    world = make_world(server.url, http, sent, org, **standin)
+    (server, switch), (http, sent, time) = served, recording
+    world = make_world(server.url, http, sent, org, time=time, **standin)
     switch.app = world.standin.app
     return world

@@ -134,8 +134,14 @@ async def test_connect_with_a_fine_grained_token(world: World):
     token = world.standin.add_fine_grained_token(world.owner, ORG, FINE_ALL)
     verified = await world.hooks().verify_form({"org": ORG, "token": f" {token} "})
     assert (verified.account_id, verified.account_name) == (str(world.org.id), ORG)
-    assert verified.scopes == (MEMBERS, COPILOT, PLAN) and verified.missing == ()
-    assert verified.write_scopes == ()  # a fine-grained token's write permission cannot be read
+    assert verified.scopes == (MEMBERS, COPILOT, PLAN, COPILOT_WRITE) and verified.missing == ()
+    # a fine-grained token's write permission cannot be read: it was asked to cancel nobody
+    assert verified.write_scopes == (COPILOT_WRITE,) and world.standin.cancelled == []
+    read_only = world.standin.add_fine_grained_token(world.owner, ORG, FINE_READ)
+    other = await world.hooks().verify_form({"org": ORG, "token": read_only})
+    assert other.write_scopes == () and COPILOT_WRITE not in other.scopes
+    probes = [r for r in world.standin.requests if r["method"] == "DELETE"]
+    assert len(probes) == 2 and world.standin.cancelled == []  # one each, nothing changed
     assert verified.credentials == {"api_key": token, "org": ORG}
     assert verified.details["token_owner"] == world.owner and verified.details["token_kind"] == "fine-grained"
     assert token not in repr(verified)
@@ -145,8 +151,9 @@ async def test_connect_with_a_classic_token(world: World):
     token = world.standin.add_classic_token(world.owner, CLASSIC_ALL)
     verified = await world.hooks().verify_form({"org": ORG.upper(), "token": token})
     assert verified.account_name == ORG  # as GitHub spells it
-    assert verified.scopes == (MEMBERS, COPILOT) and verified.missing == ()
+    assert verified.scopes == (MEMBERS, COPILOT, COPILOT_WRITE) and verified.missing == ()
     assert verified.write_scopes == (COPILOT_WRITE,)
+    assert not [r for r in world.standin.requests if r["method"] == "DELETE"]  # its scopes say it
     assert verified.details["classic_scopes"] == sorted(CLASSIC_ALL)
     read_only = world.standin.add_classic_token(world.owner, CLASSIC_READ)
     assert (await world.hooks().verify_form({"org": ORG, "token": read_only})).write_scopes == ()

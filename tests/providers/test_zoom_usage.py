@@ -19,7 +19,7 @@ from providers.zoom.entry import LIMITS, POLICY
 from providers.zoom.usage import collect_zoom
 from sandbox.standins.server import AppSwitch, serve_in_thread
 from sandbox.standins.zoom_seed import ZoomAccount, generate_account, truth
-from tests.clocks import VirtualTime
+from tests.clocks import EventTime, VirtualTime
 from tests.providers.zoom_rig import READ, Zoom, make_zoom
 
 
@@ -35,9 +35,20 @@ def period_before(zoom: Zoom, days: int = 30) -> Period:
     return Period(start=today - timedelta(days=days), end=today - timedelta(days=1), timezone="UTC")
 
 
-async def collect(zoom: Zoom, http, auth, period: Period, *, sleep=None, limiter=None, hooks=None):
+async def collect(
+    zoom: Zoom,
+    http,
+    auth,
+    period: Period,
+    *,
+    sleep=None,
+    limiter=None,
+    hooks=None,
+    clock=time.time,
+    scopes=None,
+):
     """`auth`: a token (sent as it is) or an `Auth`."""
-    hooks = hooks or zoom.hooks(http, **({"sleep": sleep} if sleep else {}), limiter=limiter)
+    hooks = hooks or zoom.hooks(http, **({"sleep": sleep} if sleep else {}), limiter=limiter, clock=clock)
     return await collect_zoom(
         hooks.http,
         Bearer(auth) if isinstance(auth, str) else auth,
@@ -46,7 +57,7 @@ async def collect(zoom: Zoom, http, auth, period: Period, *, sleep=None, limiter
         account_id=zoom.account.account_id,
         account_name="acme.example",
         period=period,
-        scopes=None,
+        scopes=scopes,
         clock=zoom.clock,
     )
 
@@ -166,23 +177,30 @@ async def test_the_expired_token_is_exchanged_again_by_the_credentials_service(s
 
 
 async def test_concurrent_collections_keep_the_entrys_limits(served):
-    """Real time: 25 collections at once, 50 Medium requests, booked at most 20 in any window of the
-    entry's (1 s and a margin). The stand-in counts on its own fixed seconds; on a machine busy enough
-    to delay arrivals past the margin it may refuse one, which is retried: the figures stay right."""
+    """25 collections at once, 50 Medium requests, booked at most 20 in any window of the entry's
+    (1 s and a margin). Client, limiter and stand-in read one virtual clock that stands still while a
+    request is in flight (`EventTime`): each request reaches the stand-in at the instant the limiter
+    booked it, so none is refused, however busy the machine."""
     zoom = make_zoom(*served, n_users=301)
-    zoom.standin._clock = time.time
+    vt = EventTime(zoom.clock())
+    zoom.standin._clock = vt.time
     medium = LIMITS.buckets["medium"]
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(transport=vt.transport()) as http:
         token = await token_for(zoom, http)
-        limiter = Limiter({"zoom": LIMITS})
+        limiter = Limiter({"zoom": LIMITS}, clock=vt.time, sleep=vt.sleep)
         period = period_before(zoom)
+        started = vt.time()
         reports = await asyncio.gather(
-            *(collect(zoom, http, token, period, limiter=limiter) for _ in range(25))
+            *(
+                collect(zoom, http, token, period, limiter=limiter, sleep=vt.sleep, clock=vt.time)
+                for _ in range(25)
+            )
         )
         starts = limiter.booked("zoom", zoom.account.account_id, "medium")
     assert starts  # the latest window at least is still held
     assert all(sum(1 for t in starts if s <= t < s + medium.window) <= medium.limit for s in starts)
-    assert zoom.standin.rate_limit_violations <= 2
+    assert zoom.standin.rate_limit_violations == 0
+    assert vt.time() - started >= 2 * medium.window  # 50 requests at 20 a window: three windows
     for report in reports:
         assert_equals_truth(report, zoom, period)
 

@@ -4,6 +4,7 @@ and the hooks pointed at it, all on one injected clock."""
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 
 import httpx
@@ -37,9 +38,11 @@ class Zoom:
         client_id, secret = self.standin.add_app(self.account.account_id, list(scopes))
         return {"account_id": self.account.account_id, "client_id": client_id, "client_secret": secret}
 
-    def hooks(self, http: httpx.AsyncClient, *, sleep=no_sleep, limiter: Limiter | None = None) -> ZoomHooks:
+    def hooks(
+        self, http: httpx.AsyncClient, *, sleep=no_sleep, limiter: Limiter | None = None, clock=time.time
+    ) -> ZoomHooks:
         settings = Settings().with_overrides(zoom_api_url=self.url, zoom_oauth_url=self.url)
-        return ZoomHooks(ProviderHTTP(http, POLICY, limiter=limiter, sleep=sleep), settings)
+        return ZoomHooks(ProviderHTTP(http, POLICY, limiter=limiter, sleep=sleep, clock=clock), settings)
 
     def connection(self, credentials: dict, token: str, **details) -> Connection:
         return Connection(
