@@ -44,10 +44,8 @@ NOT_READY = Unavailable(
 )
 
 
-def _name(user: dict) -> str | None:
-    name = user.get("name") or {}
-    full = name.get("fullName") if isinstance(name, dict) else None
-    return full or None
+def _name(user: api.User | None) -> str | None:
+    return (user.name.fullName or None) if user is not None and user.name is not None else None
 
 
 def seat_order(seat: InactiveSeat, suspended: set[str]) -> tuple:
@@ -92,20 +90,24 @@ async def collect_google(
         api.listing(
             http,
             f"{base}/admin/directory/v1/users",
-            "users",
+            api.UsersPage,
             auth=auth,
             account=account_id,
             bucket=ADMIN,
-            params={"customer": account_id, "maxResults": api.USERS_PAGE},
+            params={"customer": account_id, "maxResults": api.USERS_PAGE, "fields": api.USER_FIELDS},
         ),
         api.listing(
             http,
             f"{(licensing_url or base).rstrip('/')}/apps/licensing/v1/product/{PRODUCT}/users",
-            "items",
+            api.AssignmentsPage,
             auth=auth,
             account=account_id,
             bucket=LICENCES,
-            params={"customerId": account_id, "maxResults": api.LICENCES_PAGE},
+            params={
+                "customerId": account_id,
+                "maxResults": api.LICENCES_PAGE,
+                "fields": api.ASSIGNMENT_FIELDS,
+            },
         ),
         reports(),
     )
@@ -119,7 +121,7 @@ async def collect_google(
         seats=Seats(
             total_users=len(users),
             paid_seats=len(held),
-            active_users=sum(1 for u in users if _signed_in(u, logins, period.start_utc)),
+            active_users=judged.users_active,
             active_paid_users=judged.active + judged.unjudged,  # never called idle without the data
             inactive_paid_users=judged.idle,
             seat_types=dict(sorted(judged.skus.items())),
@@ -148,18 +150,15 @@ class Judged:
     never: int  # holders who never signed in
     unjudged: int  # holders with no sign-in time in the Directory, on a day the report does not reach
     skus: dict[str, int]  # SKU name -> licences held
+    users_active: int = 0  # every user, licensed or not, not suspended and signed in since the period began
 
 
-def _seen(user: dict, logins: dict[str, datetime | None]) -> datetime | None:
+def _seen(user: api.User | None, email: str, logins: dict[str, datetime | None]) -> datetime | None:
     """The later of the Directory's last sign-in and the report's."""
-    email = str(user.get("primaryEmail") or "").lower()
-    times = (api.parse_time(user.get("lastLoginTime")), logins.get(email))
-    return max((t for t in times if t is not None), default=None)
-
-
-def _signed_in(user: dict, logins: dict[str, datetime | None], since: datetime) -> bool:
-    seen = _seen(user, logins)
-    return not user.get("suspended") and seen is not None and seen >= since
+    directory, report = api.signed_in(user.lastLoginTime) if user else None, logins.get(email)
+    if directory is None or report is None:
+        return directory or report
+    return max(directory, report)
 
 
 def covers(day: date | None, period: Period) -> bool:
@@ -168,44 +167,55 @@ def covers(day: date | None, period: Period) -> bool:
 
 
 def judge(
-    users: list[dict], held: list[dict], logins: dict[str, datetime | None], day: date | None, period: Period
+    users: list[api.User],
+    held: list[api.Assignment],
+    logins: dict[str, datetime | None],
+    day: date | None,
+    period: Period,
 ) -> Judged:
     """Each licence held as active, idle or not judged (see the module docstring)."""
-    by_email = {str(u.get("primaryEmail") or "").lower(): u for u in users}
     since, covered = period.start_utc, covers(day, period)
+    by_email = {u.primaryEmail.lower(): u for u in users}
+    seen_by_email = {email: _seen(u, email, logins) for email, u in by_email.items()}
+    users_active = sum(
+        1
+        for email, u in by_email.items()
+        if not u.suspended and (t := seen_by_email[email]) is not None and t >= since
+    )
     idle: list[InactiveSeat] = []
     suspended: set[str] = set()
     active = unjudged = never = 0
     skus: dict[str, int] = {}
     for assignment in held:
-        email = str(assignment.get("userId") or "").lower()
-        sku = str(assignment.get("skuName") or assignment.get("skuId") or "Google Workspace")
+        email = assignment.userId.lower()
+        sku = assignment.skuName or assignment.skuId or "Google Workspace"
         skus[sku] = skus.get(sku, 0) + 1
-        user = by_email.get(email, {})
-        seen = _seen(user, logins)
-        user_id = str(user.get("id") or email)
-        if seen is None and (user.get("lastLoginTime") is not None or email in logins):
+        user = by_email.get(email)
+        seen = seen_by_email[email] if user is not None else logins.get(email)
+        user_id = (user.id if user else "") or email
+        sign_in_known = user is not None and user.lastLoginTime is not None
+        if seen is None and (sign_in_known or email in logins):
             never += 1
-        if user.get("suspended") is True:
+        if user is not None and user.suspended:
             suspended.add(user_id)
         elif seen is not None and seen >= since:
             active += 1
             continue
-        elif user.get("lastLoginTime") is None and not covered:
+        elif not sign_in_known and not covered:
             unjudged += 1
             continue
         idle.append(
             InactiveSeat(
                 user_id=user_id,
-                email=str(user.get("primaryEmail") or assignment.get("userId") or "") or None,
+                email=(user.primaryEmail if user else "") or assignment.userId or None,
                 last_active=seen,
                 name=_name(user),
                 seat_type=sku,
-                admin=bool(user.get("isAdmin") or user.get("isDelegatedAdmin")),
+                admin=user is not None and (user.isAdmin or user.isDelegatedAdmin),
             )
         )
     idle.sort(key=lambda seat: seat_order(seat, suspended))
-    return Judged(active, tuple(idle), len(suspended), never, unjudged, skus)
+    return Judged(active, tuple(idle), len(suspended), never, unjudged, skus, users_active)
 
 
 def _figures(judged: Judged, paid: int, users: int, day: date | None, now: datetime) -> tuple[Figure, ...]:

@@ -23,7 +23,7 @@ quota of the API group per user (google_api.py); the endpoint's scope missing fr
 access this resource/api"; a customer that is not the subject's -> 400 `badRequest` (Directory) or
 `invalid` (License Manager: the customer ID or primary domain; not ``my_customer``).
 
-Google omits empty lists: a page with no users has no `users` key, an empty listing no `items`.
+`fields` (partial response, every Google JSON API) cuts an answer to the fields named. Google omits empty lists: a page with no users has no `users` key, an empty listing no `items`.
 The usage report of a day is ready `lag_days` (1-3) days later: a later date answers 400 "Data for dates
 later than … is not yet available. Please check back later".
 """
@@ -53,6 +53,8 @@ from .google_api import (
     error,
     max_results,
     out_of_range,
+    parse_fields,
+    select,
     unauthenticated,
 )
 from .google_seed import PRODUCT, PRODUCT_NAME, SKUS, Domain, User, google_time
@@ -129,6 +131,7 @@ class GoogleStandIn:
 
     # --- pipeline ----------------------------------------------------------------------------------
     async def _dispatch(self, request: Request) -> Response:
+        arrived = self._quota_clock()  # Google counts a query when it arrives
         path, body = request.url.path, await request.body()
         with self._lock:
             self._requests.append(
@@ -152,16 +155,18 @@ class GoogleStandIn:
         for prefix, api, group in routes:
             if path.startswith(prefix + "/"):
                 parts = [p for p in path.removeprefix(prefix).split("/") if p]
-                return self._api(request, api, group, parts, body)
+                return self._api(request, api, group, parts, body, arrived)
         return error(404, "notFound", "Not Found")
 
-    def _api(self, request: Request, api: str, group: str, parts: list[str], body: bytes) -> Response:
+    def _api(
+        self, request: Request, api: str, group: str, parts: list[str], body: bytes, arrived: float
+    ) -> Response:
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
         token = self.authority.token(value.strip()) if scheme.lower() == "bearer" else None
         if token is None or token.expires_at <= self.now():
             return unauthenticated()
         project = token.client_id[:12]
-        if not self.quotas.allow(group, token.client_id, token.subject, self._quota_clock()):
+        if not self.quotas.allow(group, token.client_id, token.subject, arrived):
             return self.quotas.refusal(group, project)
         if not token.scopes & set(SCOPE[api]):
             return error(403, "insufficientPermissions", INSUFFICIENT)
@@ -182,7 +187,7 @@ class GoogleStandIn:
                 user = domain.find(parts[1])
             if user is None:
                 return error(404, "notFound", "Resource Not Found: userKey")
-            return JSONResponse(user.to_json(domain.customer_id))
+            return _partial(request, user.to_json(domain.customer_id))
         params = request.query_params
         customer, name = params.get("customer"), params.get("domain")
         if customer not in (None, "my_customer", domain.customer_id) or name not in (None, domain.domain):
@@ -204,7 +209,7 @@ class GoogleStandIn:
             answer["users"] = [u.to_json(domain.customer_id) for u in chunk]
         if following := self._pages.next(query, offset, size, len(users)):
             answer["nextPageToken"] = following
-        return JSONResponse(answer)
+        return _partial(request, answer)
 
     # --- License Manager ---------------------------------------------------------------------------
     def _licensing(self, request: Request, domain: Domain, token: Token, parts: list[str], body) -> Response:
@@ -244,7 +249,7 @@ class GoogleStandIn:
             answer["items"] = [_assignment(u, u.sku or "") for u in chunk]
         if following := self._pages.next(query, offset, size, len(held)):
             answer["nextPageToken"] = following
-        return JSONResponse(answer)
+        return _partial(request, answer)
 
     def _assign(self, domain: Domain, product: str, sku: str, body: bytes) -> Response:
         try:
@@ -303,7 +308,13 @@ class GoogleStandIn:
             answer["usageReports"] = [_usage(u, day, domain.customer_id, wanted) for u in chunk]
         if following := self._pages.next(query, offset, size, len(users)):
             answer["nextPageToken"] = following
-        return JSONResponse(answer)
+        return _partial(request, answer)
+
+
+def _partial(request: Request, body: dict) -> JSONResponse:
+    """The answer, cut to the `fields` asked for (Google's partial response)."""
+    fields = request.query_params.get("fields")
+    return JSONResponse(select(body, parse_fields(fields)) if fields else body)
 
 
 def _assignment(user: User, sku: str) -> dict[str, str]:

@@ -131,3 +131,54 @@ def max_results(value: str | None, default: int, maximum: int) -> int | None:
 
 def out_of_range(name: str, value: str | None, maximum: int) -> JSONResponse:
     return error(400, "invalid", f"Invalid value '{value}'. Values must be within the range: [1, {maximum}]")
+
+
+def parse_fields(text: str) -> dict:
+    """Google's partial-response selector (``nextPageToken,users(id,name/fullName)``) as a tree:
+    field -> subtree ({}: the whole value). Grammar: list = item ("," item)*; item = path ["(" list ")"];
+    path = name ("/" name)*."""
+    text = "".join(text.split())
+    pos = 0
+
+    def name() -> str:
+        nonlocal pos
+        start = pos
+        while pos < len(text) and text[pos] not in ",()/":
+            pos += 1
+        return text[start:pos]
+
+    def items() -> dict:
+        nonlocal pos
+        tree: dict = {}
+        while pos < len(text):
+            path = [name()]
+            while pos < len(text) and text[pos] == "/":
+                pos += 1
+                path.append(name())
+            sub: dict = {}
+            if pos < len(text) and text[pos] == "(":
+                pos += 1
+                sub = items()
+                pos += 1  # ")"
+            node = tree
+            for part in path[:-1]:
+                node = node.setdefault(part, {})
+            node.setdefault(path[-1], {}).update(sub)
+            if pos < len(text) and text[pos] == ",":
+                pos += 1
+                continue
+            break
+        return tree
+
+    return items() if text else {}
+
+
+def select(value, tree: dict):
+    """`value` with only the fields `tree` names (lists are filtered item by item)."""
+    if not tree:
+        return value
+    if isinstance(value, list):
+        return [select(item, tree) for item in value]
+    if not isinstance(value, dict):
+        return value
+    return {key: select(value[key], sub) for key, sub in tree.items() if key in value}

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import msgspec
 import pytest
 
 from core.periods import Period
 from providers.errors import MissingScopes
+from providers.google import api
 from providers.google.entry import DIRECTORY, LICENSING, REPORTS
 from providers.google.usage import NO_REPORTS, NOT_READY, covers, judge
 from providers.http import Bearer
@@ -132,11 +134,11 @@ PERIOD = Period.last_days(30, timezone="UTC", today=NOW.date() - timedelta(days=
 SKU = {"skuName": "Google Workspace Business Standard"}
 
 
-def user(email, login=None, **extra):
+def user(email, login=None, **extra) -> api.User:
     body = {"id": email.split("@")[0], "primaryEmail": email, **extra}
     if login is not ...:
         body["lastLoginTime"] = login or "1970-01-01T00:00:00.000Z"
-    return body
+    return msgspec.convert(body, api.User)
 
 
 RECENT, OLD = "2026-06-05T10:00:00.000Z", "2026-01-05T10:00:00.000Z"
@@ -163,7 +165,7 @@ RECENT, OLD = "2026-06-05T10:00:00.000Z", "2026-01-05T10:00:00.000Z"
     ],
 )
 def test_judging_each_licence(users, logins, day, active, idle, unjudged):
-    held = [{"userId": u["primaryEmail"], **SKU} for u in users]
+    held = [msgspec.convert({"userId": u.primaryEmail, **SKU}, api.Assignment) for u in users]
     judged = judge(users, held, logins, day, PERIOD)
     assert (judged.active, [s.user_id for s in judged.idle], judged.unjudged) == (active, idle, unjudged)
 
