@@ -124,8 +124,11 @@ SPEC = ProviderSpec(
     reclaim=SeatAction(
         verb="Unassign the licence",
         write_scopes=(Scope(LICENSING, "unassign an idle user's Workspace licence"),),
-        undo_days=30,
-        note="The user and their data stay; without a licence they lose access to the Workspace apps.",
+        undo_days=14,
+        note=(
+            "The user and their data stay; without a licence they lose the Workspace apps. On an Annual plan "
+            "the licence stays paid until renewal unless you lower the licence count."
+        ),
         enable=(
             "The licensing scope that reads licences also unassigns them: keep "
             "https://www.googleapis.com/auth/apps.licensing in the service account's domain-wide delegation."
