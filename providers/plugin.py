@@ -224,7 +224,8 @@ class Verified:
     details: Mapping[str, Any] = field(default_factory=dict)
     expires_in: int | None = None  # seconds the bearer lasts (None: it does not expire); see `Renewed`
     # the provider's one sentence naming the permissions it lacks and how to give them ("The token cannot
-    # read Copilot billing: give it *GitHub Copilot Business: read*"); "": the generic list of `missing`
+    # read Copilot billing: give it *GitHub Copilot Business: read*"), optional ones included where the
+    # provider says so; "": the generic list of `missing`
     missing_sentence: str = ""
 
 

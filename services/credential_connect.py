@@ -156,7 +156,7 @@ def connected_note(
     note = " ".join(parts)
     lacking = (
         f":warning: {info.missing_sentence}"
-        if info.missing and info.missing_sentence
+        if info.missing_sentence
         else missing_note([(s, spec.purpose_of(s)) for s in info.missing])
     )
     return f"{note}\n{lacking}" if lacking else note

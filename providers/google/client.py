@@ -266,6 +266,7 @@ class GoogleHooks:
                 BEARER: body["access_token"],
             },
             expires_in=_int(body.get("expires_in")),
+            missing_sentence=" ".join(missing_sentences(key.client_id, missing)),
         )
 
     async def _admin_customer(self, token: str, admin: str, given: str, **kwargs) -> str:

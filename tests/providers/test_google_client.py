@@ -67,6 +67,7 @@ async def test_delegation_missing_a_scope_names_it_in_one_sentence(google, http)
     (sentence,) = verified.details["delegation_missing"]
     assert LICENSING in sentence and google.key["client_id"] in sentence
     assert "admin.google.com/ac/owl/domainwidedelegation" in sentence and sentence.count(".") <= 6
+    assert verified.missing_sentence == sentence  # what the Connections card says after connecting
     assert verified.write_scopes == ()
 
 
@@ -75,6 +76,7 @@ async def test_an_optional_scope_missing_is_not_a_missing_requirement(google, ht
     verified = await google.hooks(http).verify_form(google.values())
     assert verified.missing == () and REPORTS not in verified.scopes
     assert [REPORTS in s for s in verified.details["delegation_missing"]] == [True]
+    assert REPORTS in verified.missing_sentence  # said, though connecting goes on
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from core.logs import JsonFormatter
 from handlers.connections import ADMINS_ONLY
 from messages import cards
 from providers.http import ProviderHTTP
+from providers.plugin import Verified
 from providers.sendgrid import client as sg
 from providers.sendgrid.entry import POLICY as SENDGRID_POLICY
 from providers.sendgrid.entry import SPEC as SENDGRID
@@ -215,6 +216,21 @@ def test_invited_modal_says_so_and_verifying_view_has_no_form():
 )
 def test_missing_note(missing, expected):
     assert expected in sgc.missing_note(missing)
+
+
+@pytest.mark.parametrize(
+    "missing,sentence,said",
+    [
+        ((), "", None),  # nothing lacking: no warning
+        (("stats.read",), "", "lacks `stats.read`"),  # the generic list
+        (("stats.read",), "Give the key *Stats: read*.", "Give the key *Stats: read*."),
+        ((), "Reports are optional: add them.", "Reports are optional: add them."),  # optional only
+    ],
+)
+def test_connected_note_says_the_providers_own_sentence_for_what_a_credential_lacks(missing, sentence, said):
+    info = Verified("1", "Acme", scopes=(), missing=missing, missing_sentence=sentence)
+    note = sgc.connected_note(SENDGRID, info, "Ada", None)
+    assert (":warning:" in note) == (said is not None) and (said is None or said in note)
 
 
 def test_read_submission():
