@@ -94,7 +94,7 @@ def build_services(
 ) -> Services:
     """Wire the provider hooks and services around storage and one shared HTTP client."""
     limiter = Limiter(registry.limits())
-    providers = registry.bind(http, settings, limiter)
+    providers = registry.bind(http, settings, limiter, clock)
     credentials = CredentialManager(
         storage.connections, refreshers(providers), clock, renewers=renewers(providers)
     )

@@ -54,6 +54,15 @@ QUICK_ANSWER = 2.0  # seconds the provider gets to answer inside Slack's 3-secon
 # --- what people read --------------------------------------------------------------------------
 TITLE = "Connect {provider}"
 CONNECTED_TITLE = "{provider} connected"
+TITLE_MAX = 24  # Slack refuses a modal whose title is longer (views.open: invalid_arguments)
+
+
+def title_of(template: str, provider: str) -> str:
+    """A modal title naming the provider where it fits ("Google Workspace connected" does not: "Connected")."""
+    title = template.format(provider=provider)
+    return title if len(title) <= TITLE_MAX else template.format(provider="").strip().capitalize()
+
+
 SUBMIT, CANCEL, DONE = "Connect", "Cancel", "Done"
 SCOPE_LINE = "• `{scope}` — {purpose}"
 OPTIONAL_LINE = "Optional: `{scope}` lets Quolum {purpose}."
@@ -126,7 +135,7 @@ def connect_modal(
     return View(
         type="modal",
         callback_id=CALLBACK_ID,
-        title=TITLE.format(provider=provider),
+        title=title_of(TITLE, provider),
         submit=SUBMIT,
         close=CANCEL,
         private_metadata=ctx.to_metadata(),
@@ -146,15 +155,15 @@ def message_view(text: str, *, title: str = "Quolum", close: str = DONE) -> dict
 
 def verifying_view(spec: ProviderSpec) -> dict:
     text = VERIFYING.format(checking=spec.form.verifying)
-    return message_view(text, title=TITLE.format(provider=spec.display_name), close="Close")
+    return message_view(text, title=title_of(TITLE, spec.display_name), close="Close")
 
 
 def result_view(spec: ProviderSpec, ctx: ModalContext, result: ConnectResult) -> dict:
     """What the modal shows once the provider has answered: success, or the form again with the reason."""
     if result.connected:
-        return message_view(result.note, title=CONNECTED_TITLE.format(provider=spec.display_name))
+        return message_view(result.note, title=title_of(CONNECTED_TITLE, spec.display_name))
     if result.kind == "refused":
-        return message_view(result.message, title=TITLE.format(provider=spec.display_name))
+        return message_view(result.message, title=title_of(TITLE, spec.display_name))
     return connect_modal(spec, ctx, values=result.values, notice=result.message)
 
 
@@ -246,7 +255,7 @@ def register(app: AsyncApp, services: Services) -> None:
         if spec is None or spec.form is None:
             await ack(response_action="update", view=message_view(NOT_A_FORM))
             return
-        title = TITLE.format(provider=spec.display_name)
+        title = title_of(TITLE, spec.display_name)
         if (ctx.team_id, ctx.user_id) != (team_id, user_id):
             annotate(outcome="refused")
             await ack(

@@ -246,7 +246,7 @@ Collector = Callable[..., Awaitable[Any]]  # providers/<name>/usage.py's collect
 
 class Hooks(Protocol):
     """What a provider does that data cannot say, built once per process with the shared
-    `ProviderHTTP` and the settings (`Hooks(http, settings)`). OAuth providers add `authorize_url`,
+    `ProviderHTTP`, the settings and the injected clock (`Hooks(http, settings, *, clock)`). OAuth providers add `authorize_url`,
     `exchange`, `refresh`, `revoke` and `account`; credential forms `problem`, `verify_form` and
     `verify_failure`, optionally `verify_message(error) -> str | None` (the one sentence the modal
     shows for a failed `verify_form`, where the provider's answer says more than the generic sentence

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from types import ModuleType
 from typing import Any
 
 import httpx
 
+from core.clock import utcnow
 from core.config import Settings
 from core.logs import register_pattern
 from providers.http import ProviderHTTP
@@ -116,13 +118,28 @@ class Registry(Mapping[str, ProviderSpec]):
 
     # --- one process's hooks ---------------------------------------------------------------------
     def hooks(
-        self, key: str, http: httpx.AsyncClient, settings: Settings, limiter: Limiter | None = None
+        self,
+        key: str,
+        http: httpx.AsyncClient,
+        settings: Settings,
+        limiter: Limiter | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> Any:
         installed = self._installed[key]
-        return installed.hooks(ProviderHTTP(http, installed.spec.policy, limiter=limiter), settings)
+        http_ = ProviderHTTP(http, installed.spec.policy, limiter=limiter)
+        return installed.hooks(http_, settings, clock=clock)
 
-    def bind(self, http: httpx.AsyncClient, settings: Settings, limiter: Limiter | None) -> Bound:
-        return Bound(self, {key: self.hooks(key, http, settings, limiter) for key in self._installed})
+    def bind(
+        self,
+        http: httpx.AsyncClient,
+        settings: Settings,
+        limiter: Limiter | None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> Bound:
+        """Every provider's hooks on one HTTP client, limiter and clock (the injected one: a signed
+        assertion's time, a deadline, are the clock's, never the machine's)."""
+        hooks = {key: self.hooks(key, http, settings, limiter, clock) for key in self._installed}
+        return Bound(self, hooks)
 
 
 class Bound:

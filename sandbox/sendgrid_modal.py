@@ -13,7 +13,7 @@ CONNECT_ACTION = generic.connect_action(SENDGRID)
 KEY_BLOCK = KEY_ACTION = "api_key"
 REGION_BLOCK = REGION_ACTION = "region"
 TITLE = generic.TITLE.format(provider=SENDGRID.display_name)
-CONNECTED_TITLE = generic.CONNECTED_TITLE.format(provider=SENDGRID.display_name)
+CONNECTED_TITLE = generic.title_of(generic.CONNECTED_TITLE, SENDGRID.display_name)
 SUBMIT = generic.SUBMIT
 INVITED_NOTE = generic.INVITED_NOTE.format(provider=SENDGRID.display_name)
 NOT_YOURS = generic.NOT_YOURS.format(key=SENDGRID.key)

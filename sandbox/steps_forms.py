@@ -33,7 +33,7 @@ def connects_with_form(key: str) -> Step:
         answer = env.submit_view(ADA, {**view, "id": f"VFORM{key.upper()}"}, state)
         expect(answer.status_code == 200, f"Slack would show an error on submit ({answer.status_code})")
         shown = (answer.json() if answer.content else {}).get("view") or {}
-        done = forms.CONNECTED_TITLE.format(provider=spec.display_name)
+        done = forms.title_of(forms.CONNECTED_TITLE, spec.display_name)
 
         def title(v: dict) -> str:
             return (v.get("title") or {}).get("text", "")

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
+from core.clock import utcnow
 from core.config import Settings
 from core.reports import InactiveSeat
 from core.seats import SeatResult
@@ -128,7 +129,15 @@ class GitHubClient:
 
     collect = staticmethod(collect_github)
 
-    def __init__(self, http: ProviderHTTP, settings: Settings, *, timeout: float = 8.0) -> None:
+    def __init__(
+        self,
+        http: ProviderHTTP,
+        settings: Settings,
+        *,
+        timeout: float = 8.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.clock = clock
         self.http = http
         self.spec = SPEC
         self.url = (SPEC.setting(settings, API_URL) or SPEC.api_base_url).rstrip("/")

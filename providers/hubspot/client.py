@@ -8,12 +8,13 @@ waiting) and never on a 4xx.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from core.clock import utcnow
 from core.config import Settings
 from core.reports import InactiveSeat
 from core.seats import SeatResult
@@ -78,7 +79,10 @@ class HubSpotClient:
 
     collect = staticmethod(collect_hubspot)
 
-    def __init__(self, http: ProviderHTTP, settings: Settings) -> None:
+    def __init__(
+        self, http: ProviderHTTP, settings: Settings, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.clock = clock
         self.http = http
         self.spec: ProviderSpec = resolve(settings)
         oauth = self.spec.oauth

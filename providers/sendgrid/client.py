@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
+from core.clock import utcnow
 from core.config import Settings
 from core.reports import InactiveSeat
 from core.seats import SeatResult
@@ -158,7 +159,15 @@ class SendGridClient:
 
     collect = staticmethod(collect_sendgrid)
 
-    def __init__(self, http: ProviderHTTP, settings: Settings, *, timeout: float = 8.0) -> None:
+    def __init__(
+        self,
+        http: ProviderHTTP,
+        settings: Settings,
+        *,
+        timeout: float = 8.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.clock = clock
         self.http = http
         self.spec: ProviderSpec = resolve(settings)
         self.override = (settings.value(API_URL) or "").rstrip("/") or None

@@ -10,10 +10,11 @@ it carries. The connection stores the three credentials (encrypted) and the curr
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
+from core.clock import utcnow
 from core.config import Settings
 from core.reports import InactiveSeat
 from core.seats import SeatOutcome, SeatResult
@@ -139,7 +140,15 @@ class ZoomHooks:
 
     collect = staticmethod(collect_zoom)
 
-    def __init__(self, http: ProviderHTTP, settings: Settings, *, timeout: float = 8.0) -> None:
+    def __init__(
+        self,
+        http: ProviderHTTP,
+        settings: Settings,
+        *,
+        timeout: float = 8.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.clock = clock
         self.http = http
         self.spec: ProviderSpec = SPEC
         self.api = (SPEC.setting(settings, API_URL) or SPEC.api_base_url).rstrip("/")

@@ -17,7 +17,8 @@ from tests.plugin_provider.entry import API_URL, SPEC
 
 
 class SeatlyHooks:
-    def __init__(self, http: ProviderHTTP, settings: Settings) -> None:
+    def __init__(self, http: ProviderHTTP, settings: Settings, *, clock=None) -> None:
+        self.clock = clock
         self.http = http
         self.spec = SPEC
         self.url = (SPEC.setting(settings, API_URL) or "").rstrip("/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,16 @@ def test_each_provider_declares_the_credential_shapes_logs_hide():
     INSTALLED.redact_credentials()
     key = "SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
     assert key not in redact(f"key {key}") and "na1-1a2b-3c4d" not in redact("t na1-1a2b-3c4d-5e6f-7a8b")
+
+
+async def test_every_providers_hooks_read_the_injected_clock():
+    """A job run `--at T` signs Google's assertion, judges Zoom's token expiry… at T, not at the machine's time."""
+    import httpx
+
+    from core.clock import FrozenClock
+
+    clock = FrozenClock(datetime(2031, 2, 3, 4, 5, tzinfo=UTC))
+    async with httpx.AsyncClient() as http:
+        bound = INSTALLED.bind(http, Settings(), None, clock)
+        for spec, hooks in bound.items():
+            assert hooks.clock is clock, spec.key

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.credentials import CONNECTED_TITLE, TITLE, connect_action
+from handlers.credentials import CONNECTED_TITLE, TITLE, connect_action, title_of
 from providers.registry import INSTALLED
 from sandbox.standins.sandboxed import discover
 from tests.sandbox.test_page import page_errors, say
@@ -16,7 +16,7 @@ KEYS = [s.key for s in discover()]
 
 
 def test_the_sandbox_plays_the_newer_providers():
-    assert {"github", "zoom"} <= set(KEYS)
+    assert {"github", "google", "zoom"} <= set(KEYS)
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -31,16 +31,14 @@ async def test_a_person_connects_it_by_pasting_what_the_page_lists(sandbox, chro
     card = await say(page, "/quolum connect")
     await card.locator(f"button[data-action-id='{connect_action(spec)}']").click()
     modal = page.locator("#modal")
-    await expect(modal.locator(".view-title")).to_have_text(TITLE.format(provider=spec.display_name))
+    await expect(modal.locator(".view-title")).to_have_text(title_of(TITLE, spec.display_name))
     secret = ""
     for field in spec.form.fields:
         value = await page.get_by_label(entry.labels[field.name], exact=True).input_value()
         await modal.get_by_label(field.label, exact=True).fill(value)
         secret = value if field.secret else secret
     await modal.get_by_role("button", name="Connect", exact=True).click()
-    await expect(modal.locator(".view-title")).to_have_text(
-        CONNECTED_TITLE.format(provider=spec.display_name)
-    )
+    await expect(modal.locator(".view-title")).to_have_text(title_of(CONNECTED_TITLE, spec.display_name))
     assert secret and secret not in await modal.inner_text()
     await modal.locator("button.close").click()
 

@@ -17,10 +17,12 @@ from bot.container import build_services
 from bot.scheduler import Scheduler
 from core.clock import utcnow
 from core.logs import JsonFormatter
+from handlers import credentials as forms
 from handlers.connections import ADMINS_ONLY
 from messages import cards
 from providers.http import ProviderHTTP
 from providers.plugin import Verified
+from providers.registry import INSTALLED
 from providers.sendgrid import client as sg
 from providers.sendgrid.entry import POLICY as SENDGRID_POLICY
 from providers.sendgrid.entry import SPEC as SENDGRID
@@ -673,3 +675,27 @@ async def save_key_for(storage, team_id: str, key: str):
 async def test_the_server_schedules_connection_health_every_five_minutes(bot):
     job = bot.app.state.scheduler.jobs["connection_health"]
     assert job.every == timedelta(minutes=5)
+
+
+@pytest.mark.parametrize(
+    "template,provider,title",
+    [
+        ("Connect {provider}", "Zoom", "Connect Zoom"),
+        ("Connect {provider}", "Google Workspace", "Connect Google Workspace"),  # 24: fits
+        ("{provider} connected", "Google Workspace", "Connected"),  # 26: Slack would refuse it
+        ("{provider} connected", "SendGrid", "SendGrid connected"),
+    ],
+)
+def test_a_modal_title_names_the_provider_where_it_fits(template, provider, title):
+    assert forms.title_of(template, provider) == title
+
+
+@pytest.mark.parametrize("key", [k for k, spec in INSTALLED.items() if spec.form is not None])
+def test_every_credential_providers_modals_are_views_slack_accepts(key):
+    """slack_sdk validates each view as it builds it (title at most 24 characters, …)."""
+    spec, ctx = INSTALLED[key], ModalContext("T1", "U1")
+    forms.connect_modal(spec, ctx)
+    forms.verifying_view(spec)
+    connected = ConnectResult("connected", "Connected as Ada.")
+    assert forms.result_view(spec, ctx, connected)["title"]["text"]
+    assert forms.result_view(spec, ctx, ConnectResult("refused", "No."))["title"]["text"]
