@@ -124,7 +124,8 @@ async def client(standin):
         yield sg.SendGridClient(
             ProviderHTTP(http, SENDGRID, sleep=no_sleep),
             Settings().with_overrides(sendgrid_api_url=standin.url),
-            timeout=2.0,
+            # the bot's default: on a loaded CI machine even a local connect once took over 2 s
+            timeout=8.0,
         )
 
 

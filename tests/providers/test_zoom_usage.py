@@ -220,7 +220,10 @@ async def test_a_429_is_waited_out_for_retry_after(served):
         token = await token_for(zoom, http)
         period = period_before(zoom)
         reports = await asyncio.gather(*(collect(zoom, http, token, period, sleep=sleep) for _ in range(3)))
-    assert zoom.standin.rate_limit_violations > 0 and waits and min(waits) >= 1.0
+    # every 429 was waited out for its Retry-After (1 s); a loaded machine may add shorter waits
+    # for timeouts, which are not the rule under test
+    refused = zoom.standin.rate_limit_violations
+    assert refused > 0 and sum(1 for w in waits if w >= 1.0) >= refused
     for report in reports:
         assert_equals_truth(report, zoom, period)
 
