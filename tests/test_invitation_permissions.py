@@ -99,10 +99,12 @@ async def test_an_invitation_declined_after_the_check_is_refused_when_the_key_is
     """The look before SendGrid is asked is not the permission: spending the invitation is."""
     invitation_id = await invited(bot, slack, "sendgrid")
     view, _ = await open_from_invitation(bot, slack, invitation_id)
-    sendgrid.faults.hang_next("/v3/scopes", seconds=0.6)
+    sendgrid.faults.hang_next("/v3/scopes", seconds=1.5)
     key = sendgrid.add_key(SENDGRID_ACCOUNT, ALL_SCOPES)
     answer = asyncio.create_task(asyncio.to_thread(submit, bot, view, key, user_id=ADMIN))
-    await asyncio.sleep(0.3)  # the invitee says "Not me" while SendGrid is checking the key
+    # the invitee says "Not me" while SendGrid is checking the key: once the check has reached it
+    # (a fixed sleep raced the look before it on a loaded machine)
+    await until(lambda: any(r["path"] == "/v3/scopes" for r in sendgrid.requests))
     assert await storage.invitations.close(invitation_id, DECLINED)
     reply = (await answer).json()
     assert sgc.INVITATION_CLOSED in json.dumps(reply)
