@@ -10,7 +10,6 @@ section text at most SECTION_LIMIT characters (long lists end with "and N more")
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
@@ -18,6 +17,8 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
 from core.reports import Figure, UsageReport
 from messages import blocks
 from messages.cards import RECONNECT
+from messages.digest_data import ConnectionDigest, DigestData, Person, counted, idle_count, utilisation
+from messages.digest_trend import charted, trend_chart, trend_reports
 
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000
@@ -56,40 +57,6 @@ REVIEW_ACTION = "seats_review"  # handlers/seats.py opens the idle seats (messag
 REVIEW = "Review idle seats"
 FOOTER = "Collected {collected}. Change this digest with `/quolum digest subscribe` or `/quolum digest unsubscribe`."
 FALLBACK = "Quolum digest {period}: {summary}"
-
-
-@dataclass(frozen=True)
-class Person:
-    label: str  # the account's email (or its id): shown escaped when no Slack member matches
-    last_active: datetime | None  # None when never seen
-    user_id: str | None = None  # the Slack member with that email: shown as a mention
-    kept_until: datetime | None = None  # they chose *Keep*: not asked again before then
-
-
-@dataclass(frozen=True)
-class ConnectionDigest:
-    provider: str  # the provider's key (the Reconnect button's value)
-    provider_name: str
-    account: str
-    state: str = "ok"  # ok | needs_reconnect | unavailable (the provider's) | failed (ours)
-    reason: str | None = None
-    since: datetime | None = None
-    report: UsageReport | None = None
-    history: Sequence[UsageReport] = ()  # earlier reports of the same length, newest first
-    named: Sequence[Person] = ()  # the first inactive seats, resolved to Slack mentions
-    price: tuple[int, str] | None = None  # (amount in minor units per seat per month, currency)
-
-
-@dataclass(frozen=True)
-class DigestData:
-    period: tuple[date, date]
-    timezone: str
-    connections: Sequence[ConnectionDigest]
-    collected_at: datetime | None = None
-    late_since: datetime | None = None  # the send time it was due at, when sent late
-    preview: bool = False
-    savings: str | None = None  # "Saved €1,560 a year since 1 Dec: 10 seats reclaimed" (messages.seats)
-    review: bool = False  # offer *Review idle seats* (some seat is idle)
 
 
 # --- formatting helpers (pure) -------------------------------------------------------------
@@ -138,14 +105,6 @@ def _last_active(moment: datetime | None) -> str:
     return LAST_ACTIVE.format(day=blocks.slack_date(moment, blocks.DATE))
 
 
-def utilisation(report: UsageReport) -> float | None:
-    return report.seats.utilisation
-
-
-def idle_count(report: UsageReport) -> int:
-    return report.seats.idle
-
-
 def change_text(report: UsageReport, history: Sequence[UsageReport]) -> str:
     if not history:
         return "first period: no change to show yet"
@@ -164,11 +123,6 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
-def _counted(report: UsageReport) -> bool:
-    """Whether the provider tells who used their seat (else seats are only counted)."""
-    return report.seats.active_paid_users is not None
-
-
 # --- blocks ---------------------------------------------------------------------------------
 def _fields(items: Sequence[tuple[str, str]]) -> dict:
     return SectionBlock(
@@ -182,8 +136,8 @@ def _cost(idle: int, price: tuple[int, str] | None) -> str:
     return f" — about *{money(idle * price[0], price[1])}/month*"
 
 
-def connection_blocks(c: ConnectionDigest) -> list[dict]:
-    """At most 5 blocks for one connection."""
+def connection_blocks(c: ConnectionDigest, *, chart: bool = False) -> list[dict]:
+    """At most 6 blocks for one connection (5 without its chart)."""
     title = f"*{blocks.escape(c.provider_name)}* · {blocks.escape(c.account[:200])}"
     if c.state == "needs_reconnect":
         since = blocks.slack_date(c.since, blocks.DATE) if c.since else "recently"
@@ -203,7 +157,7 @@ def connection_blocks(c: ConnectionDigest) -> list[dict]:
     out: list[dict] = []
     head = [title, blocks.escape(f"{period.start} – {period.end} ({period.timezone})")]
     idle = idle_count(report)
-    if _counted(report):
+    if counted(report):
         paid = seats.paid_seats
         head.append(
             IDLE_HEADLINE.format(idle=idle, paid=paid, cost=_cost(idle, c.price))
@@ -217,6 +171,9 @@ def connection_blocks(c: ConnectionDigest) -> list[dict]:
             ("Change", change_text(report, c.history)),
         ]
         out.append(_fields(items + _figure_items(report.highlights)))
+        drawn = trend_chart(c) if chart else None
+        if drawn is not None:
+            out.append(drawn)
         names = [f"• {_person(p)} — {_last_active(p.last_active)}{_kept(p)}" for p in c.named]
         if idle:
             out.append(blocks.markdown(fit(["*Idle paid seats*", *names], total=1 + max(idle, len(names)))))
@@ -266,10 +223,13 @@ def headline(data: DigestData) -> str:
             parts.append(f"{name} figures missing (Quolum's error)")
         elif c.report is None:
             parts.append(f"{name} unavailable")
-        elif _counted(c.report):
+        elif counted(c.report):
             idle = idle_count(c.report)
+            trend = [u for u in (utilisation(r) for r in trend_reports(c)[-8:]) if u is not None]
+            spark = f" (utilisation {sparkline(trend)})" if len(trend) >= 2 else ""
             parts.append(
-                f"{idle} idle paid {name} seat{'s' if idle != 1 else ''}{_cost(idle, c.price).replace('*', '')}"
+                f"{idle} idle paid {name} seat{'s' if idle != 1 else ''}"
+                f"{_cost(idle, c.price).replace('*', '')}{spark}"
             )
         else:
             first = next((f for f in c.report.highlights if f.value is not None), None)
@@ -296,10 +256,11 @@ def digest_message(data: DigestData) -> dict:
     body: list[dict] = []
     room = MAX_BLOCKS - len(top) - len(footer)
     connections = list(data.connections)
+    with_chart = charted(data)
     if not connections:
         body.append(blocks.markdown(NO_CONNECTIONS))
     for index, c in enumerate(connections):
-        part = ([blocks.divider()] if body else []) + connection_blocks(c)
+        part = ([blocks.divider()] if body else []) + connection_blocks(c, chart=index in with_chart)
         rest = connections[index + 1 :]
         reserve = 2 if rest else 0  # a divider and the "more accounts" line
         if len(body) + len(part) + reserve > room:

@@ -14,12 +14,23 @@ import re
 from html import escape
 from urllib.parse import urlparse
 
+from sandbox.render_chart import chart_svg
 from sandbox.render_terminal import BOLD, CODE, DATE, EMOJI, ITALIC, LINK, MENTION, SPECIAL
 from sandbox.workspace import CHANNELS
 
 # Symbols that a browser without an emoji font still draws (Slack draws its own images for these).
 HTML_EMOJI = {**EMOJI, ":white_check_mark:": "✔", ":warning:": "⚠", ":x:": "✖", ":grey_question:": "?"}
-KNOWN_BLOCKS = ("header", "section", "actions", "context", "divider", "image", "input", "rich_text")
+KNOWN_BLOCKS = (
+    "header",
+    "section",
+    "actions",
+    "context",
+    "divider",
+    "image",
+    "input",
+    "rich_text",
+    "data_visualization",
+)
 LOOPBACK = ("127.0.0.1", "localhost")
 
 
@@ -205,6 +216,8 @@ def block_html(block: dict, errors: dict[str, str] | None = None) -> str:
         return f'<div class="block image">{title}{_image(block.get("image_url", ""), block.get("alt_text", ""), "")}</div>'
     if kind == "input":
         return input_html(block, errors)
+    if kind == "data_visualization":
+        return chart_svg(block)
     if kind == "rich_text":
         from sandbox.render_terminal import block_lines
 

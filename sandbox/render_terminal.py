@@ -16,6 +16,8 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.text import Text
 
+from sandbox.render_chart import chart_lines
+
 DATE = re.compile(r"<!date\^(\d+)\^([^|>^]*)(?:\^[^|>]*)?\|([^>]*)>")  # unix, tokens, (link), fallback
 LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>|<(https?://[^>]+)>")
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
@@ -212,6 +214,8 @@ def block_lines(block: dict) -> list[Text]:
         return lines
     if kind == "rich_text":
         return [Text(_rich_text_plain(block))]
+    if kind == "data_visualization":
+        return [Text(line) for line in chart_lines(block)]
     return [Text(f"[unsupported block: {kind}]", style="magenta")]
 
 

@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from core import metrics
+from messages import charts
 from messages import digest as builder
 from storage.digests import Delivery, Subscription
 
@@ -22,6 +23,20 @@ RETRY_AFTER = timedelta(minutes=2)  # a delivery Slack did not take (5xx, timeou
 
 
 class RefusalsMixin:
+    async def _chart_refused(self, team_id: str, message: dict, error: SlackApiError) -> bool:
+        """Whether Slack refused the message's chart (a workspace or client without the data
+        visualization block): remembered, so this workspace's digests are built without it."""
+        if error.response.get("error") != "invalid_blocks" or not charts.has_charts(message):
+            return False
+        log.warning(
+            "Slack refused the digest's chart in %s (%s): digests are sent without it from now on",
+            team_id,
+            "; ".join(error.response.get("response_metadata", {}).get("messages", [])[:3])
+            or "invalid_blocks",
+        )
+        await self.store.refuse_block(team_id, charts.BLOCK_TYPE)
+        return True
+
     async def _refused(self, client, sub: Subscription, delivery: Delivery, error: SlackApiError) -> str:
         code = error.response.get("error") or "error"
         metrics.DIGESTS_FAILED.labels(reason=code).inc()

@@ -32,12 +32,14 @@ from core import metrics
 from core.clock import Clock
 from core.reports import UsageReport
 from core.seats import DigestSeats
+from messages import charts
 from messages import digest as builder
 from messages import seats as seats_msg
+from messages.digest_trend import TREND_PERIODS
 from providers.errors import ProviderError
 from providers.registry import INSTALLED, Registry
 from services import slack_once
-from services.digest_people import lookup as _lookup
+from services.digest_people import named as _named
 from services.digest_people import with_kept as _with_kept
 from services.digest_refusals import RETRY_AFTER, RefusalsMixin
 from services.digest_schedule import (
@@ -202,18 +204,28 @@ class DigestService(RefusalsMixin, SubscriptionsMixin):
         if not await self.store.start_post(delivery):
             log.warning("digest delivery %s: claim lost before posting; not posted", delivery.id)
             return "lost"
-        try:
-            sent = await slack_once.post_once(
+
+        async def post(message: dict, look_first: bool) -> slack_once.Result:
+            return await slack_once.post_once(
                 client,
                 channel=sub.channel_id,
                 message=message,
                 event_type=EVENT_TYPE,
                 key=str(delivery.id),
                 since=delivery.post_started_at or self.clock(),
-                look_first=delivery.post_started_at is not None,
+                look_first=look_first,
                 unfurl_links=False,
                 unfurl_media=False,
             )
+
+        try:
+            try:
+                sent = await post(message, look_first=delivery.post_started_at is not None)
+            except SlackApiError as error:
+                if not await self._chart_refused(sub.team_id, message, error):
+                    raise
+                # Slack answered: nothing was posted, so the same digest goes again without its chart
+                sent = await post(charts.without_charts(message), look_first=False)
         except SlackApiError as error:
             return await self._refused(client, sub, delivery, error)
         if sent.state == slack_once.NOT_POSTED:
@@ -248,6 +260,7 @@ class DigestService(RefusalsMixin, SubscriptionsMixin):
         cache = {} if cache is None else cache
         now = now or self.clock()
         prices = await self.store.prices(team_id)
+        refused = await self.store.refused_blocks(team_id)
         records = await self.connections.for_team(team_id)
         parts = []
         collected = []
@@ -270,6 +283,7 @@ class DigestService(RefusalsMixin, SubscriptionsMixin):
             preview=preview,
             savings=seats_msg.savings_line(notes.savings) if notes.savings else None,
             review=any(p.report is not None and p.report.seats.inactive_paid_users for p in parts),
+            charts=charts.BLOCK_TYPE not in refused,
         )
 
     async def _connection(self, connection, period, client, cache, price, now) -> builder.ConnectionDigest:
@@ -297,7 +311,7 @@ class DigestService(RefusalsMixin, SubscriptionsMixin):
                 )
             return builder.ConnectionDigest(**base, state="unavailable")
         history = await self._history(report)
-        named = await self._names(client, report, cache)
+        named = await _named(client, report, cache)
         return builder.ConnectionDigest(
             **base,
             report=report,
@@ -341,29 +355,10 @@ class DigestService(RefusalsMixin, SubscriptionsMixin):
         days, start = report.period.days, report.period.start
         earlier = [
             old
-            for old in await self.snapshots.history(report.team_id, report.provider, limit=24)
+            for old in await self.snapshots.history(report.team_id, report.provider, limit=36)
             if old.period.days == days and old.period.end < start
         ]
-        return earlier[:8]
-
-    async def _names(self, client, report: UsageReport, cache: dict) -> list[builder.Person]:
-        """The first inactive seats, as Slack mentions where the email matches a member."""
-        seats = report.seats.inactive_paid_users[: builder.NAMED]
-        lookups = []  # started together: the lookups of one digest overlap, not one round trip each
-        for seat in seats:
-            lookup = None
-            if client is not None and seat.email:
-                key = ("email", report.team_id, seat.email.lower())
-                if key not in cache:
-                    cache[key] = asyncio.ensure_future(_lookup(client, seat.email))
-                lookup = cache[key]
-            lookups.append(lookup)
-        people = []
-        for seat, lookup in zip(seats, lookups, strict=True):
-            user_id = await lookup if lookup is not None else None
-            label = seat.email or seat.name or seat.user_id
-            people.append(builder.Person(label, seat.last_active, user_id=user_id))
-        return people
+        return earlier[: TREND_PERIODS - 1]
 
     # --- on demand ----------------------------------------------------------------------------
     async def preview(
@@ -388,9 +383,15 @@ class DigestService(RefusalsMixin, SubscriptionsMixin):
         if not data.connections:
             return None
         client = await self.slack(team_id)
-        answer = await client.chat_postMessage(
-            channel=channel_id, unfurl_links=False, **builder.digest_message(data)
-        )
+        message = builder.digest_message(data)
+        try:
+            answer = await client.chat_postMessage(channel=channel_id, unfurl_links=False, **message)
+        except SlackApiError as error:
+            if not await self._chart_refused(team_id, message, error):
+                raise
+            answer = await client.chat_postMessage(
+                channel=channel_id, unfurl_links=False, **charts.without_charts(message)
+            )
         await self.store.sent_now(team_id, channel_id, answer["ts"])
         await self.changed(team_id)  # App Home's "last digest"
         return answer["ts"]

@@ -24,7 +24,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.clock import Clock, utcnow
 from storage.db import Database
-from storage.models import DigestDelivery, DigestSubscription, OnDemandDigest, SeatPrice, UTCDateTime
+from storage.models import (
+    DigestDelivery,
+    DigestSubscription,
+    OnDemandDigest,
+    RefusedBlock,
+    SeatPrice,
+    UTCDateTime,
+)
 
 ACTIVE, PAUSED = "active", "paused"
 PENDING, POSTED, REFUSED, UNCERTAIN = "pending", "posted", "refused", "uncertain"
@@ -192,6 +199,7 @@ class DigestStore:
         await session.execute(delete(DigestSubscription).where(DigestSubscription.team_id == team_id))
         await session.execute(delete(SeatPrice).where(SeatPrice.team_id == team_id))
         await session.execute(delete(OnDemandDigest).where(OnDemandDigest.team_id == team_id))
+        await session.execute(delete(RefusedBlock).where(RefusedBlock.team_id == team_id))
 
     # --- deliveries ----------------------------------------------------------------------
     async def ensure_delivery(
@@ -366,3 +374,19 @@ class DigestStore:
         async with self.db.session() as session:
             rows = await session.scalars(select(SeatPrice).where(SeatPrice.team_id == team_id))
             return {r.provider: Price(r.provider, r.amount_minor, r.currency) for r in rows}
+
+    # --- blocks a workspace's Slack refused ---------------------------------------------------
+    async def refuse_block(self, team_id: str, block_type: str) -> None:
+        """Remember that Slack answered `invalid_blocks` to `block_type` in this workspace (once)."""
+        statement = self._insert()(RefusedBlock).values(
+            team_id=team_id, block_type=block_type[:32], refused_at=self.clock()
+        )
+        async with self.db.session() as session, session.begin():
+            await session.execute(statement.on_conflict_do_nothing(index_elements=["team_id", "block_type"]))
+
+    async def refused_blocks(self, team_id: str) -> set[str]:
+        async with self.db.session() as session:
+            rows = await session.scalars(
+                select(RefusedBlock.block_type).where(RefusedBlock.team_id == team_id)
+            )
+            return set(rows)

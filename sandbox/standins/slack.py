@@ -104,6 +104,8 @@ class SlackStandIn(ChatMixin, DirectoryMixin, ViewsMixin, MessagesMixin):
         self.channels: dict[str, Channel] = {}
         self.posts: dict[str, list[dict]] = {}  # channel -> messages posted there (accepted only)
         self.refusing: dict[str, str] = {}  # channel -> the error chat.postMessage answers
+        # team -> block types its Slack refuses with invalid_blocks (a client without the chart block)
+        self.without_blocks: dict[str, set[str]] = {}
         self.rate: ChannelRate | None = ChannelRate()  # None: no per-channel rate limit
         self.rate_limited = 0  # 429s answered by the per-channel limit
         self.latency = 0.0  # seconds every Web API call waits before answering (benchmarks)

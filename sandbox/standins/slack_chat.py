@@ -9,6 +9,7 @@ import time
 
 from starlette.responses import JSONResponse
 
+from sandbox.standins.slack_blocks import block_errors
 from sandbox.standins.slack_responses import fail, ok
 
 
@@ -69,6 +70,8 @@ class ChatMixin:
         blocks = args.get("blocks") or []
         if len(blocks) > 50:
             return fail("invalid_blocks")
+        if errors := block_errors(blocks, self.without_blocks.get(ws.team_id, ()) if ws else ()):
+            return fail("invalid_blocks", messages=errors)
         if len(args.get("text") or "") > 40000:
             return fail("msg_too_long")
         if args.get("metadata") is not None and (bad := metadata_error(args["metadata"])):
@@ -101,4 +104,8 @@ class ChatMixin:
     def m_chat_update(self, args, ws):
         if not args.get("ts"):
             return fail("message_not_found")
+        if errors := block_errors(
+            args.get("blocks") or [], self.without_blocks.get(ws.team_id, ()) if ws else ()
+        ):
+            return fail("invalid_blocks", messages=errors)
         return self._update_message(args)

@@ -5,7 +5,7 @@ only needs the suffix (and a migration) to be covered.
 """
 
 from storage.models.base import NAMING, Base, UTCDateTime
-from storage.models.digests import DigestDelivery, DigestSubscription, OnDemandDigest, SeatPrice
+from storage.models.digests import DigestDelivery, DigestSubscription, OnDemandDigest, RefusedBlock, SeatPrice
 from storage.models.seats import (
     SeatAsk,
     SeatAskBatch,
@@ -54,6 +54,7 @@ __all__ = [
     "SeatExemption",
     "SeatLink",
     "SeatPolicy",
+    "RefusedBlock",
     "SeatPrice",
     "SeatReclaim",
     "SlackEvent",

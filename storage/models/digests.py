@@ -1,4 +1,4 @@
-"""Digest subscriptions, deliveries, on-demand posts and seat prices."""
+"""Digest subscriptions, deliveries, on-demand posts, seat prices and the blocks a workspace refused."""
 
 from __future__ import annotations
 
@@ -94,3 +94,13 @@ class SeatPrice(Base):
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     set_by: Mapped[str] = mapped_column(String(32), nullable=False)
     set_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class RefusedBlock(Base):
+    """A block type a workspace's Slack refused (`invalid_blocks`): its digests are sent without it."""
+
+    __tablename__ = "refused_blocks"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    block_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    refused_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

@@ -9,9 +9,11 @@ from slack_sdk.models.blocks import Block
 
 from core.periods import Period
 from core.reports import SHARE, Account, Figure, InactiveSeat, Seats, Signals, Unavailable, UsageReport
+from messages import charts
 from messages import digest as db
 from providers.hubspot import figures as hubspot_figures
 from providers.sendgrid import usage as sendgrid_usage
+from sandbox.standins.slack_blocks import block_errors
 
 PERIOD = (date(2026, 11, 16), date(2026, 11, 22))
 
@@ -98,7 +100,10 @@ def sendgrid() -> db.ConnectionDigest:
 def limits_hold(message: dict) -> None:
     assert len(message["blocks"]) <= db.MAX_BLOCKS
     assert message["text"] and len(message["text"]) <= 3000
+    assert block_errors(message["blocks"]) == []  # the charts, which slack_sdk has no model for
     for block in message["blocks"]:
+        if block["type"] == charts.BLOCK_TYPE:
+            continue
         Block.parse(block).validate_json()  # slack_sdk raises on any over-long text or too many fields
         if block["type"] == "section" and "text" in block:
             assert len(block["text"]["text"]) <= db.SECTION_LIMIT

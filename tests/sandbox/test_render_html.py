@@ -179,3 +179,26 @@ def test_every_emoji_the_bot_writes_is_drawn_as_a_symbol():
     assert used, "the bot's messages use no emoji at all?"
     assert sorted(used - EMOJI.keys()) == []
     assert sorted(used - HTML_EMOJI.keys()) == []
+
+
+def test_a_chart_is_drawn_as_an_inline_svg_with_its_series_and_escaped_text():
+    from messages import charts
+    from sandbox import render_chart
+
+    block = charts.line_chart(
+        "R&D <tools>: seats",
+        ["9 Nov", "16 Nov", "23 Nov"],
+        [charts.Series("Paid seats", [40, 41, 41]), charts.Series("Active", [30, 28, 0])],
+    )
+    html = rh.block_html(block)
+    assert html.count('<polyline class="series"') == 2
+    assert "R&amp;D &lt;tools&gt;: seats" in html and "<tools>" not in html  # shown as typed, inert
+    assert "■ Paid seats" in html and "23 Nov" in html
+    # the highest value is at the top of the plot, zero on its axis
+    points = html.split('points="')[2].split('"')[0].split()
+    assert points[-1].endswith(f",{render_chart.HEIGHT - render_chart.BOTTOM:.1f}")
+    assert render_chart.chart_lines(block) == [
+        "📈 R&D <tools>: seats (9 Nov – 23 Nov)",
+        "   Paid seats: ███ 41",
+        "   Active: ▆▆▁ 0",
+    ]
