@@ -31,9 +31,12 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from harness import ROOT  # importing harness puts the repository on sys.path
+from harness.floor import Recorder, StandInCPU, print_floors, replay
 
 from core.periods import Period  # noqa: E402
 from providers.github.entry import POLICY, SPEC  # noqa: E402
@@ -75,21 +78,20 @@ def serve(args: argparse.Namespace) -> None:
         )
     server = ThreadedServer(standin.app).start()
     print(json.dumps({"url": server.url, "orgs": orgs}), flush=True)
-    sys.stdin.read()  # until the benchmark closes it
+    for _ in sys.stdin:  # each line asks for the refusals so far; the end of the input stops the stand-in
+        print(json.dumps(standin.limits.violations), flush=True)
     print(json.dumps(standin.limits.violations), flush=True)
 
 
-async def measure(args: argparse.Namespace, url: str, orgs: list[dict], now: datetime) -> list[dict]:
+async def measure(
+    args: argparse.Namespace, url: str, orgs: list[dict], now: datetime, pid: int, refusals: Callable[[], Any]
+) -> tuple[list[dict], Any, dict, float | None]:
     period = Period.last_days(30, timezone="UTC", today=now.date())
-    calls = 0
-
-    async def count(request) -> None:
-        nonlocal calls
-        calls += 1
-
+    recorder = Recorder()
     runs = []
+    standin = StandInCPU(pid)
     # one client and one limiter for every run, as the bot's process keeps them
-    async with provider_client(event_hooks={"request": [count]}) as client:
+    async with provider_client(event_hooks=recorder.hooks) as client:
         http = ProviderHTTP(client, POLICY, limiter=Limiter({SPEC.key: SPEC.limits}))
 
         async def one(org: dict):
@@ -98,8 +100,9 @@ async def measure(args: argparse.Namespace, url: str, orgs: list[dict], now: dat
                 account_name=org["org"], period=period, scopes=None, clock=lambda: now,
             )  # fmt: skip
 
-        for _ in range(args.repeat):
-            calls = 0
+        for n in range(args.repeat):
+            recorder.start()
+            standin.run_starts(n)
             cpu, wall = time.process_time(), time.perf_counter()
             reports = await asyncio.gather(*(one(org) for org in orgs))
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -111,8 +114,11 @@ async def measure(args: argparse.Namespace, url: str, orgs: list[dict], now: dat
                 or report.values()["copilot_pending_cancellation"] != org["pending"]
                 or report.values()["members"] != org["members"]
             ]
-            runs.append({"calls": calls, "wall": wall, "cpu": cpu, "wrong": wrong})
-    return runs
+            runs.append({"calls": recorder.calls, "wall": wall, "cpu": cpu, "wrong": wrong})
+        standin.runs_end()
+    refused = refusals()  # before the floor's replays, which the stand-in counts too
+    floors = await replay(recorder, policy=POLICY, limits={SPEC.key: SPEC.limits}, rounds=args.floor_rounds)
+    return runs, refused, floors, standin.per_request(sum(run["calls"] for run in runs[1:]))
 
 
 def main() -> int:
@@ -122,6 +128,12 @@ def main() -> int:
     parser.add_argument("--seats", type=int, default=180)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--repeat", type=int, default=5, help="collections in a row: the best and the median")
+    parser.add_argument(
+        "--floor-rounds",
+        type=int,
+        default=1,
+        help="the last run's GETs again through bare clients (0: not; more than 1 passes GitHub's 900 a minute)",
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--now", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -133,10 +145,19 @@ def main() -> int:
                "--members", str(args.members), "--seats", str(args.seats), "--latency", str(args.latency)]  # fmt: skip
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
+
+    def refusals() -> Any:
+        """The stand-in's count of requests refused for exceeding a limit, so far."""
+        process.stdin.write("\n")
+        process.stdin.flush()
+        return json.loads(process.stdout.readline())
+
     ready = json.loads(process.stdout.readline())
-    runs = asyncio.run(measure(args, ready["url"], ready["orgs"], now))
+    runs, violations, floors, standin = asyncio.run(
+        measure(args, ready["url"], ready["orgs"], now, process.pid, refusals)
+    )
     process.stdin.close()
-    violations = json.loads(process.stdout.readline())
+    after_floor = json.loads(process.stdout.readline())
     process.wait()
     # pages after the first are asked for at once (their count is in the first page's Link), and the
     # idle seats' emails as soon as their page is in: the member pages take one round, or two; the
@@ -160,6 +181,7 @@ def main() -> int:
         f"client CPU {cpu / calls * 1000:.2f} ms per call (target <= 1 ms; the first run, opening connections: {cold:.2f} ms); refused for rate: {violations}"
     )
     print(f"reports equal to the truth: {args.orgs - len(wrong)}/{args.orgs} {wrong or ''}")
+    print_floors(floors, standin, after_floor, "the last run's GETs")
     return 0
 
 

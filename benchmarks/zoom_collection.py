@@ -35,10 +35,13 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from harness import ROOT  # importing harness puts the repository on sys.path
+from harness.floor import Recorder, StandInCPU, print_floors, replay
 
 from core.periods import Period  # noqa: E402
 from providers.http import Bearer, ProviderHTTP  # noqa: E402
@@ -87,7 +90,8 @@ def serve(args: argparse.Namespace) -> None:
     server = ThreadedServer(standin.app).start()
     limits = {category.lower(): n for category, n in LIMITS[args.plan].items()}
     print(json.dumps({"url": server.url, "accounts": accounts, "limits": limits}), flush=True)
-    sys.stdin.read()  # until the benchmark closes it
+    for _ in sys.stdin:  # each line asks for the refusals so far; the end of the input stops the stand-in
+        print(json.dumps(standin.rate_limit_violations), flush=True)
     print(json.dumps(standin.rate_limit_violations), flush=True)
 
 
@@ -103,7 +107,14 @@ def chain(pages: int, latency: float, limit: int) -> float:
     return (starts[-1] + latency) if starts else 0.0
 
 
-async def measure(args: argparse.Namespace, url: str, accounts: list[dict], now: datetime) -> list[dict]:
+async def measure(
+    args: argparse.Namespace,
+    url: str,
+    accounts: list[dict],
+    now: datetime,
+    pid: int,
+    refusals: Callable[[], Any],
+) -> tuple[list[dict], Any, dict, float | None]:
     period = period_of(now)
     tokens = {}
     async with httpx.AsyncClient() as plain:
@@ -114,15 +125,11 @@ async def measure(args: argparse.Namespace, url: str, accounts: list[dict], now:
                 auth=(account["client_id"], account["secret"]),
             )
             tokens[account["id"]] = answer.raise_for_status().json()["access_token"]
-    calls = 0
-
-    async def count(request) -> None:
-        nonlocal calls
-        calls += 1
-
+    recorder = Recorder()
     runs = []
+    standin = StandInCPU(pid)
     # one client and one limiter for every run, as the bot's process keeps them
-    async with provider_client(event_hooks={"request": [count]}) as client:
+    async with provider_client(event_hooks=recorder.hooks) as client:
         http = ProviderHTTP(client, POLICY, limiter=Limiter({SPEC.key: SPEC.limits}))
 
         async def one(account: dict):
@@ -134,7 +141,8 @@ async def measure(args: argparse.Namespace, url: str, accounts: list[dict], now:
         for n in range(args.repeat):
             if n:
                 await asyncio.sleep(WINDOW + 0.1)  # the previous run's per-second windows have passed
-            calls = 0
+            recorder.start()
+            standin.run_starts(n)
             cpu, wall = time.process_time(), time.perf_counter()
             reports = await asyncio.gather(*(one(account) for account in accounts))
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -146,8 +154,11 @@ async def measure(args: argparse.Namespace, url: str, accounts: list[dict], now:
                 or report.values().get("licensed_hosts") != account["hosts"]
                 or report.values().get("meetings") != account["meetings"]
             ]
-            runs.append({"calls": calls, "wall": wall, "cpu": cpu, "wrong": wrong})
-    return runs
+            runs.append({"calls": recorder.calls, "wall": wall, "cpu": cpu, "wrong": wrong})
+        standin.runs_end()
+    refused = refusals()  # before the floor's replays, which the stand-in counts too
+    floors = await replay(recorder, policy=POLICY, limits={SPEC.key: SPEC.limits}, rounds=args.floor_rounds)
+    return runs, refused, floors, standin.per_request(sum(run["calls"] for run in runs[1:]))
 
 
 def main() -> int:
@@ -156,6 +167,9 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=700)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--repeat", type=int, default=5, help="collections in a row: the best and the median")
+    parser.add_argument(
+        "--floor-rounds", type=int, default=3, help="the last run's GETs again through bare clients (0: not)"
+    )
     parser.add_argument("--plan", choices=("free", "pro", "business"), default="pro")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--now", type=float, help=argparse.SUPPRESS)
@@ -168,10 +182,19 @@ def main() -> int:
                "--users", str(args.users), "--latency", str(args.latency), "--plan", args.plan]  # fmt: skip
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
+
+    def refusals() -> Any:
+        """The stand-in's count of requests refused for exceeding a limit, so far."""
+        process.stdin.write("\n")
+        process.stdin.flush()
+        return json.loads(process.stdout.readline())
+
     ready = json.loads(process.stdout.readline())
-    runs = asyncio.run(measure(args, ready["url"], ready["accounts"], now))
+    runs, refused, floors, standin = asyncio.run(
+        measure(args, ready["url"], ready["accounts"], now, process.pid, refusals)
+    )
     process.stdin.close()
-    refused = json.loads(process.stdout.readline())
+    after_floor = json.loads(process.stdout.readline())
     process.wait()
     limits = ready["limits"]
     first = ready["accounts"][0]
@@ -194,6 +217,7 @@ def main() -> int:
         f"client CPU {cpu / calls * 1000:.2f} ms per call (target <= 1 ms; the first run, opening connections: {cold:.2f} ms); refused for rate: {refused}"
     )
     print(f"reports equal to the truth: {args.accounts - len(wrong)}/{args.accounts} {wrong or ''}")
+    print_floors(floors, standin, after_floor, "the last run's GETs")
     return 0
 
 

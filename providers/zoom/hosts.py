@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import msgspec
+
 from core.reports import Unavailable
 from providers.collect import run_all
 from providers.http import Auth, ProviderError, ProviderHTTP, Unauthorized
@@ -48,6 +50,33 @@ class Hosts:
     minutes: int
 
 
+class Host(msgspec.Struct, gc=False):
+    """A row of the report, as much as Quolum reads of it (`Any`: read as the dicts were)."""
+
+    id: Any = None
+    meetings: Any = None
+    meeting_minutes: Any = None
+
+
+class ReportPage(msgspec.Struct, gc=False):
+    users: list[Host] | None = None
+    next_page_token: Any = None
+
+
+REPORT_PAGE = msgspec.json.Decoder(ReportPage)
+
+
+def _lenient(body: Any) -> ReportPage:
+    """A page as read before the typed decoder: not an object -> empty, rows not objects left out."""
+    body = body if isinstance(body, dict) else {}
+    rows = [
+        Host(u.get("id"), u.get("meetings"), u.get("meeting_minutes"))
+        for u in body.get("users") or []
+        if isinstance(u, dict)
+    ]
+    return ReportPage(rows, body.get("next_page_token"))
+
+
 def add_months(day: date, months: int) -> date:
     """The same day `months` calendar months later or earlier (the month's last day if it has fewer)."""
     year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
@@ -76,14 +105,15 @@ async def _window(http: ProviderHTTP, auth: Auth, url: str, account: str, start:
     while True:
         params: dict[str, Any] = {"type": "active", "from": start.isoformat(), "to": end.isoformat()}
         params |= {"page_size": PAGE_SIZE} | ({"next_page_token": cursor} if cursor else {})
-        body = await http.get_json(url, auth=auth, account_key=account, params=params, bucket=HEAVY)
-        body = body if isinstance(body, dict) else {}
-        for user in body.get("users") or []:
-            if isinstance(user, dict) and int(user.get("meetings") or 0) > 0:
-                hosts.add(str(user.get("id")))
-                meetings += int(user.get("meetings") or 0)
-                minutes += int(user.get("meeting_minutes") or 0)
-        cursor = str(body.get("next_page_token") or "")
+        page = await http.get_typed(
+            url, REPORT_PAGE, _lenient, auth=auth, account_key=account, params=params, bucket=HEAVY
+        )
+        for user in page.users or ():
+            if (hosted := int(user.meetings or 0)) > 0:
+                hosts.add(str(user.id))
+                meetings += hosted
+                minutes += int(user.meeting_minutes or 0)
+        cursor = str(page.next_page_token or "")
         if not cursor:
             return Hosts(frozenset(hosts), meetings, minutes)
         guard.next(cursor)

@@ -23,6 +23,8 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from core.periods import Period
 from core.reports import Account, Figure, InactiveSeat, Seats, Signals, Unavailable, UsageReport
 from providers.collect import run_all
@@ -50,38 +52,88 @@ def parse_time(value: Any) -> datetime | None:
     return moment if moment.tzinfo else None
 
 
-def _name(user: dict) -> str | None:
-    name = " ".join(str(user.get(k) or "").strip() for k in ("first_name", "last_name")).strip()
-    return name or user.get("display_name") or None
+class User(msgspec.Struct, gc=False):
+    """A listed user, as much as Quolum reads of it. The fields are `Any` (as the dicts were: a value
+    of an unexpected type is read as before), but for the sign-in, which msgspec reads as RFC 3339 in
+    C; a page with a sign-in it cannot read is read by `_lenient` instead (`parse_time`)."""
+
+    id: Any = None
+    email: Any = None
+    first_name: Any = None
+    last_name: Any = None
+    display_name: Any = None
+    type: Any = None
+    role_id: Any = None
+    last_login_time: datetime | None = None  # naive: unreadable, as parse_time says (`signed_in`)
 
 
-async def list_users(http: ProviderHTTP, auth: Auth, base_url: str, account: str) -> list[dict]:
+class UsersPage(msgspec.Struct, gc=False):
+    users: list[User] | None = None
+    next_page_token: Any = None
+
+
+USERS_PAGE = msgspec.json.Decoder(UsersPage)
+
+
+def _lenient(body: Any) -> UsersPage:
+    """A page as the listing read it before the typed decoder: not an object -> empty, items that are
+    not objects left out, the sign-in through `parse_time`."""
+    body = body if isinstance(body, dict) else {}
+    users = [
+        User(
+            id=u.get("id"),
+            email=u.get("email"),
+            first_name=u.get("first_name"),
+            last_name=u.get("last_name"),
+            display_name=u.get("display_name"),
+            type=u.get("type"),
+            role_id=u.get("role_id"),
+            last_login_time=parse_time(u.get("last_login_time")),
+        )
+        for u in body.get("users") or []
+        if isinstance(u, dict)
+    ]
+    return UsersPage(users, body.get("next_page_token"))
+
+
+def signed_in(user: User) -> datetime | None:
+    """The user's last sign-in, aware; None when absent (or without a time zone, as parse_time)."""
+    moment = user.last_login_time
+    return moment if moment is not None and moment.tzinfo is not None else None
+
+
+def _name(user: User) -> str | None:
+    name = f"{str(user.first_name or '').strip()} {str(user.last_name or '').strip()}".strip()
+    return name or user.display_name or None
+
+
+async def list_users(http: ProviderHTTP, auth: Auth, base_url: str, account: str) -> list[User]:
     """Every active user, page after page until `next_page_token` is empty."""
-    users: list[dict] = []
+    users: list[User] = []
     guard, cursor = CursorGuard(PROVIDER), ""
+    url = f"{base_url.rstrip('/')}/v2/users"
     while True:
         params = {"status": "active", "page_size": PAGE_SIZE} | (
             {"next_page_token": cursor} if cursor else {}
         )
-        body = await http.get_json(
-            f"{base_url.rstrip('/')}/v2/users", auth=auth, account_key=account, params=params, bucket=MEDIUM
+        page = await http.get_typed(
+            url, USERS_PAGE, _lenient, auth=auth, account_key=account, params=params, bucket=MEDIUM
         )
-        body = body if isinstance(body, dict) else {}
-        users.extend(u for u in body.get("users") or [] if isinstance(u, dict))
-        cursor = str(body.get("next_page_token") or "")
+        users.extend(page.users or ())
+        cursor = str(page.next_page_token or "")
         if not cursor:
             return users
         guard.next(cursor)
 
 
-def idle_seat(user: dict, last: datetime | None) -> InactiveSeat:
+def idle_seat(user: User, last: datetime | None) -> InactiveSeat:
     return InactiveSeat(
-        user_id=str(user.get("id")),
-        email=user.get("email") or None,
+        user_id=str(user.id),
+        email=user.email or None,
         last_active=last,
         name=_name(user),
         seat_type=TYPE_NAMES[LICENSED],
-        admin=str(user.get("role_id")) in ADMIN_ROLES,
+        admin=str(user.role_id) in ADMIN_ROLES,
     )
 
 
@@ -113,15 +165,15 @@ async def collect_zoom(
     )
     since = period.start_utc
     # one pass, each sign-in read once (a few thousand users: this is most of the collection's CPU)
-    licensed: list[dict] = []
-    idle_users: list[tuple[dict, datetime | None]] = []
+    licensed: list[User] = []
+    idle_users: list[tuple[User, datetime | None]] = []
     types: dict[str, int] = {}
     active = never = 0
     for user in users:
-        kind = user.get("type")
+        kind = user.type
         name = TYPE_NAMES.get(kind, "Other")
         types[name] = types.get(name, 0) + 1
-        last = parse_time(user.get("last_login_time"))
+        last = signed_in(user)
         recent = last is not None and last >= since
         active += recent
         if kind == LICENSED:
@@ -138,7 +190,7 @@ async def collect_zoom(
     )
     meetings: tuple[Figure, ...] = ()
     if isinstance(report, Hosts):
-        hosting = sum(1 for u in licensed if str(u.get("id")) in report.hosts)
+        hosting = sum(1 for u in licensed if str(u.id) in report.hosts)
         meetings = (
             Figure("licensed_hosts", "Licensed users who hosted meetings", hosting, of=len(licensed)),
             Figure("meetings", "Meetings hosted", report.meetings),

@@ -7,6 +7,7 @@ import pickle
 from email.utils import formatdate
 
 import httpx
+import msgspec
 import pytest
 import respx
 
@@ -348,6 +349,38 @@ async def test_a_2xx_that_is_not_json_is_an_error(mock, client, clock):
 
     with pytest.raises(ProviderError, match="not JSON"):
         await hubspot(client, clock).get_json(f"{HS}/x", auth=None, account_key="1")
+
+
+class _Item(msgspec.Struct):
+    id: str
+
+
+class _Page(msgspec.Struct):
+    items: list[_Item] = msgspec.field(default_factory=list)
+
+
+def _lenient(body: object) -> _Page:
+    """What a caller's lenient reader does: whatever came, the items it can read."""
+    items = body.get("items") if isinstance(body, dict) else None
+    return _Page([_Item(str(i.get("id"))) for i in items or [] if isinstance(i, dict)])
+
+
+async def test_get_typed_decodes_the_type_and_hands_another_shape_to_the_lenient_reader(mock, client, clock):
+    http, decoder = hubspot(client, clock), msgspec.json.Decoder(_Page)
+    mock.get(f"{HS}/typed").respond(200, json={"items": [{"id": "a", "more": 1}]})
+    mock.get(f"{HS}/odd").respond(200, json={"items": [{"id": 7}, "not an object"]})
+    mock.get(f"{HS}/empty").respond(204)
+    mock.get(f"{HS}/html").respond(200, text="<html>")
+
+    assert await http.get_typed(f"{HS}/typed", decoder, _lenient, auth=None, account_key="1") == _Page(
+        [_Item("a")]
+    )
+    assert await http.get_typed(f"{HS}/odd", decoder, _lenient, auth=None, account_key="1") == _Page(
+        [_Item("7")]
+    )
+    assert await http.get_typed(f"{HS}/empty", decoder, _lenient, auth=None, account_key="1") == _Page()
+    with pytest.raises(ProviderError, match="not JSON"):
+        await http.get_typed(f"{HS}/html", decoder, _lenient, auth=None, account_key="1")
 
 
 async def test_401_refreshes_once_then_succeeds_with_the_new_token(mock, client, clock):

@@ -10,13 +10,14 @@ from datetime import timedelta
 
 import httpx
 import pytest
+import respx
 
 from core.periods import Period
-from providers.http import Bearer
+from providers.http import Bearer, ProviderHTTP
 from providers.plugin import BEARER
 from providers.ratelimit import Limiter
 from providers.zoom.entry import LIMITS, POLICY
-from providers.zoom.usage import collect_zoom
+from providers.zoom.usage import collect_zoom, list_users, parse_time, signed_in
 from sandbox.standins.server import AppSwitch, serve_in_thread
 from sandbox.standins.zoom_seed import ZoomAccount, generate_account, truth
 from tests.clocks import EventTime, VirtualTime
@@ -231,3 +232,36 @@ async def test_a_429_is_waited_out_for_retry_after(served):
 def test_the_policy_honours_retry_after():
     response = httpx.Response(429, headers={"Retry-After": "3"}, json={"code": 429, "message": "slow"})
     assert POLICY.rate_limit_wait(response, None, 1, 0.0, lambda: 0.5) == 3.0
+
+
+async def test_an_odd_users_page_is_read_as_leniently_as_before_the_typed_decoder():
+    """A page msgspec cannot decode as `UsersPage` (a sign-in that is not a time, an item that is not an
+    object) is read as the dicts were: unreadable or zone-less sign-ins are none, other items dropped;
+    a well-formed page decodes to the same values `parse_time` gives."""
+    odd = [
+        {"id": "u1", "type": 2, "last_login_time": "2026-05-31T09:00:00Z", "first_name": " Ada "},
+        {"id": 2, "type": "2", "last_login_time": "yesterday", "role_id": 0},
+        {"id": "u3", "type": 2, "last_login_time": "2026-05-31T09:00:00"},
+        5,
+    ]
+    plain = [{"id": "u4", "type": 1, "last_login_time": "2026-05-31T09:00:00+02:00"}, {"id": "u5"}]
+    base = "https://zoom.test"
+    with respx.mock() as router:
+        router.get(f"{base}/v2/users").mock(
+            side_effect=[
+                httpx.Response(200, json={"users": odd, "next_page_token": "t"}),
+                httpx.Response(200, json={"users": plain, "next_page_token": ""}),
+            ]
+        )
+        async with httpx.AsyncClient() as client:
+            users = await list_users(ProviderHTTP(client, POLICY), Bearer("x"), base, "acct")
+    assert [u.id for u in users] == ["u1", 2, "u3", "u4", "u5"]
+    assert [signed_in(u) for u in users] == [
+        parse_time("2026-05-31T09:00:00Z"),
+        None,
+        None,
+        parse_time("2026-05-31T09:00:00+02:00"),
+        None,
+    ]
+    assert [u.type for u in users] == [2, "2", 2, 1, None]
+    assert (users[0].first_name, users[1].role_id) == (" Ada ", 0)
