@@ -63,7 +63,9 @@ def chart_svg(block: dict) -> str:
     for n, (name, values) in enumerate(series):
         colour = COLOURS[n % len(COLOURS)]
         points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
-        parts.append(f'<polyline class="series" fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>')
+        parts.append(
+            f'<polyline class="series" fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>'
+        )
         if name:
             legend.append(f'<span class="legend" style="color:{colour}">■ {escape(name)}</span>')
     svg = (

@@ -75,7 +75,10 @@ def test_without_charts_leaves_every_other_block():
     block = charts.line_chart("t", ["a", "b"], [charts.Series("s", [1, 2])])
     message = {"text": "x", "blocks": [{"type": "divider"}, block, {"type": "divider"}]}
     assert charts.has_charts(message)
-    assert charts.without_charts(message) == {"text": "x", "blocks": [{"type": "divider"}, {"type": "divider"}]}
+    assert charts.without_charts(message) == {
+        "text": "x",
+        "blocks": [{"type": "divider"}, {"type": "divider"}],
+    }
     assert not charts.has_charts(charts.without_charts(message))
 
 

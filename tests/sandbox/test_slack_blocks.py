@@ -17,8 +17,14 @@ LINE = {
     "chart": {
         "type": "line",
         "series": [
-            {"name": "Paid seats", "data": [{"label": "9 Nov", "value": 40}, {"label": "16 Nov", "value": 41}]},
-            {"name": "Active paid users", "data": [{"label": "9 Nov", "value": 30}, {"label": "16 Nov", "value": 28}]},
+            {
+                "name": "Paid seats",
+                "data": [{"label": "9 Nov", "value": 40}, {"label": "16 Nov", "value": 41}],
+            },
+            {
+                "name": "Active paid users",
+                "data": [{"label": "9 Nov", "value": 30}, {"label": "16 Nov", "value": 28}],
+            },
         ],
         "axis_config": {"categories": ["9 Nov", "16 Nov"], "y_label": "Seats"},
     },
@@ -57,7 +63,10 @@ def changed(block: dict, path: str, value) -> dict:
         (changed(LINE, "chart/series", []), "/blocks/0/chart/series"),
         (changed(LINE, "chart/series/0/data/1/label", "17 Nov"), "/blocks/0/chart/series/0/data"),
         (changed(LINE, "chart/series/0/data/1/value", "41"), "/blocks/0/chart/series/0/data/1/value"),
-        (changed(LINE, "chart/axis_config/categories/0", "c" * 21), "/blocks/0/chart/axis_config/categories/0"),
+        (
+            changed(LINE, "chart/axis_config/categories/0", "c" * 21),
+            "/blocks/0/chart/axis_config/categories/0",
+        ),
         (changed(LINE, "chart/axis_config/y_label", "y" * 51), "/blocks/0/chart/axis_config/y_label"),
         (changed(PIE, "chart/segments/0/value", 0), "/blocks/0/chart/segments/0/value"),
         (changed(PIE, "chart/segments/1/label", "l" * 21), "/blocks/0/chart/segments/1/label"),
@@ -70,7 +79,9 @@ def test_a_block_breaking_the_reference_is_named_by_its_pointer(block, pointer):
 
 def test_good_charts_pass_and_a_third_is_one_too_many():
     assert block_errors([LINE, {"type": "divider"}, PIE]) == []
-    seven = changed(LINE, "chart/series", [dict(s, name=f"s{i}") for i, s in enumerate(LINE["chart"]["series"] * 4)][:7])
+    seven = changed(
+        LINE, "chart/series", [dict(s, name=f"s{i}") for i, s in enumerate(LINE["chart"]["series"] * 4)][:7]
+    )
     assert any("/chart/series]" in e for e in block_errors([seven]))
     assert block_errors([LINE, LINE, LINE]) == [
         "[ERROR] no more than 2 data_visualization blocks allowed [json-pointer:/blocks/2]"
