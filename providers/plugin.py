@@ -226,6 +226,9 @@ class Connection:
     scopes: tuple[str, ...] = ()
     unavailable: tuple[str, ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)  # `Account.details` stored at connect
+    # the Slack member who connected it: the provider's own user where the provider is the Slack
+    # workspace itself (never reclaimed)
+    connected_by: str | None = None
 
     @property
     def account_key(self) -> str:

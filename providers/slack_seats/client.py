@@ -51,6 +51,7 @@ UNAVAILABLE = "Slack is not answering right now; nothing was saved. Please try a
 FAILED = "Slack refused to list the members ({code}); nothing was saved."
 PROTECTED_ADMIN = "is a Slack workspace owner or admin"
 PROTECTED_GRANTER = "connected Slack billing to Quolum"
+PROTECTED_CONNECTOR = "connected Slack to Quolum"
 
 
 @dataclass(frozen=True)
@@ -263,6 +264,8 @@ class SlackSeatsHooks:
             return PROTECTED_ADMIN
         if seat.user_id and seat.user_id == connection.details.get("billing_admin"):
             return PROTECTED_GRANTER
+        if seat.user_id and seat.user_id == connection.connected_by:
+            return PROTECTED_CONNECTOR
         return None
 
     async def reclaim(self, connection: Connection, auth: Auth, seat: InactiveSeat) -> SeatResult:

@@ -4,6 +4,7 @@ the hourly check (revoked, scope lost), and deactivating an idle member through 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -150,6 +151,8 @@ async def test_owners_admins_and_the_granter_are_never_deactivated_and_no_call_i
     admin_seat = InactiveSeat(user_id="U000100009", email=None, last_active=None, admin=True)
     granter = InactiveSeat(user_id=ADMIN_USER, email=None, last_active=None)
     assert hooks.protected(connection, admin_seat) == PROTECTED_ADMIN
+    connector = replace(connection, connected_by="U000100007")
+    assert hooks.protected(connector, InactiveSeat(user_id="U000100007", email=None, last_active=None))
     for seat in (admin_seat, granter):
         assert (await hooks.reclaim(connection, Bearer(token), seat)).outcome is SeatOutcome.REFUSED
     assert slack.standin.scim_deletes == []
