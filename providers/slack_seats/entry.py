@@ -110,8 +110,7 @@ SPEC = ProviderSpec(
         Scope(USERS_READ, "list the workspace's members, its guests and who was deactivated"),
         Scope(
             ADMIN,
-            "read who Slack bills (billing_active) and when each member last used Slack (access logs), "
-            "granted by a workspace owner or admin through Connect Slack billing",
+            "read who Slack bills (billing_active) and when each member last used Slack (access logs)",
             required=False,
         ),
     ),

@@ -119,6 +119,7 @@ class SlackStandIn(SeatsMixin, ChatMixin, DirectoryMixin, ViewsMixin, MessagesMi
             routes=[
                 Route("/api/{method}", self._api, methods=["GET", "POST"]),
                 Route("/scim/v2/Users/{user_id}", self.scim_user, methods=["GET", "DELETE"]),
+                Route("/oauth/v2/authorize", self.authorize, methods=["GET"]),
                 Route("/response/{hook}", self._response_url, methods=["POST"]),
                 WebSocketRoute("/link/", self.socket.endpoint),
             ]

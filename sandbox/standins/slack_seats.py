@@ -26,9 +26,10 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from sandbox.standins.slack_responses import fail, ok
 
@@ -92,6 +93,7 @@ class SeatsMixin:
         self.tier2_per_minute: int | None = None  # 20: Tier 2 as Slack counts it (tests switch it on)
         self._tier2: dict[tuple[str, str], list[float]] = {}
         self.current_token: str | None = None
+        self.consenting: tuple[str, str] | None = None  # (team, user) who approves the consent page
 
     # --- set-up ----------------------------------------------------------------------------------
     def seats_of(self, team_id: str) -> SeatsWorkspace:
@@ -314,6 +316,24 @@ class SeatsMixin:
                 "token_type": "user",
             },
             team={"id": grant.team_id},
+        )
+
+    # --- the consent page ------------------------------------------------------------------------
+    async def authorize(self, request: Request) -> Response:
+        """Slack's OAuth v2 consent page for user scopes, approved at once by `consenting` (team, user):
+        back to `redirect_uri` with a code; nobody consenting: `access_denied`."""
+        query = request.query_params
+        if query.get("client_id") != self.client_id or not query.get("redirect_uri"):
+            return JSONResponse({"ok": False, "error": "invalid_client_id"}, status_code=400)
+        state = query.get("state", "")
+        if self.consenting is None:
+            return RedirectResponse(
+                f"{query['redirect_uri']}?{urlencode({'error': 'access_denied', 'state': state})}"
+            )
+        scopes = tuple(s for s in (query.get("user_scope") or "").split(",") if s)
+        code = self.issue_user_code(*self.consenting, scopes=scopes)
+        return RedirectResponse(
+            f"{query['redirect_uri']}?{urlencode({'code': code, 'state': state})}", status_code=302
         )
 
     # --- SCIM ------------------------------------------------------------------------------------
