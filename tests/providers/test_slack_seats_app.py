@@ -17,7 +17,7 @@ from providers.slack_seats.usage import NEEDS_ADMIN
 from sandbox import slack_requests as sr
 from sandbox.standins.slack_seats_seed import seed_workspace
 from tests.conftest import install
-from tests.services.test_alerts import replica
+from tests.services.test_alerts import alerts_in, replica
 from tests.services.test_connections import buttons, card_text, open_card, post
 from tests.test_plugin_provider import eventually
 
@@ -68,6 +68,8 @@ async def test_connect_with_the_bot_token_then_slack_billing(bot, slack, storage
     async with replica(bot.settings, database_url, clock, "r1") as one:
         digest = json.dumps(await one.digests.preview("T0001", "UTC"))
         assert "Multi-channel guests" in digest and "Single-channel guests" in digest
+        assert json.dumps(NEEDS_ADMIN)[1:-1] in digest  # says what is missing, never 0 for it
+        assert "of 0 paid seats" not in digest
 
     # the card now offers the admin's consent beside Reconnect
     link = buttons(open_card(bot, slack))[f"connect_link:{KEY}"]
@@ -95,6 +97,22 @@ async def test_connect_with_the_bot_token_then_slack_billing(bot, slack, storage
         await one.health.report(record, failure)
         assert failure.kind == "revoked"
         assert (await storage.connections.get("T0001", KEY)).status == "needs_reconnect"
+        [alert] = alerts_in(slack)
+        assert "Slack" in alert["text"] and "stopped working" in alert["text"]
+
+    # the admin connects Slack billing again from the card: connected, and the alert resolved
+    link = buttons(open_card(bot, slack))[f"connect_link:{KEY}"]
+    assert grant(bot, slack, link["url"]).status_code == 200
+    record = await storage.connections.get("T0001", KEY)
+    assert (
+        record.status == "connected"
+        and record.credentials["access_token"] != connection.credentials["access_token"]
+    )
+    async with replica(bot.settings, database_url, clock, "r1") as one:
+        await one.health.report(record, await one.health.check(record))
+    resolved = await eventually(lambda: "Resolved" in alerts_in(slack)[0]["text"] and alerts_in(slack)[0])
+    assert "Slack" in json.dumps(resolved["blocks"]) and len(alerts_in(slack)) == 1
+    assert await storage.incidents.open_in_team("T0001") == {}
 
 
 async def test_the_card_names_it_and_members_see_no_buttons(bot, slack):
