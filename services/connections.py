@@ -41,6 +41,7 @@ from services.connect_outcomes import (
     ConnectOutcome,
     exchange_failure,
     not_stored,
+    other_account,
 )
 from services.issued_tokens import IssuedTokens
 from services.slack_roles import Workspace
@@ -232,9 +233,12 @@ class ConnectionsService:
             credentials, scopes = tokens.credentials(), list(account.scopes or tokens.scopes)
             details = dict(account.details)
             if provider.oauth is None:  # a grant (`ProviderSpec.grant`): it adds to the form's connection
-                credentials, scopes, details = await self._with_grant(
-                    record.team_id, provider, credentials, scopes, details
-                )
+                existing = await self.storage.connections.get(record.team_id, key)
+                if existing and existing.exists and existing.account_id not in (None, "", account.account_id):
+                    await self.issued.give_back(key, tokens.credentials(), issued)
+                    connected = existing.account_name or existing.account_id
+                    return other_account(provider, account.name or account.account_id, connected)
+                credentials, scopes, details = self._with_grant(existing, credentials, scopes, details)
             saved = await self.storage.connections.save_connected(
                 team_id=record.team_id,
                 provider=key,
@@ -264,12 +268,12 @@ class ConnectionsService:
         await self.after_connect(saved.record, record.user_id, record.payload, slack_note)
         return ConnectOutcome(True, CONNECTED_TITLE.format(provider=name), message)
 
-    async def _with_grant(
-        self, team_id: str, provider: ProviderSpec, credentials: dict, scopes: list, details: dict
+    @staticmethod
+    def _with_grant(
+        existing: ConnectionRecord | None, credentials: dict, scopes: list, details: dict
     ) -> tuple[dict, list, dict]:
         """A grant's tokens beside the connection's own credentials (its `access_token` becomes the
         bearer), its scopes added to the connection's, its details to theirs."""
-        existing = await self.storage.connections.get(team_id, provider.key)
         if existing is None or not existing.exists:
             return credentials, scopes, details
         merged = {**existing.credentials, **{k: v for k, v in credentials.items() if v is not None}}

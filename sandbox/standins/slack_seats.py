@@ -272,6 +272,12 @@ class SeatsMixin:
         pages = max(1, -(-total // count))
         return ok(logins=chunk, paging={"count": count, "total": total, "page": page, "pages": pages})
 
+    def m_auth_revoke(self, args, ws):
+        """The calling token is revoked (`test=true`: only says it would be)."""
+        if str(args.get("test", "")).lower() not in ("1", "true"):
+            self.revoke(self.current_token or "")
+        return ok(revoked=True)
+
     def seats_oauth(self, args) -> Response | None:
         """oauth.v2.access for a user code (None: not one of ours, the bot install goes on)."""
         with self._lock:

@@ -120,3 +120,20 @@ async def test_the_card_names_it_and_members_see_no_buttons(bot, slack):
     assert "Slack" in card_text(open_card(bot, slack))
     member = open_card(bot, slack, user="U0002", text="status")
     assert f"connect_modal:{KEY}" not in buttons(member)
+
+
+async def test_a_consent_for_another_workspace_is_given_back(bot, slack, storage):
+    await connect_with_the_bot_token(bot, slack)
+    slack.add_workspace("T0002", "Other")
+    slack.add_user("U0002X", "T0002", is_admin=True)
+    link = buttons(open_card(bot, slack))[f"connect_link:{KEY}"]
+    with httpx.Client(timeout=10) as browser:
+        start = browser.get(link["url"])
+        query = parse_qs(urlsplit(start.headers["location"]).query)
+        code = slack.issue_user_code("T0002", "U0002X")  # the admin was signed in to another workspace
+        page = browser.get(query["redirect_uri"][0], params={"code": code, "state": query["state"][0]})
+    assert page.status_code == 400 and "Other" in page.text and "gave the access back" in page.text
+    [revoke] = slack.calls_to("auth.revoke")
+    assert revoke.token in slack.revoked  # the user token was revoked at Slack
+    connection = await storage.connections.get("T0001", KEY)
+    assert "access_token" not in connection.credentials and "admin" not in connection.scopes
