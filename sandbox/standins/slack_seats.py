@@ -92,6 +92,7 @@ class SeatsMixin:
         self.scim_deletes: list[str] = []  # user ids deactivated through SCIM, in order
         self.tier2_per_minute: int | None = None  # 20: Tier 2 as Slack counts it (tests switch it on)
         self._tier2: dict[tuple[str, str], list[float]] = {}
+        self.tier2_refused = 0  # 429s answered for Tier 2
         self.current_token: str | None = None
         self.consenting: tuple[str, str] | None = None  # (team, user) who approves the consent page
 
@@ -186,6 +187,7 @@ class SeatsMixin:
             calls = [t for t in self._tier2.get((method, team_id), []) if now - t < 60.0]
             if len(calls) >= limit:
                 self._tier2[(method, team_id)] = calls
+                self.tier2_refused += 1
                 wait = max(1, int(60.0 - (now - calls[0])) + 1)
                 return JSONResponse(
                     {"ok": False, "error": "ratelimited"}, status_code=429, headers={"Retry-After": str(wait)}
