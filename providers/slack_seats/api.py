@@ -47,17 +47,23 @@ async def answer(
     *,
     account: str,
     bucket: str | None,
+    decode: type | None = None,
     **kwargs: Any,
 ) -> httpx.Response:
-    """The raw answer of one successful call (its headers carry `x-oauth-scopes`)."""
+    """The raw answer of one successful call (its headers carry `x-oauth-scopes`). `decode`: a Struct
+    with `ok` (pages.py) the body is read into, once: only the fields read are built."""
     url = f"{base_url.rstrip('/')}/{method}"
     for attempt in (1, 2):
         response = await http.request(
             "GET", url, auth=auth, account_key=account, bucket=bucket, params=params, **kwargs
         )
-        body = _body(response)
-        if isinstance(body, dict) and body.get("ok") is True:
+        body = _body(response, decode)
+        if decode is not None and getattr(body, "ok", False) is True:
             return response
+        if decode is None and isinstance(body, dict) and body.get("ok") is True:
+            return response
+        if decode is not None and body is not None:
+            body = msgspec.structs.asdict(body)
         error = error_of(body, method)
         if attempt == 1 and error.category == "token_expired" and auth is not None and await auth.refresh():
             continue
@@ -65,9 +71,10 @@ async def answer(
     raise AssertionError("unreachable")
 
 
-async def call(*args: Any, **kwargs: Any) -> dict:
-    """The body of one successful call (`answer`'s arguments); raises as the module docstring says."""
-    return _body(await answer(*args, **kwargs))
+async def call(*args: Any, **kwargs: Any) -> Any:
+    """The body of one successful call (`answer`'s arguments: a dict, or its `decode` Struct); raises
+    as the module docstring says."""
+    return _body(await answer(*args, **kwargs), kwargs.get("decode"))
 
 
 def granted(response: httpx.Response) -> tuple[str, ...]:
@@ -76,16 +83,23 @@ def granted(response: httpx.Response) -> tuple[str, ...]:
     return tuple(sorted({s.strip() for s in header.split(",") if s.strip()}))
 
 
-def _body(response: httpx.Response) -> Any:
-    """The decoded answer, once per response (msgspec: a 1,000-member page is most of a call's CPU)."""
-    cached = response.extensions.get("quolum_body", _UNREAD)
+def _body(response: httpx.Response, decode: type | None = None) -> Any:
+    """The decoded answer, once per response (msgspec: a 1,000-member page is most of a call's CPU);
+    into `decode` when given, else a dict. An answer of another shape is None."""
+    key = f"quolum_body:{decode.__name__ if decode else ''}"
+    cached = response.extensions.get(key, _UNREAD)
     if cached is not _UNREAD:
         return cached
     try:
-        body = msgspec.json.decode(response.content) if response.content else None
-    except msgspec.DecodeError:
+        if not response.content:
+            body = None
+        elif decode is None:
+            body = msgspec.json.decode(response.content)
+        else:
+            body = msgspec.json.decode(response.content, type=decode)
+    except (msgspec.DecodeError, msgspec.ValidationError):
         body = None
-    response.extensions["quolum_body"] = body
+    response.extensions[key] = body
     return body
 
 

@@ -14,9 +14,10 @@ multi-channel guests are the seats Slack would bill while they are active.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+
+from providers.slack_seats.pages import Member
 
 BOT, DEACTIVATED, MEMBER = "bot", "deactivated", "member"
 MULTI_GUEST, SINGLE_GUEST = "multi_channel_guest", "single_channel_guest"
@@ -29,15 +30,15 @@ BILLED_KINDS = frozenset({MEMBER, MULTI_GUEST})
 SLACKBOT = "USLACKBOT"
 
 
-def kind(user: Mapping[str, Any]) -> str:
+def kind(user: Member) -> str:
     """What a `users.list` member is (see the module docstring); `deleted` wins over the rest."""
-    if user.get("is_bot") or user.get("id") == SLACKBOT or user.get("is_app_user"):
+    if user.is_bot or user.id == SLACKBOT or user.is_app_user:
         return BOT
-    if user.get("deleted"):
+    if user.deleted:
         return DEACTIVATED
-    if user.get("is_ultra_restricted"):
+    if user.is_ultra_restricted:
         return SINGLE_GUEST
-    if user.get("is_restricted"):
+    if user.is_restricted:
         return MULTI_GUEST
     return MEMBER
 
@@ -56,15 +57,14 @@ def still_billed(user_kind: str, billing_active: bool | None) -> bool:
     return user_kind == DEACTIVATED and billing_active is True
 
 
-def is_admin(user: Mapping[str, Any]) -> bool:
+def is_admin(user: Member) -> bool:
     """An owner or admin of the workspace (or of its Grid org): never reclaimed."""
-    grid = user.get("enterprise_user") or {}
+    grid = user.enterprise_user
     return bool(
-        user.get("is_admin")
-        or user.get("is_owner")
-        or user.get("is_primary_owner")
-        or grid.get("is_admin")
-        or grid.get("is_owner")
+        user.is_admin
+        or user.is_owner
+        or user.is_primary_owner
+        or (grid is not None and (grid.is_admin or grid.is_owner))
     )
 
 

@@ -16,7 +16,7 @@ are flagged `admin` (never reclaimed).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from providers.pagination import CursorGuard
 from providers.slack_seats import seats
 from providers.slack_seats.api import call
 from providers.slack_seats.entry import ADMIN, BILLING, KEY, LOGINS, USERS
+from providers.slack_seats.pages import BillingPage, Member, MembersPage, Profile
 from providers.slack_seats.policy import PAID_ONLY, WRONG_TOKEN
 from providers.usage import Clock, inactive_order
 
@@ -43,14 +44,16 @@ PAID_ONLY_NOTE = "Slack keeps access logs on paid plans only, so nobody can be c
 TRUNCATED = "Slack's access logs ended before the period began, so members not seen are not called idle."
 
 
-async def list_members(http: ProviderHTTP, auth: Auth, base_url: str, team_id: str) -> list[dict]:
-    members: list[dict] = []
+async def list_members(http: ProviderHTTP, auth: Auth, base_url: str, team_id: str) -> list[Member]:
+    members: list[Member] = []
     guard, cursor = CursorGuard(KEY), ""
     while True:
         params = {"limit": PAGE, "team_id": team_id} | ({"cursor": cursor} if cursor else {})
-        body = await call(http, auth, base_url, "users.list", params, account=team_id, bucket=USERS)
-        members.extend(m for m in body.get("members") or [] if isinstance(m, dict))
-        cursor = str((body.get("response_metadata") or {}).get("next_cursor") or "")
+        page = await call(
+            http, auth, base_url, "users.list", params, account=team_id, bucket=USERS, decode=MembersPage
+        )
+        members.extend(page.members)
+        cursor = page.next_cursor
         if not cursor:
             return members
         guard.next(cursor)
@@ -62,11 +65,19 @@ async def billable_info(http: ProviderHTTP, auth: Auth, base_url: str, team_id: 
     guard, cursor = CursorGuard(KEY), ""
     while True:
         params = {"limit": PAGE, "team_id": team_id} | ({"cursor": cursor} if cursor else {})
-        body = await call(http, auth, base_url, "team.billableInfo", params, account=team_id, bucket=BILLING)
-        for user_id, info in (body.get("billable_info") or {}).items():
-            if isinstance(info, dict):
-                found[str(user_id)] = bool(info.get("billing_active"))
-        cursor = str((body.get("response_metadata") or {}).get("next_cursor") or "")
+        page = await call(
+            http,
+            auth,
+            base_url,
+            "team.billableInfo",
+            params,
+            account=team_id,
+            bucket=BILLING,
+            decode=BillingPage,
+        )
+        for user_id, info in page.billable_info.items():
+            found[user_id] = info.billing_active
+        cursor = page.next_cursor
         if not cursor:
             return found
         guard.next(cursor)
@@ -173,7 +184,7 @@ async def collect_slack_seats(
 
 
 def build_report(
-    members: list[dict],
+    members: Sequence[Member],
     billing: dict[str, bool] | None,
     activity: dict[str, datetime] | None,
     *,
@@ -201,7 +212,7 @@ def build_report(
         if user_kind == seats.BOT:
             continue
         kinds[user_kind] += 1
-        user_id = str(user.get("id") or "")
+        user_id = user.id
         active_flag = None if billing is None else billing.get(user_id, False)
         still += seats.still_billed(user_kind, active_flag)
         if user_kind == seats.DEACTIVATED:
@@ -216,13 +227,13 @@ def build_report(
         seat_types[name] = seat_types.get(name, 0) + 1
         active += recent
         if seats.idle(True, last, since, activity_known=known):
-            profile = user.get("profile") or {}
+            profile = user.profile or Profile()
             idle_seats.append(
                 InactiveSeat(
                     user_id=user_id,
-                    email=profile.get("email") or None,
+                    email=profile.email or None,
                     last_active=last,
-                    name=user.get("real_name") or profile.get("real_name") or user.get("name") or None,
+                    name=user.real_name or profile.real_name or user.name or None,
                     seat_type=name,
                     admin=seats.is_admin(user),
                 )

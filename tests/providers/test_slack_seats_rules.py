@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import msgspec
 import pytest
 
 from providers.errors import ProviderError, TransientError
 from providers.slack_seats import seats
 from providers.slack_seats.api import error_of
+from providers.slack_seats.pages import Member
 from providers.slack_seats.policy import classify
 
 SINCE = datetime(2026, 5, 1, tzinfo=UTC)
@@ -30,7 +32,22 @@ BEFORE, AFTER = datetime(2026, 4, 30, tzinfo=UTC), datetime(2026, 5, 2, tzinfo=U
     ],
 )
 def test_what_a_member_is(user, kind):
-    assert seats.kind(user) == kind
+    assert seats.kind(msgspec.convert(user, Member)) == kind
+
+
+@pytest.mark.parametrize(
+    ("user", "admin"),
+    [
+        ({"id": "U1"}, False),
+        ({"id": "U1", "is_admin": True}, True),
+        ({"id": "U1", "is_owner": True}, True),
+        ({"id": "U1", "is_primary_owner": True}, True),
+        ({"id": "U1", "enterprise_user": {"is_admin": True}}, True),  # an org admin of the Grid
+        ({"id": "U1", "enterprise_user": {"is_owner": False}}, False),
+    ],
+)
+def test_who_is_never_reclaimed_as_an_admin(user, admin):
+    assert seats.is_admin(msgspec.convert(user, Member)) is admin
 
 
 @pytest.mark.parametrize(
