@@ -72,7 +72,7 @@ def _revoked(hooks):
 
 def refreshers(providers: Bound) -> dict:
     """provider -> (refresh(refresh_token), the reason a refused refresh gives, or None if transient)."""
-    return {spec.key: (hooks.refresh, _revoked(hooks)) for spec, hooks in providers.items() if spec.oauth}
+    return {spec.key: (hooks.refresh, _revoked(hooks)) for spec, hooks in providers.items() if spec.consent}
 
 
 def renewers(providers: Bound) -> dict:

@@ -47,6 +47,14 @@ def build(url: str | None, *, socket_mode: bool = False) -> dict:
         command["url"] = events_url
         settings["event_subscriptions"]["request_url"] = events_url
         settings["interactivity"]["request_url"] = events_url
+    # what providers need of this Slack app (`ProviderSpec.slack_app`): user scopes, their OAuth callbacks
+    needs = [spec for spec in INSTALLED.values() if spec.slack_app is not None]
+    user_scopes = sorted({scope for spec in needs for scope in spec.slack_app.user_scopes})
+    redirects = [f"{url}/slack/oauth_redirect"] if url else []
+    redirects += [f"{url}/oauth/{spec.key}/callback" for spec in needs if url and spec.slack_app.redirect]
+    scopes: dict = {"bot": list(BOT_SCOPES), "bot_optional": list(BOT_OPTIONAL_SCOPES)}
+    if user_scopes:
+        scopes["user"] = user_scopes
     return {
         "display_information": {
             "name": "Quolum",
@@ -62,10 +70,7 @@ def build(url: str | None, *, socket_mode: bool = False) -> dict:
             "bot_user": {"display_name": "Quolum", "always_online": True},
             "slash_commands": [command],
         },
-        "oauth_config": {
-            **({"redirect_urls": [f"{url}/slack/oauth_redirect"]} if url else {}),
-            "scopes": {"bot": list(BOT_SCOPES), "bot_optional": list(BOT_OPTIONAL_SCOPES)},
-        },
+        "oauth_config": {**({"redirect_urls": redirects} if redirects else {}), "scopes": scopes},
         "settings": settings,
     }
 

@@ -19,6 +19,13 @@ class ConfigError(Exception):
     """A configuration that cannot work; the message is one sentence for the operator."""
 
 
+# the bot's own settings a provider may read by name (`Settings.value`): variable -> Settings field
+SHARED = {
+    "SLACK_CLIENT_ID": "client_id",
+    "SLACK_CLIENT_SECRET": "client_secret",
+    "SLACK_API_URL": "slack_api_url",
+}
+
 # name -> (default, description). Order is the README's order.
 VARIABLES: dict[str, tuple[str | None, str]] = {
     "SLACK_SIGNING_SECRET": (None, "Signing secret of the Slack app (required for HTTP mode)."),
@@ -167,7 +174,11 @@ class Settings:
 
     def value(self, name: str) -> str | None:
         """A provider's setting as the operator set it (None when unset): the provider applies its
-        default (providers/plugin.py `ProviderSpec.setting`)."""
+        default (providers/plugin.py `ProviderSpec.setting`). The bot's own Slack app settings
+        (`SHARED`) are readable by name too: a provider that reads the Slack workspace itself uses the
+        bot's app for its OAuth consent and the bot's Web API base URL."""
+        if name in SHARED:
+            return getattr(self, SHARED[name]) or None
         return self.provider_values.get(name)
 
     def with_overrides(self, **changes) -> Settings:

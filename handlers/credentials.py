@@ -131,7 +131,7 @@ def connect_modal(
     if optional or form.optional_note:
         note = " ".join([*optional, form.optional_note]).strip()
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
-    blocks += [_input(field, values.get(field.name, "")) for field in form.fields]
+    blocks += [_input(field, values.get(field.name, "")) for field in asked(spec)]
     return View(
         type="modal",
         callback_id=CALLBACK_ID,
@@ -141,6 +141,16 @@ def connect_modal(
         private_metadata=ctx.to_metadata(),
         blocks=blocks,
     ).to_dict()
+
+
+def asked(spec: ProviderSpec) -> list[FormField]:
+    """The fields a person fills (the workspace's bot token is the bot's to fill)."""
+    return [field for field in spec.form.fields if not field.workspace_token]
+
+
+def filled(spec: ProviderSpec, values: dict[str, str], bot_token: str | None) -> dict[str, str]:
+    """`values` with every `workspace_token` field set to this workspace's bot token."""
+    return values | {f.name: bot_token or "" for f in spec.form.fields if f.workspace_token}
 
 
 def message_view(text: str, *, title: str = "Quolum", close: str = DONE) -> dict:
@@ -171,7 +181,7 @@ def read_submission(spec: ProviderSpec, view: dict) -> dict[str, str]:
     """Each field's value from a `view_submission`'s state: "" (a choice: its default) for anything
     missing or of the wrong type."""
     values = {}
-    for field in spec.form.fields:
+    for field in asked(spec):
         state = _dig(view, "state", "values", field.name, field.name)
         value = _dig(state, "selected_option", "value") if field.choices else _dig(state, "value")
         values[field.name] = (
@@ -262,11 +272,14 @@ def register(app: AsyncApp, services: Services) -> None:
                 response_action="update", view=message_view(NOT_YOURS.format(key=spec.key), title=title)
             )
             return
-        values, hooks = read_submission(spec, view), services.providers(spec.key)
+        values, hooks = filled(spec, read_submission(spec, view), client.token), services.providers(spec.key)
         for field in spec.form.fields:
             if problem := hooks.problem(field.name, values[field.name]):
                 annotate(outcome="malformed")
-                await ack(response_action="errors", errors={field.name: problem})
+                if field.workspace_token:  # no input to show it under
+                    await ack(response_action="update", view=message_view(problem, title=title))
+                else:
+                    await ack(response_action="errors", errors={field.name: problem})
                 return
         refusal = await _refusal(client, spec, ctx, slack_request.workspace_of(body))
         if refusal:
@@ -300,7 +313,7 @@ def register(app: AsyncApp, services: Services) -> None:
             return work, False
         result = work.result()
         annotate(outcome=result.kind)
-        if result.kind == "rejected":
+        if result.kind == "rejected" and not spec.form.secret.workspace_token:
             await ack(response_action="errors", errors={spec.form.secret.name: result.message})
         else:
             await ack(response_action="update", view=result_view(spec, ctx, result))

@@ -38,7 +38,7 @@ def routes(service: ConnectionsService) -> list[Route]:
 
     def oauth_provider(request: Request) -> ProviderSpec | None:
         spec = service.providers.registry.find(request.path_params["provider"])
-        return spec if spec is not None and spec.oauth is not None else None
+        return spec if spec is not None and spec.consent is not None else None
 
     async def start(request: Request) -> Response:
         spec = oauth_provider(request)

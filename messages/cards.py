@@ -45,6 +45,7 @@ class Row:
     connection: ConnectionView | None
     connect_url: str | None = None  # OAuth providers, for people who may connect
     incident: str | None = None  # an open incident's line (messages.alerts.incident_summary)
+    grant_url: str | None = None  # a credential form's grant (`ProviderSpec.grant`): its consent link
 
 
 def slack_date(moment: datetime | None) -> str:
@@ -101,6 +102,10 @@ def _buttons(row: Row, *, can_connect: bool, can_disconnect: bool) -> list[Butto
                 text=label, action_id=f"{CONNECT_MODAL}:{key}", value=key, style=None if exists else "primary"
             )
         ]
+        if row.grant_url and row.spec.grant is not None:
+            buttons.append(
+                ButtonElement(text=row.spec.grant.label, action_id=f"{CONNECT_LINK}:{key}", url=row.grant_url)
+            )
     if exists and can_disconnect:
         account = row.connection.account_name or row.spec.display_name
         buttons.append(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class ScopeView(Protocol):
@@ -25,6 +25,7 @@ class ProviderView(Protocol):
     account_word: str  # what the card calls the account id: "portal 123"
     scopes: Sequence[ScopeView]
     oauth: object | None  # connects through an OAuth consent page (else a credential form)
+    grant: Any  # a credential form's added OAuth consent (`label`), or None
 
 
 class ConnectionView(Protocol):

@@ -57,6 +57,9 @@ class FormField:
     choices: tuple[tuple[str, str], ...] = ()  # (value, label): radio buttons instead of a text input
     max_length: int | None = None
     default: str = ""
+    # filled by the bot with the workspace's own Slack bot token (the installation's), never asked for
+    # nor shown in the modal: a provider that reads the Slack workspace itself connects with it
+    workspace_token: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,29 @@ class OAuth:
     revoke_path: str
     client_id_setting: str  # names of `Setting`s
     client_secret_setting: str
+
+
+@dataclass(frozen=True)
+class Grant:
+    """An OAuth 2.0 consent that adds to a credential-form connection (the entry's `grant`): the card
+    shows `label` as a link once the form's connection exists, the generic routes
+    `/oauth/{provider}/start|callback` run it with the hooks `authorize_url`, `exchange`, `account`
+    (and `refresh` when a refresh token comes), and its tokens are stored beside the form's credentials
+    (`access_token` then becomes the bearer). Offered once the operator set `oauth`'s client id and
+    secret settings."""
+
+    label: str  # the card's link: "Connect Slack billing"
+    oauth: OAuth
+
+
+@dataclass(frozen=True)
+class SlackApp:
+    """What a provider needs of the bot's own Slack app (the manifest, bot/manifest.py, adds it): user
+    scopes its OAuth consent asks for, and whether its callback `/oauth/{provider}/callback` is a
+    redirect URL of the Slack app (a consent run through Slack's own OAuth)."""
+
+    user_scopes: tuple[str, ...] = ()
+    redirect: bool = False
 
 
 @dataclass(frozen=True)
@@ -125,6 +151,20 @@ class ProviderSpec:
     secret_patterns: tuple[str, ...] = ()  # regexes of its credentials, redacted from every log line
     rejected_reason: str = "{provider} rejected Quolum's access"  # a 401 that survived a refresh
     reclaim: SeatAction | None = None  # how an idle seat is given back; None: not supported
+    grant: Grant | None = None  # credential forms: an OAuth consent that adds to the connection
+    slack_app: SlackApp | None = None  # what the bot's own Slack app must list for this provider
+
+    @property
+    def consent(self) -> OAuth | None:
+        """The OAuth flow the generic routes run for this provider: its connection's, or its grant's."""
+        return self.oauth or (self.grant.oauth if self.grant else None)
+
+    def grant_available(self, settings: Settings) -> bool:
+        """The grant can be offered: the operator set its app's client id and secret."""
+        if self.grant is None:
+            return False
+        oauth = self.grant.oauth
+        return bool(settings.value(oauth.client_id_setting) and settings.value(oauth.client_secret_setting))
 
     @property
     def authorize_url(self) -> str | None:
@@ -186,6 +226,9 @@ class Connection:
     scopes: tuple[str, ...] = ()
     unavailable: tuple[str, ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)  # `Account.details` stored at connect
+    # the Slack member who connected it: the provider's own user where the provider is the Slack
+    # workspace itself (never reclaimed)
+    connected_by: str | None = None
 
     @property
     def account_key(self) -> str:

@@ -58,7 +58,9 @@ class SandboxEnv:
         self.sendgrid = SendGridStandIn(clock=self.clock)
         # every other provider's stand-in, found by its `*_sandbox` module (standins/sandboxed.py)
         self.sandboxed: dict[str, Sandboxed] = {s.key: s for s in discover()}
-        self.standins = {key: s.make(self.clock) for key, s in self.sandboxed.items()}
+        self.standins = {
+            key: self.slack if s.on_slack else s.make(self.clock) for key, s in self.sandboxed.items()
+        }
         self._servers: list[ThreadedServer] = []
         self.browser = httpx.Client(timeout=10)
         self.server: ThreadedServer | None = None
@@ -89,7 +91,8 @@ class SandboxEnv:
         seed(self.slack, self.hubspot, self.sendgrid)
         for key, standin in self.standins.items():
             self.sandboxed[key].seed(standin, self.clock())
-        for standin in (self.slack, self.hubspot, self.sendgrid, *self.standins.values()):
+        others = [s for s in self.standins.values() if s is not self.slack]  # the Slack one is served once
+        for standin in (self.slack, self.hubspot, self.sendgrid, *others):
             standin.url = self._serve(standin.app).url
         settings = settings_for(
             signing_secret=self.signing_secret,
@@ -230,6 +233,17 @@ class SandboxEnv:
         return len(self.slack.calls)
 
     # --- acting as a browser -------------------------------------------------------------------
+    def follow_grant_link(self, url: str) -> httpx.Response:
+        """Open a credential form's grant link (`ProviderSpec.grant`): the bot's start page, the
+        provider's consent page (the stand-in approves as its consenting admin), back to the bot's page."""
+        start = self.browser.get(url)
+        if start.status_code != 302:
+            raise StepFailed(f"the grant link answered {start.status_code}: {page_text(start.text)[:200]}")
+        consent = self.browser.get(start.headers["location"])
+        if consent.status_code != 302:
+            raise StepFailed(f"the consent page answered {consent.status_code}")
+        return self.browser.get(consent.headers["location"])
+
     def follow_connect_link(self, url: str, decision: str = "approve") -> tuple[str, httpx.Response]:
         """Open the Connect link, read HubSpot's consent page, decide, and land on the bot's page."""
         start = self.browser.get(url)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sandbox.clock import until
 from sandbox.story import Step, Story, buttons, expect, slash
-from sandbox.workspace import ADA
+from sandbox.workspace import ADA, TEAM_ID
 
 
 def _display(key: str) -> str:
@@ -47,13 +47,46 @@ def connects_with_form(key: str) -> Step:
                 ]
             )[-1]
         story.show(f"the modal after Connect · {spec.display_name}", shown)
-        secret = next((values[f.name] for f in spec.form.fields if f.secret), None)
+        field = spec.form.secret
+        secret = values.get(field.name) or (
+            env.slack.workspaces[TEAM_ID].bot_token if field.workspace_token else None
+        )
         expect(secret and secret not in str(shown), f"the modal shows the {spec.display_name} secret")
 
     return Step(f"Ada connects {_display(key)} with its credential form", run)
 
 
+def grants(key: str) -> Step:
+    """A credential form's grant (`ProviderSpec.grant`): Ada opens its link on the card and approves."""
+
+    def run(story: Story) -> None:
+        from messages.cards import CONNECT_LINK
+        from providers.registry import INSTALLED
+
+        spec = INSTALLED[key]
+        card = slash(story, ADA, "connect")
+        link = buttons(card).get(f"{CONNECT_LINK}:{key}")
+        expect(link is not None and link.get("url"), f"the card offers no {spec.grant.label} link")
+        page = story.env.follow_grant_link(link["url"])
+        expect(page.status_code == 200, f"{spec.grant.label} ended on a {page.status_code} page")
+        expect("is connected" in page.text, f"{spec.grant.label} did not connect")
+
+    return Step(f"Ada approves {_grant_label(key)}", run)
+
+
+def _grant_label(key: str) -> str:
+    from providers.registry import INSTALLED
+
+    return INSTALLED[key].grant.label
+
+
 def form_steps() -> list[Step]:
+    from providers.registry import INSTALLED
     from sandbox.standins.sandboxed import discover
 
-    return [connects_with_form(s.key) for s in discover()]
+    steps = []
+    for sandboxed in discover():
+        steps.append(connects_with_form(sandboxed.key))
+        if INSTALLED[sandboxed.key].grant is not None:
+            steps.append(grants(sandboxed.key))
+    return steps

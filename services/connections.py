@@ -41,6 +41,7 @@ from services.connect_outcomes import (
     ConnectOutcome,
     exchange_failure,
     not_stored,
+    other_account,
 )
 from services.issued_tokens import IssuedTokens
 from services.slack_roles import Workspace
@@ -132,17 +133,26 @@ class ConnectionsService:
             if only is not None and spec.key != only.key:
                 continue
             available = spec.is_available(self.settings)
-            url = None
+            url = grant_url = None
             if available and can_connect and spec.oauth is not None:
                 url = await self.connect_url(team_id, user_id, spec, response_url)
+            connection = connections.get(spec.key)
+            if (
+                can_connect
+                and connection is not None
+                and connection.exists
+                and spec.grant_available(self.settings)
+            ):
+                grant_url = await self.connect_url(team_id, user_id, spec, response_url)
             incident = incidents.get(spec.key)
             rows.append(
                 Row(
                     spec=spec,
                     available=available,
-                    connection=connections.get(spec.key),
+                    connection=connection,
                     connect_url=url,
                     incident=incident_summary(incident, spec) if incident else None,
+                    grant_url=grant_url,
                 )
             )
         return rows
@@ -220,15 +230,24 @@ class ConnectionsService:
                 # declined, expired or used since the link was issued: keep nothing, and tell the provider so
                 await self.issued.give_back(key, tokens.credentials(), issued)
                 return INVITATION_CLOSED
+            credentials, scopes = tokens.credentials(), list(account.scopes or tokens.scopes)
+            details = dict(account.details)
+            if provider.oauth is None:  # a grant (`ProviderSpec.grant`): it adds to the form's connection
+                existing = await self.storage.connections.get(record.team_id, key)
+                if existing and existing.exists and existing.account_id not in (None, "", account.account_id):
+                    await self.issued.give_back(key, tokens.credentials(), issued)
+                    connected = existing.account_name or existing.account_id
+                    return other_account(provider, account.name or account.account_id, connected)
+                credentials, scopes, details = self._with_grant(existing, credentials, scopes, details)
             saved = await self.storage.connections.save_connected(
                 team_id=record.team_id,
                 provider=key,
                 account_id=account.account_id,
                 account_name=account.name,
-                credentials=tokens.credentials(),
+                credentials=credentials,
                 connected_by=record.user_id,
-                scopes=list(account.scopes or tokens.scopes),
-                details=dict(account.details),
+                scopes=scopes,
+                details=details,
                 expires_in=tokens.expires_in,
                 settles=issued,
             )
@@ -248,6 +267,17 @@ class ConnectionsService:
             slack_note = f"{slack_note} {PORTAL_CHANGED.format(before=blocks.escape(before), after=domain)}"
         await self.after_connect(saved.record, record.user_id, record.payload, slack_note)
         return ConnectOutcome(True, CONNECTED_TITLE.format(provider=name), message)
+
+    @staticmethod
+    def _with_grant(
+        existing: ConnectionRecord | None, credentials: dict, scopes: list, details: dict
+    ) -> tuple[dict, list, dict]:
+        """A grant's tokens beside the connection's own credentials (its `access_token` becomes the
+        bearer), its scopes added to the connection's, its details to theirs."""
+        if existing is None or not existing.exists:
+            return credentials, scopes, details
+        merged = {**existing.credentials, **{k: v for k, v in credentials.items() if v is not None}}
+        return merged, sorted({*existing.scopes, *scopes}), {**existing.details, **details}
 
     async def _not_stored(
         self, provider: ProviderSpec, credentials: dict, issued: int | None, error: BaseException

@@ -136,7 +136,7 @@ class CredentialManager:
                 stored = (
                     {**record.credentials, BEARER: tokens.token}
                     if renewing
-                    else tokens.credentials(old_refresh)
+                    else {**record.credentials, **tokens.credentials(old_refresh)}
                 )
                 await self.connections.store_tokens(session, connection_id, stored, tokens.expires_in)
         if revoked_reason is not None:  # raised after the transaction committed the new state

@@ -113,7 +113,7 @@ class HealthService:
             return Failure("revoked", connection.status_reason or reason)
         if connection.status != CONNECTED:
             return None
-        if hooks.spec.oauth is not None:
+        if connection.credentials.get("refresh_token"):
             try:
                 await self.credentials.current(connection.id)  # refresh when due
             except ProviderError as error:
@@ -127,7 +127,9 @@ class HealthService:
             connection.details,
         )
         checked = await hooks.check(view, self.credentials.auth(connection.id), self.clock())
-        return await self._apply(connection, checked, refreshable=hooks.spec.oauth is not None)
+        # refreshable only with a refresh token stored (a Slack user token has none unless rotation is on)
+        refreshable = bool(connection.credentials.get("refresh_token"))
+        return await self._apply(connection, checked, refreshable=refreshable)
 
     async def _apply(
         self, connection: ConnectionRecord, checked: Checked, *, refreshable: bool

@@ -29,10 +29,13 @@ class IssuedTokens:
     async def give_back(self, provider: str, credentials: dict, issued: int | None) -> bool:
         """Revoke tokens issued to us that we will not keep; forget their record once revoked (if
         revoking fails, housekeeping tries again). True when the provider took them back."""
-        refresh_token = credentials.get("refresh_token")
+        # the refresh token; a grant's token without one (a Slack user token) is revoked itself
+        token = credentials.get("refresh_token") or (
+            credentials.get("access_token") if self.providers.registry[provider].oauth is None else None
+        )
         try:
-            if refresh_token:
-                await self.providers(provider).revoke(refresh_token)
+            if token:
+                await self.providers(provider).revoke(token)
         except ProviderError as error:
             name = self.providers.registry[provider].display_name
             log.warning("revoking unused %s tokens failed; housekeeping retries: %s", name, error)
@@ -50,7 +53,7 @@ class IssuedTokens:
         revoked = 0
         for issued in await self.store.lost(lost_after):
             spec = self.providers.registry.get(issued.provider)
-            if spec is None or spec.oauth is None:  # nothing to revoke (no longer installed)
+            if spec is None or spec.consent is None:  # nothing to revoke (no longer installed)
                 await self.store.forget(issued.id)
                 continue
             if await self.give_back(issued.provider, issued.credentials, issued.id):

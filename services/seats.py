@@ -160,6 +160,7 @@ class SeatsService:
             tuple(connection.scopes),
             tuple(connection.unavailable),
             connection.details,
+            connection.connected_by,
         )
 
     async def seat(

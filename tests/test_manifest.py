@@ -5,6 +5,7 @@ import pytest
 import yaml
 
 from bot.manifest import EXAMPLE_URL, build, render
+from providers.registry import INSTALLED
 from tests.conftest import SHARED
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +41,14 @@ def test_manifest_has_what_the_bot_needs():
     assert {"commands", "chat:write", "im:write", "users:read"} <= set(
         manifest["oauth_config"]["scopes"]["bot"]
     )
-    assert manifest["oauth_config"]["redirect_urls"] == ["https://bot.acme.com/slack/oauth_redirect"]
+    # the bot's own install, then each provider consent run through this Slack app (`ProviderSpec.slack_app`)
+    consents = [s for s in INSTALLED.values() if s.slack_app is not None and s.slack_app.redirect]
+    assert manifest["oauth_config"]["redirect_urls"] == [
+        "https://bot.acme.com/slack/oauth_redirect",
+        *(f"https://bot.acme.com/oauth/{spec.key}/callback" for spec in consents),
+    ]
+    user_scopes = {scope for s in INSTALLED.values() if s.slack_app for scope in s.slack_app.user_scopes}
+    assert set(manifest["oauth_config"]["scopes"].get("user", [])) == user_scopes
     socket = build("https://bot.acme.com", socket_mode=True)
     assert socket["settings"]["socket_mode_enabled"] is True
     assert "url" not in socket["features"]["slash_commands"][0]

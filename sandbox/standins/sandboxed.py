@@ -21,12 +21,15 @@ SUFFIX = "_sandbox"
 @dataclass(frozen=True)
 class Sandboxed:
     key: str  # the provider's key in the registry
-    make: Callable[[Callable[[], datetime]], Any]  # clock -> the stand-in (with `.app`; `.url` set later)
+    make: Callable[[Callable[[], datetime]], Any] | None  # clock -> the stand-in (`.app`; `.url` set later)
     seed: Callable[[Any, datetime], None]  # (stand-in, now) -> None: the demo's account in it
     settings: Callable[[Any], dict[str, str]]  # stand-in (its url set) -> the bot's provider settings
     credentials: Callable[[Any], dict[str, str]]  # stand-in -> form field -> value that connects
     paid_seats: Callable[[Any, datetime], int]  # (stand-in, period start) -> paid seats, from the seed
     labels: dict[str, str]  # form field -> how the sandbox page's sidebar names the value
+    # its stand-in is the sandbox's one Slack stand-in (a provider reading the Slack workspace itself):
+    # `make` is not called, nothing more is started; `seed` and `settings` get that stand-in
+    on_slack: bool = False
 
 
 def discover() -> list[Sandboxed]:

@@ -35,6 +35,7 @@ from sandbox.standins.slack_chat import ChannelRate, ChatMixin
 from sandbox.standins.slack_directory import DirectoryMixin
 from sandbox.standins.slack_messages import MessagesMixin
 from sandbox.standins.slack_responses import fail, ok
+from sandbox.standins.slack_seats import SeatsMixin
 from sandbox.standins.slack_socket import SocketModeServer
 from sandbox.standins.slack_views import ViewsMixin
 
@@ -87,7 +88,7 @@ class Workspace:
     )
 
 
-class SlackStandIn(ChatMixin, DirectoryMixin, ViewsMixin, MessagesMixin):
+class SlackStandIn(SeatsMixin, ChatMixin, DirectoryMixin, ViewsMixin, MessagesMixin):
     def __init__(self, *, client_id: str = "1111.2222", client_secret: str = "slack-client-secret") -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -115,9 +116,12 @@ class SlackStandIn(ChatMixin, DirectoryMixin, ViewsMixin, MessagesMixin):
         self._errors: dict[str, list[tuple[str, int, dict]]] = {}
         self._slow: dict[str, list[float]] = {}  # method -> delays: the call is done, the answer waits
         self.socket = SocketModeServer(self)  # Socket Mode: app tokens, the WebSocket, envelopes and acks
+        self._seats_init()  # the workspace's own seats: team.*, paging, SCIM (slack_seats.py)
         self.app = Starlette(
             routes=[
                 Route("/api/{method}", self._api, methods=["GET", "POST"]),
+                Route("/scim/v2/Users/{user_id}", self.scim_user, methods=["GET", "DELETE"]),
+                Route("/oauth/v2/authorize", self.authorize, methods=["GET"]),
                 Route("/response/{hook}", self._response_url, methods=["POST"]),
                 WebSocketRoute("/link/", self.socket.endpoint),
             ]
@@ -299,9 +303,12 @@ class SlackStandIn(ChatMixin, DirectoryMixin, ViewsMixin, MessagesMixin):
             await asyncio.sleep(self.latency)
         team_id = self.tokens.get(token or "")
         ws = self.workspaces.get(team_id) if team_id else None
+        if (refusal := self.tier2_refusal(method, team_id)) is not None:
+            return refusal
+        self.current_token = token  # the seat methods tell a user token from a bot token
         response = handler(args, ws)
         if ws is not None:
-            response.headers["x-oauth-scopes"] = ws.scopes
+            response.headers["x-oauth-scopes"] = self.token_scopes(token, ws)
         with self._lock:
             slow = self._slow.get(method)
             delay = slow.pop(0) if slow else 0.0
@@ -323,13 +330,14 @@ class SlackStandIn(ChatMixin, DirectoryMixin, ViewsMixin, MessagesMixin):
         return ok(url=self.socket.issue_url(app_token))
 
     def m_auth_test(self, args, ws):
+        grant = self.user_grants.get(self.current_token or "")  # an admin's user token: that person
         return ok(
             url=f"https://{ws.name.lower()}.slack.com/",
             team=ws.name,
-            user="quolum",
+            user="quolum" if grant is None else grant.user_id.lower(),
             team_id=ws.team_id,
-            user_id=ws.bot_user_id,
-            bot_id=ws.bot_id,
+            user_id=ws.bot_user_id if grant is None else grant.user_id,
+            **({"bot_id": ws.bot_id} if grant is None else {}),
             enterprise_id=ws.enterprise_id,
             is_enterprise_install=False,
         )
@@ -339,6 +347,8 @@ class SlackStandIn(ChatMixin, DirectoryMixin, ViewsMixin, MessagesMixin):
             return fail(
                 "invalid_client_id" if args.get("client_id") != self.client_id else "bad_client_secret"
             )
+        if (user_grant := self.seats_oauth(args)) is not None:  # an admin's user token (slack_seats.py)
+            return user_grant
         with self._lock:
             team_id = self.codes.pop(args.get("code", ""), None)
         if team_id is None:

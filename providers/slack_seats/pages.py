@@ -1,0 +1,60 @@
+"""The Slack answers collection reads, as msgspec Structs of only the fields read: a `users.list` page
+holds 1,000 full member objects, and building dicts of all of them, then reading them by key, was most
+of a call's CPU."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class Profile(msgspec.Struct, frozen=True, kw_only=True):
+    email: str | None = None
+    real_name: str | None = None
+
+
+class Grid(msgspec.Struct, frozen=True, kw_only=True):
+    is_admin: bool = False
+    is_owner: bool = False
+
+
+class Member(msgspec.Struct, frozen=True, kw_only=True):
+    id: str = ""
+    name: str | None = None
+    real_name: str | None = None
+    deleted: bool = False
+    is_bot: bool = False
+    is_app_user: bool = False
+    is_restricted: bool = False
+    is_ultra_restricted: bool = False
+    is_admin: bool = False
+    is_owner: bool = False
+    is_primary_owner: bool = False
+    profile: Profile | None = None
+    enterprise_user: Grid | None = None
+
+
+class Metadata(msgspec.Struct, frozen=True, kw_only=True):
+    next_cursor: str = ""
+
+
+class Billing(msgspec.Struct, frozen=True, kw_only=True):
+    billing_active: bool = False
+
+
+class _Answer(msgspec.Struct, frozen=True, kw_only=True):
+    ok: bool = False
+    error: str | None = None
+    needed: str | None = None
+    response_metadata: Metadata | None = None
+
+    @property
+    def next_cursor(self) -> str:
+        return self.response_metadata.next_cursor if self.response_metadata else ""
+
+
+class MembersPage(_Answer, frozen=True, kw_only=True):
+    members: list[Member] = []
+
+
+class BillingPage(_Answer, frozen=True, kw_only=True):
+    billable_info: dict[str, Billing] = {}

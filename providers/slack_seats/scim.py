@@ -1,0 +1,74 @@
+"""Deactivating an idle member through Slack's SCIM API (Business+ and Enterprise Grid).
+
+``DELETE {SLACK_SCIM_URL}/scim/v2/Users/{id}`` with the admin's user token (`admin` scope) answers
+204: the member is deactivated (Slack stops billing them; an admin can reactivate them, their
+messages and files stay). Slack answers SCIM errors as ``{"schemas": [...Error], "detail", "status"}``:
+404 for a member already gone, 403 where the plan has no SCIM (or the token is not an admin's), 401 for
+a revoked token; 429 is waited out by `ProviderHTTP`. Where the plan has no SCIM the seat action says
+*not supported* with the admin page's link, where an admin deactivates by hand.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from core.reports import InactiveSeat
+from core.seats import SeatOutcome, SeatResult
+from providers.errors import ProviderError, TransientError, Unauthorized
+from providers.http import Auth, ProviderHTTP
+from providers.slack_seats.entry import ADMIN_PAGE, SCIM
+
+DONE = "Deactivated {who} in Slack: Slack stops billing their seat."
+GONE = "{who} was already deactivated in Slack: nothing changed."
+NOT_SUPPORTED = (
+    "Slack deactivates members through SCIM only on Business+ and Enterprise Grid: deactivate {who} at "
+    "<{page}|Manage members> instead."
+)
+MISSING = "Deactivating {who} needs a workspace owner's or admin's consent: choose Connect Slack billing."
+REFUSED = "Slack refused to deactivate {who} ({answer})."
+FAILED = "Slack could not be reached to deactivate {who}; nothing changed. Try again later."
+PROTECTED = "Quolum never deactivates {who}: they {reason}."
+
+
+def _who(seat: InactiveSeat) -> str:
+    return seat.name or seat.email or seat.user_id
+
+
+def refused(seat: InactiveSeat, reason: str) -> SeatResult:
+    return SeatResult(SeatOutcome.REFUSED, PROTECTED.format(who=_who(seat), reason=reason), "protected")
+
+
+def missing_admin(seat: InactiveSeat) -> SeatResult:
+    return SeatResult(SeatOutcome.MISSING_SCOPE, MISSING.format(who=_who(seat)), "no admin scope")
+
+
+def not_supported(seat: InactiveSeat, answer: str) -> SeatResult:
+    return SeatResult(
+        SeatOutcome.NOT_SUPPORTED, NOT_SUPPORTED.format(who=_who(seat), page=ADMIN_PAGE), answer
+    )
+
+
+async def deactivate(
+    http: ProviderHTTP, auth: Auth, scim_url: str, account: str, seat: InactiveSeat
+) -> SeatResult:
+    """One DELETE; a retried one that meets 404 was done by the first (GONE)."""
+    url = f"{scim_url}/scim/v2/Users/{quote(seat.user_id, safe='')}"
+    who = _who(seat)
+    try:
+        response = await http.request("DELETE", url, auth=auth, account_key=account, bucket=SCIM)
+    except TransientError as error:
+        return SeatResult(SeatOutcome.FAILED, FAILED.format(who=who), str(error.status or "no answer"))
+    except Unauthorized as error:
+        return SeatResult(
+            SeatOutcome.REFUSED,
+            REFUSED.format(who=who, answer="token revoked"),
+            f"401 {error.category or ''}".strip(),
+        )
+    except ProviderError as error:
+        answer = f"{error.status} {error.message}"[:200]
+        if error.status == 404:
+            return SeatResult(SeatOutcome.GONE, GONE.format(who=who), answer)
+        if error.status == 403:
+            return not_supported(seat, answer)
+        return SeatResult(SeatOutcome.REFUSED, REFUSED.format(who=who, answer=error.status), answer)
+    return SeatResult(SeatOutcome.DONE, DONE.format(who=who), str(response.status_code))
