@@ -20,6 +20,7 @@ from services.admins import AdminsService
 from services.alerts import AlertsService
 from services.app_home import AppHomeService
 from services.connections import ConnectionsService
+from services.contracts import ContractsService
 from services.credential_connect import CredentialConnectService
 from services.credentials import CredentialManager
 from services.digests import DigestService
@@ -58,6 +59,7 @@ class Services:
     seats: SeatsService  # idle seats as admins review them
     asks: AsksService  # Keep or Release: asks, answers, reminders
     reclaims: ReclaimsService  # seats given back through the providers, undo, savings
+    contracts: ContractsService  # seats bought, prices, renewal dates
 
 
 def _revoked(hooks):
@@ -190,4 +192,5 @@ def build_services(
         seats=seats,
         asks=asks,
         reclaims=reclaims,
+        contracts=ContractsService(storage=storage, registry=registry, clock=clock),
     )

@@ -17,7 +17,7 @@ from babel.numbers import format_currency, get_currency_precision, get_currency_
 
 DEFAULT_LOCALE = "en-US"
 CODE = re.compile(r"^[A-Za-z]{3}$")
-MAX_MAJOR = Decimal(100_000_000)  # no seat costs a hundred million a period: a typo, not a price
+MAX_MAJOR = Decimal(1_000_000)  # no seat costs a million a period: a typo, not a price
 _PATTERN = "¤#,##0.00"  # the fraction follows the currency's digits (Babel's currency_digits)
 _SPACED = "¤\xa0#,##0.00"  # a symbol that ends in a letter (CHF) is kept apart from the figure
 
@@ -79,13 +79,13 @@ def _locale(tag: str) -> Locale:
 
 def to_minor(amount: Decimal | int | str, code: str) -> int:
     """A major amount (`1234.56`) in the currency's minor units, rounded half up; ValueError with a sentence
-    when it is not a finite amount between 0 and a hundred million."""
+    when it is not a finite amount between 0 and a million."""
     try:
         value = Decimal(str(amount).strip().replace(",", "."))
     except InvalidOperation:
         raise ValueError(f"`{str(amount)[:20]}` is not an amount: write it like 1234.56.") from None
     if not value.is_finite() or value < 0 or value > MAX_MAJOR:
-        raise ValueError(f"`{str(amount)[:20]}` is not an amount between 0 and 100,000,000.")
+        raise ValueError(f"`{str(amount)[:20]}` is not an amount between 0 and 1,000,000.")
     places = digits(code)
     return int((value * (10**places)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 

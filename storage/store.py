@@ -9,6 +9,7 @@ from sqlalchemy import delete
 from core.clock import Clock, utcnow
 from storage.claims import Claims
 from storage.connections import AdminStore, ConnectionStore
+from storage.contracts import ContractStore
 from storage.crypto import Encryptor
 from storage.db import Database
 from storage.digests import DigestStore
@@ -42,6 +43,7 @@ class Storage:
         self.alert_routes = AlertRouteStore(db, clock)
         self.issued_tokens = IssuedTokenStore(db, encryptor, clock)  # between OAuth exchange and save
         self.seats = SeatStore(db, clock)  # asks, reclaims, exemptions, the audit log
+        self.contracts = ContractStore(db, clock)  # seats bought, prices, renewal dates
 
     async def forget_workspace(self, enterprise_id: str | None, team_id: str | None) -> None:
         """The app was uninstalled or its tokens revoked: drop the workspace's Slack tokens,
@@ -55,6 +57,7 @@ class Storage:
                 await self.snapshots.forget_team(session, team_id)
                 await self.digests.forget_team(session, team_id)
                 await self.seats.forget_team(session, team_id)
+                await self.contracts.forget_team(session, team_id)
         # the Slack tokens last: once they are gone, everything else of the workspace is gone too
         await self.installations.async_delete_all(enterprise_id=enterprise_id, team_id=team_id)
         log.info("forgot workspace team=%s enterprise=%s", team_id, enterprise_id)

@@ -5,7 +5,8 @@ only needs the suffix (and a migration) to be covered.
 """
 
 from storage.models.base import NAMING, Base, UTCDateTime
-from storage.models.digests import DigestDelivery, DigestSubscription, OnDemandDigest, SeatPrice
+from storage.models.contracts import ContractRow, ContractSettings
+from storage.models.digests import DigestDelivery, DigestSubscription, OnDemandDigest
 from storage.models.seats import (
     SeatAsk,
     SeatAskBatch,
@@ -36,6 +37,8 @@ __all__ = [
     "AlertRoute",
     "Base",
     "Connection",
+    "ContractRow",
+    "ContractSettings",
     "ConnectionCheck",
     "ConnectionEvent",
     "DigestDelivery",
@@ -54,7 +57,6 @@ __all__ = [
     "SeatExemption",
     "SeatLink",
     "SeatPolicy",
-    "SeatPrice",
     "SeatReclaim",
     "SlackEvent",
     "SlackInstallation",

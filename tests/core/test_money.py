@@ -46,9 +46,9 @@ def test_to_minor(amount, code, minor):
     ("amount", "code", "says"),
     [
         ("abc", "EUR", "is not an amount: write it like 1234.56."),
-        ("-1", "EUR", "is not an amount between 0 and 100,000,000."),
-        ("NaN", "EUR", "is not an amount between 0 and 100,000,000."),
-        ("1e12", "EUR", "is not an amount between 0 and 100,000,000."),
+        ("-1", "EUR", "is not an amount between 0 and 1,000,000."),
+        ("NaN", "EUR", "is not an amount between 0 and 1,000,000."),
+        ("1e12", "EUR", "is not an amount between 0 and 1,000,000."),
         ("10", "XYZ", "`XYZ` is not an ISO 4217 currency I know: use one such as EUR, USD or JPY."),
     ],
 )
