@@ -23,7 +23,7 @@ def add_parser(sub) -> None:
         "contracts",
         help="contracts: seats bought, prices, renewal dates",
         description="The contracts of a workspace: what was bought from each provider, for how much, and when "
-        "it renews.",
+        "it renews. `/quolum contract <provider>` sets the same in Slack.",
     )
     actions = contracts.add_subparsers(dest="contracts_command", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="print a workspace's contracts")

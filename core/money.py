@@ -91,7 +91,8 @@ def to_minor(amount: Decimal | int | str, code: str) -> int:
 
 
 def major(money: Money) -> Decimal:
-    return Decimal(money.minor).scaleb(-digits(money.currency))
+    """The amount in the currency's major unit (two minor digits for a code Babel does not know)."""
+    return Decimal(money.minor).scaleb(-get_currency_precision(money.currency.strip().upper()))
 
 
 def format_money(money: Money, locale: str = DEFAULT_LOCALE) -> str:

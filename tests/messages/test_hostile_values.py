@@ -99,6 +99,7 @@ MRKDWN = {
     ("seats", "asked_reply", "skipped"),
     ("seats", "results_message", "lines"),
     (SeatRow, "status"),
+    ("contracts", "notice_view", "text"),  # the handler's own sentences
     (db.DigestData, "savings"),  # seats.savings_line, walked itself  # seats.status, walked itself
 }
 # Parameters without a usable hint (duck-typed records) and what they are.
