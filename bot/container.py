@@ -27,6 +27,7 @@ from services.digests import DigestService
 from services.health import HealthService
 from services.invites import InvitesService
 from services.reclaims import ReclaimsService
+from services.renewals import RenewalsService
 from services.seat_asks import AsksService
 from services.seats import SeatsService
 from services.slack_clients import SlackClients
@@ -60,6 +61,7 @@ class Services:
     asks: AsksService  # Keep or Release: asks, answers, reminders
     reclaims: ReclaimsService  # seats given back through the providers, undo, savings
     contracts: ContractsService  # seats bought, prices, renewal dates
+    renewals: RenewalsService  # renewal reminders before each notice deadline
 
 
 def _revoked(hooks):
@@ -193,4 +195,7 @@ def build_services(
         asks=asks,
         reclaims=reclaims,
         contracts=ContractsService(storage=storage, registry=registry, clock=clock),
+        renewals=RenewalsService(
+            storage=storage, registry=registry, slack_clients=slack_clients, clock=clock
+        ),
     )

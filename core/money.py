@@ -18,8 +18,9 @@ from babel.numbers import format_currency, get_currency_precision, get_currency_
 DEFAULT_LOCALE = "en-US"
 CODE = re.compile(r"^[A-Za-z]{3}$")
 MAX_MAJOR = Decimal(1_000_000)  # no seat costs a million a period: a typo, not a price
-_PATTERN = "¤#,##0.00"  # the fraction follows the currency's digits (Babel's currency_digits)
-_SPACED = "¤\xa0#,##0.00"  # a symbol that ends in a letter (CHF) is kept apart from the figure
+_PATTERN = "¤#,##0.00"  # the fraction follows the currency's digits (Babel's currency_digits); a symbol
+# that ends in a letter (CHF) is kept apart from the figure by a no-break space
+_WHOLE = "¤#,##0"  # a round figure (a year's saving): no minor digits
 
 
 @dataclass(frozen=True, order=True)
@@ -95,10 +96,14 @@ def major(money: Money) -> Decimal:
     return Decimal(money.minor).scaleb(-get_currency_precision(money.currency.strip().upper()))
 
 
-def format_money(money: Money, locale: str = DEFAULT_LOCALE) -> str:
-    """`Money(123456, "EUR")` as €1.234,56 in de-DE and €1,234.56 in en-US; `Money(1235, "JPY")` as ¥1,235."""
+def format_money(money: Money, locale: str = DEFAULT_LOCALE, *, whole: bool = False) -> str:
+    """`Money(123456, "EUR")` as €1.234,56 in de-DE and €1,234.56 in en-US; `Money(1235, "JPY")` as ¥1,235.
+    `whole`: rounded to the major unit (€3,240), for figures such as a year's saving."""
     where = _locale(locale)
     code = currency(money.currency)
     symbol = get_currency_symbol(code, locale=where)
-    pattern = _SPACED if symbol[-1:].isalpha() else _PATTERN
-    return format_currency(major(money), code, format=pattern, locale=where, currency_digits=True)
+    pattern = _WHOLE if whole else _PATTERN
+    if symbol[-1:].isalpha():
+        pattern = pattern.replace("¤", "¤\xa0")
+    value = major(money).quantize(Decimal(1), rounding=ROUND_HALF_UP) if whole else major(money)
+    return format_currency(value, code, format=pattern, locale=where, currency_digits=not whole)

@@ -17,6 +17,7 @@ from handlers import (
     digest,
     events,
     invites,
+    renewals,
     seats,
     slack_request,
 )
@@ -63,6 +64,7 @@ def register(app: AsyncApp, services: Services) -> None:
     digest.register(app, services)
     seats.register(app, services)
     contracts.register(app, services)
+    renewals.register(app, services)
 
     @app.error
     async def on_error(error, body, logger) -> None:

@@ -5,7 +5,7 @@ only needs the suffix (and a migration) to be covered.
 """
 
 from storage.models.base import NAMING, Base, UTCDateTime
-from storage.models.contracts import ContractRow, ContractSettings
+from storage.models.contracts import ContractReminder, ContractRow, ContractSettings
 from storage.models.digests import DigestDelivery, DigestSubscription, OnDemandDigest
 from storage.models.seats import (
     SeatAsk,
@@ -37,6 +37,7 @@ __all__ = [
     "AlertRoute",
     "Base",
     "Connection",
+    "ContractReminder",
     "ContractRow",
     "ContractSettings",
     "ConnectionCheck",

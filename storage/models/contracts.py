@@ -44,3 +44,22 @@ class ContractSettings(Base):
     reminder_days: Mapped[str] = mapped_column(String(64), nullable=False)
     updated_by: Mapped[str] = mapped_column(String(32), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class ContractReminder(Base):
+    """One renewal reminder: (team, provider, dates revision, stage). Inserting the row is the claim, so
+    across replicas one posts it; stage 0 says the notice deadline passed. The owner's answer is the
+    first one (`answer`: later | cancel); *Remind me later* sets `snoozed_until`, and one replica
+    clears it (compare-and-set) to remind again."""
+
+    __tablename__ = "contract_reminders"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32), primary_key=True)
+    dates_rev: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stage: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claimed_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    answer: Mapped[str | None] = mapped_column(String(16))
+    answered_by: Mapped[str | None] = mapped_column(String(32))
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

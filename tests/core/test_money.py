@@ -27,6 +27,20 @@ def test_format_money(minor, code, locale, text):
 
 
 @pytest.mark.parametrize(
+    ("minor", "code", "locale", "text"),
+    [
+        (324000, "EUR", "en-US", "€3,240"),
+        (324049, "EUR", "de-DE", "€3.240"),
+        (324050, "USD", "en-US", "$3,241"),  # half up (Babel alone rounds half to even)
+        (1235, "JPY", "en-US", "¥1,235"),
+        (123456, "CHF", "de-CH", "CHF\xa01'235"),
+    ],
+)
+def test_whole_amounts(minor, code, locale, text):
+    assert format_money(Money(minor, code), locale, whole=True) == text
+
+
+@pytest.mark.parametrize(
     ("amount", "code", "minor"),
     [
         ("1234.56", "EUR", 123456),

@@ -73,6 +73,7 @@ CHOICES: dict[tuple[type, str], list] = {
     (ConnectionRecord, "status"): [CONNECTED, NEEDS_RECONNECT],
     (Subscription, "status"): ["active", "paused"],
     ("pages", "kind"): ["ok", "error"],
+    ("renewals", "action"): ["renewal_later", "renewal_renewed", "renewal_cancel"],
     (Ask, "answer"): ["keep", "release", "none", None],
     (Reclaim, "state"): ["done", "pending", "undone", "gone"],  # a CSS class the page chooses from the status
 }
