@@ -38,6 +38,7 @@ EMOJI = {
     ":grey_question:": "❔",
     ":rotating_light:": "🚨",
     ":gear:": "⚙️",
+    ":date:": "📅",
     ":eyes:": "👀",
 }
 
