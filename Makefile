@@ -47,6 +47,7 @@ bench: $(BIN)/.installed        ## performance benchmarks (print figures)
 	$(BIN)/python benchmarks/slash_command_latency.py
 	$(BIN)/python benchmarks/aggregate_page.py
 	$(BIN)/python benchmarks/http_stack.py
+	$(BIN)/python benchmarks/contracts_import.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,4 +1,4 @@
-"""The `quolum-bot` command: serve, db, keys, manifest, usage, jobs, digest."""
+"""The `quolum-bot` command: serve, db, keys, manifest, usage, jobs, digest, audit, contracts."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 import sys
 
 from bot.cli_checks import package_version
+from bot.contracts_cli import add_parser as add_contracts_parser
 from core.config import VARIABLES, ConfigError, Settings
 from providers.registry import INSTALLED
 
@@ -127,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--team", required=True, help="the Slack workspace (team id, e.g. T0123ABC)")
     audit.add_argument("--since", help="only from this date or time on, e.g. 2026-12-01")
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
+    add_contracts_parser(sub)
     sub.add_parser(
         "doctor",
         help="check the set-up and print what to fix",
@@ -360,6 +362,12 @@ def cmd_audit(args, settings: Settings) -> int:
     return audit(args, settings)
 
 
+def cmd_contracts(args, settings: Settings) -> int:
+    from bot.contracts_cli import contracts
+
+    return contracts(args, settings)
+
+
 def cmd_digest(args, settings: Settings) -> int:
     from bot.jobs_cli import digest
 
@@ -375,6 +383,7 @@ COMMANDS = {
     "jobs": cmd_jobs,
     "digest": cmd_digest,
     "audit": cmd_audit,
+    "contracts": cmd_contracts,
     "doctor": cmd_doctor,
     "demo": cmd_demo,
 }

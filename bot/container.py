@@ -20,12 +20,14 @@ from services.admins import AdminsService
 from services.alerts import AlertsService
 from services.app_home import AppHomeService
 from services.connections import ConnectionsService
+from services.contracts import ContractsService
 from services.credential_connect import CredentialConnectService
 from services.credentials import CredentialManager
 from services.digests import DigestService
 from services.health import HealthService
 from services.invites import InvitesService
 from services.reclaims import ReclaimsService
+from services.renewals import RenewalsService
 from services.seat_asks import AsksService
 from services.seats import SeatsService
 from services.slack_clients import SlackClients
@@ -58,6 +60,8 @@ class Services:
     seats: SeatsService  # idle seats as admins review them
     asks: AsksService  # Keep or Release: asks, answers, reminders
     reclaims: ReclaimsService  # seats given back through the providers, undo, savings
+    contracts: ContractsService  # seats bought, prices, renewal dates
+    renewals: RenewalsService  # renewal reminders before each notice deadline
 
 
 def _revoked(hooks):
@@ -190,4 +194,8 @@ def build_services(
         seats=seats,
         asks=asks,
         reclaims=reclaims,
+        contracts=ContractsService(storage=storage, registry=registry, clock=clock),
+        renewals=RenewalsService(
+            storage=storage, registry=registry, slack_clients=slack_clients, clock=clock
+        ),
     )

@@ -1,4 +1,5 @@
-"""`/quolum digest ...`, `/quolum price ...` and the digest's buttons: parse, call the service, answer."""
+"""`/quolum digest ...`, `/quolum price ...` (a contract's price alone) and the digest's buttons: parse, call
+the service, answer."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from core.logs import annotate
+from core.money import Money, currency_sentence, to_minor
 from core.periods import zone
 from handlers import commands, slack_request
 from handlers.commands import ADMINS_ONLY, CommandRequest, command
@@ -238,8 +240,8 @@ def example(registry: Registry) -> str:
 
 def parse_price(
     words: list[str], registry: Registry
-) -> tuple[str | None, int | None, str | None, str | None]:
-    """(provider, amount in minor units, currency or None, error)."""
+) -> tuple[str | None, Decimal | None, str | None, str | None]:
+    """(provider, amount in the currency's major unit, currency or None, error)."""
     usage = PRICE_USAGE.format(example=example(registry))
     if len(words) not in (2, 3):
         return None, None, None, usage
@@ -260,7 +262,9 @@ def parse_price(
     currency = words[2].upper() if len(words) == 3 else None
     if currency is not None and not re.fullmatch(r"[A-Z]{3}", currency):
         return None, None, None, usage
-    return spec.key, int((amount * 100).to_integral_value()), currency, None
+    if currency is not None and (unknown := currency_sentence(currency)):
+        return None, None, None, unknown
+    return spec.key, amount, currency, None
 
 
 def sets_a_price(args: str, registry: Registry) -> bool:
@@ -277,24 +281,30 @@ def sets_a_price(args: str, registry: Registry) -> bool:
 )
 async def price(request: CommandRequest) -> dict:
     service, registry = request.services.digests, request.services.registry
+    contracts = request.services.contracts  # the price is the contract's; amounts in the workspace's locale
     words = request.args.split()
     if not words:
         prices = await service.prices(request.team_id)
         if not prices:
             return blocks.message(NO_PRICES.format(example=example(registry)))
-        listed = ", ".join(
-            f"{registry[p.provider].display_name} {digest_blocks.money(p.amount_minor, p.currency)}"
+        listed = [
+            f"{registry[p.provider].display_name} "
+            + await contracts.money(request.team_id, Money(p.amount_minor, p.currency))
             for p in prices.values()
-        )
-        return blocks.message(PRICE_LIST.format(prices=listed))
+        ]
+        return blocks.message(PRICE_LIST.format(prices=blocks.escape(", ".join(listed))))
     provider, amount, currency, error = parse_price(words, registry)
     if error:
         return blocks.message(error)
-    currency = await service.set_price(request.team_id, provider, amount, currency, request.user_id)
+    currency = await service.price_currency(request.team_id, provider, currency)
+    try:
+        minor = to_minor(amount, currency)
+    except ValueError as refused:  # the account's own currency, when none was given, may be one Babel lacks
+        return blocks.message(blocks.escape(str(refused)))
+    await service.set_price(request.team_id, provider, minor, currency, request.user_id)
+    shown = await contracts.money(request.team_id, Money(minor, currency))
     return blocks.message(
-        PRICE_SET.format(
-            provider=registry[provider].display_name, price=digest_blocks.money(amount, currency)
-        )
+        PRICE_SET.format(provider=registry[provider].display_name, price=blocks.escape(shown))
     )
 
 

@@ -8,7 +8,19 @@ from typing import TYPE_CHECKING
 from slack_bolt.async_app import AsyncApp
 
 from core.logs import annotate
-from handlers import alerts, commands, connections, credentials, digest, events, invites, seats, slack_request
+from handlers import (
+    alerts,
+    commands,
+    connections,
+    contracts,
+    credentials,
+    digest,
+    events,
+    invites,
+    renewals,
+    seats,
+    slack_request,
+)
 from messages import blocks
 
 if TYPE_CHECKING:
@@ -41,7 +53,8 @@ def register(app: AsyncApp, services: Services) -> None:
             await ack(**await _safely(commands.run(text, request)))
             return
         await ack()
-        await respond(response_type="ephemeral", **await _safely(commands.run(text, request)))
+        if reply := await _safely(commands.run(text, request)):  # {}: the command opened a form instead
+            await respond(response_type="ephemeral", **reply)
 
     events.register(app, services)
     connections.register(app, services)
@@ -50,6 +63,8 @@ def register(app: AsyncApp, services: Services) -> None:
     alerts.register(app, services)
     digest.register(app, services)
     seats.register(app, services)
+    contracts.register(app, services)
+    renewals.register(app, services)
 
     @app.error
     async def on_error(error, body, logger) -> None:

@@ -40,6 +40,7 @@ EMOJI = {
     ":grey_question:": "❔",
     ":rotating_light:": "🚨",
     ":gear:": "⚙️",
+    ":date:": "📅",
     ":eyes:": "👀",
 }
 

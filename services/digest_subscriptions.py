@@ -82,13 +82,18 @@ class SubscriptionsMixin:
     async def prices(self, team_id: str) -> dict[str, Price]:
         return await self.store.prices(team_id)
 
-    async def set_price(
-        self, team_id: str, provider: str, amount_minor: int, currency: str | None, user_id: str
-    ) -> str:
-        """Set one paid seat's monthly price; without a currency, the account's own (else USD). Returns
-        the currency set."""
+    async def price_currency(self, team_id: str, provider: str, currency: str | None) -> str:
+        """The currency a price is in: the one given, else the account's own (else USD)."""
         if currency is None:
             connection = await self.connections.get(team_id, provider)
             currency = ((connection.details.get("currency") if connection else None) or "USD").upper()[:3]
+        return currency
+
+    async def set_price(
+        self, team_id: str, provider: str, amount_minor: int, currency: str | None, user_id: str
+    ) -> str:
+        """Set the contract's seat price per month; without a currency, the account's own (else USD).
+        Returns the currency set."""
+        currency = await self.price_currency(team_id, provider, currency)
         await self.store.set_price(team_id, provider, amount_minor, currency, user_id)
         return currency

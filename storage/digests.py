@@ -1,4 +1,4 @@
-"""Digest subscriptions, deliveries and seat prices.
+"""Digest subscriptions and deliveries (seat prices are the contracts': storage/contracts.py).
 
 Deliveries are the exactly-once mechanism: a row per (subscription, period), inserted by whichever
 replica first sees the subscription due (the unique key makes the others' inserts no-ops), then
@@ -23,13 +23,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.clock import Clock, utcnow
+from storage.contracts import ContractStore, Price
 from storage.db import Database
 from storage.models import (
     DigestDelivery,
     DigestSubscription,
     OnDemandDigest,
     RefusedBlock,
-    SeatPrice,
     UTCDateTime,
 )
 
@@ -75,13 +75,6 @@ class Delivery:
     post_started_at: datetime | None = None  # an earlier attempt started posting: look before posting
 
 
-@dataclass(frozen=True)
-class Price:
-    provider: str
-    amount_minor: int
-    currency: str
-
-
 def _subscription(row: DigestSubscription) -> Subscription:
     return Subscription(
         **{f: getattr(row, f) for f in Subscription.__dataclass_fields__}  # same names, one place
@@ -92,6 +85,7 @@ class DigestStore:
     def __init__(self, db: Database, clock: Clock = utcnow) -> None:
         self.db = db
         self.clock = clock
+        self.contracts = ContractStore(db, clock)  # whose prices digests count idle seats with
 
     def _insert(self):
         return sqlite_insert if self.db.is_sqlite else pg_insert
@@ -197,7 +191,6 @@ class DigestStore:
     async def forget_team(self, session, team_id: str) -> None:
         await session.execute(delete(DigestDelivery).where(DigestDelivery.team_id == team_id))
         await session.execute(delete(DigestSubscription).where(DigestSubscription.team_id == team_id))
-        await session.execute(delete(SeatPrice).where(SeatPrice.team_id == team_id))
         await session.execute(delete(OnDemandDigest).where(OnDemandDigest.team_id == team_id))
         await session.execute(delete(RefusedBlock).where(RefusedBlock.team_id == team_id))
 
@@ -360,20 +353,14 @@ class DigestStore:
                 for row in await session.scalars(query)
             ]
 
-    # --- prices --------------------------------------------------------------------------
+    # --- prices: the contracts' (storage/contracts.py) ---------------------------------------
     async def set_price(
         self, team_id: str, provider: str, amount_minor: int, currency: str, user: str
     ) -> None:
-        values = dict(amount_minor=amount_minor, currency=currency, set_by=user, set_at=self.clock())
-        statement = self._insert()(SeatPrice).values(team_id=team_id, provider=provider, **values)
-        statement = statement.on_conflict_do_update(index_elements=["team_id", "provider"], set_=values)
-        async with self.db.session() as session, session.begin():
-            await session.execute(statement)
+        await self.contracts.set_price(team_id, provider, amount_minor, currency, user)
 
     async def prices(self, team_id: str) -> dict[str, Price]:
-        async with self.db.session() as session:
-            rows = await session.scalars(select(SeatPrice).where(SeatPrice.team_id == team_id))
-            return {r.provider: Price(r.provider, r.amount_minor, r.currency) for r in rows}
+        return await self.contracts.prices(team_id)
 
     # --- blocks a workspace's Slack refused ---------------------------------------------------
     async def refuse_block(self, team_id: str, block_type: str) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import delete
 from core.clock import Clock, utcnow
 from storage.claims import Claims
 from storage.connections import AdminStore, ConnectionStore
+from storage.contracts import ContractStore
 from storage.crypto import Encryptor
 from storage.db import Database
 from storage.digests import DigestStore
@@ -17,6 +18,7 @@ from storage.installations import EncryptedInstallationStore
 from storage.invitations import InvitationStore
 from storage.issued_tokens import IssuedTokenStore
 from storage.models import OAuthState
+from storage.renewals import ReminderStore
 from storage.seats import SeatStore
 from storage.states import StateStore
 from storage.usage import SnapshotStore
@@ -42,6 +44,8 @@ class Storage:
         self.alert_routes = AlertRouteStore(db, clock)
         self.issued_tokens = IssuedTokenStore(db, encryptor, clock)  # between OAuth exchange and save
         self.seats = SeatStore(db, clock)  # asks, reclaims, exemptions, the audit log
+        self.contracts = ContractStore(db, clock)  # seats bought, prices, renewal dates
+        self.reminders = ReminderStore(db, replica_id, clock)  # renewal reminders sent, answers
 
     async def forget_workspace(self, enterprise_id: str | None, team_id: str | None) -> None:
         """The app was uninstalled or its tokens revoked: drop the workspace's Slack tokens,
@@ -55,6 +59,8 @@ class Storage:
                 await self.snapshots.forget_team(session, team_id)
                 await self.digests.forget_team(session, team_id)
                 await self.seats.forget_team(session, team_id)
+                await self.contracts.forget_team(session, team_id)
+                await self.reminders.forget_team(session, team_id)
         # the Slack tokens last: once they are gone, everything else of the workspace is gone too
         await self.installations.async_delete_all(enterprise_id=enterprise_id, team_id=team_id)
         log.info("forgot workspace team=%s enterprise=%s", team_id, enterprise_id)

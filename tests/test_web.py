@@ -60,7 +60,7 @@ COMMAND_NAMES = (
     *("help", "?", "connect", "status", "list", "disconnect", "admins", "invite", "alerts", "price"),
     *("digest", "digest subscribe", "digest unsubscribe", "digest list", "digest preview", "digest send"),
     "digest tz",
-    *("seats", "savings"),
+    *("seats", "savings", "contract"),
 )
 
 

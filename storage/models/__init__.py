@@ -5,7 +5,8 @@ only needs the suffix (and a migration) to be covered.
 """
 
 from storage.models.base import NAMING, Base, UTCDateTime
-from storage.models.digests import DigestDelivery, DigestSubscription, OnDemandDigest, RefusedBlock, SeatPrice
+from storage.models.contracts import ContractReminder, ContractRow, ContractSettings
+from storage.models.digests import DigestDelivery, DigestSubscription, OnDemandDigest, RefusedBlock
 from storage.models.seats import (
     SeatAsk,
     SeatAskBatch,
@@ -36,6 +37,9 @@ __all__ = [
     "AlertRoute",
     "Base",
     "Connection",
+    "ContractReminder",
+    "ContractRow",
+    "ContractSettings",
     "ConnectionCheck",
     "ConnectionEvent",
     "DigestDelivery",
@@ -55,7 +59,6 @@ __all__ = [
     "SeatLink",
     "SeatPolicy",
     "RefusedBlock",
-    "SeatPrice",
     "SeatReclaim",
     "SlackEvent",
     "SlackInstallation",

@@ -1,4 +1,5 @@
-"""Digest subscriptions, deliveries, on-demand posts, seat prices and the blocks a workspace refused."""
+"""Digest subscriptions, deliveries, on-demand posts and the blocks a workspace refused (seat prices are
+contracts' now: contracts.py)."""
 
 from __future__ import annotations
 
@@ -81,19 +82,6 @@ class OnDemandDigest(Base):
     channel_id: Mapped[str] = mapped_column(String(32), nullable=False)
     ts: Mapped[str] = mapped_column(String(32), nullable=False)
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-
-
-class SeatPrice(Base):
-    """What one paid seat of a provider costs the workspace per month, in minor units (cents)."""
-
-    __tablename__ = "seat_prices"
-
-    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    provider: Mapped[str] = mapped_column(String(32), primary_key=True)
-    amount_minor: Mapped[int] = mapped_column(Integer, nullable=False)
-    currency: Mapped[str] = mapped_column(String(3), nullable=False)
-    set_by: Mapped[str] = mapped_column(String(32), nullable=False)
-    set_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
 class RefusedBlock(Base):

@@ -68,6 +68,8 @@ REQUESTS = [
     ("seats on-release hubspot on", SEATS),
     ("seats settings keep 30", SEATS),
     ("savings", None),
+    ("contract", ADMINS_ONLY.format(what="set contracts")),
+    ("contract hubspot", ADMINS_ONLY.format(what="set contracts")),
 ]
 ADMIN_ONLY = [(text, refusal) for text, refusal in REQUESTS if refusal]
 

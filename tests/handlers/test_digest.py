@@ -125,13 +125,13 @@ async def test_prices(bot, slack, storage):
     first = next(iter(INSTALLED))  # the example names the first installed provider, whichever it is
     assert (await run(bot, slack, "price"))["text"] == hd.NO_PRICES.format(example=first)
     assert (await run(bot, slack, "price hubspot 90 EUR"))["text"] == hd.PRICE_SET.format(
-        provider="HubSpot", price="€90"
+        provider="HubSpot", price="€90.00"
     )
     assert (await run(bot, slack, "price sendgrid 19.95"))["text"] == hd.PRICE_SET.format(
         provider="SendGrid", price="$19.95"
     )
     assert (await run(bot, slack, "price"))["text"] == hd.PRICE_LIST.format(
-        prices="HubSpot €90, SendGrid $19.95"
+        prices="HubSpot €90.00, SendGrid $19.95"
     )
     for bad in ("price hubspot lots", "price hubspot 90 EURO", "price hubspot -1"):
         assert (await run(bot, slack, bad))["text"] == hd.PRICE_USAGE.format(example=first)
@@ -139,6 +139,13 @@ async def test_prices(bot, slack, storage):
         "I don't know a provider called `nosuchapp`" in (await run(bot, slack, "price nosuchapp 9"))["text"]
     )
     assert (await storage.digests.prices("T0001"))["hubspot"].amount_minor == 9000
+    unknown = "`QQQ` is not an ISO 4217 currency I know: use one such as EUR, USD or JPY."
+    assert (await run(bot, slack, "price hubspot 9 QQQ"))["text"] == unknown
+    assert (await run(bot, slack, "price hubspot 1234.5 JPY"))["text"] == hd.PRICE_SET.format(
+        provider="HubSpot",
+        price="¥1,235",  # JPY has no minor digits
+    )
+    assert (await storage.digests.prices("T0001"))["hubspot"].amount_minor == 1235
 
 
 async def test_preview_is_ephemeral_and_posts_nothing(bot, slack):

@@ -73,6 +73,7 @@ CHOICES: dict[tuple[type, str], list] = {
     (ConnectionRecord, "status"): [CONNECTED, NEEDS_RECONNECT],
     (Subscription, "status"): ["active", "paused"],
     ("pages", "kind"): ["ok", "error"],
+    ("renewals", "action"): ["renewal_later", "renewal_renewed", "renewal_cancel"],
     (Ask, "answer"): ["keep", "release", "none", None],
     (Reclaim, "state"): ["done", "pending", "undone", "gone"],  # a CSS class the page chooses from the status
 }
@@ -99,6 +100,7 @@ MRKDWN = {
     ("seats", "asked_reply", "skipped"),
     ("seats", "results_message", "lines"),
     (SeatRow, "status"),
+    ("contracts", "notice_view", "text"),  # the handler's own sentences
     (db.DigestData, "savings"),  # seats.savings_line, walked itself  # seats.status, walked itself
 }
 # Parameters without a usable hint (duck-typed records) and what they are.

@@ -1,7 +1,7 @@
 """The block types a workspace's Slack refused (the digest's chart), so its digests leave them out.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-05
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 from storage.models import UTCDateTime
 
-revision = "0013"
-down_revision = "0012"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
