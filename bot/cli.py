@@ -10,6 +10,7 @@ import sys
 
 from bot.cli_checks import package_version
 from bot.contracts_cli import add_parser as add_contracts_parser
+from bot.usage_export_cli import add_parser as add_export_parser
 from core.config import VARIABLES, ConfigError, Settings
 from providers.registry import INSTALLED
 
@@ -91,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     collect.add_argument(
         "--concurrency", type=int, default=8, help="connections collected at once (default 8)"
     )
+    add_export_parser(usage_sub)
 
     jobs = sub.add_parser(
         "jobs",
@@ -346,8 +348,9 @@ def cmd_demo(args, settings: Settings) -> int:
 
 def cmd_usage(args, settings: Settings) -> int:
     from bot.usage_cli import collect
+    from bot.usage_export_cli import export
 
-    return collect(args, settings)
+    return export(args, settings) if args.usage_command == "export" else collect(args, settings)
 
 
 def cmd_jobs(args, settings: Settings) -> int:

@@ -64,6 +64,26 @@ class SnapshotStore:
             )
             return [report for r in rows if (report := _read(r)) is not None]
 
+    async def between(self, team_id: str, first: str, last: str) -> list[UsageReport]:
+        """Every snapshot of the workspace whose period lies within `first`..`last` (ISO dates,
+        inclusive), by provider, then account, then period."""
+        async with self.db.session() as session:
+            rows = await session.scalars(
+                select(UsageSnapshot.report)
+                .where(
+                    UsageSnapshot.team_id == team_id,
+                    UsageSnapshot.period_start >= first,
+                    UsageSnapshot.period_end <= last,
+                )
+                .order_by(
+                    UsageSnapshot.provider,
+                    UsageSnapshot.account_id,
+                    UsageSnapshot.period_start,
+                    UsageSnapshot.period_end,
+                )
+            )
+            return [report for r in rows if (report := _read(r)) is not None]
+
     async def get(
         self, team_id: str, provider: str, account_id: str, start: str, end: str
     ) -> UsageReport | None:

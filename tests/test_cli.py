@@ -41,6 +41,7 @@ def run(*args: str, env: dict | None = None, timeout: float = 60) -> subprocess.
         ["keys", "rotate", "--help"],
         ["manifest", "--help"],
         ["doctor", "--help"],
+        ["usage", "export", "--help"],
     ],
 )
 def test_every_command_explains_itself(args):
