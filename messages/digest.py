@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
 
+from core.money import DEFAULT_LOCALE, Money, digits, format_money
 from core.reports import Figure, UsageReport
 from messages import blocks
 from messages.cards import RECONNECT
@@ -67,14 +68,15 @@ def period_label(period: tuple[date, date]) -> str:
     return f"{start:%-d %b %Y} – {end:%-d %b %Y}"
 
 
-SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
-
-
-def money(minor: int, currency: str) -> str:
-    value = minor / 100
-    amount = f"{value:,.0f}" if minor % 100 == 0 else f"{value:,.2f}"
-    symbol = SYMBOLS.get(currency)
-    return f"{symbol}{amount}" if symbol else f"{amount} {blocks.escape(currency)}"
+def money(minor: int, currency: str, locale: str = DEFAULT_LOCALE) -> str:
+    """An amount in the currency's own minor units (cents; yen have none) as Babel writes it in
+    `locale`, without a fraction when it is whole: "€90", "$123.45", "¥2,000". A code Babel does not
+    know (stored before currencies were checked) is shown as it is."""
+    try:
+        places = digits(currency)
+    except ValueError:
+        return f"{minor / 100:,.2f} {blocks.escape(currency)}"
+    return blocks.escape(format_money(Money(minor, currency), locale, whole=minor % 10**places == 0))
 
 
 def sparkline(values: Sequence[float]) -> str:
@@ -130,13 +132,15 @@ def _fields(items: Sequence[tuple[str, str]]) -> dict:
     ).to_dict()
 
 
-def _cost(idle: int, price: tuple[int, str] | None) -> str:
+def _cost(idle: int, price: tuple[int, str] | None, locale: str = DEFAULT_LOCALE) -> str:
     if not price or not idle:
         return ""
-    return f" — about *{money(idle * price[0], price[1])}/month*"
+    return f" — about *{money(idle * price[0], price[1], locale)}/month*"
 
 
-def connection_blocks(c: ConnectionDigest, *, chart: bool = False) -> list[dict]:
+def connection_blocks(
+    c: ConnectionDigest, *, chart: bool = False, locale: str = DEFAULT_LOCALE
+) -> list[dict]:
     """At most 6 blocks for one connection (5 without its chart)."""
     title = f"*{blocks.escape(c.provider_name)}* · {blocks.escape(c.account[:200])}"
     if c.state == "needs_reconnect":
@@ -160,7 +164,7 @@ def connection_blocks(c: ConnectionDigest, *, chart: bool = False) -> list[dict]
     if counted(report):
         paid = seats.paid_seats
         head.append(
-            IDLE_HEADLINE.format(idle=idle, paid=paid, cost=_cost(idle, c.price))
+            IDLE_HEADLINE.format(idle=idle, paid=paid, cost=_cost(idle, c.price, locale))
             if idle
             else IDLE_NONE.format(paid=paid)
         )
@@ -229,7 +233,7 @@ def headline(data: DigestData) -> str:
             spark = f" (utilisation {sparkline(trend)})" if len(trend) >= 2 else ""
             parts.append(
                 f"{idle} idle paid {name} seat{'s' if idle != 1 else ''}"
-                f"{_cost(idle, c.price).replace('*', '')}{spark}"
+                f"{_cost(idle, c.price, data.locale).replace('*', '')}{spark}"
             )
         else:
             first = next((f for f in c.report.highlights if f.value is not None), None)
@@ -260,7 +264,9 @@ def digest_message(data: DigestData) -> dict:
     if not connections:
         body.append(blocks.markdown(NO_CONNECTIONS))
     for index, c in enumerate(connections):
-        part = ([blocks.divider()] if body else []) + connection_blocks(c, chart=index in with_chart)
+        part = ([blocks.divider()] if body else []) + connection_blocks(
+            c, chart=index in with_chart, locale=data.locale
+        )
         rest = connections[index + 1 :]
         reserve = 2 if rest else 0  # a divider and the "more accounts" line
         if len(body) + len(part) + reserve > room:

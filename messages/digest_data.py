@@ -42,6 +42,7 @@ class DigestData:
     savings: str | None = None  # "Saved €1,560 a year since 1 Dec: 10 seats reclaimed" (messages.seats)
     review: bool = False  # offer *Review idle seats* (some seat is idle)
     charts: bool = True  # False once the workspace's Slack refused the data visualization block
+    locale: str = "en-US"  # how amounts are written (the workspace's, `quolum-bot contracts settings`)
 
 
 def utilisation(report: UsageReport) -> float | None:

@@ -261,6 +261,7 @@ class DigestService(RefusalsMixin, SubscriptionsMixin):
         now = now or self.clock()
         prices = await self.store.prices(team_id)
         refused = await self.store.refused_blocks(team_id)
+        locale = (await self.store.contracts.settings(team_id)).locale
         records = await self.connections.for_team(team_id)
         parts = []
         collected = []
@@ -284,6 +285,7 @@ class DigestService(RefusalsMixin, SubscriptionsMixin):
             savings=seats_msg.savings_line(notes.savings) if notes.savings else None,
             review=any(p.report is not None and p.report.seats.inactive_paid_users for p in parts),
             charts=charts.BLOCK_TYPE not in refused,
+            locale=locale,
         )
 
     async def _connection(self, connection, period, client, cache, price, now) -> builder.ConnectionDigest:

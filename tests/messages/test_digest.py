@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -237,10 +238,18 @@ def test_sparkline(values, line):
 
 
 @pytest.mark.parametrize(
-    "minor,currency,text", [(9000, "EUR", "€90"), (12345, "USD", "$123.45"), (100000, "CHF", "1,000 CHF")]
+    "minor,currency,locale,text",
+    [
+        (9000, "EUR", "en-US", "€90"),
+        (12345, "USD", "en-US", "$123.45"),
+        (100000, "CHF", "en-US", "CHF\xa01,000"),
+        (2000, "JPY", "en-US", "¥2,000"),  # yen have no minor units: 2000 is ¥2,000, not ¥20
+        (123456, "EUR", "de-DE", "€1.234,56"),
+        (9000, "XQQ", "en-US", "90.00 XQQ"),  # a code stored before currencies were checked
+    ],
 )
-def test_money(minor, currency, text):
-    assert db.money(minor, currency) == text
+def test_money(minor, currency, locale, text):
+    assert db.money(minor, currency, locale) == text
 
 
 def other_provider(*, counted: bool) -> db.ConnectionDigest:
@@ -306,3 +315,13 @@ def test_any_providers_report_is_shown_from_its_own_labels(counted, expect, abse
     says(message, expect, absent)
     headline = "2 idle paid Meet seats" if counted else "Meet: Cloud storage (GB) 40 of 100"
     assert headline in message["text"]
+
+
+def test_amounts_are_written_in_the_workspaces_locale():
+    r = report(paid=40, active_paid=30)  # 10 idle
+    c = db.ConnectionDigest("hubspot", "HubSpot", "acme", report=r, price=(12345, "EUR"))
+    german = db.digest_message(data(c, locale="de-DE"))
+    assert "about *€1.234,50/month*" in json.dumps(german["blocks"], ensure_ascii=False)
+    assert "€1.234,50/month" in german["text"]
+    english = db.digest_message(data(c))
+    assert "about *€1,234.50/month*" in json.dumps(english["blocks"], ensure_ascii=False)
