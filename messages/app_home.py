@@ -28,6 +28,9 @@ NO_SUBSCRIPTIONS = "No channel gets a digest yet."
 NO_INVITATIONS = "No open invitations."
 NO_INCIDENTS = "No open incidents: every connection answers."
 NO_DIGEST = "No digest has been sent yet."
+CONTRACTS = "Contracts"
+NO_CONTRACTS = "No contract recorded: `/quolum contract <provider>` records one, and its renewal is watched."
+CONTRACT_LINE = "*{provider}* · {seats}{price}{renewal}"
 SEATS = "Idle seats"
 NO_SEATS = "Nothing asked or reclaimed yet."
 FOOTER = "Type `/quolum help` in any channel for every command."
@@ -44,6 +47,7 @@ class HomeData:
     incidents: list[str] = field(default_factory=list)  # mrkdwn lines
     last_digest: str | None = None  # the last digest: where and when it was posted, mrkdwn
     seats: list[str] | None = None  # admins only: the savings line and the latest audit lines, mrkdwn
+    contracts: list[str] | None = None  # admins only: each contract with its next deadline, mrkdwn
 
 
 def _section(title: str, lines: list[str], empty: str) -> list[dict]:
@@ -93,6 +97,29 @@ def last_digest_line(sub) -> str:
     )
 
 
+def contract_line(contract, provider_name: str, price: str | None) -> str:
+    """One contract (core.contracts.Contract) for admins: seats bought, the seat's price (written by the
+    caller in the workspace's locale), and the next deadline — the last day to give notice — then the
+    renewal, as Slack dates every reader sees in their own time zone."""
+    seats = f"{contract.seats} seats bought" if contract.seats is not None else "seats bought not set"
+    per = "month" if contract.period != "year" else "year"
+    price_text = f" · {price} a seat a {per}" if price else ""
+    renewal = ""
+    if contract.renews_on is not None:
+        deadline = contract.notice_deadline()
+        renews = blocks.slack_day(contract.renews_on)
+        renewal = (
+            f" · notice by {blocks.slack_day(deadline)}, renews {renews}"
+            if deadline
+            else f" · renews {renews}"
+        )
+        if contract.auto_renews is False:
+            renewal += " (ends unless renewed)"
+    return CONTRACT_LINE.format(
+        provider=blocks.escape(provider_name), seats=seats, price=price_text, renewal=renewal
+    )
+
+
 def home_view(data: HomeData) -> dict:
     card = cards.connections_card(data.rows, can_connect=data.can_connect)
     out: list[dict] = [blocks.header(TITLE), blocks.markdown(INTRO), blocks.divider()]
@@ -102,6 +129,8 @@ def home_view(data: HomeData) -> dict:
     out += _section(INVITATIONS, invitation_lines(data), NO_INVITATIONS)
     out += _section(INCIDENTS, data.incidents, NO_INCIDENTS)
     out += _section(LAST_DIGEST, [data.last_digest] if data.last_digest else [], NO_DIGEST)
+    if data.contracts is not None:  # admins: what is bought, at what price, and the next deadline
+        out += _section(CONTRACTS, data.contracts, NO_CONTRACTS)
     if data.seats is not None:  # admins: the ledger, what was done lately, and the way in
         out += _section(SEATS, data.seats, NO_SEATS)
         review = ButtonElement(text=REVIEW, action_id=REVIEW_ACTION, value="review")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from slack_sdk.models.blocks import ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
@@ -34,6 +34,12 @@ def slack_date(moment: datetime, tokens: str = DATE_TIME) -> str:
     utc = moment.astimezone(UTC)
     fallback = f"{utc:%Y-%m-%d %H:%M} UTC" if "{time" in tokens else f"{utc:%Y-%m-%d}"
     return f"<!date^{int(moment.timestamp())}^{tokens}|{escape(fallback)}>"
+
+
+def slack_day(day: date) -> str:
+    """A calendar day (a renewal, a deadline) as a Slack date: written at noon UTC, which is the same
+    day for readers from UTC−11 to UTC+11 (a day has no time of its own to convert)."""
+    return slack_date(datetime(day.year, day.month, day.day, 12, tzinfo=UTC), DATE)
 
 
 def markdown(text: str) -> dict:

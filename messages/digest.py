@@ -239,6 +239,8 @@ def headline(data: DigestData) -> str:
             first = next((f for f in c.report.highlights if f.value is not None), None)
             parts.append(f"{name}: {blocks.escape(first.label)} {first.value_text()}" if first else name)
     summary = "; ".join(parts) or "no accounts connected"
+    if data.spend:
+        summary = f"{summary}. {data.spend.replace('*', '')}"
     if data.savings:
         summary = f"{summary}. {data.savings}"
     return FALLBACK.format(period=period_label(data.period), summary=summary)
@@ -250,6 +252,8 @@ def digest_message(data: DigestData) -> dict:
         top.append(blocks.context(PREVIEW))
     if data.late_since is not None:
         top.append(blocks.context(LATE.format(due=blocks.slack_date(data.late_since))))
+    if data.spend:
+        top.append(blocks.context(f":moneybag: {data.spend}"))
     if data.savings:
         top.append(blocks.context(data.savings))
     collected = blocks.slack_date(data.collected_at) if data.collected_at else "—"

@@ -39,6 +39,7 @@ class DigestData:
     collected_at: datetime | None = None
     late_since: datetime | None = None  # the send time it was due at, when sent late
     preview: bool = False
+    spend: str | None = None  # "Spend on 2 contracts: €4,500/month, €900/month of it on idle seats"
     savings: str | None = None  # "Saved €1,560 a year since 1 Dec: 10 seats reclaimed" (messages.seats)
     review: bool = False  # offer *Review idle seats* (some seat is idle)
     charts: bool = True  # False once the workspace's Slack refused the data visualization block

@@ -15,12 +15,21 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
+from datetime import date
 from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from messages.app_home import HomeData, home_view, incident_line, last_digest_line, subscription_line
+from messages.app_home import (
+    HomeData,
+    contract_line,
+    home_view,
+    incident_line,
+    last_digest_line,
+    subscription_line,
+)
+from messages.digest import money
 from providers.registry import INSTALLED, Registry
 from storage.store import Storage
 
@@ -65,6 +74,26 @@ class AppHomeService:
             for key, incident in sorted(open_.items())
         ]
 
+    async def contract_lines(self, team_id: str) -> list[str]:
+        """The workspace's contracts, the nearest notice deadline first (those without dates last)."""
+        stored = await self.storage.contracts.for_team(team_id)
+        locale = (await self.storage.contracts.settings(team_id)).locale
+        contracts = sorted(
+            (s.contract for s in stored),
+            key=lambda c: (c.notice_deadline() is None, c.notice_deadline() or date.min, c.provider),
+        )
+        names = self.registry.names()
+        return [
+            contract_line(
+                c,
+                names.get(c.provider, c.provider),
+                money(c.price_minor, c.currency, locale)
+                if c.price_minor is not None and c.currency
+                else None,
+            )
+            for c in contracts
+        ]
+
     async def last_digest_headline(self, team_id: str) -> str | None:
         """Where and when the workspace's last digest was posted (its figures are not stored, so not its
         headline: the channel has the message itself)."""
@@ -89,6 +118,7 @@ class AppHomeService:
             incidents=await self.incident_lines(team_id),
             last_digest=await self.last_digest_headline(team_id),
             seats=await self.seat_lines(team_id) if can_connect and self.seat_lines else None,
+            contracts=await self.contract_lines(team_id) if can_connect else None,
         )
         return home_view(data)
 

@@ -32,21 +32,21 @@ from core import metrics
 from core.clock import Clock
 from core.reports import UsageReport
 from core.seats import DigestSeats
+from core.spend import month_cost, totals
 from messages import charts
 from messages import digest as builder
 from messages import seats as seats_msg
 from messages.digest_trend import TREND_PERIODS
+from messages.spend import spend_line
 from providers.errors import ProviderError
 from providers.registry import INSTALLED, Registry
 from services import slack_once
+from services.digest_on_demand import OnDemandMixin, schedule_of
 from services.digest_people import named as _named
 from services.digest_people import with_kept as _with_kept
 from services.digest_refusals import RETRY_AFTER, RefusalsMixin
 from services.digest_schedule import (
-    WEEKLY,
-    Schedule,
     last_send,
-    latest_period,
     next_send,
     period_for,
     period_key,
@@ -54,7 +54,7 @@ from services.digest_schedule import (
 from services.digest_subscriptions import SubscriptionsMixin
 from services.leases import heartbeat
 from storage.connections import CONNECTED, NEEDS_RECONNECT, ConnectionRecord, ConnectionStore
-from storage.digests import ACTIVE, Delivery, DigestStore, Subscription
+from storage.digests import ACTIVE, Delivery, DigestStore
 from storage.usage import SnapshotStore
 
 log = logging.getLogger("quolum.digests")
@@ -78,16 +78,12 @@ class DigestRun:
     uncertain: int = 0  # may be posted, cannot be checked: not posted again
 
 
-def schedule_of(sub: Subscription) -> Schedule:
-    return Schedule(sub.cadence, sub.weekday, sub.send_time, sub.timezone)
-
-
 def _parse_period(key: str) -> tuple[date, date]:
     start, end = key.split("..")
     return date.fromisoformat(start), date.fromisoformat(end)
 
 
-class DigestService(RefusalsMixin, SubscriptionsMixin):
+class DigestService(RefusalsMixin, SubscriptionsMixin, OnDemandMixin):
     def __init__(
         self,
         *,
@@ -262,6 +258,7 @@ class DigestService(RefusalsMixin, SubscriptionsMixin):
         prices = await self.store.prices(team_id)
         refused = await self.store.refused_blocks(team_id)
         locale = (await self.store.contracts.settings(team_id)).locale
+        contracts = {c.contract.provider: c.contract for c in await self.store.contracts.for_team(team_id)}
         records = await self.connections.for_team(team_id)
         parts = []
         collected = []
@@ -273,6 +270,9 @@ class DigestService(RefusalsMixin, SubscriptionsMixin):
             if part.report:
                 collected.append(part.report.collected_at)
             parts.append(part)
+        costs = [
+            cost for p in parts if p.report and (cost := month_cost(p.report, contracts.get(p.provider)))
+        ]
         notes = await self.seat_notes(team_id) if self.seat_notes else DigestSeats()
         parts = [_with_kept(part, notes) for part in parts]
         return builder.DigestData(
@@ -282,6 +282,7 @@ class DigestService(RefusalsMixin, SubscriptionsMixin):
             collected_at=min(collected) if collected else None,
             late_since=late_since,
             preview=preview,
+            spend=spend_line(totals(costs), len(costs), locale),
             savings=seats_msg.savings_line(notes.savings) if notes.savings else None,
             review=any(p.report is not None and p.report.seats.inactive_paid_users for p in parts),
             charts=charts.BLOCK_TYPE not in refused,
@@ -361,39 +362,3 @@ class DigestService(RefusalsMixin, SubscriptionsMixin):
             if old.period.days == days and old.period.end < start
         ]
         return earlier[: TREND_PERIODS - 1]
-
-    # --- on demand ----------------------------------------------------------------------------
-    async def preview(
-        self, team_id: str, timezone: str, *, now: datetime | None = None, as_preview: bool = True
-    ) -> dict:
-        """The digest for the period that ended last (the workspace's first schedule, else weekly)."""
-        return builder.digest_message(await self._current(team_id, timezone, now or self.clock(), as_preview))
-
-    async def _current(
-        self, team_id: str, timezone: str, now: datetime, as_preview: bool
-    ) -> builder.DigestData:
-        subs = await self.store.for_team(team_id)
-        schedule = schedule_of(subs[0]) if subs else Schedule(WEEKLY, 0, "09:00", timezone)
-        client = await self.slack(team_id)
-        period = latest_period(schedule, now)
-        return await self.digest_data(team_id, period, schedule.timezone, client, preview=as_preview, now=now)
-
-    async def send_now(self, team_id: str, channel_id: str, timezone: str) -> str | None:
-        """Post the current digest now (not the scheduled one). Returns the ts, or None when no account is
-        connected (a digest of nothing is not posted); SlackApiError passes."""
-        data = await self._current(team_id, timezone, self.clock(), as_preview=False)
-        if not data.connections:
-            return None
-        client = await self.slack(team_id)
-        message = builder.digest_message(data)
-        try:
-            answer = await client.chat_postMessage(channel=channel_id, unfurl_links=False, **message)
-        except SlackApiError as error:
-            if not await self._chart_refused(team_id, message, error):
-                raise
-            answer = await client.chat_postMessage(
-                channel=channel_id, unfurl_links=False, **charts.without_charts(message)
-            )
-        await self.store.sent_now(team_id, channel_id, answer["ts"])
-        await self.changed(team_id)  # App Home's "last digest"
-        return answer["ts"]

@@ -25,6 +25,7 @@ import pytest
 from starlette.responses import Response
 
 import messages
+from core.contracts import Contract
 from core.periods import Period
 from core.reports import (
     COUNT,
@@ -102,6 +103,9 @@ MRKDWN = {
     (SeatRow, "status"),
     ("contracts", "notice_view", "text"),  # the handler's own sentences
     (db.DigestData, "savings"),  # seats.savings_line, walked itself  # seats.status, walked itself
+    (db.DigestData, "spend"),  # spend.spend_line, walked itself
+    (app_home.HomeData, "contracts"),  # app_home.contract_line, walked itself
+    ("app_home", "contract_line", "price"),  # digest.money's text (escaped there), walked itself
 }
 # Parameters without a usable hint (duck-typed records) and what they are.
 UNTYPED = {
@@ -113,6 +117,7 @@ UNTYPED = {
     "spec": ProviderSpec,
     "sub": Subscription,
     "until": datetime,
+    "contract": Contract,
 }
 ELEMENTS = {(app_home.HomeData, "invitations"): InvitationRecord}
 # The shapes builders take (messages/views.py), filled with what the services hand them.

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from messages import app_home, cards
+from core.contracts import Contract
+from messages import app_home, blocks, cards
 from messages import invite_blocks as ib
 from providers.hubspot.entry import SPEC as HUBSPOT
 from providers.sendgrid.entry import SPEC as SENDGRID
@@ -280,3 +281,77 @@ async def test_disconnect_from_app_home_has_no_response_url_and_republishes(
     assert buttons(home)["connect_link:hubspot"]["text"]["text"] == cards.CONNECT
     assert (await storage.connections.get("T0001", "hubspot")).status != CONNECTED
     assert not [r for r in caplog.records if "listener failed" in r.getMessage()]
+
+
+# --- contracts (issue 26, item 4): admins see each contract with its next deadline ---------------
+DAY = blocks.slack_day
+
+
+@pytest.mark.parametrize(
+    ("contract", "price", "expected"),
+    [
+        (
+            Contract(
+                "hubspot",
+                seats=60,
+                price_minor=9000,
+                period="month",
+                currency="EUR",
+                renews_on=date(2027, 3, 1),
+                notice_days=30,
+                auto_renews=True,
+            ),
+            "€90",
+            f"*HubSpot* · 60 seats bought · €90 a seat a month · notice by {DAY(date(2027, 1, 30))}, "
+            f"renews {DAY(date(2027, 3, 1))}",
+        ),
+        (
+            Contract(
+                "zoom",
+                price_minor=180000,
+                period="year",
+                currency="EUR",
+                renews_on=date(2027, 3, 1),
+                auto_renews=False,
+            ),
+            "€1,800",
+            f"*Zoom* · seats bought not set · €1,800 a seat a year · notice by {DAY(date(2027, 3, 1))}, "
+            f"renews {DAY(date(2027, 3, 1))} (ends unless renewed)",
+        ),
+        (Contract("github", seats=5), None, "*GitHub* · 5 seats bought"),
+    ],
+)
+def test_a_contract_line_names_its_seats_price_and_next_deadline(contract, price, expected):
+    name = {"hubspot": "HubSpot", "zoom": "Zoom", "github": "GitHub"}[contract.provider]
+    assert app_home.contract_line(contract, name, price) == expected
+
+
+def test_contracts_show_for_admins_and_say_how_to_record_one():
+    assert app_home.NO_CONTRACTS in text_of(app_home.home_view(data(contracts=[])))
+    assert app_home.CONTRACTS not in text_of(app_home.home_view(data()))  # a member: no section
+    line = app_home.contract_line(Contract("hubspot", seats=3), "R&D <tools>", None)
+    assert "R&amp;D &lt;tools&gt;" in line and "<tools>" not in line
+
+
+async def test_an_admin_sees_the_contracts_nearest_deadline_first_and_a_member_does_not(bot, slack, storage):
+    late = Contract(
+        "hubspot",
+        seats=60,
+        price_minor=9000,
+        period="month",
+        currency="EUR",
+        renews_on=date(2027, 6, 1),
+        notice_days=30,
+    )
+    soon = Contract("sendgrid", seats=4, renews_on=date(2027, 2, 1), notice_days=30)
+    for c in (late, soon):
+        await storage.contracts.save("T0001", c, "U0001")
+    open_home(bot, "U0001")
+    # a loaded machine (CI) has taken more than the default 6 s to publish a first tab on PostgreSQL
+    home = await home_of(slack, "U0001", lambda v: app_home.CONTRACTS in text_of(v), timeout=20)
+    assert_valid_home(home)
+    text = text_of(home)
+    assert text.index("*SendGrid* · 4 seats bought") < text.index("*HubSpot* · 60 seats bought · €90 a seat")
+    open_home(bot, INVITER)
+    member = await home_of(slack, INVITER, timeout=20)
+    assert app_home.CONTRACTS not in text_of(member) and "seats bought" not in text_of(member)

@@ -1,0 +1,54 @@
+"""The digest on demand (mixed into DigestService, which gives it `store`, `slack`, `clock`, `changed`,
+`digest_data` and `_chart_refused`): a preview of the period that ended last, and a post of it now."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from slack_sdk.errors import SlackApiError
+
+from messages import charts
+from messages import digest as builder
+from services.digest_schedule import WEEKLY, Schedule, latest_period
+from storage.digests import Subscription
+
+
+def schedule_of(sub: Subscription) -> Schedule:
+    return Schedule(sub.cadence, sub.weekday, sub.send_time, sub.timezone)
+
+
+class OnDemandMixin:
+    async def preview(
+        self, team_id: str, timezone: str, *, now: datetime | None = None, as_preview: bool = True
+    ) -> dict:
+        """The digest for the period that ended last (the workspace's first schedule, else weekly)."""
+        return builder.digest_message(await self._current(team_id, timezone, now or self.clock(), as_preview))
+
+    async def _current(
+        self, team_id: str, timezone: str, now: datetime, as_preview: bool
+    ) -> builder.DigestData:
+        subs = await self.store.for_team(team_id)
+        schedule = schedule_of(subs[0]) if subs else Schedule(WEEKLY, 0, "09:00", timezone)
+        client = await self.slack(team_id)
+        period = latest_period(schedule, now)
+        return await self.digest_data(team_id, period, schedule.timezone, client, preview=as_preview, now=now)
+
+    async def send_now(self, team_id: str, channel_id: str, timezone: str) -> str | None:
+        """Post the current digest now (not the scheduled one). Returns the ts, or None when no account is
+        connected (a digest of nothing is not posted); SlackApiError passes."""
+        data = await self._current(team_id, timezone, self.clock(), as_preview=False)
+        if not data.connections:
+            return None
+        client = await self.slack(team_id)
+        message = builder.digest_message(data)
+        try:
+            answer = await client.chat_postMessage(channel=channel_id, unfurl_links=False, **message)
+        except SlackApiError as error:
+            if not await self._chart_refused(team_id, message, error):
+                raise
+            answer = await client.chat_postMessage(
+                channel=channel_id, unfurl_links=False, **charts.without_charts(message)
+            )
+        await self.store.sent_now(team_id, channel_id, answer["ts"])
+        await self.changed(team_id)  # App Home's "last digest"
+        return answer["ts"]
