@@ -79,8 +79,10 @@ def dms(slack) -> list[str]:
 # --- item 4: an answer that never comes -------------------------------------------------------
 async def test_a_slow_answer_is_found_in_history_and_never_posted_twice(due, storage, slack, clock):
     grant_history(slack)
-    digests = due(timeout=1)
-    slack.answer_slowly("chat.postMessage", 3)  # Slack posts at once, answers after the bot gave up
+    # the bot gives up on chat.postMessage after 2 s; the look in history that follows must not time out
+    # too (with 1 s it did, on CI's loaded machine)
+    digests = due(timeout=2)
+    slack.answer_slowly("chat.postMessage", 5)  # Slack posts at once, answers after the bot gave up
     outcome = await digests.run(SEND)
     assert outcome.posted == 1
     (post,) = slack.posts_to("C0001")
@@ -104,8 +106,8 @@ async def test_a_slow_answer_that_cannot_be_checked_is_uncertain_and_told_once(
 ):
     slack.workspaces["T0001"].scopes += history
     slack.channels["C0001"].is_member = member
-    digests = due(timeout=1)
-    slack.answer_slowly("chat.postMessage", 3)
+    digests = due(timeout=2)  # 1 s let the history look time out too on a loaded machine: "retrying"
+    slack.answer_slowly("chat.postMessage", 5)
     outcome = await digests.run(SEND)
     assert (outcome.posted, outcome.uncertain) == (0, 1)
     (delivery,) = await storage.digests.deliveries()
@@ -189,9 +191,14 @@ async def test_a_claim_lost_during_the_post_records_nothing_and_the_new_holder_f
 ):
     grant_history(slack)
     slow = due("replica-a", lease=timedelta(minutes=10))
-    slack.answer_slowly("chat.postMessage", 1.5)  # replica-a waits for Slack's answer
+    slack.answer_slowly("chat.postMessage", 3)  # replica-a waits for Slack's answer
     first = asyncio.create_task(slow.run(SEND))
-    await asyncio.sleep(0.7)
+    # replica-b takes the claim once replica-a's post has reached Slack (a fixed 0.7 s came too early
+    # on a loaded machine: replica-a had not started posting yet)
+    for _ in range(200):
+        if slack.calls_to("chat.postMessage"):
+            break
+        await asyncio.sleep(0.05)
     (taken,) = await storage.digests.claim(
         "replica-b", SEND, SHORT_LEASE, lease_from=clock.now + timedelta(hours=1)
     )
