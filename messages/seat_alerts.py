@@ -17,6 +17,9 @@ WHAT_TO_DO = (
 )
 CHECKED = "From the usage collected {checked}"
 RESOLVED = ":white_check_mark: *Resolved* — *{provider}*: {free} of {bought} seats free again ({at})."
+UNCOUNTED = (
+    ":white_check_mark: *Resolved* — the {provider} contract no longer counts the seats bought ({at})."
+)
 WAS = "Was: *{provider}*: {reason}"
 
 
@@ -62,7 +65,8 @@ def reason(view: SeatsView) -> str:
 def resolved_message(view: SeatsView, was: str) -> dict:
     """`was`: the incident's reason when it opened or was last checked, shown under the resolution."""
     at = blocks.slack_date(view.resolved_at or view.checked)
-    text = RESOLVED.format(provider=blocks.escape(view.provider), free=view.free, bought=view.bought, at=at)
+    template = RESOLVED if view.bought else UNCOUNTED
+    text = template.format(provider=blocks.escape(view.provider), free=view.free, bought=view.bought, at=at)
     return blocks.message(
         text,
         [

@@ -117,10 +117,15 @@ async def test_buying_seats_resolves_through_the_contract(settings, storage, sla
 
 async def test_no_contract_no_alert(settings, storage, slack, clock, database_url):
     connection = await setup(storage, slack)
-    await storage.contracts.save("T0001", Contract(provider="hubspot"), "U0001")  # seats unknown
     async with replica(settings, database_url, clock, "r1") as one:
-        await one.usage._stored(connection, week(500))
-    assert seat_alerts(slack) == []
+        await one.usage._stored(connection, week(100))
+        assert len(seat_alerts(slack)) == 1
+        # the contract no longer says how many were bought: nothing to run out of, resolved
+        await one.contracts.set("T0001", {"provider": "hubspot", "seats": ""}, "U0001")
+        [alert] = top_posts(slack)
+        assert "*Resolved*" in alert["text"] and "no longer counts" in alert["text"]
+        await one.usage._stored(connection, week(500, 1))
+    assert len(top_posts(slack)) == 1
 
 
 async def test_an_access_incident_and_a_seats_incident_coexist(
@@ -139,6 +144,8 @@ async def test_an_access_incident_and_a_seats_incident_coexist(
             "hubspot": access.id
         }
         assert await storage.incidents.count_open("hubspot") == 1
+        [home_line] = await one.home.incident_lines("T0001")
+        assert "failing since" in home_line and "seats" not in home_line
         bot = serve(hub_settings, clock=clock)
         card = json.dumps(open_card(bot, slack, text="status")["blocks"])
         assert "Open incident" in card and "seats free" not in card
