@@ -28,6 +28,7 @@ from services.health import HealthService
 from services.invites import InvitesService
 from services.reclaims import ReclaimsService
 from services.renewals import RenewalsService
+from services.seat_alerts import SeatAlertsService
 from services.seat_asks import AsksService
 from services.seats import SeatsService
 from services.slack_clients import SlackClients
@@ -145,6 +146,8 @@ def build_services(
         providers=providers,
         health=health,
     )
+    seat_alerts = SeatAlertsService(storage=storage, alerts=alerts, clock=clock)
+    usage.stored_hooks.append(seat_alerts.check)  # every collection (CLI, scheduler, digests) passes here
     digests = DigestService(
         store=storage.digests,
         snapshots=storage.snapshots,
@@ -171,6 +174,8 @@ def build_services(
     asks.released_hooks.append(reclaims.on_release)
     digests.seat_notes = reclaims.digest_notes  # the digest's savings line and kept seats
     home.seat_lines = reclaims.home_lines  # App Home's idle-seats section (admins)
+    contracts = ContractsService(storage=storage, registry=registry, clock=clock)
+    contracts.saved_hooks.append(seat_alerts.on_contract_saved)  # more seats bought resolves
     return Services(
         settings=settings,
         storage=storage,
@@ -194,7 +199,7 @@ def build_services(
         seats=seats,
         asks=asks,
         reclaims=reclaims,
-        contracts=ContractsService(storage=storage, registry=registry, clock=clock),
+        contracts=contracts,
         renewals=RenewalsService(
             storage=storage, registry=registry, slack_clients=slack_clients, clock=clock
         ),

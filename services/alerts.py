@@ -82,7 +82,7 @@ class AlertsService:
                 failure.kind,
                 failure.reason,
             )
-            await self._post(connection, incident)
+            await self.post_alert(connection, incident)
             await self._count_open(connection.provider)
             await self._changed(connection)
             return incident
@@ -92,7 +92,7 @@ class AlertsService:
             reason=incident.reason if failure.kind == "transient" else failure.reason,
             feature=incident.feature if failure.kind == "transient" else failure.feature,
         )
-        await self._update(connection, incident, msg.alert_message(self.view(connection, incident)))
+        await self.update_alert(connection, incident, msg.alert_message(self.view(connection, incident)))
         if self.clock() - incident.opened_at >= REMIND_AFTER and await self.incidents.claim_reminder(
             incident.id
         ):
@@ -110,7 +110,7 @@ class AlertsService:
         log.info(
             "incident %s#%d of connection %s resolved", connection.provider, resolved.number, connection.id
         )
-        await self._update(connection, resolved, msg.resolved_message(self.view(connection, resolved)))
+        await self.update_alert(connection, resolved, msg.resolved_message(self.view(connection, resolved)))
         await self._count_open(connection.provider)
         await self._changed(connection)
         return True
@@ -170,12 +170,15 @@ class AlertsService:
         )
 
     # --- Slack ------------------------------------------------------------------------------------
-    async def _post(self, connection: ConnectionRecord, incident: IncidentRecord) -> None:
+    async def post_alert(
+        self, connection: ConnectionRecord, incident: IncidentRecord, message: dict | None = None
+    ) -> None:
+        """Post the incident's alert (`message`; default the access alert) where alerts go, once."""
         client = await self.slack_client(connection.team_id)
         if client is None:
             log.warning("incident of connection %s: no Slack installation to alert", connection.id)
             return
-        message = msg.alert_message(self.view(connection, incident))
+        message = message or msg.alert_message(self.view(connection, incident))
         for channel in await self._destinations(client, connection):
             try:  # the incident id rides in the metadata: an unanswered post is looked for, not repeated
                 posted = await slack_once.post_once(
@@ -199,7 +202,9 @@ class AlertsService:
             return
         log.warning("incident of connection %s: nobody could be alerted", connection.id)
 
-    async def _update(self, connection: ConnectionRecord, incident: IncidentRecord, message: dict) -> None:
+    async def update_alert(
+        self, connection: ConnectionRecord, incident: IncidentRecord, message: dict
+    ) -> None:
         if not incident.channel or not incident.ts:
             return  # still being posted by the replica that opened it
         client = await self.slack_client(connection.team_id)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from core.clock import Clock
 from core.contracts import FIELDS, Contract, parse, parse_stages
@@ -17,6 +19,8 @@ from core.money import Money, format_money, locale_sentence
 from providers.registry import Registry
 from storage.contracts import Settings, StoredContract
 from storage.store import Storage
+
+log = logging.getLogger("quolum.contracts")
 
 TEAM = "team"  # an import's optional column: the workspace of its row (else --team)
 MAX_ERRORS = 50  # an import names this many bad rows, then how many more
@@ -34,6 +38,16 @@ class ContractsService:
         self.store = storage.contracts
         self.registry = registry
         self.clock = clock
+        # called as hook(team_id, provider) after a contract is saved (seats running out re-checks)
+        self.saved_hooks: list[Callable[[str, str], Awaitable[Any]]] = []
+
+    async def _saved(self, saved: Iterable[tuple[str, str]]) -> None:
+        for team_id, provider in saved:
+            for hook in self.saved_hooks:
+                try:
+                    await hook(team_id, provider)
+                except Exception:  # the contract is saved; a listener's failure is only logged
+                    log.exception("a contract listener failed for %s/%s", team_id, provider)
 
     def find_provider(self, name: str) -> str | None:
         spec = self.registry.find(name)
@@ -58,7 +72,9 @@ class ContractsService:
         contract, errors = parse(raw, self.find_provider, base=base)
         if errors:
             return None, errors
-        return await self.store.save(team_id, contract, user_id), {}
+        saved = await self.store.save(team_id, contract, user_id)
+        await self._saved([(team_id, contract.provider)])
+        return saved, {}
 
     async def import_csv(
         self, text: str, team_id: str | None, user_id: str, *, known_teams: set[str] | None = None
@@ -118,7 +134,10 @@ class ContractsService:
         if errors:
             more = len(errors) - MAX_ERRORS
             return Imported(0, errors[:MAX_ERRORS] + ([f"... and {more} more."] if more > 0 else []))
-        return Imported(await self.store.save_all(contracts, user_id), [])
+        count = await self.store.save_all(contracts, user_id)
+        if self.saved_hooks:
+            await self._saved((team, contract.provider) for team, contract in contracts)
+        return Imported(count, [])
 
     # --- the workspace's settings ------------------------------------------------------------------
     async def settings(self, team_id: str) -> Settings:

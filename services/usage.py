@@ -9,7 +9,7 @@ connections. Rate limits are the shared Limiter's business, per account.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -63,6 +63,8 @@ class UsageService:
         self.credentials = credentials
         self.providers = providers  # each provider's hooks: its collector, its ProviderHTTP
         self.health = health  # every real use of a connection reports its outcome
+        # called as hook(connection, report) after each report is stored (seats running out)
+        self.stored_hooks: list[Callable[[ConnectionRecord, UsageReport], Awaitable[Any]]] = []
 
     async def _report_health(self, connection: ConnectionRecord, failure) -> None:
         try:
@@ -166,6 +168,11 @@ class UsageService:
         if connection is not None:
             await self.storage.connections.touch(connection.id)
             await self._report_health(connection, None)
+            for hook in self.stored_hooks:
+                try:
+                    await hook(connection, report)
+                except Exception:  # a listener must not fail a collection
+                    log.exception("a stored-report listener failed for connection %s", connection.id)
 
     async def _failed(self, connection: ConnectionRecord | None, key: str, error: BaseException) -> None:
         if is_ours(error):

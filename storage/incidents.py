@@ -1,9 +1,13 @@
 """Incidents, connection checks and alert routes: the database half of connection health.
 
-Replicas coordinate through the unique key (connection_id, number): the replica whose INSERT of the
+Replicas coordinate through the unique key (connection_id, subject, number): the replica whose INSERT of the
 next number succeeds owns the new incident and posts its alert; the others see IntegrityError and
 read the row it wrote. Every later step is a conditional UPDATE whose row count says who did it
 (the reminder once, the resolution once). No locks are held while Slack is called.
+
+An incident's `subject` is ACCESS (the connection fails: reconnect alerts) or SEATS (free seats ran
+out); each has at most one open incident per connection. Every query defaults to ACCESS, so the
+Connections card, App Home, health and the alerts-open metric keep meaning access incidents.
 """
 
 from __future__ import annotations
@@ -18,12 +22,16 @@ from core.clock import Clock, utcnow
 from storage.db import Database
 from storage.models import AlertRoute, Connection, ConnectionCheck, Incident
 
+ACCESS = "access"
+SEATS = "seats"
+
 
 @dataclass(frozen=True)
 class IncidentRecord:
     id: int
     connection_id: int
     number: int
+    subject: str
     team_id: str
     provider: str
     kind: str
@@ -52,33 +60,45 @@ class IncidentStore:
         self.db = db
         self.clock = clock
 
-    async def open_for(self, connection_id: int) -> IncidentRecord | None:
+    async def open_for(self, connection_id: int, subject: str = ACCESS) -> IncidentRecord | None:
         async with self.db.session() as session:
             row = await session.scalar(
                 select(Incident)
-                .where(Incident.connection_id == connection_id, Incident.resolved_at.is_(None))
+                .where(
+                    Incident.connection_id == connection_id,
+                    Incident.subject == subject,
+                    Incident.resolved_at.is_(None),
+                )
                 .order_by(Incident.number.desc())
                 .limit(1)
             )
         return _record(row) if row else None
 
-    async def open_in_team(self, team_id: str) -> dict[str, IncidentRecord]:
+    async def open_in_team(self, team_id: str, subject: str = ACCESS) -> dict[str, IncidentRecord]:
         """provider -> its open incident, for the Connections card and App Home."""
         async with self.db.session() as session:
             rows = await session.scalars(
                 select(Incident)
-                .where(Incident.team_id == team_id, Incident.resolved_at.is_(None))
+                .where(
+                    Incident.team_id == team_id,
+                    Incident.subject == subject,
+                    Incident.resolved_at.is_(None),
+                )
                 .order_by(Incident.id)
             )
             return {row.provider: _record(row) for row in rows}
 
-    async def count_open(self, provider: str) -> int:
+    async def count_open(self, provider: str, subject: str = ACCESS) -> int:
         """Open incidents of one provider across every workspace (the alerts-open metric)."""
         async with self.db.session() as session:
             return await session.scalar(
                 select(func.count())
                 .select_from(Incident)
-                .where(Incident.provider == provider, Incident.resolved_at.is_(None))
+                .where(
+                    Incident.provider == provider,
+                    Incident.subject == subject,
+                    Incident.resolved_at.is_(None),
+                )
             )
 
     async def get(self, incident_id: int) -> IncidentRecord | None:
@@ -96,9 +116,10 @@ class IncidentStore:
         reason: str,
         feature: str | None,
         failing_since: datetime,
+        subject: str = ACCESS,
     ) -> tuple[IncidentRecord, bool]:
         """(the open incident, True if this call opened it). Exactly one caller gets True."""
-        existing = await self.open_for(connection_id)
+        existing = await self.open_for(connection_id, subject)
         if existing is not None:
             return existing, False
         now = self.clock()
@@ -109,12 +130,15 @@ class IncidentStore:
                 # unique key then lets exactly one of them in.
                 last = await session.scalar(
                     select(func.max(Incident.number)).where(
-                        Incident.connection_id == connection_id, Incident.resolved_at.is_not(None)
+                        Incident.connection_id == connection_id,
+                        Incident.subject == subject,
+                        Incident.resolved_at.is_not(None),
                     )
                 )
                 row = Incident(
                     connection_id=connection_id,
                     number=(last or 0) + 1,
+                    subject=subject,
                     team_id=team_id,
                     provider=provider,
                     kind=kind,
@@ -128,7 +152,7 @@ class IncidentStore:
                 await session.flush()
                 record = _record(row)
         except IntegrityError:  # another replica opened it first
-            existing = await self.open_for(connection_id)
+            existing = await self.open_for(connection_id, subject)
             if existing is None:  # ... and it was resolved meanwhile: nothing is open now
                 raise
             return existing, False

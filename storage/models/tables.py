@@ -11,6 +11,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -229,14 +230,21 @@ Index("ix_usage_snapshots_trend", UsageSnapshot.team_id, UsageSnapshot.provider,
 class Incident(Base):
     """A connection that stopped working, from the first failing check until it works again. Its alert
     is one Slack message (`channel`, `ts`), posted once and updated in place; a later failure is a new
-    row with the next `number`, so the unique key makes a second "open" fail harmlessly."""
+    row with the next `number`, so the unique key makes a second "open" fail harmlessly. `subject` says
+    what it is about: 'access' (the connection fails) or 'seats' (free seats ran out); each subject
+    numbers its own, so a connection can have one open of each."""
 
     __tablename__ = "incidents"
-    __table_args__ = (UniqueConstraint("connection_id", "number", name="uq_incidents_connection_number"),)
+    __table_args__ = (
+        UniqueConstraint("connection_id", "subject", "number", name="uq_incidents_connection_subject_number"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     connection_id: Mapped[int] = mapped_column(Integer, nullable=False)
     number: Mapped[int] = mapped_column(Integer, nullable=False)
+    subject: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default=text("'access'")
+    )  # access|seats
     team_id: Mapped[str] = mapped_column(String(32), nullable=False)
     provider: Mapped[str] = mapped_column(String(32), nullable=False)
     kind: Mapped[str] = mapped_column(
