@@ -255,10 +255,14 @@ class DigestService(RefusalsMixin, SubscriptionsMixin, OnDemandMixin):
         """`now`: the job's time (`jobs run --at`), which the collection judges the period by."""
         cache = {} if cache is None else cache
         now = now or self.clock()
-        prices = await self.store.prices(team_id)
         refused = await self.store.refused_blocks(team_id)
         locale = (await self.store.contracts.settings(team_id)).locale
         contracts = {c.contract.provider: c.contract for c in await self.store.contracts.for_team(team_id)}
+        prices = {  # one seat a month, what idle seats are counted with
+            key: (c.monthly_minor(), c.currency)
+            for key, c in contracts.items()
+            if c.price_minor is not None and c.currency
+        }
         records = await self.connections.for_team(team_id)
         parts = []
         collected = []
@@ -320,7 +324,7 @@ class DigestService(RefusalsMixin, SubscriptionsMixin, OnDemandMixin):
             report=report,
             history=history,
             named=named,
-            price=(price.amount_minor, price.currency) if price else None,
+            price=price,
         )
 
     async def _report(
