@@ -42,6 +42,8 @@ EMOJI = {
     ":gear:": "⚙️",
     ":date:": "📅",
     ":eyes:": "👀",
+    ":moneybag:": "💰",
+    ":chair:": "🪑",
 }
 
 
