@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from core.money import DEFAULT_LOCALE
 from core.reports import InactiveSeat
 
 
@@ -79,6 +80,9 @@ class SeatRow:
     currency: str | None
     status: str  # mrkdwn (messages.seats.status): "asked <date>", "kept until 5 Mar: <reason>", "released", "reclaimed"…
     blocked: str | None = None  # plain text: why it may be neither asked about nor reclaimed
+    locale: str = (
+        DEFAULT_LOCALE  # how its price is written (the workspace's, `quolum-bot contracts settings`)
+    )
 
     @classmethod
     def of(cls, seat: InactiveSeat) -> SeatRow:
@@ -111,6 +115,7 @@ class Savings:
     yearly_minor: dict[str, int]  # currency -> yearly saving of the priced ones
     since: datetime | None
     unpriced: int  # reclaimed seats without a price (counted, not valued)
+    locale: str = DEFAULT_LOCALE  # how the amounts are written (the workspace's)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
+from core.money import DEFAULT_LOCALE
 from core.seats import ConnectionSeats, Policy, Savings, SeatRow
 from messages import blocks
 from messages.digest import money
@@ -63,7 +64,7 @@ def reason_text(reason: str) -> str:
 def price_text(row: SeatRow) -> str | None:
     if row.monthly_minor is None or not row.currency:
         return None
-    return f"{money(row.monthly_minor, row.currency)} a month"
+    return f"{money(row.monthly_minor, row.currency, row.locale)} a month"
 
 
 def status(ask, reclaim, policy: Policy | None, now: datetime) -> str:
@@ -308,10 +309,12 @@ def confirm_modal(view: ConnectionSeats, rows: Sequence[SeatRow], metadata: str)
 
 def yearly_saving(rows: Iterable[SeatRow]) -> str | None:
     totals: dict[str, int] = {}
+    locale = DEFAULT_LOCALE
     for row in rows:
+        locale = row.locale
         if row.monthly_minor is not None and row.currency:
             totals[row.currency] = totals.get(row.currency, 0) + row.monthly_minor * 12
-    return " + ".join(money(v, c) for c, v in sorted(totals.items())) or None
+    return " + ".join(money(v, c, locale) for c, v in sorted(totals.items())) or None
 
 
 def results_message(lines: Sequence[str], undo: Sequence[tuple[int, str]] = ()) -> dict:
@@ -340,7 +343,7 @@ def savings_line(savings: Savings) -> str | None:
         return None
     seats = f"{savings.seats} seat{'s' if savings.seats != 1 else ''} reclaimed"
     if savings.yearly_minor:
-        amount = " + ".join(money(v, c) for c, v in sorted(savings.yearly_minor.items()))
+        amount = " + ".join(money(v, c, savings.locale) for c, v in sorted(savings.yearly_minor.items()))
         return f"Saved {amount} a year since {day(savings.since)}: {seats}"
     return f"{seats.capitalize()} since {day(savings.since)}"
 

@@ -200,6 +200,7 @@ class ReclaimsService:
             SeatRow.of(ask.seat),
             monthly_minor=price.amount_minor if price else None,
             currency=price.currency if price else None,
+            locale=(await self.storage.contracts.settings(ask.team_id)).locale,
         )
         one = await self.reclaim_one(connection, ask.seat, ask.slack_user_id, row)
         return f"Thanks: {one.line}"
@@ -256,6 +257,7 @@ class ReclaimsService:
             yearly_minor=yearly,
             since=reclaimed[0].done_at if reclaimed else None,
             unpriced=sum(1 for r in reclaimed if r.monthly_minor is None),
+            locale=(await self.storage.contracts.settings(team_id)).locale,
         )
 
     async def digest_notes(self, team_id: str) -> DigestSeats:

@@ -103,6 +103,7 @@ class SeatsService:
         exemptions = await self.store.exemptions(team_id)
         prices = await self.storage.digests.prices(team_id)
         policy = await self.store.policy(team_id)
+        locale = (await self.storage.contracts.settings(team_id)).locale
         now = self.clock()
         result = []
         for connection in connections:
@@ -130,6 +131,7 @@ class SeatsService:
                         currency=price.currency if price else None,
                         status=msg.status(asks.get(key), reclaims.get(key), policy, now),
                         blocked=blocked,
+                        locale=locale,
                     )
                 )
             action = spec.reclaim

@@ -21,6 +21,7 @@ from providers.registry import Installed, Registry, discover
 from sandbox import slack_requests as sr
 from sandbox.standins.server import serve_in_thread
 from services.seat_asks import ASK_EVENT, REMIND_EVENT, reminder_due
+from storage.contracts import Settings
 from tests.conftest import install
 from tests.handlers.test_digest import run
 from tests.plugin_provider.standin import TOKEN, WRITE_TOKEN, SeatlyStandIn
@@ -387,3 +388,34 @@ async def test_the_audit_command_prints_every_step(bot, slack, standin, storage,
     assert table.stdout.splitlines()[0].split() == ["at", "who", "action", "provider", "subject", "detail"]
     wrong = await asyncio.to_thread(cli, "audit", "--team", "T0001", "--since", "last week", env=env)
     assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1 and "--since" in wrong.stderr
+
+
+async def test_amounts_are_written_in_the_workspaces_locale(bot, slack, standin, storage, one):
+    """The seats view, the ask DM's price and the savings ledger write money as the digest does: in
+    the workspace's locale (`quolum-bot contracts settings`), not always en-US."""
+    await storage.contracts.set_settings("T0001", Settings(locale="de-DE"), "U0001")
+    await storage.digests.set_price("T0001", "seatly", 123456, "EUR", "U0001")
+    await one.usage.collect(team_id="T0001")
+    text = json.dumps(await run(bot, slack, "seats"), ensure_ascii=False)
+    assert "€1.234,56 a month" in text and "1,234.56" not in text
+    rows = [row for view in await one.seats.overview("T0001") for row in view.rows]
+    assert rows and {row.locale for row in rows} == {"de-DE"}
+    assert "€1.234,56" in json.dumps(sm.ask_dm(1, "Seatly", "Acme", rows[0]), ensure_ascii=False)
+    assert sm.yearly_saving(rows[:1]) == "€14.814,72"
+    assert (await one.reclaims.savings("T0001")).locale == "de-DE"
+
+
+@pytest.mark.parametrize(
+    ("locale", "line"),
+    [
+        ("en-US", "Saved €14,814.72 + $600 a year since"),
+        ("de-DE", "Saved €14.814,72 + $600 a year since"),
+    ],
+)
+def test_the_savings_line_is_written_in_the_ledgers_locale(locale, line):
+    from datetime import UTC, datetime
+
+    from core.seats import Savings
+
+    savings = Savings(2, {"EUR": 1481472, "USD": 60000}, datetime(2026, 12, 1, tzinfo=UTC), 0, locale)
+    assert sm.savings_line(savings).startswith(line)
