@@ -50,13 +50,17 @@ def add_parser(sub) -> None:
     importing.add_argument("--team", help="the workspace of rows without a team column")
     options = actions.add_parser(
         "settings",
-        help="a workspace's locale for amounts and its renewal reminder days",
-        description="Print or set the locale amounts are shown in (e.g. de-DE) and how many days before a "
-        "contract's notice deadline its renewal reminders go out (e.g. 90,60,30,14,7).",
+        help="a workspace's locale for amounts, its renewal reminder days and their timezone",
+        description="Print or set the locale amounts are shown in (e.g. de-DE), how many days before a "
+        "contract's notice deadline its renewal reminders go out (e.g. 90,60,30,14,7), and the timezone whose "
+        "days they count (by default the workspace's digest subscription's, else UTC).",
     )
     options.add_argument("--team", required=True, help="the Slack workspace (team id, e.g. T0123ABC)")
     options.add_argument("--locale", help="e.g. en-US, de-DE, fr-FR")
     options.add_argument("--reminder-days", dest="stages", help="e.g. 90,60,30,14,7")
+    options.add_argument(
+        "--timezone", help="an IANA name, e.g. Asia/Tokyo; empty: the digest subscription's, else UTC"
+    )
 
 
 def _providers() -> list[str]:
@@ -101,16 +105,22 @@ async def run(args, settings: Settings, out=None, err=None) -> int:
             print(f"Saved the {saved.contract.provider} contract of {args.team}.", file=out)
             return 0
         if args.contracts_command == "settings":
-            if args.locale is None and args.stages is None:
+            if args.locale is None and args.stages is None and args.timezone is None:
                 current = await service.settings(args.team)
             else:
                 current, problem = await service.set_settings(
-                    args.team, "cli", locale=args.locale, stages=args.stages
+                    args.team, "cli", locale=args.locale, stages=args.stages, timezone=args.timezone
                 )
                 if problem:
                     raise ConfigError(problem)
             days = ",".join(str(d) for d in current.reminder_days)
-            print(f"locale {current.locale}; reminders {days} days before each notice deadline", file=out)
+            counted = (await services.renewals.settings(args.team)).timezone
+            source = "set" if current.timezone else "default: the digest subscription's, else UTC"
+            print(
+                f"locale {current.locale}; reminders {days} days before each notice deadline, "
+                f"in {counted} days ({source})",
+                file=out,
+            )
             return 0
         return await _list(service, args, out)
 

@@ -76,7 +76,8 @@ def build_scheduler(services, *, housekeeping_every: timedelta = timedelta(minut
     scheduler.add("seat_reminders", timedelta(hours=1), services.asks.remind)
     # every replica, every minute: deliveries are claimed row by row (storage.digests)
     scheduler.add("digests", timedelta(minutes=1), services.digests.run, exclusive=False)
-    # before each contract's notice deadline; once per (contract, dates, stage) by its row (storage.renewals)
+    # before each contract's notice deadline: each stage decided once by its row, each destination posted
+    # exactly once (claimed with a lease, fenced; storage.renewals)
     scheduler.add("renewal_reminders", timedelta(hours=1), services.renewals.run)
     return scheduler
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MISSED = 0  # the stage that says the notice deadline passed (the others are days before it)
 MISSED_FOR = 30  # days after a deadline it is still said to have passed (an old contract entered: silence)
 HEADROOM_PERCENT = 10
 UTILISATION_WEEKS = 12
+UTC_NAME = "UTC"
 
 
 def stage_due(
@@ -31,6 +33,21 @@ def stage_due(
     if latest in sent or any(s < latest for s in sent):
         return None
     return latest
+
+
+def workspace_timezone(chosen: str | None, subscribed: Sequence[str]) -> str:
+    """The timezone whose days a workspace's reminders count: the one set for its contracts, else its
+    first digest subscription's, else UTC."""
+    return chosen or next((tz for tz in subscribed if tz), UTC_NAME)
+
+
+def local_day(now: datetime, timezone: str) -> date:
+    """The day `now` (aware) falls on in `timezone` (an IANA name; an unknown one counts as UTC)."""
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo(UTC_NAME)
+    return now.astimezone(zone).date()
 
 
 def stage_day(deadline: date, stage: int) -> date:

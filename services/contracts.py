@@ -16,6 +16,7 @@ from typing import Any
 from core.clock import Clock
 from core.contracts import FIELDS, Contract, parse, parse_stages
 from core.money import Money, format_money, locale_sentence
+from core.periods import zone
 from providers.registry import Registry
 from storage.contracts import Settings, StoredContract
 from storage.store import Storage
@@ -144,10 +145,25 @@ class ContractsService:
         return await self.store.settings(team_id)
 
     async def set_settings(
-        self, team_id: str, user_id: str, *, locale: str | None = None, stages: str | None = None
+        self,
+        team_id: str,
+        user_id: str,
+        *,
+        locale: str | None = None,
+        stages: str | None = None,
+        timezone: str | None = None,
     ) -> tuple[Settings | None, str | None]:
-        """(settings, None) or (None, the sentence) and nothing changed."""
+        """(settings, None) or (None, the sentence) and nothing changed. `timezone`: an IANA name, or ""
+        for the default (the digest subscription's, else UTC)."""
         current = await self.store.settings(team_id)
+        if timezone is not None:
+            name = timezone.strip()
+            if name:
+                try:
+                    zone(name)
+                except ValueError as error:
+                    return None, str(error)
+            current = replace(current, timezone=name or None)
         if locale is not None:
             if problem := locale_sentence(locale):
                 return None, problem

@@ -1,8 +1,10 @@
 """Renewal reminders (issue 26): before each contract's notice deadline, at the workspace's stages (90, 60,
 30, 14 and 7 days by default), a DM to the contract's owner and a message in the workspace's alerts
-channel; a missed deadline is said once. Exactly once across replicas: the reminder's row (contract,
-dates revision, stage) is the claim (storage/renewals.py), and each post carries its key in Slack's
-metadata (services/slack_once.py). New dates are a new revision, so the stages start afresh.
+channel; a missed deadline is said once. A stage is decided once across replicas by its row (contract,
+dates revision, stage), which brings a pending post per destination (storage/renewals.py); each post
+goes out exactly once (services/renewal_posts.py). New dates are a new revision, so the stages start
+afresh. Days ("N days left", which stage is due) are the workspace's: the timezone set for its
+contracts, else its digest subscription's, else UTC.
 
 What a reminder says is decided in core/renewals.py: the stage, the utilisation over the last 12 weeks
 of stored usage snapshots, and the right size (peak plus 10 % headroom, rounded up)."""
@@ -10,32 +12,32 @@ of stored usage snapshots, and the right size (peak plus 10 % headroom, rounded 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-
-from slack_sdk.errors import SlackApiError
 
 from core.clock import Clock
 from core.contracts import Contract
 from core.money import format_money
 from core.renewals import (
     HEADROOM_PERCENT,
-    MISSED,
+    UTC_NAME,
     UTILISATION_WEEKS,
+    local_day,
     right_size,
     stage_due,
     utilisation,
+    workspace_timezone,
 )
 from messages import renewals as msg
 from providers.registry import Registry
-from services import slack_once
+from services.renewal_posts import RENEWAL_EVENT, PostsMixin
 from storage.contracts import Settings, StoredContract
-from storage.renewals import CANCEL, LATER, Sent
+from storage.renewals import CANCEL, CHANNEL, LATER, OWNER, Sent
 from storage.store import Storage
 
 log = logging.getLogger("quolum.renewals")
 
-RENEWAL_EVENT = "quolum_renewal"  # the metadata event_type of a reminder post
+__all__ = ["RENEWAL_EVENT", "Key", "RenewalsService"]
 SNOOZE = timedelta(days=7)  # *Remind me later*
 
 
@@ -59,17 +61,26 @@ class Key:
         return cls(parts[0], parts[1], int(parts[2]), int(parts[3]))
 
 
-class RenewalsService:
-    def __init__(self, *, storage: Storage, registry: Registry, slack_clients, clock: Clock) -> None:
+class RenewalsService(PostsMixin):
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        registry: Registry,
+        slack_clients,
+        clock: Clock,
+        lease: timedelta = timedelta(minutes=10),
+    ) -> None:
         self.storage = storage
         self.registry = registry
         self.slack_clients = slack_clients
         self.clock = clock
+        self.lease = lease  # a post's claim; a holder that died leaves it to the next run once it lapses
 
     # --- the job ---------------------------------------------------------------------------------------
-    async def run(self, now: datetime) -> None:
-        """Send every reminder due at `now` (UTC days), and the snoozed ones that fell due."""
-        today = now.date()
+    async def run(self, now: datetime) -> int:
+        """Decide every stage due at `now` (each workspace's own day) and the snoozed reminders that
+        fell due, then post what is pending (services/renewal_posts.py); returns how many were posted."""
         sent = await self.storage.reminders.sent()
         settings: dict[str, Settings] = {}
         for stored in await self.storage.contracts.dated():
@@ -77,32 +88,37 @@ class RenewalsService:
             if contract.provider not in self.registry:
                 continue
             if team not in settings:
-                settings[team] = await self.storage.contracts.settings(team)
+                settings[team] = await self.settings(team)
             done = sent.get((team, contract.provider, stored.dates_rev), Sent(frozenset(), False))
-            deadline = contract.notice_deadline()
             stage = stage_due(
-                today, deadline, settings[team].reminder_days, done.stages, stopped=done.stopped
+                local_day(now, settings[team].timezone),
+                contract.notice_deadline(),
+                settings[team].reminder_days,
+                done.stages,
+                stopped=done.stopped,
             )
             if stage is None:
                 continue
-            if not await self.storage.reminders.claim(team, contract.provider, stored.dates_rev, stage):
-                continue  # another replica has it
-            log.info("renewal reminder %s/%s stage %d", team, contract.provider, stage)
-            await self._send(stored, stage, settings[team], now)
+            if await self.storage.reminders.decide(
+                team, contract.provider, stored.dates_rev, stage, (OWNER, CHANNEL)
+            ):  # the other replicas' inserts changed nothing
+                log.info("renewal reminder %s/%s stage %d", team, contract.provider, stage)
         for snoozed in await self.storage.reminders.snoozed(now):
-            if not await self.storage.reminders.take(snoozed):
-                continue
-            stored = await self.storage.contracts.get(snoozed.team_id, snoozed.provider)
-            if stored is None or stored.dates_rev != snoozed.dates_rev:
-                continue  # new dates since: their own stages remind
-            team_settings = await self.storage.contracts.settings(snoozed.team_id)
-            await self._send(stored, snoozed.stage, team_settings, now, again=True)
+            await self.storage.reminders.take(snoozed)  # adds the owner's post, on one replica
+        return await self.deliver(now)
+
+    async def settings(self, team_id: str) -> Settings:
+        """The workspace's contract settings, its timezone resolved (core.renewals.workspace_timezone)."""
+        chosen = await self.storage.contracts.settings(team_id)
+        subscribed = [s.timezone for s in await self.storage.digests.for_team(team_id)]
+        return replace(chosen, timezone=workspace_timezone(chosen.timezone, subscribed))
 
     async def view(
         self, stored: StoredContract, stage: int, settings: Settings, now: datetime
     ) -> msg.Reminder:
-        """What the reminder says, from the contract and the stored usage snapshots."""
-        contract, today = stored.contract, now.date()
+        """What the reminder says, from the contract and the stored usage snapshots (days counted in
+        the workspace's timezone)."""
+        contract, today = stored.contract, local_day(now, settings.timezone or UTC_NAME)
         active = await self.active_seats(stored.team_id, contract.provider, today)
         used = utilisation(active)
         recommended = right_size(used.peak) if used else None
@@ -143,34 +159,6 @@ class RenewalsService:
     @staticmethod
     def _money(amount, settings: Settings) -> str | None:
         return format_money(amount, settings.locale, whole=True) if amount is not None else None
-
-    async def _send(
-        self, stored: StoredContract, stage: int, settings: Settings, now: datetime, *, again: bool = False
-    ) -> None:
-        client = await self.slack_clients(stored.team_id)
-        if client is None:
-            log.warning("renewal reminder for %s: no Slack installation", stored.team_id)
-            return
-        reminder = await self.view(stored, stage, settings, now)
-        message = msg.missed_message(reminder) if stage == MISSED else msg.reminder_message(reminder)
-        destinations = []
-        if stored.contract.owner:
-            try:
-                dm = (await client.conversations_open(users=stored.contract.owner))["channel"]["id"]
-                destinations.append(("owner", dm))
-            except SlackApiError as error:
-                log.info("cannot DM the contract's owner: %s", error.response.get("error"))
-        route = await self.storage.alert_routes.get(stored.team_id)
-        if route and not again:  # *Remind me later* reminds the one who asked
-            destinations.append(("channel", route))
-        for kind, channel in destinations:
-            key = f"{reminder.key}|{kind}" + (f"|again@{now:%Y%m%d%H}" if again else "")
-            try:
-                await slack_once.post_once(
-                    client, channel=channel, message=message, event_type=RENEWAL_EVENT, key=key, since=now
-                )
-            except SlackApiError as error:
-                log.info("renewal reminder to %s refused: %s", kind, error.response.get("error"))
 
     # --- the buttons -----------------------------------------------------------------------------------
     async def current(self, key: Key) -> Contract | None:

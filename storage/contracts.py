@@ -48,6 +48,7 @@ class StoredContract:
 class Settings:
     locale: str = DEFAULT_LOCALE
     reminder_days: tuple[int, ...] = DEFAULT_REMINDER_DAYS
+    timezone: str | None = None  # IANA; None: the digest subscription's, else UTC (services/renewals.py)
 
 
 def _contract(row: ContractRow) -> Contract:
@@ -168,12 +169,13 @@ class ContractStore:
             row = await session.get(ContractSettings, team_id)
         if row is None:
             return Settings()
-        return Settings(row.locale, tuple(int(d) for d in row.reminder_days.split(",") if d))
+        return Settings(row.locale, tuple(int(d) for d in row.reminder_days.split(",") if d), row.timezone)
 
     async def set_settings(self, team_id: str, settings: Settings, user: str) -> None:
         values = dict(
             locale=settings.locale,
             reminder_days=",".join(str(d) for d in settings.reminder_days),
+            timezone=settings.timezone,
             updated_by=user,
             updated_at=self.clock(),
         )

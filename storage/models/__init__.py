@@ -5,7 +5,12 @@ only needs the suffix (and a migration) to be covered.
 """
 
 from storage.models.base import NAMING, Base, UTCDateTime
-from storage.models.contracts import ContractReminder, ContractRow, ContractSettings
+from storage.models.contracts import (
+    ContractReminder,
+    ContractReminderPost,
+    ContractRow,
+    ContractSettings,
+)
 from storage.models.digests import DigestDelivery, DigestSubscription, OnDemandDigest, RefusedBlock
 from storage.models.seats import (
     SeatAsk,
@@ -38,6 +43,7 @@ __all__ = [
     "Base",
     "Connection",
     "ContractReminder",
+    "ContractReminderPost",
     "ContractRow",
     "ContractSettings",
     "ConnectionCheck",

@@ -1,10 +1,17 @@
 """Which renewal reminder is due on a day, and the right-size figure: table-driven."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from core.renewals import MISSED, right_size, stage_due, utilisation
+from core.renewals import (
+    MISSED,
+    local_day,
+    right_size,
+    stage_due,
+    utilisation,
+    workspace_timezone,
+)
 
 DEADLINE = date(2027, 6, 1)
 STAGES = (90, 60, 30, 14, 7)
@@ -62,3 +69,44 @@ def test_utilisation():
     assert utilisation([]) is None
     found = utilisation([60, 66, 63])
     assert (found.peak, found.average, found.periods) == (66, 63, 3)
+
+
+# --- the workspace's day --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("chosen", "subscribed", "timezone"),
+    [
+        ("Asia/Tokyo", ["Europe/Berlin"], "Asia/Tokyo"),  # set for the contracts: it wins
+        (None, ["Europe/Berlin", "Asia/Tokyo"], "Europe/Berlin"),  # the (first) digest subscription's
+        (None, ["", "Asia/Tokyo"], "Asia/Tokyo"),
+        (None, [], "UTC"),
+    ],
+)
+def test_the_workspace_timezone(chosen, subscribed, timezone):
+    assert workspace_timezone(chosen, subscribed) == timezone
+
+
+# 90 days before the deadline is 2027-03-03: in Tokyo (UTC+9) that day starts at 2027-03-02 15:00 UTC
+STAGE_DAY = day(90)
+
+
+@pytest.mark.parametrize(
+    ("now", "timezone", "today", "due"),
+    [
+        (datetime(2027, 3, 2, 14, 59, tzinfo=UTC), "Asia/Tokyo", day(91), None),  # 23:59 in Tokyo
+        (datetime(2027, 3, 2, 15, 0, tzinfo=UTC), "Asia/Tokyo", STAGE_DAY, 90),  # midnight in Tokyo
+        (datetime(2027, 3, 2, 15, 0, tzinfo=UTC), "UTC", day(91), None),  # still yesterday in UTC
+        (datetime(2027, 3, 2, 23, 59, tzinfo=UTC), "UTC", day(91), None),
+        (datetime(2027, 3, 3, 0, 0, tzinfo=UTC), "UTC", STAGE_DAY, 90),
+        (datetime(2027, 3, 3, 4, 59, tzinfo=UTC), "America/New_York", day(91), None),  # 23:59 EST
+        (datetime(2027, 3, 3, 5, 0, tzinfo=UTC), "America/New_York", STAGE_DAY, 90),
+        (datetime(2027, 3, 2, 15, 0, tzinfo=UTC), "Not/AZone", day(91), None),  # unknown: UTC
+        # the deadline itself: passed in Tokyo (MISSED), not yet in UTC
+        (datetime(2027, 6, 1, 15, 0, tzinfo=UTC), "Asia/Tokyo", DEADLINE + timedelta(days=1), MISSED),
+        (datetime(2027, 6, 1, 15, 0, tzinfo=UTC), "UTC", DEADLINE, None),
+    ],
+)
+def test_the_stage_due_is_the_workspace_days_around_midnight(now, timezone, today, due):
+    assert STAGE_DAY == date(2027, 3, 3)
+    assert local_day(now, timezone) == today
+    sent = {90, 60, 30, 14, 7} if today >= DEADLINE else set()
+    assert stage_due(local_day(now, timezone), DEADLINE, STAGES, sent) == due

@@ -36,7 +36,7 @@ async def click(server, slack, action: str, key: str, user: str) -> str | None:
 async def key(bot, storage, slack):  # noqa: F811
     slack.add_user("U0003")  # the owner, not an admin
     saved = await storage.contracts.save("T0001", contract(CONTRACT), "U0001")
-    await storage.reminders.claim("T0001", "hubspot", saved.dates_rev, 30)
+    await storage.reminders.decide("T0001", "hubspot", saved.dates_rev, 30, ())
     return Key("T0001", "hubspot", saved.dates_rev, 30).text()
 
 

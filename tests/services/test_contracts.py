@@ -11,6 +11,7 @@ from sqlalchemy import insert, select, text
 
 from bot.cli import _parser
 from bot.contracts_cli import run as cli
+from core.config import ConfigError
 from providers.registry import INSTALLED
 from services.contracts import ContractsService
 from storage.db import Database
@@ -199,7 +200,16 @@ async def test_the_cli_sets_lists_and_imports(storage, slack, settings, tmp_path
         ]
     )
     code, out, _ = await call("settings", "--team", "T0001", "--locale", "de-DE")
-    assert out == "locale de-DE; reminders 90,60,30,14,7 days before each notice deadline\n"
+    assert out == (
+        "locale de-DE; reminders 90,60,30,14,7 days before each notice deadline, "
+        "in UTC days (default: the digest subscription's, else UTC)\n"
+    )
+    code, out, _ = await call("settings", "--team", "T0001", "--timezone", "Asia/Tokyo")
+    assert out.endswith("in Asia/Tokyo days (set)\n")
+    with pytest.raises(ConfigError, match=r"^'Mars/Olympus' is not a time zone I know \(use a name like"):
+        await call("settings", "--team", "T0001", "--timezone", "Mars/Olympus")
+    code, out, _ = await call("settings", "--team", "T0001", "--timezone", "")
+    assert out.endswith("in UTC days (default: the digest subscription's, else UTC)\n")
     code, out, _ = await call("list", "--team", "T0001")
     assert out.splitlines()[1].split() == ["hubspot", "100", "€1.234,56", "month", "2027-03-31", "2027-03-01"]
     csv = tmp_path / "contracts.csv"

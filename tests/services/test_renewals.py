@@ -161,3 +161,37 @@ async def test_will_cancel_stops_and_remind_me_later_reminds_once_a_week_on(repl
         "90",
         "60",
     ]  # then nothing, not even missed
+
+
+@pytest.mark.parametrize(
+    "how, posted",
+    [("contract settings", True), ("digest subscription", True), ("neither: UTC", False)],
+)
+async def test_the_days_are_the_workspaces(replicas, storage, slack, clock, how, posted):
+    """15:30 UTC the day before the 90-day stage is 00:30 on its day in Tokyo: a Tokyo workspace (set for
+    its contracts, or its digest subscription's timezone) is reminded then, "90 days left"; a UTC one
+    on the next day."""
+    from services.digest_schedule import WEEKLY, Schedule
+    from tests.conftest import subscribe_due
+
+    one, _ = replicas
+    await one.contracts.set("T0001", CONTRACT, "U0001")
+    if how == "contract settings":
+        saved, problem = await one.contracts.set_settings("T0001", "U0001", timezone="Asia/Tokyo")
+        assert problem is None and saved.timezone == "Asia/Tokyo"
+    elif how == "digest subscription":
+        tokyo = Schedule(WEEKLY, 0, "09:00", "Asia/Tokyo")
+        await subscribe_due(storage, "T0001", "C0DIGEST", tokyo, clock())
+    the_day_before = datetime.combine(STAGE_DAYS[90] - timedelta(days=1), datetime.min.time(), UTC)
+    clock.now = the_day_before.replace(hour=14, minute=30)  # 23:30 in Tokyo
+    await one.renewals.run(clock())
+    assert reminders(slack) == []
+    clock.now = the_day_before.replace(hour=15, minute=30)
+    await one.renewals.run(clock())
+    found = [(channel, stage) for channel, stage, _ in reminders(slack)]
+    assert found == ([(OWNER_DM, "90"), (ALERTS, "90")] if posted else [])
+    if posted:
+        assert "(90 days left)" in reminders(slack)[0][2]
+    clock.now = datetime.combine(STAGE_DAYS[90], START.timetz())
+    await one.renewals.run(clock())
+    assert [(channel, stage) for channel, stage, _ in reminders(slack)] == [(OWNER_DM, "90"), (ALERTS, "90")]
