@@ -20,9 +20,11 @@ from providers.slack_seats.entry import ADMIN_PAGE, SCIM
 
 DONE = "Deactivated {who} in Slack: Slack stops billing their seat."
 GONE = "{who} was already deactivated in Slack: nothing changed."
+# plain text, the address bare (Slack links it): the sentence is escaped where it is shown, so a
+# `<url|label>` link would reach the admin as `&lt;url|label&gt;`
 NOT_SUPPORTED = (
-    "Slack deactivates members through SCIM only on Business+ and Enterprise Grid: deactivate {who} at "
-    "<{page}|Manage members> instead."
+    "Slack deactivates members through SCIM only on Business+ and Enterprise Grid: deactivate {who} "
+    "under Manage members at {page} instead."
 )
 MISSING = "Deactivating {who} needs a workspace owner's or admin's consent: choose Connect Slack billing."
 REFUSED = "Slack refused to deactivate {who} ({answer})."
