@@ -117,16 +117,17 @@ def cli(*args: str, settings) -> subprocess.CompletedProcess:
         for k, v in os.environ.items()
         if not k.startswith(("SLACK_", "QUOLUM_", "HUBSPOT_", "SENDGRID_"))
     }
-    env.update(
-        {
-            "QUOLUM_DATABASE_URL": settings.database_url,
-            "QUOLUM_ENCRYPTION_KEYS": TEST_KEY,
-            "HUBSPOT_CLIENT_ID": settings.value("HUBSPOT_CLIENT_ID"),
-            "HUBSPOT_CLIENT_SECRET": settings.value("HUBSPOT_CLIENT_SECRET"),
-            "HUBSPOT_API_URL": settings.value("HUBSPOT_API_URL"),
-            "SENDGRID_API_URL": settings.value("SENDGRID_API_URL"),
-        }
-    )
+    given = {
+        "QUOLUM_DATABASE_URL": settings.database_url,
+        "QUOLUM_ENCRYPTION_KEYS": TEST_KEY,
+        "HUBSPOT_CLIENT_ID": settings.value("HUBSPOT_CLIENT_ID"),
+        "HUBSPOT_CLIENT_SECRET": settings.value("HUBSPOT_CLIENT_SECRET"),
+        "HUBSPOT_API_URL": settings.value("HUBSPOT_API_URL"),
+        "SENDGRID_API_URL": settings.value("SENDGRID_API_URL"),
+        "SLACK_API_URL": settings.value("SLACK_API_URL"),  # Slack seats reads the workspace itself
+        "SLACK_SCIM_URL": settings.value("SLACK_SCIM_URL"),
+    }
+    env.update({name: value for name, value in given.items() if value is not None})
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", "usage", "collect", *args],
         env=env,
