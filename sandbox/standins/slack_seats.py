@@ -10,10 +10,7 @@ user token reads and does, as Slack's Web API and SCIM references describe it.
   `admin` `missing_scope` with `needed: admin`.
 - Tier 2 (`tier2_per_minute` calls a minute per method and workspace; None: unlimited): HTTP 429
   `ratelimited` with `Retry-After`.
-- SCIM v2 (`SLACK_SCIM_URL` is the stand-in's own URL): `DELETE /scim/v2/Users/{id}` with an admin's
-  user token deactivates the member (204) on Business+ and Enterprise Grid; 403 on other plans, 404
-  for a member unknown or already deactivated, 401 for a bad token; SCIM's error body. Each accepted
-  deactivation is logged in `scim_deletes`.
+- SCIM (`DELETE /scim/v2/Users/{id}`): slack_scim.py.
 
 `oauth.v2.access` gives the admin's user token for a code issued by `issue_user_code` (`authed_user`,
 `user_scope`). The seed's truth is counted without HTTP (`seats_truth`).
@@ -34,9 +31,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from sandbox.standins.slack_responses import fail, ok
 
 PAID_PLANS = frozenset({"pro", "business_plus", "enterprise"})
-SCIM_PLANS = frozenset({"business_plus", "enterprise"})
 MAX_LIMIT, MAX_PAGES = 1000, 100
-SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 TIER2_METHODS = frozenset({"users.list", "team.billableInfo", "team.accessLogs"})
 
 
@@ -344,53 +339,9 @@ class SeatsMixin:
             f"{query['redirect_uri']}?{urlencode({'code': code, 'state': state})}", status_code=302
         )
 
-    # --- SCIM ------------------------------------------------------------------------------------
-    async def scim_user(self, request: Request) -> Response:
-        auth = request.headers.get("authorization", "")
-        token = auth[7:] if auth.lower().startswith("bearer ") else ""
-        with self._lock:
-            grant = self.user_grants.get(token)
-            revoked = token in self.revoked
-        if grant is None or revoked:
-            return _scim_error(401, "invalid_authentication")
-        if "admin" not in grant.scopes:
-            return _scim_error(403, "missing_scope: admin")
-        seats = self.seats_of(grant.team_id)
-        if seats.plan not in SCIM_PLANS:
-            return _scim_error(403, "team_not_authorized: SCIM needs Business+ or Enterprise Grid")
-        user_id = request.path_params["user_id"]
-        with self._lock:
-            user = self.users.get(user_id)
-            if user is None or not _member(user, grant.team_id) or user.get("deleted"):
-                return _scim_error(404, "user_not_found")
-            if request.method == "GET":
-                return JSONResponse(_scim_resource(user))
-            if user.get("is_primary_owner"):
-                return _scim_error(403, "cannot_disable_primary_owner")
-            user["deleted"] = True
-            seats.billing[user_id] = False
-            self.scim_deletes.append(user_id)
-        return Response(status_code=204)
-
 
 def _missing(scope: str) -> Response:
     return JSONResponse({"ok": False, "error": "missing_scope", "needed": scope, "provided": ""})
-
-
-def _scim_error(status: int, detail: str) -> Response:
-    return JSONResponse(
-        {"schemas": [SCIM_ERROR], "detail": detail, "status": str(status)}, status_code=status
-    )
-
-
-def _scim_resource(user: dict) -> dict:
-    return {
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-        "id": user["id"],
-        "userName": user.get("name"),
-        "active": not user.get("deleted"),
-        "emails": [{"value": (user.get("profile") or {}).get("email"), "primary": True}],
-    }
 
 
 def _member(user: dict, team_id: str) -> bool:
