@@ -10,6 +10,8 @@ user token reads and does, as Slack's Web API and SCIM references describe it.
   `admin` `missing_scope` with `needed: admin`.
 - Tier 2 (`tier2_per_minute` calls a minute per method and workspace; None: unlimited): HTTP 429
   `ratelimited` with `Retry-After`.
+- Enterprise Grid org-wide installs (`add_org_install`): the org's tokens must pass `team_id`
+  (`missing_argument` without it, `team_access_not_granted` for a workspace the app was not added to).
 - SCIM (`DELETE /scim/v2/Users/{id}`): slack_scim.py.
 
 `oauth.v2.access` gives the admin's user token for a code issued by `issue_user_code` (`authed_user`,
@@ -90,6 +92,7 @@ class SeatsMixin:
         self.tier2_refused = 0  # 429s answered for Tier 2
         self.current_token: str | None = None
         self.consenting: tuple[str, str] | None = None  # (team, user) who approves the consent page
+        self.org_installs: dict[str, tuple[str, ...]] = {}  # Enterprise Grid org -> workspaces granted
 
     # --- set-up ----------------------------------------------------------------------------------
     def seats_of(self, team_id: str) -> SeatsWorkspace:
@@ -98,6 +101,28 @@ class SeatsMixin:
 
     def set_plan(self, team_id: str, plan: str) -> None:
         self.seats_of(team_id).plan = plan
+
+    def add_org_install(self, enterprise_id: str, name: str, teams: tuple[str, ...]) -> str:
+        """An org-wide install on Enterprise Grid: one bot token for the org (`E…`), the app granted to
+        `teams`. Its tokens (and an org admin's, `grant_user_token(enterprise_id, …)`) must name the
+        workspace: `team_id` is "required if org token is used" (Slack's references of users.list,
+        team.billableInfo, team.accessLogs); a workspace the app was not granted is refused."""
+        ws = self.add_workspace(enterprise_id, name, enterprise_id=enterprise_id)
+        with self._lock:
+            self.org_installs[enterprise_id] = tuple(teams)
+        return ws.bot_token
+
+    def _workspace_named(self, args, ws):
+        """(the workspace a seat method reads, None) or (None, the refusal): an org's token names it."""
+        granted = self.org_installs.get(ws.team_id) if ws is not None else None
+        if granted is None:
+            return ws, None
+        team = args.get("team_id")
+        if not team:
+            return None, fail("missing_argument")
+        if team not in granted:
+            return None, fail("team_access_not_granted")
+        return self.workspaces[team], None
 
     def grant_user_token(
         self,
@@ -206,6 +231,9 @@ class SeatsMixin:
     def m_users_list(self, args, ws):
         if ws is not None and not self._scoped(ws, "users:read"):
             return _missing("users:read")
+        ws, refusal = self._workspace_named(args, ws)
+        if refusal is not None:
+            return refusal
         team = args.get("team_id") or (ws.team_id if ws else None)
         with self._lock:
             members = [u for u in self.users.values() if team is None or _member(u, team)]
@@ -225,6 +253,9 @@ class SeatsMixin:
 
     def m_team_billableInfo(self, args, ws):
         if (refusal := self._admin_call(ws)) is not None:
+            return refusal
+        ws, refusal = self._workspace_named(args, ws)
+        if refusal is not None:
             return refusal
         seats = self.seats_of(ws.team_id)
         with self._lock:
@@ -250,6 +281,9 @@ class SeatsMixin:
 
     def m_team_accessLogs(self, args, ws):
         if (refusal := self._admin_call(ws)) is not None:
+            return refusal
+        ws, refusal = self._workspace_named(args, ws)
+        if refusal is not None:
             return refusal
         seats = self.seats_of(ws.team_id)
         if seats.plan not in PAID_PLANS:
