@@ -12,11 +12,11 @@ import json
 import pytest
 
 from messages import seats as sm
-from providers.plugin import BEARER
 from providers.slack_seats.entry import ADMIN_PAGE
 from sandbox import slack_requests as sr
 from sandbox.standins.slack_seats_seed import seed_workspace
 from tests.conftest import install
+from tests.providers.slack_seats_rig import connect_with_billing
 from tests.services.test_alerts import replica
 from tests.services.test_connections import post
 from tests.services.test_invites import until
@@ -34,23 +34,6 @@ async def bot(serve, settings, storage, slack, clock):
     slack.add_user("U0001", is_admin=True)
     await storage.digests.set_price(TEAM, KEY, PRICE, "USD", "U0001")
     return serve(settings.with_overrides(slack_scim_url=slack.url))
-
-
-async def connect_with_billing(storage, slack) -> int:
-    """Connected with the bot token, then *Connect Slack billing* by the seed's admin (the OAuth steps
-    are tests/providers/test_slack_seats_app.py's): the admin's user token carries `admin`."""
-    token = slack.grant_user_token(TEAM, GRANTER)
-    saved = await storage.connections.save_connected(
-        team_id=TEAM,
-        provider=KEY,
-        account_id=TEAM,
-        account_name="Acme",
-        credentials={BEARER: slack.workspaces[TEAM].bot_token, "access_token": token},
-        connected_by="U0001",
-        scopes=["admin", "users:read"],
-        details={"billing_admin": GRANTER},
-    )
-    return saved.record.id
 
 
 async def seats_view(bot, slack) -> dict:
@@ -89,7 +72,7 @@ def idle_member(snapshot) -> str:
 async def test_reclaim_deactivates_through_scim_once_and_the_ledger_counts_it(
     bot, slack, storage, clock, database_url
 ):
-    cid = await connect_with_billing(storage, slack)
+    cid = await connect_with_billing(storage, slack, GRANTER)
     async with replica(bot.settings, database_url, clock, "r1") as one:
         await one.usage.collect(team_id=TEAM)
         [snapshot] = await storage.snapshots.history(TEAM, KEY, 1)
@@ -125,7 +108,7 @@ async def test_reclaim_deactivates_through_scim_once_and_the_ledger_counts_it(
 async def test_a_plan_without_scim_answers_not_supported_with_the_admin_pages_link(
     bot, slack, storage, clock, database_url
 ):
-    cid = await connect_with_billing(storage, slack)
+    cid = await connect_with_billing(storage, slack, GRANTER)
     slack.set_plan(TEAM, "pro")  # access logs, but no SCIM
     async with replica(bot.settings, database_url, clock, "r1") as one:
         await one.usage.collect(team_id=TEAM)

@@ -13,10 +13,10 @@ import pytest
 
 from bot import doctor
 from core.metrics import REGISTRY
-from providers.plugin import BEARER
 from providers.registry import INSTALLED
 from sandbox.standins.slack_seats_seed import seed_workspace
 from tests.conftest import install
+from tests.providers.slack_seats_rig import connect_with_billing
 from tests.services.test_alerts import replica
 from tests.services.test_usage import cli
 
@@ -32,17 +32,8 @@ async def connected(settings, storage, slack, clock):
     await install(storage, slack)
     seed_workspace(slack, TEAM, now=clock(), n_users=30, seed=5)
     slack.add_user("U0001", is_admin=True)
-    token = slack.grant_user_token(TEAM, GRANTER)
-    await storage.connections.save_connected(
-        team_id=TEAM,
-        provider=KEY,
-        account_id=TEAM,
-        account_name="Acme",
-        credentials={BEARER: slack.workspaces[TEAM].bot_token, "access_token": token},
-        connected_by="U0001",
-        scopes=["admin", "users:read"],
-        details={"billing_admin": GRANTER},
-    )
+    await connect_with_billing(storage, slack, GRANTER)
+    token = next(t for t, g in slack.user_grants.items() if g.user_id == GRANTER)
     others = {
         setting.name.lower(): slack.url
         for spec in INSTALLED.values()
