@@ -12,7 +12,9 @@ limit (the base rule waits it out). api.py turns an ``ok: false`` answer into a 
   logs on a free plan) → *scope lost* for that feature: the rest keeps working;
 - ``ratelimited`` / 429 and 5xx → *transient*.
 
-The SCIM API answers SCIM errors, ``{"schemas": [...Error], "detail": "...", "status": "403"}``.
+The SCIM API answers Slack's SCIM error body, ``{"Errors": {"description": "<code>", "code": 403}}``
+(its reference's *Errors*; Slack's SDKs read that shape): the description is kept as the category.
+An RFC 7644 body (``{"schemas": [...Error], "detail": "...", "status": "403"}``) is read too.
 """
 
 from __future__ import annotations
@@ -45,7 +47,12 @@ class SlackPolicy(RetryPolicy):
     def error_info(self, body: Any) -> ErrorInfo:
         if isinstance(body, dict) and isinstance(body.get("error"), str):  # the Web API
             return ErrorInfo(message=f"Slack answered {body['error']}", category=body["error"])
-        if isinstance(body, dict) and isinstance(body.get("detail"), str):  # SCIM
+        errors = body.get("Errors") if isinstance(body, dict) else None
+        if isinstance(errors, dict) and isinstance(errors.get("description"), str):  # Slack's SCIM
+            return ErrorInfo(
+                message=f"Slack answered {errors['description']}", category=errors["description"]
+            )
+        if isinstance(body, dict) and isinstance(body.get("detail"), str):  # RFC 7644 SCIM
             return ErrorInfo(message=body["detail"], category=str(body.get("status") or "") or None)
         return super().error_info(body)
 

@@ -6,6 +6,11 @@ messages and files stay). Slack answers SCIM errors as ``{"schemas": [...Error],
 404 for a member already gone, 403 where the plan has no SCIM (or the token is not an admin's), 401 for
 a revoked token; 429 is waited out by `ProviderHTTP`. Where the plan has no SCIM the seat action says
 *not supported* with the admin page's link, where an admin deactivates by hand.
+
+The body is Slack's SCIM error, ``{"Errors": {"description", "code"}}`` (policy.py keeps the
+description as the error's category): a 403 Slack explains as a refusal of this member
+(`cannot_disable_primary_owner`, an owner an admin's token may not change) or of this token
+(`permission_denied`) is *refused*, naming Slack's reason, never *not supported*.
 """
 
 from __future__ import annotations
@@ -20,14 +25,18 @@ from providers.slack_seats.entry import ADMIN_PAGE, SCIM
 
 DONE = "Deactivated {who} in Slack: Slack stops billing their seat."
 GONE = "{who} was already deactivated in Slack: nothing changed."
+# plain text, the address bare (Slack links it): the sentence is escaped where it is shown, so a
+# `<url|label>` link would reach the admin as `&lt;url|label&gt;`
 NOT_SUPPORTED = (
-    "Slack deactivates members through SCIM only on Business+ and Enterprise Grid: deactivate {who} at "
-    "<{page}|Manage members> instead."
+    "Slack deactivates members through SCIM only on Business+ and Enterprise Grid: deactivate {who} "
+    "under Manage members at {page} instead."
 )
 MISSING = "Deactivating {who} needs a workspace owner's or admin's consent: choose Connect Slack billing."
 REFUSED = "Slack refused to deactivate {who} ({answer})."
 FAILED = "Slack could not be reached to deactivate {who}; nothing changed. Try again later."
 PROTECTED = "Quolum never deactivates {who}: they {reason}."
+# 403s that refuse this member or this token (Slack's SCIM descriptions), not the plan
+REFUSALS = frozenset({"cannot_disable_primary_owner", "cannot_modify_owner", "permission_denied"})
 
 
 def _who(seat: InactiveSeat) -> str:
@@ -68,7 +77,8 @@ async def deactivate(
         answer = f"{error.status} {error.message}"[:200]
         if error.status == 404:
             return SeatResult(SeatOutcome.GONE, GONE.format(who=who), answer)
-        if error.status == 403:
+        if error.status == 403 and error.category not in REFUSALS:
             return not_supported(seat, answer)
-        return SeatResult(SeatOutcome.REFUSED, REFUSED.format(who=who, answer=error.status), answer)
+        reason = error.category or error.status
+        return SeatResult(SeatOutcome.REFUSED, REFUSED.format(who=who, answer=reason), answer)
     return SeatResult(SeatOutcome.DONE, DONE.format(who=who), str(response.status_code))

@@ -7,8 +7,10 @@
   first; read until an entry is older than the period's start. Past page 100 the reading goes on with
   `before` = the oldest `date_last` seen (Slack answers `over_pagination_limit` to page 101). A free
   plan answers `paid_only`: activity is then unknown, and nobody is called idle.
-- Enterprise Grid: every call passes `team_id` (the workspace's), so an org-wide install reads only
-  this workspace's members, billing and logins; each workspace of the org is its own connection.
+- Enterprise Grid: every call passes `team_id` (the workspace's): an org-wide install's token must
+  name the workspace, and reads only its members, billing and logins; each workspace of the org is its
+  own connection, and the members figure says so (`GRID_NOTE`): Slack bills a member of several
+  workspaces once, so the workspaces' figures do not add up to the org's bill.
 
 Idle seat: a billed member (or multi-channel guest) with no access in the period; owners and admins
 are flagged `admin` (never reclaimed).
@@ -42,6 +44,7 @@ NEEDS_ADMIN = (
 )
 PAID_ONLY_NOTE = "Slack keeps access logs on paid plans only, so nobody can be called idle."
 TRUNCATED = "Slack's access logs ended before the period began, so members not seen are not called idle."
+GRID_NOTE = "this workspace of the Enterprise Grid org only: a member of several is billed once by the org"
 
 
 async def list_members(http: ProviderHTTP, auth: Auth, base_url: str, team_id: str) -> list[Member]:
@@ -206,8 +209,10 @@ def build_report(
     }
     seat_types: dict[str, int] = {}
     billed = active = active_people = still = 0
+    grid = False  # members of an Enterprise Grid workspace carry `enterprise_user`
     idle_seats: list[InactiveSeat] = []
     for user in members:
+        grid = grid or user.enterprise_user is not None
         user_kind = seats.kind(user)
         if user_kind == seats.BOT:
             continue
@@ -242,7 +247,7 @@ def build_report(
     people = kinds[seats.MEMBER] + kinds[seats.MULTI_GUEST] + kinds[seats.SINGLE_GUEST]
     billing_note = None if billing is not None else "needs an admin's consent"
     figures = (
-        Figure("members", "Members", kinds[seats.MEMBER]),
+        Figure("members", "Members", kinds[seats.MEMBER], note=GRID_NOTE if grid else None),
         Figure("multi_channel_guests", "Multi-channel guests (billed)", kinds[seats.MULTI_GUEST]),
         Figure("single_channel_guests", "Single-channel guests", kinds[seats.SINGLE_GUEST]),
         Figure(

@@ -35,6 +35,7 @@ from sandbox.standins.slack_chat import ChannelRate, ChatMixin
 from sandbox.standins.slack_directory import DirectoryMixin
 from sandbox.standins.slack_messages import MessagesMixin
 from sandbox.standins.slack_responses import fail, ok
+from sandbox.standins.slack_scim import ScimMixin
 from sandbox.standins.slack_seats import SeatsMixin
 from sandbox.standins.slack_socket import SocketModeServer
 from sandbox.standins.slack_views import ViewsMixin
@@ -88,7 +89,7 @@ class Workspace:
     )
 
 
-class SlackStandIn(SeatsMixin, ChatMixin, DirectoryMixin, ViewsMixin, MessagesMixin):
+class SlackStandIn(SeatsMixin, ScimMixin, ChatMixin, DirectoryMixin, ViewsMixin, MessagesMixin):
     def __init__(self, *, client_id: str = "1111.2222", client_secret: str = "slack-client-secret") -> None:
         self.client_id = client_id
         self.client_secret = client_secret

@@ -10,10 +10,9 @@ user token reads and does, as Slack's Web API and SCIM references describe it.
   `admin` `missing_scope` with `needed: admin`.
 - Tier 2 (`tier2_per_minute` calls a minute per method and workspace; None: unlimited): HTTP 429
   `ratelimited` with `Retry-After`.
-- SCIM v2 (`SLACK_SCIM_URL` is the stand-in's own URL): `DELETE /scim/v2/Users/{id}` with an admin's
-  user token deactivates the member (204) on Business+ and Enterprise Grid; 403 on other plans, 404
-  for a member unknown or already deactivated, 401 for a bad token; SCIM's error body. Each accepted
-  deactivation is logged in `scim_deletes`.
+- Enterprise Grid org-wide installs (`add_org_install`): the org's tokens must pass `team_id`
+  (`missing_argument` without it, `team_access_not_granted` for a workspace the app was not added to).
+- SCIM (`DELETE /scim/v2/Users/{id}`): slack_scim.py.
 
 `oauth.v2.access` gives the admin's user token for a code issued by `issue_user_code` (`authed_user`,
 `user_scope`). The seed's truth is counted without HTTP (`seats_truth`).
@@ -34,9 +33,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from sandbox.standins.slack_responses import fail, ok
 
 PAID_PLANS = frozenset({"pro", "business_plus", "enterprise"})
-SCIM_PLANS = frozenset({"business_plus", "enterprise"})
 MAX_LIMIT, MAX_PAGES = 1000, 100
-SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 TIER2_METHODS = frozenset({"users.list", "team.billableInfo", "team.accessLogs"})
 
 
@@ -95,6 +92,7 @@ class SeatsMixin:
         self.tier2_refused = 0  # 429s answered for Tier 2
         self.current_token: str | None = None
         self.consenting: tuple[str, str] | None = None  # (team, user) who approves the consent page
+        self.org_installs: dict[str, tuple[str, ...]] = {}  # Enterprise Grid org -> workspaces granted
 
     # --- set-up ----------------------------------------------------------------------------------
     def seats_of(self, team_id: str) -> SeatsWorkspace:
@@ -103,6 +101,28 @@ class SeatsMixin:
 
     def set_plan(self, team_id: str, plan: str) -> None:
         self.seats_of(team_id).plan = plan
+
+    def add_org_install(self, enterprise_id: str, name: str, teams: tuple[str, ...]) -> str:
+        """An org-wide install on Enterprise Grid: one bot token for the org (`E…`), the app granted to
+        `teams`. Its tokens (and an org admin's, `grant_user_token(enterprise_id, …)`) must name the
+        workspace: `team_id` is "required if org token is used" (Slack's references of users.list,
+        team.billableInfo, team.accessLogs); a workspace the app was not granted is refused."""
+        ws = self.add_workspace(enterprise_id, name, enterprise_id=enterprise_id)
+        with self._lock:
+            self.org_installs[enterprise_id] = tuple(teams)
+        return ws.bot_token
+
+    def _workspace_named(self, args, ws):
+        """(the workspace a seat method reads, None) or (None, the refusal): an org's token names it."""
+        granted = self.org_installs.get(ws.team_id) if ws is not None else None
+        if granted is None:
+            return ws, None
+        team = args.get("team_id")
+        if not team:
+            return None, fail("missing_argument")
+        if team not in granted:
+            return None, fail("team_access_not_granted")
+        return self.workspaces[team], None
 
     def grant_user_token(
         self,
@@ -211,6 +231,9 @@ class SeatsMixin:
     def m_users_list(self, args, ws):
         if ws is not None and not self._scoped(ws, "users:read"):
             return _missing("users:read")
+        ws, refusal = self._workspace_named(args, ws)
+        if refusal is not None:
+            return refusal
         team = args.get("team_id") or (ws.team_id if ws else None)
         with self._lock:
             members = [u for u in self.users.values() if team is None or _member(u, team)]
@@ -230,6 +253,9 @@ class SeatsMixin:
 
     def m_team_billableInfo(self, args, ws):
         if (refusal := self._admin_call(ws)) is not None:
+            return refusal
+        ws, refusal = self._workspace_named(args, ws)
+        if refusal is not None:
             return refusal
         seats = self.seats_of(ws.team_id)
         with self._lock:
@@ -255,6 +281,9 @@ class SeatsMixin:
 
     def m_team_accessLogs(self, args, ws):
         if (refusal := self._admin_call(ws)) is not None:
+            return refusal
+        ws, refusal = self._workspace_named(args, ws)
+        if refusal is not None:
             return refusal
         seats = self.seats_of(ws.team_id)
         if seats.plan not in PAID_PLANS:
@@ -344,53 +373,9 @@ class SeatsMixin:
             f"{query['redirect_uri']}?{urlencode({'code': code, 'state': state})}", status_code=302
         )
 
-    # --- SCIM ------------------------------------------------------------------------------------
-    async def scim_user(self, request: Request) -> Response:
-        auth = request.headers.get("authorization", "")
-        token = auth[7:] if auth.lower().startswith("bearer ") else ""
-        with self._lock:
-            grant = self.user_grants.get(token)
-            revoked = token in self.revoked
-        if grant is None or revoked:
-            return _scim_error(401, "invalid_authentication")
-        if "admin" not in grant.scopes:
-            return _scim_error(403, "missing_scope: admin")
-        seats = self.seats_of(grant.team_id)
-        if seats.plan not in SCIM_PLANS:
-            return _scim_error(403, "team_not_authorized: SCIM needs Business+ or Enterprise Grid")
-        user_id = request.path_params["user_id"]
-        with self._lock:
-            user = self.users.get(user_id)
-            if user is None or not _member(user, grant.team_id) or user.get("deleted"):
-                return _scim_error(404, "user_not_found")
-            if request.method == "GET":
-                return JSONResponse(_scim_resource(user))
-            if user.get("is_primary_owner"):
-                return _scim_error(403, "cannot_disable_primary_owner")
-            user["deleted"] = True
-            seats.billing[user_id] = False
-            self.scim_deletes.append(user_id)
-        return Response(status_code=204)
-
 
 def _missing(scope: str) -> Response:
     return JSONResponse({"ok": False, "error": "missing_scope", "needed": scope, "provided": ""})
-
-
-def _scim_error(status: int, detail: str) -> Response:
-    return JSONResponse(
-        {"schemas": [SCIM_ERROR], "detail": detail, "status": str(status)}, status_code=status
-    )
-
-
-def _scim_resource(user: dict) -> dict:
-    return {
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-        "id": user["id"],
-        "userName": user.get("name"),
-        "active": not user.get("deleted"),
-        "emails": [{"value": (user.get("profile") or {}).get("email"), "primary": True}],
-    }
 
 
 def _member(user: dict, team_id: str) -> bool:

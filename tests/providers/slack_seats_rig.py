@@ -98,6 +98,24 @@ class Slack:
         )
 
 
+async def connect_with_billing(storage, standin: SlackStandIn, granter: str = ADMIN_USER) -> int:
+    """Slack seats saved as connected in workspace T0001 (by U0001) with the bot token and `granter`'s
+    user token from *Connect Slack billing* (`admin`; the OAuth steps are test_slack_seats_app.py's):
+    the connection's id."""
+    token = standin.grant_user_token(TEAM, granter)
+    saved = await storage.connections.save_connected(
+        team_id=TEAM,
+        provider=SPEC.key,
+        account_id=TEAM,
+        account_name="Acme",
+        credentials={BEARER: standin.workspaces[TEAM].bot_token, "access_token": token},
+        connected_by="U0001",
+        scopes=["admin", "users:read"],
+        details={"billing_admin": granter},
+    )
+    return saved.record.id
+
+
 def make_slack(
     switch, url: str, *, n_users: int = 80, seed: int = 7, plan: str = "business_plus", **kwargs
 ) -> Slack:
@@ -109,4 +127,16 @@ def make_slack(
     return Slack(standin, ws, FrozenClock(NOW), url)
 
 
-__all__ = ["ADMIN_USER", "NOW", "OWNER", "SPEC", "TEAM", "Slack", "http", "make_slack", "no_sleep", "served"]
+__all__ = [
+    "ADMIN_USER",
+    "NOW",
+    "OWNER",
+    "SPEC",
+    "TEAM",
+    "Slack",
+    "connect_with_billing",
+    "http",
+    "make_slack",
+    "no_sleep",
+    "served",
+]

@@ -70,6 +70,18 @@ async def test_connect_with_the_bot_token_then_slack_billing(bot, slack, storage
         assert "Multi-channel guests" in digest and "Single-channel guests" in digest
         assert json.dumps(NEEDS_ADMIN)[1:-1] in digest  # says what is missing, never 0 for it
         assert "of 0 paid seats" not in digest
+        # exactly: members and both kinds of guests as the seed holds them, the two signals it could
+        # not read named, and no figure (idle, active, billable) standing in for them
+        truth = slack.seats_truth("T0001", clock())
+        for label, value in (
+            ("Members", truth.members),
+            ("Multi-channel guests (billed)", truth.multi_guests),
+            ("Single-channel guests", truth.single_guests),
+        ):
+            assert f"*{label}*\\n{value}" in digest
+        assert "Billing unavailable" in digest and "Access logs unavailable" in digest
+        for unread in ("paid seats idle", "Active paid users", "Billable members", "no access"):
+            assert unread not in digest
 
     # the card now offers the admin's consent beside Reconnect
     link = buttons(open_card(bot, slack))[f"connect_link:{KEY}"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from datetime import date
@@ -17,7 +16,7 @@ from sandbox.standins.sendgrid import SendGridStandIn
 from sandbox.standins.sendgrid_seed import generate_account
 from sandbox.standins.server import ThreadedServer
 from sandbox.workspace import SENDGRID_SCOPES
-from tests.conftest import TEST_KEY
+from tests.services.test_digests import cli_env
 
 PERIOD = "2026-11-01..2026-11-21"
 
@@ -112,21 +111,8 @@ async def test_a_revoked_key_marks_the_connection_and_the_rest_carries_on(connec
 
 
 def cli(*args: str, settings) -> subprocess.CompletedProcess:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "QUOLUM_", "HUBSPOT_", "SENDGRID_"))
-    }
-    env.update(
-        {
-            "QUOLUM_DATABASE_URL": settings.database_url,
-            "QUOLUM_ENCRYPTION_KEYS": TEST_KEY,
-            "HUBSPOT_CLIENT_ID": settings.value("HUBSPOT_CLIENT_ID"),
-            "HUBSPOT_CLIENT_SECRET": settings.value("HUBSPOT_CLIENT_SECRET"),
-            "HUBSPOT_API_URL": settings.value("HUBSPOT_API_URL"),
-            "SENDGRID_API_URL": settings.value("SENDGRID_API_URL"),
-        }
-    )
+    scim = settings.value("SLACK_SCIM_URL")  # Slack seats deactivates through its own stand-in
+    env = cli_env(settings) | ({"SLACK_SCIM_URL": scim} if scim else {})
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", "usage", "collect", *args],
         env=env,
