@@ -31,7 +31,7 @@ from providers.pagination import CursorGuard
 from providers.slack_seats import seats
 from providers.slack_seats.api import call
 from providers.slack_seats.entry import ADMIN, BILLING, KEY, LOGINS, USERS
-from providers.slack_seats.pages import BillingPage, Member, MembersPage, Profile
+from providers.slack_seats.pages import BillingPage, Login, LoginsPage, Member, MembersPage, Profile
 from providers.slack_seats.policy import PAID_ONLY, WRONG_TOKEN
 from providers.usage import Clock, inactive_order
 
@@ -99,20 +99,29 @@ async def access_logs(
             params: dict[str, Any] = {"count": PAGE, "page": page, "team_id": team_id}
             if before is not None:
                 params["before"] = before
-            body = await call(http, auth, base_url, "team.accessLogs", params, account=team_id, bucket=LOGINS)
-            logins = [entry for entry in body.get("logins") or [] if isinstance(entry, dict)]
+            body = await call(
+                http,
+                auth,
+                base_url,
+                "team.accessLogs",
+                params,
+                account=team_id,
+                bucket=LOGINS,
+                decode=LoginsPage,
+            )
+            logins = [entry for entry in body.logins or [] if isinstance(entry, Login)]  # objects only
             for entry in logins:
-                moment = seats.last_access(entry.get("date_last"))
+                moment = seats.last_access(entry.date_last)
                 if moment is None:
                     continue
                 stamp = int(moment.timestamp())
                 oldest = stamp if oldest is None else min(oldest, stamp)
                 if moment < since:
                     return last, True
-                user = str(entry.get("user_id") or "")
+                user = str(entry.user_id or "")
                 if user and (user not in last or last[user] < moment):
                     last[user] = moment
-            paging = body.get("paging") or {}
+            paging = body.paging or {}
             if not logins or page >= int(paging.get("pages") or page):
                 return last, True
         # 100 pages read and still inside the period: go on before the oldest entry seen
