@@ -11,7 +11,8 @@ user token reads and does, as Slack's Web API and SCIM references describe it.
 - Tier 2 (`tier2_per_minute` calls a minute per method and workspace; None: unlimited): HTTP 429
   `ratelimited` with `Retry-After`.
 - Enterprise Grid org-wide installs (`add_org_install`): the org's tokens must pass `team_id`
-  (`missing_argument` without it, `team_access_not_granted` for a workspace the app was not added to).
+  (`missing_argument` without it, `team_access_not_granted` for a workspace the app was not added to);
+  a workspace's own token naming another workspace is refused `team_access_not_granted` too.
 - SCIM (`DELETE /scim/v2/Users/{id}`): slack_scim.py.
 
 `oauth.v2.access` gives the admin's user token for a code issued by `issue_user_code` (`authed_user`,
@@ -113,11 +114,15 @@ class SeatsMixin:
         return ws.bot_token
 
     def _workspace_named(self, args, ws):
-        """(the workspace a seat method reads, None) or (None, the refusal): an org's token names it."""
+        """(the workspace a seat method reads, None) or (None, the refusal): an org's token names it; a
+        workspace's token naming another workspace is refused (`team_access_not_granted`: "The token
+        used is not granted the specific workspace access required to complete this request")."""
         granted = self.org_installs.get(ws.team_id) if ws is not None else None
-        if granted is None:
-            return ws, None
         team = args.get("team_id")
+        if granted is None:
+            if team and ws is not None and team != ws.team_id:
+                return None, fail("team_access_not_granted")
+            return ws, None
         if not team:
             return None, fail("missing_argument")
         if team not in granted:

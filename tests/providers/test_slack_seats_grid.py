@@ -81,6 +81,29 @@ def test_the_stand_in_refuses_an_org_token_that_names_no_granted_workspace(grid,
     assert answer.json() == {"ok": False, "error": error}
 
 
+@pytest.mark.parametrize(
+    "kind,method", [("bot", "users.list")] + [("admin", method) for method in SEAT_METHODS]
+)
+def test_a_workspace_token_naming_another_workspace_is_refused(grid, kind, method):
+    """A workspace's own token (not org-wide) reaches that workspace only, even one of the same org:
+    Slack answers `team_access_not_granted`, never the other workspace's members."""
+    slack, _, _ = grid
+    token = slack.ws.bot_token if kind == "bot" else slack.standin.grant_user_token(ONE, "U000100001")
+    for team in (TWO, OUTSIDE, "T0NOWHERE"):
+        answer = httpx.get(
+            f"{slack.url}/api/{method}",
+            params={"limit": 1, "team_id": team},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert answer.json() == {"ok": False, "error": "team_access_not_granted"}
+    own = httpx.get(
+        f"{slack.url}/api/{method}",
+        params={"limit": 1, "team_id": ONE},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert own.json()["ok"] is True
+
+
 async def test_a_workspace_outside_grid_has_no_grid_note(served, http):
     slack = slack_seats_rig.make_slack(*served, n_users=20)
     report = await slack.collect(slack.hooks(http), slack.admin_token(), ("admin", "users:read"))
