@@ -153,6 +153,9 @@ class ProviderSpec:
     reclaim: SeatAction | None = None  # how an idle seat is given back; None: not supported
     grant: Grant | None = None  # credential forms: an OAuth consent that adds to the connection
     slack_app: SlackApp | None = None  # what the bot's own Slack app must list for this provider
+    # other names people type for it in commands (`/quolum seats slack`), besides its key and its
+    # display name; the registry refuses a name two providers would answer to
+    aliases: tuple[str, ...] = ()
 
     @property
     def consent(self) -> OAuth | None:

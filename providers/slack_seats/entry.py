@@ -59,6 +59,7 @@ BOT_TOKEN = "bot_token"
 SPEC = ProviderSpec(
     key=KEY,
     display_name=NAME,
+    aliases=("slack",),  # what people type: `/quolum seats slack`
     api_base_url=DEFAULT_API,
     verify_path="users.list",
     limits=LIMITS,
