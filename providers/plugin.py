@@ -13,7 +13,7 @@ types only: it never imports a provider's package nor names one.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -100,6 +100,15 @@ class Grant:
 
     label: str  # the card's link: "Connect Slack billing"
     oauth: OAuth
+    # the scopes its consent adds: the grant is held while the connection's scopes include them all,
+    # and the card then says `granted` and offers `again` (the consent once more) instead of `label`
+    scopes: tuple[str, ...] = ()
+    granted: str = ""  # the card's line once held: "Billing and activity: read with an admin's consent"
+    again: str = ""  # the link once held: "Reconnect Slack billing" ("": `label`)
+
+    def held(self, scopes: Iterable[str]) -> bool:
+        """The connection holds this grant (it has every scope the consent adds)."""
+        return bool(self.scopes) and set(self.scopes) <= set(scopes)
 
 
 @dataclass(frozen=True)

@@ -145,6 +145,7 @@ class ConnectionsService:
             ):
                 grant_url = await self.connect_url(team_id, user_id, spec, response_url)
             incident = incidents.get(spec.key)
+            held = spec.grant is not None and connection is not None and spec.grant.held(connection.scopes)
             rows.append(
                 Row(
                     spec=spec,
@@ -153,6 +154,7 @@ class ConnectionsService:
                     connect_url=url,
                     incident=incident_summary(incident, spec) if incident else None,
                     grant_url=grant_url,
+                    grant_held=held,
                 )
             )
         return rows

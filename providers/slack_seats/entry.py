@@ -98,6 +98,9 @@ SPEC = ProviderSpec(
     ),
     grant=Grant(
         label="Connect Slack billing",
+        scopes=(ADMIN,),
+        granted="*Slack billing connected:* billing and last activity are read with an admin's consent.",
+        again="Reconnect Slack billing",
         oauth=OAuth(
             authorize_url=AUTHORIZE_URL,
             token_path="oauth.v2.access",

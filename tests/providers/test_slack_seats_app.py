@@ -94,6 +94,14 @@ async def test_connect_with_the_bot_token_then_slack_billing(bot, slack, storage
     assert {"admin", "users:read"} <= set(connection.scopes)
     assert connection.details["billing_admin"] == "U000100001"
 
+    # the card now shows the grant held: its own line, and the consent offered again, not a first time
+    card = open_card(bot, slack)
+    assert buttons(card)[f"connect_link:{KEY}"]["text"]["text"] == "Reconnect Slack billing"
+    assert buttons(card)[f"connect_modal:{KEY}"]["text"]["text"] == "Reconnect"
+    assert "Connect Slack billing" not in card_text(card)
+    [row] = [b for b in card["blocks"] if b.get("block_id") == f"row:{KEY}"]
+    assert "Slack billing connected" in row["text"]["text"]
+
     async with replica(bot.settings, database_url, clock, "r1") as one:
         report = await one.usage.collect_and_store(connection, "last-30-days")
         assert slack.calls_to("team.billableInfo") and slack.calls_to("team.accessLogs")
