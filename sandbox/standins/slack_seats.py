@@ -12,7 +12,7 @@ user token reads and does, as Slack's Web API and SCIM references describe it.
   `ratelimited` with `Retry-After`.
 - Enterprise Grid org-wide installs (`add_org_install`): the org's tokens must pass `team_id`
   (`missing_argument` without it, `team_access_not_granted` for a workspace the app was not added to);
-  a workspace's own token naming another workspace is refused `team_access_not_granted` too.
+  a workspace's own token reads its own workspace, its `team_id` ignored, as Slack says.
 - SCIM (`DELETE /scim/v2/Users/{id}`): slack_scim.py.
 
 `oauth.v2.access` gives the admin's user token for a code issued by `issue_user_code` (`authed_user`,
@@ -114,14 +114,13 @@ class SeatsMixin:
         return ws.bot_token
 
     def _workspace_named(self, args, ws):
-        """(the workspace a seat method reads, None) or (None, the refusal): an org's token names it; a
-        workspace's token naming another workspace is refused (`team_access_not_granted`: "The token
-        used is not granted the specific workspace access required to complete this request")."""
+        """(the workspace a seat method reads, None) or (None, the refusal): an org's token names it. A
+        workspace's token reads its own workspace whatever `team_id` says: "The team_id is only relevant
+        when using an org-level token. This field will be ignored if the API call is sent using a
+        workspace-level token" (Slack, api.slack.com/enterprise/apps/changes-apis)."""
         granted = self.org_installs.get(ws.team_id) if ws is not None else None
         team = args.get("team_id")
         if granted is None:
-            if team and ws is not None and team != ws.team_id:
-                return None, fail("team_access_not_granted")
             return ws, None
         if not team:
             return None, fail("missing_argument")
@@ -239,7 +238,7 @@ class SeatsMixin:
         ws, refusal = self._workspace_named(args, ws)
         if refusal is not None:
             return refusal
-        team = args.get("team_id") or (ws.team_id if ws else None)
+        team = ws.team_id if ws else None  # the token's workspace, or the one an org's token named
         with self._lock:
             members = [u for u in self.users.values() if team is None or _member(u, team)]
         if "limit" not in args and "cursor" not in args:
