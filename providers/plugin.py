@@ -241,6 +241,7 @@ class Connection:
     # the Slack member who connected it: the provider's own user where the provider is the Slack
     # workspace itself (never reclaimed)
     connected_by: str | None = None
+    account_name: str | None = None
 
     @property
     def account_key(self) -> str:
@@ -305,7 +306,10 @@ class Hooks(Protocol):
     `exchange`, `refresh`, `revoke` and `account`; credential forms `problem`, `verify_form` and
     `verify_failure`, optionally `verify_message(error) -> str | None` (the one sentence the modal
     shows for a failed `verify_form`, where the provider's answer says more than the generic sentence
-    of its kind; None: the generic one), and `renew` when the bearer they store expires (`Renewed`). A provider whose entry has `reclaim` adds `reclaim`, `protected` and, when
+    of its kind; None: the generic one), and `renew` when the bearer they store expires (`Renewed`). A
+    grant (`ProviderSpec.grant`) may add `grant_account(access_token, connection) -> Account`: the
+    account its token reaches, read knowing the connection it adds to (a token that reaches many
+    accounts, such as an org-wide one, names the connection's when it reaches it); without it, `account`. A provider whose entry has `reclaim` adds `reclaim`, `protected` and, when
     `reclaim.undo_days`, `undo`; an OAuth one's `authorize_url(state, write=True)` then asks for the
     write scopes too."""
 

@@ -323,6 +323,9 @@ class SeatsMixin:
             return None
         token = self.grant_user_token(grant.team_id, grant.user_id, grant.scopes)
         ws = self.workspaces[grant.team_id]
+        # an org-wide install (Enterprise Grid): `team` null, the org under `enterprise`, and
+        # `is_enterprise_install` true (Slack's sample, api.slack.com/enterprise/apps/reference)
+        org_wide = ws.team_id in self.org_installs
         return ok(
             app_id="A0QUOLUM",
             authed_user={
@@ -331,9 +334,11 @@ class SeatsMixin:
                 "access_token": token,
                 "token_type": "user",
             },
-            team={"id": ws.team_id, "name": ws.name},
-            enterprise={"id": ws.enterprise_id} if ws.enterprise_id else None,
-            is_enterprise_install=False,
+            team=None if org_wide else {"id": ws.team_id, "name": ws.name},
+            enterprise={"id": ws.enterprise_id, "name": ws.name if org_wide else None}
+            if ws.enterprise_id
+            else None,
+            is_enterprise_install=org_wide,
         )
 
     def _refresh_user(self, args) -> Response:
