@@ -31,7 +31,7 @@ USAGE = (
     "`/quolum seats link @member <login> [provider]`, `/quolum seats on-release <provider> on|off`, "
     "`/quolum seats settings [cooldown <days>] [remind <days>,<days>] [keep <days>]`."
 )
-UNKNOWN_PROVIDER = "I don't know a provider called `{name}`. Known: {known}."
+UNKNOWN_PROVIDER = "I don't know a provider called `{name}`: name one of {known}."
 EXEMPTED = "{who} is on the exempt list{where}: never asked about nor reclaimed."
 LINKED = "`{login}` in {where} is now <@{member}>: asks about that seat go to them."
 NOT_CONNECTED = "{provider} is not connected."
@@ -72,7 +72,7 @@ async def seats(request: CommandRequest) -> dict:
         return blocks.message(_usage(services.registry))
     provider = None
     if words:
-        spec = services.registry.find(words[0])
+        spec = services.registry.named(words[0])
         if spec is None:
             return blocks.message(_unknown(services, words[0]))
         provider = spec.key
@@ -81,9 +81,7 @@ async def seats(request: CommandRequest) -> dict:
 
 
 def _unknown(services, name: str) -> str:
-    return UNKNOWN_PROVIDER.format(
-        name=blocks.echo(name), known=", ".join(f"`{k}`" for k in services.registry)
-    )
+    return UNKNOWN_PROVIDER.format(name=blocks.echo(name), known=services.registry.known())
 
 
 async def _exempt(request: CommandRequest, words: list[str]) -> dict:
@@ -92,7 +90,7 @@ async def _exempt(request: CommandRequest, words: list[str]) -> dict:
         return blocks.message(_usage(services.registry))
     provider = ALL_PROVIDERS
     if len(words) == 2:
-        spec = services.registry.find(words[1])
+        spec = services.registry.named(words[1])
         if spec is None:
             return blocks.message(_unknown(services, words[1]))
         provider = spec.key
@@ -118,7 +116,7 @@ async def _link(request: CommandRequest, words: list[str]) -> dict:
         return blocks.message(_usage(services.registry))
     provider = ALL_PROVIDERS
     if len(words) == 3:
-        spec = services.registry.find(words[2])
+        spec = services.registry.named(words[2])
         if spec is None:
             return blocks.message(_unknown(services, words[2]))
         provider = spec.key
@@ -132,7 +130,7 @@ async def _on_release(request: CommandRequest, words: list[str]) -> dict:
     services = request.services
     if len(words) != 2 or words[1].lower() not in ("on", "off"):
         return blocks.message(_usage(services.registry))
-    spec = services.registry.find(words[0])
+    spec = services.registry.named(words[0])
     if spec is None:
         return blocks.message(_unknown(services, words[0]))
     connection = await services.seats.connection(request.team_id, spec.key)

@@ -46,6 +46,7 @@ class Row:
     connect_url: str | None = None  # OAuth providers, for people who may connect
     incident: str | None = None  # an open incident's line (messages.alerts.incident_summary)
     grant_url: str | None = None  # a credential form's grant (`ProviderSpec.grant`): its consent link
+    grant_held: bool = False  # the connection holds that grant (`Grant.held`): say so, offer it again
 
 
 def slack_date(moment: datetime | None) -> str:
@@ -103,9 +104,9 @@ def _buttons(row: Row, *, can_connect: bool, can_disconnect: bool) -> list[Butto
             )
         ]
         if row.grant_url and row.spec.grant is not None:
-            buttons.append(
-                ButtonElement(text=row.spec.grant.label, action_id=f"{CONNECT_LINK}:{key}", url=row.grant_url)
-            )
+            grant = row.spec.grant
+            text = (grant.again or grant.label) if row.grant_held else grant.label
+            buttons.append(ButtonElement(text=text, action_id=f"{CONNECT_LINK}:{key}", url=row.grant_url))
     if exists and can_disconnect:
         account = row.connection.account_name or row.spec.display_name
         buttons.append(
@@ -137,7 +138,9 @@ def connections_card(rows: list[Row], *, can_connect: bool, notice: str | None =
         out.append(
             SectionBlock(
                 block_id=f"row:{row.spec.key}",
-                text=MarkdownTextObject(text=f"*{row.spec.display_name}*\n{state_line(row)}{_incident(row)}"),
+                text=MarkdownTextObject(
+                    text=f"*{row.spec.display_name}*\n{state_line(row)}{_granted(row)}{_incident(row)}"
+                ),
             ).to_dict()
         )
         buttons = _buttons(row, can_connect=can_connect, can_disconnect=can_connect)
@@ -147,6 +150,14 @@ def connections_card(rows: list[Row], *, can_connect: bool, notice: str | None =
         out.append(ContextBlock(elements=[MarkdownTextObject(text=MEMBER_HINT)]).to_dict())
     summary = "; ".join(f"{row.spec.display_name}: {_plain_state(row)}" for row in rows)
     return blocks.message(f"{TITLE}: {summary}", out)
+
+
+def _granted(row: Row) -> str:
+    """The grant's own line while the connection holds it (a credential form's added consent)."""
+    connected = row.connection is not None and row.connection.status == CONNECTED  # else: the state says why
+    if not (row.grant_held and connected and row.available and row.spec.grant is not None):
+        return ""
+    return f"\n:white_check_mark: {row.spec.grant.granted}" if row.spec.grant.granted else ""
 
 
 def _incident(row: Row) -> str:

@@ -192,15 +192,25 @@ def connection_blocks(
         if f.value is not None
     ]
     notes = [
-        SIGNAL_UNAVAILABLE.format(
-            signal=blocks.escape(u.signal.replace("_", " ").capitalize()),
-            reason=blocks.escape(u.reason),
-        )
-        for u in report.signals.unavailable
+        SIGNAL_UNAVAILABLE.format(signal=blocks.escape(signals), reason=blocks.escape(reason))
+        for signals, reason in _unavailable(report.signals.unavailable)
     ]
     line = " · ".join(figures)
     if line or notes:
         out.append(blocks.context(fit([x for x in [line, *notes] if x], limit=SECTION_LIMIT)))
+    return out
+
+
+def _unavailable(unavailable) -> list[tuple[str, str]]:
+    """(the signals, the reason) once per reason: signals missing for one reason are named together
+    ("Billing and access logs"), so the sentence is said once."""
+    by_reason: dict[str, list[str]] = {}
+    for u in unavailable:
+        by_reason.setdefault(u.reason, []).append(u.signal.replace("_", " "))
+    out = []
+    for reason, signals in by_reason.items():
+        named = signals[0] if len(signals) == 1 else f"{', '.join(signals[:-1])} and {signals[-1]}"
+        out.append((named[:1].upper() + named[1:], reason))
     return out
 
 

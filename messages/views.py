@@ -25,7 +25,7 @@ class ProviderView(Protocol):
     account_word: str  # what the card calls the account id: "portal 123"
     scopes: Sequence[ScopeView]
     oauth: object | None  # connects through an OAuth consent page (else a credential form)
-    grant: Any  # a credential form's added OAuth consent (`label`), or None
+    grant: Any  # a credential form's added OAuth consent (`label`, `granted`, `again`), or None
 
 
 class ConnectionView(Protocol):

@@ -13,7 +13,7 @@ types only: it never imports a provider's package nor names one.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -100,6 +100,15 @@ class Grant:
 
     label: str  # the card's link: "Connect Slack billing"
     oauth: OAuth
+    # the scopes its consent adds: the grant is held while the connection's scopes include them all,
+    # and the card then says `granted` and offers `again` (the consent once more) instead of `label`
+    scopes: tuple[str, ...] = ()
+    granted: str = ""  # the card's line once held: "Billing and activity: read with an admin's consent"
+    again: str = ""  # the link once held: "Reconnect Slack billing" ("": `label`)
+
+    def held(self, scopes: Iterable[str]) -> bool:
+        """The connection holds this grant (it has every scope the consent adds)."""
+        return bool(self.scopes) and set(self.scopes) <= set(scopes)
 
 
 @dataclass(frozen=True)
@@ -153,6 +162,9 @@ class ProviderSpec:
     reclaim: SeatAction | None = None  # how an idle seat is given back; None: not supported
     grant: Grant | None = None  # credential forms: an OAuth consent that adds to the connection
     slack_app: SlackApp | None = None  # what the bot's own Slack app must list for this provider
+    # other names people type for it in commands (`/quolum seats slack`), besides its key and its
+    # display name; the registry refuses a name two providers would answer to
+    aliases: tuple[str, ...] = ()
 
     @property
     def consent(self) -> OAuth | None:
@@ -229,6 +241,7 @@ class Connection:
     # the Slack member who connected it: the provider's own user where the provider is the Slack
     # workspace itself (never reclaimed)
     connected_by: str | None = None
+    account_name: str | None = None
 
     @property
     def account_key(self) -> str:
@@ -293,7 +306,10 @@ class Hooks(Protocol):
     `exchange`, `refresh`, `revoke` and `account`; credential forms `problem`, `verify_form` and
     `verify_failure`, optionally `verify_message(error) -> str | None` (the one sentence the modal
     shows for a failed `verify_form`, where the provider's answer says more than the generic sentence
-    of its kind; None: the generic one), and `renew` when the bearer they store expires (`Renewed`). A provider whose entry has `reclaim` adds `reclaim`, `protected` and, when
+    of its kind; None: the generic one), and `renew` when the bearer they store expires (`Renewed`). A
+    grant (`ProviderSpec.grant`) may add `grant_account(access_token, connection) -> Account`: the
+    account its token reaches, read knowing the connection it adds to (a token that reaches many
+    accounts, such as an org-wide one, names the connection's when it reaches it); without it, `account`. A provider whose entry has `reclaim` adds `reclaim`, `protected` and, when
     `reclaim.undo_days`, `undo`; an OAuth one's `authorize_url(state, write=True)` then asks for the
     write scopes too."""
 

@@ -59,6 +59,7 @@ class Registry(Mapping[str, ProviderSpec]):
 
     def __init__(self, installed: Iterable[Installed] | None = None) -> None:
         self._installed = {i.spec.key: i for i in (discover() if installed is None else installed)}
+        self._names = _names_people_type(spec for spec in self.values())
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._installed)
@@ -72,6 +73,19 @@ class Registry(Mapping[str, ProviderSpec]):
     def find(self, name: str | None) -> ProviderSpec | None:
         """The entry for a key as people type it (any case, spaces around), or None."""
         return self.get((name or "").strip().lower())
+
+    def named(self, name: str | None) -> ProviderSpec | None:
+        """The entry for what a person typed in a command: its key, its display name or one of the
+        `aliases` its entry declares (any case, spaces around), or None."""
+        key = self._names.get(_folded(name))
+        return self[key] if key is not None else None
+
+    def known(self) -> str:
+        """Every provider as a command accepts it, for a sentence: "GitHub (`github`), Slack (`slack`,
+        `slack_seats`)"."""
+        return ", ".join(
+            f"{spec.display_name} ({', '.join(f'`{n}`' for n in _typed(spec))})" for spec in self.values()
+        )
 
     def oauth(self) -> list[ProviderSpec]:
         return [spec for spec in self.values() if spec.oauth is not None]
@@ -140,6 +154,26 @@ class Registry(Mapping[str, ProviderSpec]):
         assertion's time, a deadline, are the clock's, never the machine's)."""
         hooks = {key: self.hooks(key, http, settings, limiter, clock) for key in self._installed}
         return Bound(self, hooks)
+
+
+def _folded(name: str | None) -> str:
+    return " ".join((name or "").split()).casefold()
+
+
+def _typed(spec: ProviderSpec) -> list[str]:
+    """The one-word names a command takes for `spec`: its aliases, then its key."""
+    return list(dict.fromkeys([*(_folded(a) for a in spec.aliases), spec.key]))
+
+
+def _names_people_type(specs: Iterable[ProviderSpec]) -> dict[str, str]:
+    """Folded name -> key, for every key, display name and alias; a name two providers would answer
+    to is a catalogue mistake (raises ValueError naming it) rather than a guess at run time."""
+    names: dict[str, str] = {}
+    for spec in specs:
+        for name in {_folded(n) for n in (spec.key, spec.display_name, *spec.aliases)}:
+            if names.setdefault(name, spec.key) != spec.key:
+                raise ValueError(f"`{name}` names both {names[name]} and {spec.key}: rename one alias")
+    return names
 
 
 class Bound:

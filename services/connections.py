@@ -24,7 +24,7 @@ from messages.alerts import incident_summary
 from messages.cards import Row, connections_card
 from messages.digest import offer_blocks
 from providers.http import ProviderError
-from providers.plugin import ProviderSpec
+from providers.plugin import Account, ProviderSpec
 from providers.registry import Bound
 from services import slack_roles
 from services.connect_outcomes import (
@@ -44,6 +44,7 @@ from services.connect_outcomes import (
     other_account,
 )
 from services.issued_tokens import IssuedTokens
+from services.seats import SeatsService
 from services.slack_roles import Workspace
 from storage.connections import ConnectionRecord
 from storage.store import Storage
@@ -145,6 +146,7 @@ class ConnectionsService:
             ):
                 grant_url = await self.connect_url(team_id, user_id, spec, response_url)
             incident = incidents.get(spec.key)
+            held = spec.grant is not None and connection is not None and spec.grant.held(connection.scopes)
             rows.append(
                 Row(
                     spec=spec,
@@ -153,6 +155,7 @@ class ConnectionsService:
                     connect_url=url,
                     incident=incident_summary(incident, spec) if incident else None,
                     grant_url=grant_url,
+                    grant_held=held,
                 )
             )
         return rows
@@ -217,7 +220,7 @@ class ConnectionsService:
         except Exception as error:  # noqa: BLE001 - the database failed us: give the tokens back
             return await self._not_stored(provider, tokens.credentials(), None, error)
         try:
-            account = await hooks.account(tokens.access_token)
+            account = await self._account(provider, hooks, tokens.access_token, record.team_id)
         except ProviderError as error:
             await self.issued.give_back(key, tokens.credentials(), issued)
             return exchange_failure(provider, hooks.classify(error, "exchange"), error)
@@ -267,6 +270,15 @@ class ConnectionsService:
             slack_note = f"{slack_note} {PORTAL_CHANGED.format(before=blocks.escape(before), after=domain)}"
         await self.after_connect(saved.record, record.user_id, record.payload, slack_note)
         return ConnectOutcome(True, CONNECTED_TITLE.format(provider=name), message)
+
+    async def _account(self, provider: ProviderSpec, hooks, access_token: str, team_id: str) -> Account:
+        """The account a new token reaches; a grant's, knowing the connection it adds to where the
+        provider asks (`grant_account`)."""
+        if provider.oauth is None and hasattr(hooks, "grant_account"):
+            existing = await self.storage.connections.get(team_id, provider.key)
+            if existing is not None and existing.exists:
+                return await hooks.grant_account(access_token, SeatsService.view_of(existing))
+        return await hooks.account(access_token)
 
     @staticmethod
     def _with_grant(

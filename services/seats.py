@@ -163,6 +163,7 @@ class SeatsService:
             tuple(connection.unavailable),
             connection.details,
             connection.connected_by,
+            connection.account_name,
         )
 
     async def seat(

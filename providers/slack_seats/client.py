@@ -5,7 +5,7 @@ with `user_scope=admin,users:read` through the bot's own Slack app), the hourly 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -225,8 +225,38 @@ class SlackSeatsHooks:
             account_id=str(body.get("team_id") or ""),
             name=str(body.get("team") or ""),
             scopes=granted(who),
-            details={"billing_admin": body.get("user_id"), "enterprise_id": body.get("enterprise_id")},
+            details={
+                "billing_admin": body.get("user_id"),
+                "enterprise_id": body.get("enterprise_id"),
+                "org_wide": body.get("is_enterprise_install") is True,  # an org admin's token (Grid)
+            },
         )
+
+    async def grant_account(self, access_token: str, connection: Connection) -> Account:
+        """`account`, knowing the workspace the grant adds to. An org admin's token from an org-wide
+        install (Enterprise Grid: `is_enterprise_install`, auth.test's `team_id` the org's `E…`) reaches
+        every workspace the app was added to and names one on each call (`team_id`): it is this
+        workspace's grant when it reads this workspace's members; else it stays the org's account,
+        which the connection refuses (the token is given back)."""
+        account = await self.account(access_token)
+        workspace = connection.account_id or ""
+        if not account.details.get("org_wide") or not workspace or account.account_id == workspace:
+            return account
+        try:
+            await answer(
+                self.http,
+                Bearer(access_token),
+                self.api,
+                "users.list",
+                {"limit": 1, "team_id": workspace},
+                account=workspace,
+                bucket=USERS,
+            )
+        except ProviderError as error:
+            if error.category not in ("team_access_not_granted", "missing_scope"):
+                raise
+            return account
+        return replace(account, account_id=workspace, name=connection.account_name or account.name)
 
     # --- health -----------------------------------------------------------------------------------
     async def check(self, connection: Connection, auth: Auth, now: datetime) -> Checked:

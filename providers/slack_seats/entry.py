@@ -59,6 +59,7 @@ BOT_TOKEN = "bot_token"
 SPEC = ProviderSpec(
     key=KEY,
     display_name=NAME,
+    aliases=("slack",),  # what people type: `/quolum seats slack`
     api_base_url=DEFAULT_API,
     verify_path="users.list",
     limits=LIMITS,
@@ -97,6 +98,9 @@ SPEC = ProviderSpec(
     ),
     grant=Grant(
         label="Connect Slack billing",
+        scopes=(ADMIN,),
+        granted="*Slack billing connected:* billing and last activity are read with an admin's consent.",
+        again="Reconnect Slack billing",
         oauth=OAuth(
             authorize_url=AUTHORIZE_URL,
             token_path="oauth.v2.access",

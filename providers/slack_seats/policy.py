@@ -12,9 +12,10 @@ limit (the base rule waits it out). api.py turns an ``ok: false`` answer into a 
   logs on a free plan) → *scope lost* for that feature: the rest keeps working;
 - ``ratelimited`` / 429 and 5xx → *transient*.
 
-The SCIM API answers Slack's SCIM error body, ``{"Errors": {"description": "<code>", "code": 403}}``
-(its reference's *Errors*; Slack's SDKs read that shape): the description is kept as the category.
-An RFC 7644 body (``{"schemas": [...Error], "detail": "...", "status": "403"}``) is read too.
+The SCIM v2.0 API answers the body its reference's *Example error* gives, ``{"schemas":
+["urn:ietf:params:scim:api:messages:2.0:Error"], "detail": "<error>", "status": 403}``, the detail one
+of the error names of its *Errors* table (`plus_teams_only`, `no_such_user`, ...): the detail is kept
+as the category. SCIM v1.1's ``{"Errors": {"description": "<error>", "code": 403}}`` is read too.
 """
 
 from __future__ import annotations
@@ -48,12 +49,12 @@ class SlackPolicy(RetryPolicy):
         if isinstance(body, dict) and isinstance(body.get("error"), str):  # the Web API
             return ErrorInfo(message=f"Slack answered {body['error']}", category=body["error"])
         errors = body.get("Errors") if isinstance(body, dict) else None
-        if isinstance(errors, dict) and isinstance(errors.get("description"), str):  # Slack's SCIM
+        if isinstance(errors, dict) and isinstance(errors.get("description"), str):  # SCIM v1.1
             return ErrorInfo(
                 message=f"Slack answered {errors['description']}", category=errors["description"]
             )
-        if isinstance(body, dict) and isinstance(body.get("detail"), str):  # RFC 7644 SCIM
-            return ErrorInfo(message=body["detail"], category=str(body.get("status") or "") or None)
+        if isinstance(body, dict) and isinstance(body.get("detail"), str):  # SCIM v2.0
+            return ErrorInfo(message=f"Slack answered {body['detail']}", category=body["detail"] or None)
         return super().error_info(body)
 
 

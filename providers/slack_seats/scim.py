@@ -2,15 +2,17 @@
 
 ``DELETE {SLACK_SCIM_URL}/scim/v2/Users/{id}`` with the admin's user token (`admin` scope) answers
 204: the member is deactivated (Slack stops billing them; an admin can reactivate them, their
-messages and files stay). Slack answers SCIM errors as ``{"schemas": [...Error], "detail", "status"}``:
-404 for a member already gone, 403 where the plan has no SCIM (or the token is not an admin's), 401 for
-a revoked token; 429 is waited out by `ProviderHTTP`. Where the plan has no SCIM the seat action says
-*not supported* with the admin page's link, where an admin deactivates by hand.
+messages and files stay). Slack answers SCIM errors as ``{"schemas": [...Error], "detail", "status"}``
+(its SCIM reference's example for v2.0), the detail one of the reference's error names: 404
+`no_such_user` for a member already gone, 403 `plus_teams_only` where the plan has no SCIM, 401
+`invalid_authentication` for a revoked token; 429 is waited out by `ProviderHTTP`. Where the plan has
+no SCIM the seat action says *not supported* with the admin page's link, where an admin deactivates
+by hand.
 
-The body is Slack's SCIM error, ``{"Errors": {"description", "code"}}`` (policy.py keeps the
-description as the error's category): a 403 Slack explains as a refusal of this member
-(`cannot_disable_primary_owner`, an owner an admin's token may not change) or of this token
-(`permission_denied`) is *refused*, naming Slack's reason, never *not supported*.
+policy.py keeps the detail as the error's category: a 403 Slack explains as a refusal of this member
+(`cannot_disable_primary_owner`, `primary_owner_check_failure`, an owner an admin's token may not
+change) or of this token (`permission_denied`) is *refused*, naming Slack's reason, never *not
+supported*.
 """
 
 from __future__ import annotations
@@ -36,7 +38,14 @@ REFUSED = "Slack refused to deactivate {who} ({answer})."
 FAILED = "Slack could not be reached to deactivate {who}; nothing changed. Try again later."
 PROTECTED = "Quolum never deactivates {who}: they {reason}."
 # 403s that refuse this member or this token (Slack's SCIM descriptions), not the plan
-REFUSALS = frozenset({"cannot_disable_primary_owner", "cannot_modify_owner", "permission_denied"})
+REFUSALS = frozenset(
+    {
+        "cannot_disable_primary_owner",
+        "primary_owner_check_failure",
+        "cannot_modify_owner",
+        "permission_denied",
+    }
+)
 
 
 def _who(seat: InactiveSeat) -> str:

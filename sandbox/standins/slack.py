@@ -340,7 +340,7 @@ class SlackStandIn(SeatsMixin, ScimMixin, ChatMixin, DirectoryMixin, ViewsMixin,
             user_id=ws.bot_user_id if grant is None else grant.user_id,
             **({"bot_id": ws.bot_id} if grant is None else {}),
             enterprise_id=ws.enterprise_id,
-            is_enterprise_install=False,
+            is_enterprise_install=ws.team_id in self.org_installs,  # an org-wide install's token (`E…`)
         )
 
     def m_oauth_v2_access(self, args, ws):

@@ -4,15 +4,18 @@
 on Business+ and Enterprise Grid only (`SLACK_SCIM_URL` is the stand-in's own URL). Each accepted
 deactivation is logged in `scim_deletes`. `GET` answers the SCIM user resource.
 
-Errors come in Slack's SCIM error body, not RFC 7644's: ``{"Errors": {"description": "<code>",
-"code": <HTTP status>}}`` (Slack's SCIM reference, section *Errors*; the body Slack's own SDKs read:
-python-slack-sdk `slack_sdk/scim/v1/response.py` `Errors(code, description)`, java-slack-sdk
-`SCIMApiErrorResponse`). Here:
+Errors come in the body the reference's *Example error* gives for SCIM v2.0,
+``{"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "detail": "<error>", "status": <HTTP
+status>}``, with the error names of the reference's *Errors* table
+(https://docs.slack.dev/reference/scim-api#errors; the table gives no statuses, these are the ones
+Slack answers for each kind). Here:
 
-- 401 `invalid_authentication`: no token, an unknown or a revoked one;
+- 401 `missing_authentication`: no token ("The authentication token is missing");
+- 401 `invalid_authentication`: an unknown or a revoked token;
 - 403 `permission_denied`: a token without the `admin` scope;
-- 403 `team_not_authorized`: a plan without SCIM (Free, Pro);
-- 404 `user_not_found`: a member unknown here, or already deactivated;
+- 403 `plus_teams_only`: a plan without SCIM ("only available for Business+ and Enterprise plans");
+- 404 `no_such_user`: a member unknown here, or already deactivated ("The user provided does not
+  exist");
 - 403 `cannot_disable_primary_owner`: the primary owner is never deactivated.
 
 On Enterprise Grid the SCIM API administers the whole org: an org admin's token reaches the members of
@@ -25,11 +28,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 SCIM_PLANS = frozenset({"business_plus", "enterprise"})
-SCIM_ERRORS = {  # description -> status
+SCIM_ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+SCIM_ERRORS = {  # the reference's error name -> status
+    "missing_authentication": 401,
     "invalid_authentication": 401,
     "permission_denied": 403,
-    "team_not_authorized": 403,
-    "user_not_found": 404,
+    "plus_teams_only": 403,
+    "no_such_user": 404,
     "cannot_disable_primary_owner": 403,
 }
 
@@ -43,18 +48,20 @@ class ScimMixin:
         with self._lock:
             grant = self.user_grants.get(token)
             revoked = token in self.revoked
+        if not token:
+            return scim_error("missing_authentication")
         if grant is None or revoked:
             return scim_error("invalid_authentication")
         if "admin" not in grant.scopes:
             return scim_error("permission_denied")
         seats = self.seats_of(grant.team_id)
         if seats.plan not in SCIM_PLANS:
-            return scim_error("team_not_authorized")
+            return scim_error("plus_teams_only")
         user_id = request.path_params["user_id"]
         with self._lock:
             user = self.users.get(user_id)
             if user is None or not _reaches(user, grant.team_id) or user.get("deleted"):
-                return scim_error("user_not_found")
+                return scim_error("no_such_user")
             if request.method == "GET":
                 return JSONResponse(_scim_resource(user))
             if user.get("is_primary_owner"):
@@ -65,10 +72,11 @@ class ScimMixin:
         return Response(status_code=204)
 
 
-def scim_error(description: str) -> Response:
-    """Slack's SCIM error body for one of `SCIM_ERRORS`."""
-    status = SCIM_ERRORS[description]
-    return JSONResponse({"Errors": {"description": description, "code": status}}, status_code=status)
+def scim_error(error: str) -> Response:
+    """Slack's SCIM v2.0 error body for one of `SCIM_ERRORS`."""
+    status = SCIM_ERRORS[error]
+    body = {"schemas": [SCIM_ERROR_SCHEMA], "detail": error, "status": status}
+    return JSONResponse(body, status_code=status)
 
 
 def _reaches(user: dict, team_id: str) -> bool:

@@ -11,7 +11,8 @@ user token reads and does, as Slack's Web API and SCIM references describe it.
 - Tier 2 (`tier2_per_minute` calls a minute per method and workspace; None: unlimited): HTTP 429
   `ratelimited` with `Retry-After`.
 - Enterprise Grid org-wide installs (`add_org_install`): the org's tokens must pass `team_id`
-  (`missing_argument` without it, `team_access_not_granted` for a workspace the app was not added to).
+  (`missing_argument` without it, `team_access_not_granted` for a workspace the app was not added to);
+  a workspace's own token reads its own workspace, its `team_id` ignored, as Slack says.
 - SCIM (`DELETE /scim/v2/Users/{id}`): slack_scim.py.
 
 `oauth.v2.access` gives the admin's user token for a code issued by `issue_user_code` (`authed_user`,
@@ -113,11 +114,14 @@ class SeatsMixin:
         return ws.bot_token
 
     def _workspace_named(self, args, ws):
-        """(the workspace a seat method reads, None) or (None, the refusal): an org's token names it."""
+        """(the workspace a seat method reads, None) or (None, the refusal): an org's token names it. A
+        workspace's token reads its own workspace whatever `team_id` says: "The team_id is only relevant
+        when using an org-level token. This field will be ignored if the API call is sent using a
+        workspace-level token" (Slack, api.slack.com/enterprise/apps/changes-apis)."""
         granted = self.org_installs.get(ws.team_id) if ws is not None else None
+        team = args.get("team_id")
         if granted is None:
             return ws, None
-        team = args.get("team_id")
         if not team:
             return None, fail("missing_argument")
         if team not in granted:
@@ -234,7 +238,7 @@ class SeatsMixin:
         ws, refusal = self._workspace_named(args, ws)
         if refusal is not None:
             return refusal
-        team = args.get("team_id") or (ws.team_id if ws else None)
+        team = ws.team_id if ws else None  # the token's workspace, or the one an org's token named
         with self._lock:
             members = [u for u in self.users.values() if team is None or _member(u, team)]
         if "limit" not in args and "cursor" not in args:
@@ -319,6 +323,9 @@ class SeatsMixin:
             return None
         token = self.grant_user_token(grant.team_id, grant.user_id, grant.scopes)
         ws = self.workspaces[grant.team_id]
+        # an org-wide install (Enterprise Grid): `team` null, the org under `enterprise`, and
+        # `is_enterprise_install` true (Slack's sample, api.slack.com/enterprise/apps/reference)
+        org_wide = ws.team_id in self.org_installs
         return ok(
             app_id="A0QUOLUM",
             authed_user={
@@ -327,9 +334,11 @@ class SeatsMixin:
                 "access_token": token,
                 "token_type": "user",
             },
-            team={"id": ws.team_id, "name": ws.name},
-            enterprise={"id": ws.enterprise_id} if ws.enterprise_id else None,
-            is_enterprise_install=False,
+            team=None if org_wide else {"id": ws.team_id, "name": ws.name},
+            enterprise={"id": ws.enterprise_id, "name": ws.name if org_wide else None}
+            if ws.enterprise_id
+            else None,
+            is_enterprise_install=org_wide,
         )
 
     def _refresh_user(self, args) -> Response:

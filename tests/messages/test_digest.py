@@ -170,6 +170,26 @@ def data(*connections, **kw) -> db.DigestData:
             ["Logins unavailable: scope missing"],
             ["Logins *"],
         ),
+        (  # two signals missing for one reason: named together, the reason said once
+            [
+                hub(
+                    signals={
+                        "used": [],
+                        "unavailable": [
+                            {"signal": "logins", "reason": "an admin must consent"},
+                            {"signal": "crm_activity", "reason": "an admin must consent"},
+                            {"signal": "seat_types", "reason": "scope missing"},
+                        ],
+                    },
+                    activity={"contacts_created": None, "logins": None},
+                )
+            ],
+            [
+                "Logins and crm activity unavailable: an admin must consent",
+                "Seat types unavailable: scope missing",
+            ],
+            ["Logins unavailable", "Crm activity unavailable"],
+        ),
         ([], [db.NO_CONNECTIONS], []),
     ],
 )

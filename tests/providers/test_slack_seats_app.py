@@ -79,7 +79,9 @@ async def test_connect_with_the_bot_token_then_slack_billing(bot, slack, storage
             ("Single-channel guests", truth.single_guests),
         ):
             assert f"*{label}*\\n{value}" in digest
-        assert "Billing unavailable" in digest and "Access logs unavailable" in digest
+        # the two signals it could not read, for one reason: named together, the sentence said once
+        assert "Billing and access logs unavailable" in digest
+        assert digest.count(json.dumps(NEEDS_ADMIN)[1:-1]) == 1
         for unread in ("paid seats idle", "Active paid users", "Billable members", "no access"):
             assert unread not in digest
 
@@ -93,6 +95,14 @@ async def test_connect_with_the_bot_token_then_slack_billing(bot, slack, storage
     assert connection.credentials["access_token"].startswith("xoxp-")
     assert {"admin", "users:read"} <= set(connection.scopes)
     assert connection.details["billing_admin"] == "U000100001"
+
+    # the card now shows the grant held: its own line, and the consent offered again, not a first time
+    card = open_card(bot, slack)
+    assert buttons(card)[f"connect_link:{KEY}"]["text"]["text"] == "Reconnect Slack billing"
+    assert buttons(card)[f"connect_modal:{KEY}"]["text"]["text"] == "Reconnect"
+    assert "Connect Slack billing" not in card_text(card)
+    [row] = [b for b in card["blocks"] if b.get("block_id") == f"row:{KEY}"]
+    assert "Slack billing connected" in row["text"]["text"]
 
     async with replica(bot.settings, database_url, clock, "r1") as one:
         report = await one.usage.collect_and_store(connection, "last-30-days")

@@ -81,6 +81,31 @@ def test_the_stand_in_refuses_an_org_token_that_names_no_granted_workspace(grid,
     assert answer.json() == {"ok": False, "error": error}
 
 
+@pytest.mark.parametrize(
+    "kind,method", [("bot", "users.list")] + [("admin", method) for method in SEAT_METHODS]
+)
+def test_a_workspace_token_naming_another_workspace_reads_its_own(grid, kind, method):
+    """A workspace's own token (not org-wide) reaches that workspace only, even naming another of the
+    same org: Slack ignores `team_id` from a workspace-level token ("only relevant when using an
+    org-level token"), so the answer is the token's workspace, never the other's members."""
+    slack, _, _ = grid
+    token = slack.ws.bot_token if kind == "bot" else slack.standin.grant_user_token(ONE, "U000100001")
+
+    def read(team: str) -> dict:
+        params = {"limit": 1000, "count": 1000, "team_id": team}
+        answer = httpx.get(
+            f"{slack.url}/api/{method}", params=params, headers={"Authorization": f"Bearer {token}"}
+        )
+        body = answer.json()
+        assert body["ok"] is True, body
+        return {k: v for k, v in body.items() if k in ("members", "billable_info", "logins")}
+
+    own = read(ONE)
+    assert own and all(own.values())
+    for team in (TWO, OUTSIDE, "T0NOWHERE"):
+        assert read(team) == own
+
+
 async def test_a_workspace_outside_grid_has_no_grid_note(served, http):
     slack = slack_seats_rig.make_slack(*served, n_users=20)
     report = await slack.collect(slack.hooks(http), slack.admin_token(), ("admin", "users:read"))

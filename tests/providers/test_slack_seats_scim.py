@@ -1,5 +1,6 @@
-"""Slack's SCIM errors, as its SCIM reference gives them (``{"Errors": {"description", "code"}}``),
-from the stand-in and as the provider reads them: each failure of `DELETE /scim/v2/Users/{id}` is its
+"""Slack's SCIM errors, as its SCIM reference gives them (the v2.0 example's body, ``{"schemas":
+[...Error], "detail", "status"}``, with the error names of its *Errors* table), from the stand-in and
+as the provider reads them: each failure of `DELETE /scim/v2/Users/{id}` is its
 own outcome: a revoked token is refused, a plan without SCIM is *not supported* (the admin page's
 link), a member already gone is *gone*, and a 403 that refuses this member or this token is *refused*
 naming Slack's reason, never *not supported*."""
@@ -20,6 +21,19 @@ from tests.providers.slack_seats_rig import OWNER, TEAM, make_slack
 
 served, http = slack_seats_rig.served, slack_seats_rig.http  # the rig's fixtures
 
+ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+# the error names Slack's SCIM reference lists (https://docs.slack.dev/reference/scim-api#errors), of
+# those the stand-in answers: every name it answers must be one of them
+REFERENCE_ERRORS = frozenset(
+    {
+        "missing_authentication",
+        "invalid_authentication",
+        "permission_denied",
+        "plus_teams_only",
+        "no_such_user",
+        "cannot_disable_primary_owner",
+    }
+)
 MEMBER = "U000100005"  # a plain member of the seed (n = 5: neither owner, admin nor guest with seed 7)
 
 
@@ -46,9 +60,9 @@ CASES = [
     ("fine", 204, None, SeatOutcome.DONE, "Deactivated"),
     ("revoked", 401, "invalid_authentication", SeatOutcome.REFUSED, "token revoked"),
     ("no_admin_scope", 403, "permission_denied", SeatOutcome.REFUSED, "(permission_denied)"),
-    ("no_scim_plan", 403, "team_not_authorized", SeatOutcome.NOT_SUPPORTED, ADMIN_PAGE),
-    ("already_deactivated", 404, "user_not_found", SeatOutcome.GONE, "already deactivated"),
-    ("unknown_member", 404, "user_not_found", SeatOutcome.GONE, "already deactivated"),
+    ("no_scim_plan", 403, "plus_teams_only", SeatOutcome.NOT_SUPPORTED, ADMIN_PAGE),
+    ("already_deactivated", 404, "no_such_user", SeatOutcome.GONE, "already deactivated"),
+    ("unknown_member", 404, "no_such_user", SeatOutcome.GONE, "already deactivated"),
     ("primary_owner", 403, "cannot_disable_primary_owner", SeatOutcome.REFUSED, "(cannot_disable_primary_owner)"),
 ]  # fmt: skip
 
@@ -68,7 +82,7 @@ async def test_each_scim_answer_and_what_it_becomes(served, http, case, status, 
         slack.standin.users[member]["deleted"] = False  # undo, so the provider's call does it again
         slack.standin.scim_deletes.clear()
     else:
-        assert raw.json() == {"Errors": {"description": description, "code": status}}
+        assert raw.json() == {"schemas": [ERROR_SCHEMA], "detail": description, "status": status}
 
     # and the provider makes one outcome of it
     seat = InactiveSeat(user_id=member, email=None, last_active=None, name="Person 5")
@@ -83,11 +97,39 @@ async def test_each_scim_answer_and_what_it_becomes(served, http, case, status, 
 @pytest.mark.parametrize(
     "body,category",
     [
-        ({"Errors": {"description": "user_not_found", "code": 404}}, "user_not_found"),  # Slack's SCIM
-        ({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "detail": "x", "status": "403"}, "403"),
+        ({"schemas": [ERROR_SCHEMA], "detail": "plus_teams_only", "status": 403}, "plus_teams_only"),  # v2.0
+        ({"Errors": {"description": "no_such_user", "code": 404}}, "no_such_user"),  # SCIM v1.1
         ({"ok": False, "error": "paid_only"}, "paid_only"),  # the Web API
         ({"Errors": "not an object"}, None),
     ],
 )
 def test_the_policy_reads_slacks_scim_error_body(body, category):
     assert POLICY.error_info(body).category == category
+
+
+def test_the_standin_answers_only_the_references_error_names():
+    from sandbox.standins.slack_scim import SCIM_ERRORS
+
+    assert set(SCIM_ERRORS) <= REFERENCE_ERRORS
+
+
+def test_no_token_is_missing_authentication(served):
+    slack = make_slack(*served, n_users=5)
+    raw = httpx.delete(f"{slack.url}/scim/v2/Users/{MEMBER}", timeout=5)
+    assert raw.status_code == 401
+    assert raw.json() == {"schemas": [ERROR_SCHEMA], "detail": "missing_authentication", "status": 401}
+    assert slack.standin.scim_deletes == []
+
+
+async def test_an_org_primary_owner_refusal_is_refused_not_unsupported(served, http):
+    """`primary_owner_check_failure` (a workspace's primary owner within an org) refuses this member."""
+    import respx
+
+    seat = InactiveSeat(user_id=MEMBER, email=None, last_active=None, name="Person 5")
+    body = {"schemas": [ERROR_SCHEMA], "detail": "primary_owner_check_failure", "status": 403}
+    with respx.mock(assert_all_called=True) as mock:
+        mock.delete(f"https://scim.test/scim/v2/Users/{MEMBER}").respond(403, json=body)
+        slack = make_slack(*served, n_users=5)
+        hooks = slack.hooks(http)
+        result = await scim.deactivate(hooks.http, Bearer("xoxp-1"), "https://scim.test", TEAM, seat)
+    assert result.outcome is SeatOutcome.REFUSED and "primary_owner_check_failure" in result.sentence

@@ -91,3 +91,24 @@ async def test_metrics_app_home_and_usage_json_show_the_connection(
     figures = {f["key"]: f["value"] for f in report["activity"]}
     assert figures["members"] == truth.members and figures["single_channel_guests"] == truth.single_guests
     assert report["seats"]["paid_seats"] == truth.billable and report["signals"]["unavailable"] == []
+
+
+async def test_seats_commands_take_the_name_on_the_card(connected, serve, slack, clock, database_url):
+    """`/quolum seats slack` (the card's name, the alias its entry declares) is `/quolum seats
+    slack_seats`, in any case; a name no provider answers to gets one sentence of the valid ones."""
+    from tests.handlers.test_digest import run
+
+    settings, _ = connected
+    bot = serve(settings)
+    async with replica(bot.settings, database_url, clock, "r1") as one:
+        await one.usage.collect(team_id=TEAM)
+    by_key = await run(bot, slack, f"seats {KEY}")
+    assert "I don't know" not in json.dumps(by_key)
+    for typed in ("slack", "Slack", "SLACK"):
+        assert (await run(bot, slack, f"seats {typed}"))["blocks"] == by_key["blocks"]
+    reply = await run(bot, slack, "seats exempt di@acme.example slack")
+    assert "exempt list for Slack" in reply["text"]
+
+    unknown = (await run(bot, slack, "seats slak"))["text"]
+    assert unknown.startswith("I don't know a provider called `slak`: name one of ")
+    assert f"Slack (`slack`, `{KEY}`)" in unknown and unknown.count(".") <= 1  # one sentence
