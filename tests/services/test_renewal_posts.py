@@ -185,6 +185,27 @@ async def test_a_post_slack_took_whose_answer_was_lost_is_never_posted_twice(
     assert {r["destination"]: r["ts"] for r in rows if r["ts"]} == expected
 
 
+async def test_the_owners_dm_is_read_back_with_im_history_and_left_uncertain_without_it(
+    workspace, storage, slack, settings, clock
+):
+    """The manifest's optional scopes, granted one by one: channels:history finds the channel's post;
+    the owner's DM needs im:history (issue 26). Declined, the DM stays uncertain: never a second DM."""
+    from bot.slack_app import BOT_OPTIONAL_SCOPES
+
+    assert "im:history" in BOT_OPTIONAL_SCOPES  # the install asks for it; the installer may decline
+    slack.workspaces["T0001"].scopes += ",channels:history"
+    reminders = service(storage, settings, clock, timeout=2)
+    slack.answer_slowly("chat.postMessage", 5, count=2)  # both taken, neither answer arrives in time
+    await reminders.run(clock())
+    for _ in range(3):
+        clock.advance(hours=1)
+        await reminders.run(clock())
+    assert counts(slack) == (1, 1)
+    assert await states(storage) == {OWNER: "uncertain", CHANNEL: "posted"}
+    looked = {c.args.get("channel") for c in slack.calls_to("conversations.history")}
+    assert ALERTS in looked  # the DM was asked for too, and Slack answered missing_scope
+
+
 async def test_a_failure_slack_answers_is_retried_but_not_for_ever(
     workspace, storage, slack, settings, clock
 ):
