@@ -202,8 +202,17 @@ async def test_the_cli_sets_lists_and_imports(storage, slack, settings, tmp_path
     code, out, _ = await call("settings", "--team", "T0001", "--locale", "de-DE")
     assert out == (
         "locale de-DE; reminders 90,60,30,14,7 days before each notice deadline, "
-        "in UTC days (default: the digest subscription's, else UTC)\n"
+        "from 09:00 in UTC days (default: the digest subscription's, else UTC)\n"
     )
+    code, out, _ = await call("settings", "--team", "T0001", "--hour", "07:00")
+    assert code == 0 and "deadline, from 07:00 in UTC days" in out
+    assert (await storage.contracts.settings("T0001")).reminder_hour == 7
+    for wrong in ("7:30", "24", "nine", "-1", "٩"):  # one sentence, nothing changed
+        with pytest.raises(ConfigError, match=r"^The reminder hour is a whole hour from 0 to 23"):
+            await call("settings", "--team", "T0001", "--hour", wrong)
+    assert (await storage.contracts.settings("T0001")).reminder_hour == 7
+    code, out, _ = await call("settings", "--team", "T0001")
+    assert "from 07:00" in out and (await storage.contracts.settings("T0001")).locale == "de-DE"
     code, out, _ = await call("settings", "--team", "T0001", "--timezone", "Asia/Tokyo")
     assert out.endswith("in Asia/Tokyo days (set)\n")
     with pytest.raises(ConfigError, match=r"^'Mars/Olympus' is not a time zone I know \(use a name like"):

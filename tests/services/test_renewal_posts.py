@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from core.clock import FrozenClock, utcnow
+from core.renewals import UTC_NAME, reminder_day
 from providers.registry import INSTALLED
 from services.renewal_posts import MAX_ATTEMPTS, RENEWAL_EVENT
 from services.renewals import Key, RenewalsService
@@ -32,8 +33,9 @@ def clock():
 
 @pytest.fixture
 def contract(clock):
-    """A contract whose 90-day stage is due today: notice deadline in 90 days, 30 days' notice."""
-    deadline = clock().date() + timedelta(days=90)
+    """A contract whose 90-day stage is due now: notice deadline 90 days after the day the reminders
+    count now (today from 09:00 UTC, else yesterday), 30 days' notice."""
+    deadline = reminder_day(clock(), UTC_NAME) + timedelta(days=90)
     return {
         "provider": "hubspot",
         "seats": "100",
