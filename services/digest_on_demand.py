@@ -21,16 +21,20 @@ log = logging.getLogger("quolum.digests")
 def webhook_error(status: int, body: str | None) -> str | None:
     """Slack's error code in its answer to a response_url post; None when it took the message.
     Slack answers HTTP 200 `ok`; a refusal is an HTTP 4xx whose body is the bare code in plain
-    text (`invalid_blocks`, `no_text`, `expired_url`), or on some paths Web API JSON
-    (`{"ok": false, "error": "invalid_blocks"}`)."""
-    if status == 200:
-        return None
+    text (`invalid_blocks`, `no_text`, `expired_url`). Web API JSON (`{"ok": false, "error": ...}`)
+    is read too, whatever the status, so an answer in that shape is never taken for a success."""
     text = (body or "").strip()
     if text.startswith("{"):
         try:
-            return str(json.loads(text).get("error") or "error")
-        except (ValueError, AttributeError):
+            answer = json.loads(text)
+        except ValueError:
+            answer = None
+        if isinstance(answer, dict) and answer.get("ok") is False:
+            return str(answer.get("error") or "error")
+        if status != 200:
             return "error"
+    if status == 200:
+        return None
     return text or "error"
 
 

@@ -101,6 +101,9 @@ async def test_a_digest_sent_now_falls_back_the_same_way(bot, storage, slack, cl
         (404, "expired_url", "expired_url"),
         (500, "", "error"),
         (400, "{not json", "error"),
+        (200, '{"ok": false, "error": "invalid_blocks"}', "invalid_blocks"),
+        (200, '{"ok": true}', None),
+        (400, '{"ok": true}', "error"),
     ],
 )
 def test_a_response_urls_answer_names_slacks_error(status, body, code):
