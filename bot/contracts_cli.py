@@ -53,7 +53,8 @@ def add_parser(sub) -> None:
         help="a workspace's locale for amounts, its renewal reminder days and their timezone",
         description="Print or set the locale amounts are shown in (e.g. de-DE), how many days before a "
         "contract's notice deadline its renewal reminders go out (e.g. 90,60,30,14,7), and the timezone whose "
-        "days they count (by default the workspace's digest subscription's, else UTC).",
+        "days they count (by default the workspace's digest subscription's, else UTC), and the hour of that "
+        "day from which they go out (default 09:00).",
     )
     options.add_argument("--team", required=True, help="the Slack workspace (team id, e.g. T0123ABC)")
     options.add_argument("--locale", help="e.g. en-US, de-DE, fr-FR")
@@ -61,6 +62,7 @@ def add_parser(sub) -> None:
     options.add_argument(
         "--timezone", help="an IANA name, e.g. Asia/Tokyo; empty: the digest subscription's, else UTC"
     )
+    options.add_argument("--hour", help="the local hour reminders go out from, e.g. 9 or 09:00 (default 9)")
 
 
 def _providers() -> list[str]:
@@ -105,11 +107,16 @@ async def run(args, settings: Settings, out=None, err=None) -> int:
             print(f"Saved the {saved.contract.provider} contract of {args.team}.", file=out)
             return 0
         if args.contracts_command == "settings":
-            if args.locale is None and args.stages is None and args.timezone is None:
+            if all(getattr(args, name) is None for name in ("locale", "stages", "timezone", "hour")):
                 current = await service.settings(args.team)
             else:
                 current, problem = await service.set_settings(
-                    args.team, "cli", locale=args.locale, stages=args.stages, timezone=args.timezone
+                    args.team,
+                    "cli",
+                    locale=args.locale,
+                    stages=args.stages,
+                    timezone=args.timezone,
+                    hour=args.hour,
                 )
                 if problem:
                     raise ConfigError(problem)
@@ -118,7 +125,7 @@ async def run(args, settings: Settings, out=None, err=None) -> int:
             source = "set" if current.timezone else "default: the digest subscription's, else UTC"
             print(
                 f"locale {current.locale}; reminders {days} days before each notice deadline, "
-                f"in {counted} days ({source})",
+                f"from {current.reminder_hour:02d}:00 in {counted} days ({source})",
                 file=out,
             )
             return 0

@@ -40,11 +40,11 @@ def fail(area: str, text: str) -> Finding:
 
 
 def history_note(lacking: list[str]) -> str:
-    """Which of the two a workspace gets after a digest post Slack never answered (README)."""
+    """Which of the two a workspace gets after a post (a digest, a DM) Slack never answered (README)."""
     if not lacking:
-        return "an unanswered digest post is looked for in its channel (optional history scopes granted)"
+        return "an unanswered post is looked for in its channel or DM (optional history scopes granted)"
     return (
-        f"an unanswered digest post is marked uncertain, never posted twice (optional {', '.join(lacking)} "
+        f"an unanswered post is marked uncertain, never posted twice (optional {', '.join(lacking)} "
         "not granted)"
     )
 

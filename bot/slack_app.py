@@ -33,9 +33,10 @@ BOT_SCOPES = [
     "channels:read",  # subscribing checks the channel (conversations.info)
     "groups:read",
 ]
-# Optional: the installer may decline them. With them the bot can read back its own digest after Slack
-# took a post without answering, and store its ts instead of marking it uncertain (README, "Digests").
-BOT_OPTIONAL_SCOPES = ["channels:history", "groups:history"]
+# Optional: the installer may decline them. With them the bot can read back its own post after Slack
+# took it without answering, and store its ts instead of marking it uncertain (README, "Digests"):
+# digests in channels; renewal reminders and Keep/Release asks in people's DMs (im:history).
+BOT_OPTIONAL_SCOPES = ["channels:history", "groups:history", "im:history"]
 REINSTALL_MESSAGE = "Quolum Bot is not installed in this workspace any more. Please reinstall it :bow:"
 
 

@@ -3,6 +3,7 @@ and how many to renew. Pure: the day, the dates and what was sent come in; no cl
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -13,6 +14,8 @@ MISSED_FOR = 30  # days after a deadline it is still said to have passed (an old
 HEADROOM_PERCENT = 10
 UTILISATION_WEEKS = 12
 UTC_NAME = "UTC"
+REMIND_FROM_HOUR = 9  # reminders go out from this local hour (working hours), not at local midnight
+HOUR_SENTENCE = "The reminder hour is a whole hour from 0 to 23, like 9 or 09:00."
 
 
 def stage_due(
@@ -41,13 +44,32 @@ def workspace_timezone(chosen: str | None, subscribed: Sequence[str]) -> str:
     return chosen or next((tz for tz in subscribed if tz), UTC_NAME)
 
 
+def _zone(timezone: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(UTC_NAME)
+
+
 def local_day(now: datetime, timezone: str) -> date:
     """The day `now` (aware) falls on in `timezone` (an IANA name; an unknown one counts as UTC)."""
-    try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo(UTC_NAME)
-    return now.astimezone(zone).date()
+    return now.astimezone(_zone(timezone)).date()
+
+
+def reminder_day(now: datetime, timezone: str, hour: int = REMIND_FROM_HOUR) -> date:
+    """The local day whose reminders are due at `now`: today once the workspace's clock has reached
+    `hour`, else yesterday. A stage's day thus starts at `hour` local time (09:00: working hours, not
+    the first run after midnight), and the day rules (stage_due) are unchanged. Wall-clock arithmetic
+    in the zone, so a DST change that day still starts it at `hour` on the clock."""
+    return (now.astimezone(_zone(timezone)) - timedelta(hours=hour)).date()
+
+
+def parse_hour(text: str) -> int:
+    """`9`, `09` or `09:00` -> 9; anything else (minutes, 24, words) raises ValueError(HOUR_SENTENCE)."""
+    found = re.fullmatch(r"([01]?[0-9]|2[0-3])(:00)?", text.strip(), re.ASCII)
+    if found is None:
+        raise ValueError(HOUR_SENTENCE)
+    return int(found.group(1))
 
 
 def stage_day(deadline: date, stage: int) -> date:

@@ -214,7 +214,10 @@ async def digest_tz(request: CommandRequest) -> dict:
 @command("digest preview", "digest preview", "", reply_in_ack=False)
 async def digest_preview(request: CommandRequest) -> dict:
     tz = await digests.user_timezone(request.client, request.user_id)
-    return await request.services.digests.preview(request.team_id, tz)
+    if not request.response_url:  # Slack always sends one with a command; without it, answer as before
+        return await request.services.digests.preview(request.team_id, tz)
+    await request.services.digests.preview_to(request.team_id, tz, request.response_url)
+    return {}  # answered through response_url (again without the chart if Slack refuses it)
 
 
 @command("digest send", "digest send", "", reply_in_ack=False, admins_only=True, what="post digests")
@@ -315,8 +318,7 @@ def register(app: AsyncApp, services: Services) -> None:
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         annotate(team=team_id, action=digest_blocks.PREVIEW_ACTION)
         tz = await digests.user_timezone(client, user_id)
-        message = await services.digests.preview(team_id, tz)
-        await respond(response_type="ephemeral", replace_original=False, **message)
+        await services.digests.preview_to(team_id, tz, body["response_url"])
 
     @app.action(digest_blocks.SUBSCRIBE_PICK_ACTION)
     async def subscribe_pick(ack, body, action, respond, client) -> None:

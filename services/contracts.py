@@ -17,6 +17,7 @@ from core.clock import Clock
 from core.contracts import FIELDS, Contract, parse, parse_stages
 from core.money import Money, format_money, locale_sentence
 from core.periods import zone
+from core.renewals import parse_hour
 from providers.registry import Registry
 from storage.contracts import Settings, StoredContract
 from storage.store import Storage
@@ -152,10 +153,17 @@ class ContractsService:
         locale: str | None = None,
         stages: str | None = None,
         timezone: str | None = None,
+        hour: str | None = None,
     ) -> tuple[Settings | None, str | None]:
         """(settings, None) or (None, the sentence) and nothing changed. `timezone`: an IANA name, or ""
-        for the default (the digest subscription's, else UTC)."""
+        for the default (the digest subscription's, else UTC). `hour`: the local hour reminders go out
+        from (`9`, `09:00`)."""
         current = await self.store.settings(team_id)
+        if hour is not None:
+            try:
+                current = replace(current, reminder_hour=parse_hour(hour))
+            except ValueError as error:
+                return None, str(error)
         if timezone is not None:
             name = timezone.strip()
             if name:

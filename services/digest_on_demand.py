@@ -1,16 +1,41 @@
 """The digest on demand (mixed into DigestService, which gives it `store`, `slack`, `clock`, `changed`,
-`digest_data` and `_chart_refused`): a preview of the period that ended last, and a post of it now."""
+`digest_data` and `_chart_refusal`): a preview of the period that ended last, and a post of it now."""
 
 from __future__ import annotations
 
+import json
+import logging
 from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from messages import charts
 from messages import digest as builder
 from services.digest_schedule import WEEKLY, Schedule, latest_period
 from storage.digests import Subscription
+
+log = logging.getLogger("quolum.digests")
+
+
+def webhook_error(status: int, body: str | None) -> str | None:
+    """Slack's error code in its answer to a response_url post; None when it took the message.
+    Slack answers HTTP 200 `ok`; a refusal is an HTTP 4xx whose body is the bare code in plain
+    text (`invalid_blocks`, `no_text`, `expired_url`). Web API JSON (`{"ok": false, "error": ...}`)
+    is read too, whatever the status, so an answer in that shape is never taken for a success."""
+    text = (body or "").strip()
+    if text.startswith("{"):
+        try:
+            answer = json.loads(text)
+        except ValueError:
+            answer = None
+        if isinstance(answer, dict) and answer.get("ok") is False:
+            return str(answer.get("error") or "error")
+        if status != 200:
+            return "error"
+    if status == 200:
+        return None
+    return text or "error"
 
 
 def schedule_of(sub: Subscription) -> Schedule:
@@ -23,6 +48,26 @@ class OnDemandMixin:
     ) -> dict:
         """The digest for the period that ended last (the workspace's first schedule, else weekly)."""
         return builder.digest_message(await self._current(team_id, timezone, now or self.clock(), as_preview))
+
+    async def preview_to(self, team_id: str, timezone: str, response_url: str) -> None:
+        """Answer a slash command or a button with the preview through its response_url. A Slack
+        that refuses the chart (`invalid_blocks`) gets it once more without the chart, remembered
+        for the workspace as scheduled digests do; any other answer, or none, is not retried: the
+        person never gets two previews."""
+        message = await self.preview(team_id, timezone)
+        hook = AsyncWebhookClient(response_url)
+        for attempt in (message, charts.without_charts(message)):
+            try:
+                answer = await hook.send(response_type="ephemeral", replace_original=False, **attempt)
+            except Exception as error:  # no answer: the preview may be shown, so it is not sent again
+                log.info("digest preview for %s: no answer from Slack (%s)", team_id, type(error).__name__)
+                return
+            code = webhook_error(answer.status_code, answer.body)
+            if code is None:
+                return
+            if attempt is not message or not await self._chart_refusal(team_id, message, code):
+                log.info("digest preview for %s refused by Slack: %s", team_id, code)
+                return
 
     async def _current(
         self, team_id: str, timezone: str, now: datetime, as_preview: bool

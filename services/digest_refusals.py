@@ -4,6 +4,7 @@ DigestService, which gives it `store`, `clock` and `changed`)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
 from slack_sdk.errors import SlackApiError
@@ -26,13 +27,20 @@ class RefusalsMixin:
     async def _chart_refused(self, team_id: str, message: dict, error: SlackApiError) -> bool:
         """Whether Slack refused the message's chart (a workspace or client without the data
         visualization block): remembered, so this workspace's digests are built without it."""
-        if error.response.get("error") != "invalid_blocks" or not charts.has_charts(message):
+        details = error.response.get("response_metadata", {}).get("messages", [])
+        return await self._chart_refusal(team_id, message, error.response.get("error"), details)
+
+    async def _chart_refusal(
+        self, team_id: str, message: dict, code: str | None, details: Sequence[str] = ()
+    ) -> bool:
+        """The one decision for every way a digest reaches Slack (chat.postMessage's `error`, a
+        response_url's answer): `invalid_blocks` to a message with a chart means the chart."""
+        if code != "invalid_blocks" or not charts.has_charts(message):
             return False
         log.warning(
             "Slack refused the digest's chart in %s (%s): digests are sent without it from now on",
             team_id,
-            "; ".join(error.response.get("response_metadata", {}).get("messages", [])[:3])
-            or "invalid_blocks",
+            "; ".join(details[:3]) or "invalid_blocks",
         )
         await self.store.refuse_block(team_id, charts.BLOCK_TYPE)
         return True

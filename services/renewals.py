@@ -4,7 +4,8 @@ channel; a missed deadline is said once. A stage is decided once across replicas
 dates revision, stage), which brings a pending post per destination (storage/renewals.py); each post
 goes out exactly once (services/renewal_posts.py). New dates are a new revision, so the stages start
 afresh. Days ("N days left", which stage is due) are the workspace's: the timezone set for its
-contracts, else its digest subscription's, else UTC.
+contracts, else its digest subscription's, else UTC; a stage's day starts at the workspace's reminder
+hour (09:00 unless set), so reminders arrive in working hours.
 
 What a reminder says is decided in core/renewals.py: the stage, the utilisation over the last 12 weeks
 of stored usage snapshots, and the right size (peak plus 10 % headroom, rounded up)."""
@@ -23,6 +24,7 @@ from core.renewals import (
     UTC_NAME,
     UTILISATION_WEEKS,
     local_day,
+    reminder_day,
     right_size,
     stage_due,
     utilisation,
@@ -79,8 +81,8 @@ class RenewalsService(PostsMixin):
 
     # --- the job ---------------------------------------------------------------------------------------
     async def run(self, now: datetime) -> int:
-        """Decide every stage due at `now` (each workspace's own day) and the snoozed reminders that
-        fell due, then post what is pending (services/renewal_posts.py); returns how many were posted."""
+        """Decide every stage due at `now` (each workspace's own day, which starts at its reminder hour)
+        and the snoozed reminders that fell due, then post what is pending (services/renewal_posts.py); returns how many were posted."""
         sent = await self.storage.reminders.sent()
         settings: dict[str, Settings] = {}
         for stored in await self.storage.contracts.dated():
@@ -91,7 +93,7 @@ class RenewalsService(PostsMixin):
                 settings[team] = await self.settings(team)
             done = sent.get((team, contract.provider, stored.dates_rev), Sent(frozenset(), False))
             stage = stage_due(
-                local_day(now, settings[team].timezone),
+                reminder_day(now, settings[team].timezone, settings[team].reminder_hour),
                 contract.notice_deadline(),
                 settings[team].reminder_days,
                 done.stages,

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.clock import Clock, utcnow
 from core.contracts import Contract, dates_changed
+from core.renewals import REMIND_FROM_HOUR
 from storage.db import Database
 from storage.models import ContractRow, ContractSettings
 
@@ -49,6 +50,7 @@ class Settings:
     locale: str = DEFAULT_LOCALE
     reminder_days: tuple[int, ...] = DEFAULT_REMINDER_DAYS
     timezone: str | None = None  # IANA; None: the digest subscription's, else UTC (services/renewals.py)
+    reminder_hour: int = REMIND_FROM_HOUR  # the local hour from which the day's reminders go out
 
 
 def _contract(row: ContractRow) -> Contract:
@@ -169,13 +171,19 @@ class ContractStore:
             row = await session.get(ContractSettings, team_id)
         if row is None:
             return Settings()
-        return Settings(row.locale, tuple(int(d) for d in row.reminder_days.split(",") if d), row.timezone)
+        return Settings(
+            row.locale,
+            tuple(int(d) for d in row.reminder_days.split(",") if d),
+            row.timezone,
+            REMIND_FROM_HOUR if row.reminder_hour is None else row.reminder_hour,
+        )
 
     async def set_settings(self, team_id: str, settings: Settings, user: str) -> None:
         values = dict(
             locale=settings.locale,
             reminder_days=",".join(str(d) for d in settings.reminder_days),
             timezone=settings.timezone,
+            reminder_hour=settings.reminder_hour,
             updated_by=user,
             updated_at=self.clock(),
         )

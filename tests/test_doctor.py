@@ -164,13 +164,27 @@ def test_missing_scopes_keeps_the_wanted_order():
 @pytest.mark.parametrize(
     "extra, says",
     [
-        ("", "marked uncertain, never posted twice (optional channels:history, groups:history not granted)"),
-        (",channels:history", "marked uncertain, never posted twice (optional groups:history not granted)"),
-        (",channels:history,groups:history", "looked for in its channel (optional history scopes granted)"),
+        (
+            "",
+            "marked uncertain, never posted twice "
+            "(optional channels:history, groups:history, im:history not granted)",
+        ),
+        (
+            ",channels:history,im:history",
+            "marked uncertain, never posted twice (optional groups:history not granted)",
+        ),
+        (
+            ",channels:history,groups:history",
+            "marked uncertain, never posted twice (optional im:history not granted)",
+        ),
+        (
+            ",channels:history,groups:history,im:history",
+            "looked for in its channel or DM (optional history scopes granted)",
+        ),
     ],
 )
-async def test_doctor_says_what_an_unanswered_digest_post_becomes(healthy, slack, extra, says):
+async def test_doctor_says_what_an_unanswered_post_becomes(healthy, slack, extra, says):
     settings, _ = healthy
     slack.workspaces["T0001"].scopes += extra
     (line,) = [f.line() for f in await findings(settings) if f.area == "slack" and "token works" in f.line()]
-    assert line.endswith("an unanswered digest post is " + says)
+    assert line.endswith("an unanswered post is " + says)

@@ -41,6 +41,12 @@ def test_manifest_has_what_the_bot_needs():
     assert {"commands", "chat:write", "im:write", "users:read"} <= set(
         manifest["oauth_config"]["scopes"]["bot"]
     )
+    # optional: reading back a post whose answer was lost, in a channel and in a person's DM (issue 26)
+    assert manifest["oauth_config"]["scopes"]["bot_optional"] == [
+        "channels:history",
+        "groups:history",
+        "im:history",
+    ]
     # the bot's own install, then each provider consent run through this Slack app (`ProviderSpec.slack_app`)
     consents = [s for s in INSTALLED.values() if s.slack_app is not None and s.slack_app.redirect]
     assert manifest["oauth_config"]["redirect_urls"] == [

@@ -31,6 +31,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from sandbox.standins.faults import FaultInjector
+from sandbox.standins.slack_blocks import block_errors
 from sandbox.standins.slack_chat import ChannelRate, ChatMixin
 from sandbox.standins.slack_directory import DirectoryMixin
 from sandbox.standins.slack_messages import MessagesMixin
@@ -97,7 +98,8 @@ class SlackStandIn(SeatsMixin, ScimMixin, ChatMixin, DirectoryMixin, ViewsMixin,
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self.calls: list[Call] = []
-        self.responses: list[dict] = []  # bodies POSTed to response_url webhooks
+        self.responses: list[dict] = []  # bodies POSTed to response_url webhooks (accepted ones)
+        self.response_attempts: list[dict] = []  # every body POSTed to them, refused ones too
         self.workspaces: dict[str, Workspace] = {}
         self.tokens: dict[str, str] = {}  # bot token -> team id
         self.revoked: set[str] = set()
@@ -108,6 +110,7 @@ class SlackStandIn(SeatsMixin, ScimMixin, ChatMixin, DirectoryMixin, ViewsMixin,
         self.refusing: dict[str, str] = {}  # channel -> the error chat.postMessage answers
         # team -> block types its Slack refuses with invalid_blocks (a client without the chart block)
         self.without_blocks: dict[str, set[str]] = {}
+        self.hooks: dict[str, str] = {}  # response_url hook -> its team
         self.rate: ChannelRate | None = ChannelRate()  # None: no per-channel rate limit
         self.rate_limited = 0  # 429s answered by the per-channel limit
         self.latency = 0.0  # seconds every Web API call waits before answering (benchmarks)
@@ -237,8 +240,12 @@ class SlackStandIn(SeatsMixin, ScimMixin, ChatMixin, DirectoryMixin, ViewsMixin,
         with self._lock:
             self.revoked.add(token)
 
-    def response_url(self) -> str:
-        return f"{self.url}/response/{next(self._ids)}"
+    def response_url(self, team_id: str = "T0001") -> str:
+        """A response_url for a command or a click in `team_id` (whose blocks it checks)."""
+        hook = str(next(self._ids))
+        with self._lock:
+            self.hooks[hook] = team_id
+        return f"{self.url}/response/{hook}"
 
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
@@ -318,9 +325,18 @@ class SlackStandIn(SeatsMixin, ScimMixin, ChatMixin, DirectoryMixin, ViewsMixin,
         return response
 
     async def _response_url(self, request: Request) -> Response:
+        """Slack's answer to a response_url post: 200 `ok`, or a 400 whose plain-text body is the
+        bare error code (`invalid_blocks`, with none of chat.postMessage's detail); nothing shown."""
         body = json.loads(await request.body() or b"{}")
+        hook = request.path_params["hook"]
         with self._lock:
-            self.responses.append({"hook": request.path_params["hook"], **body})
+            self.response_attempts.append({"hook": hook, **body})
+            refused = self.without_blocks.get(self.hooks.get(hook, ""), ())
+        blocks = body.get("blocks") or []
+        if len(blocks) > 50 or block_errors(blocks, refused):
+            return PlainTextResponse("invalid_blocks", status_code=400)
+        with self._lock:
+            self.responses.append({"hook": hook, **body})
         return PlainTextResponse("ok")
 
     # --- methods --------------------------------------------------------------

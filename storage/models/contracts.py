@@ -44,6 +44,7 @@ class ContractSettings(Base):
     locale: Mapped[str] = mapped_column(String(16), nullable=False)
     reminder_days: Mapped[str] = mapped_column(String(64), nullable=False)
     timezone: Mapped[str | None] = mapped_column(String(64))
+    reminder_hour: Mapped[int | None] = mapped_column(Integer)  # local hour from which they go out; None: 9
     updated_by: Mapped[str] = mapped_column(String(32), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 

@@ -255,3 +255,42 @@ async def test_the_connect_dm_buttons_preview_and_subscribe(bot, slack, storage)
         {"type": "conversations_select", "selected_conversation": "COLD"},
     )
     assert refused["text"] == hd.REFUSED["archived"].format(channel="COLD")
+
+
+async def test_a_preview_whose_chart_slack_refuses_is_shown_once_without_it(bot, slack, storage):
+    """`/quolum digest preview` through the real server: the preview goes through the command's
+    response_url; a Slack without the chart block answers it 400 `invalid_blocks`, and the person gets
+    the preview once, without the chart; the workspace's refusal is remembered (issue 26)."""
+    from datetime import UTC, datetime, time, timedelta
+
+    import msgspec
+
+    from core.clock import utcnow
+    from messages import charts
+    from services.digest_schedule import latest_period
+    from tests.messages.test_digest import report
+
+    _, end = latest_period(Schedule(WEEKLY, 0, "09:00", "UTC"), utcnow())  # U0002 has no time zone
+    await storage.connections.save_connected(
+        team_id="T0001",
+        provider="hubspot",
+        account_id="101",
+        account_name="acme",
+        credentials={"access_token": "unused: the snapshots are stored"},
+        connected_by="U0001",
+        scopes=[],
+        details={},
+    )
+    for weeks in range(4, -1, -1):  # this period and four before it, each collected after it ended
+        ended = end - timedelta(weeks=weeks)
+        snapshot = report(paid=30 + weeks, active_paid=10 + weeks, team="T0001", end=ended.isoformat())
+        collected = datetime.combine(ended + timedelta(days=1), time(8), UTC)
+        await storage.snapshots.save(msgspec.structs.replace(snapshot, collected_at=collected))
+    slack.without_blocks["T0001"] = {charts.BLOCK_TYPE}
+
+    reply = await run(bot, slack, "digest preview", user="U0002")
+    attempts = [a for a in slack.response_attempts if a["hook"] == reply["hook"]]
+    assert [charts.BLOCK_TYPE in json.dumps(a["blocks"]) for a in attempts] == [True, False]
+    assert [r for r in slack.responses if r["hook"] == reply["hook"]] == [reply]  # shown once
+    assert reply["response_type"] == "ephemeral" and "Preview" in json.dumps(reply["blocks"])
+    assert await storage.digests.refused_blocks("T0001") == {charts.BLOCK_TYPE}

@@ -8,6 +8,7 @@ import copy
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from sandbox.standins.slack_blocks import block_errors
 
@@ -109,3 +110,18 @@ async def test_chat_post_message_answers_invalid_blocks_with_slacks_messages(sla
         await web.chat_postMessage(channel="C0001", text="trend", blocks=[LINE])
     assert unsupported.value.response["error"] == "invalid_blocks"
     assert len(slack.posts_to("C0001")) == 1
+
+
+async def test_a_response_url_answers_a_refused_block_like_slack_400_and_the_bare_code(slack):
+    """Slack answers a response_url post with HTTP status and a plain-text body, not Web API JSON:
+    a refused block is a 400 `invalid_blocks` (no detail), and nothing is shown."""
+    hook = AsyncWebhookClient(slack.response_url("T0001"))
+    assert (await hook.send(text="trend", blocks=[LINE])).status_code == 200
+    bad = await hook.send(text="trend", blocks=[changed(LINE, "title", "t" * 51)])
+    assert (bad.status_code, bad.body) == (400, "invalid_blocks")
+    slack.without_blocks["T0001"] = {"data_visualization"}
+    refused = await hook.send(text="trend", blocks=[LINE])
+    assert (refused.status_code, refused.body) == (400, "invalid_blocks")
+    other = await AsyncWebhookClient(slack.response_url("T0002")).send(text="trend", blocks=[LINE])
+    assert other.status_code == 200  # another workspace's Slack takes the chart
+    assert [len(r["blocks"]) for r in slack.responses] == [1, 1]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import time
 from datetime import UTC, date, datetime
 
 import pytest
@@ -202,8 +203,17 @@ async def test_the_cli_sets_lists_and_imports(storage, slack, settings, tmp_path
     code, out, _ = await call("settings", "--team", "T0001", "--locale", "de-DE")
     assert out == (
         "locale de-DE; reminders 90,60,30,14,7 days before each notice deadline, "
-        "in UTC days (default: the digest subscription's, else UTC)\n"
+        "from 09:00 in UTC days (default: the digest subscription's, else UTC)\n"
     )
+    code, out, _ = await call("settings", "--team", "T0001", "--hour", "07:00")
+    assert code == 0 and "deadline, from 07:00 in UTC days" in out
+    assert (await storage.contracts.settings("T0001")).reminder_hour == 7
+    for wrong in ("7:30", "24", "nine", "-1", "٩"):  # one sentence, nothing changed
+        with pytest.raises(ConfigError, match=r"^The reminder hour is a whole hour from 0 to 23"):
+            await call("settings", "--team", "T0001", "--hour", wrong)
+    assert (await storage.contracts.settings("T0001")).reminder_hour == 7
+    code, out, _ = await call("settings", "--team", "T0001")
+    assert "from 07:00" in out and (await storage.contracts.settings("T0001")).locale == "de-DE"
     code, out, _ = await call("settings", "--team", "T0001", "--timezone", "Asia/Tokyo")
     assert out.endswith("in Asia/Tokyo days (set)\n")
     with pytest.raises(ConfigError, match=r"^'Mars/Olympus' is not a time zone I know \(use a name like"):
@@ -223,3 +233,39 @@ async def test_the_cli_sets_lists_and_imports(storage, slack, settings, tmp_path
     code, out, err = await call("import", str(csv))
     assert (code, out) == (0, "Imported 1 contracts.\n")
     assert [c.contract.provider for c in await storage.contracts.for_team("T0001")] == ["hubspot", "zoom"]
+
+
+def _rows(count: int) -> list[str]:
+    """`count` good rows, every field set: 2,000 workspaces × the installed providers."""
+    providers = list(INSTALLED)
+    return [
+        f"T{i // len(providers):07d},{providers[i % len(providers)]},{10 + i % 500},{(i % 90) + 9.5},"
+        f"{'month' if i % 2 else 'year'},EUR,2026-0{1 + i % 9}-01,2027-0{1 + i % 9}-01,{30 + i % 60},"
+        f"{'yes' if i % 3 else 'no'},U{i:08d}\n"
+        for i in range(count)
+    ]
+
+
+async def _stored(storage) -> int:
+    async with storage.db.session() as session:
+        return len((await session.execute(select(ContractRow.team_id))).all())
+
+
+async def test_ten_thousand_rows_in_under_five_seconds_and_one_bad_row_imports_none(contracts, storage):
+    """Issue 26: 10,000 rows in under 5 s; a bad row is named and nothing of the file is imported."""
+    rows = _rows(10_000)
+    broken = [*rows[:7_000], rows[7_000].replace(",EUR,", ",QQQ,"), *rows[7_001:]]
+    refused = await contracts.import_csv(HEADER + "".join(broken), None, "cli")
+    assert refused.count == 0 and refused.errors == [
+        "row 7002: currency: `QQQ` is not an ISO 4217 currency I know: use one such as EUR, USD or JPY."
+    ]
+    assert await _stored(storage) == 0
+    started = time.perf_counter()
+    imported = await contracts.import_csv(HEADER + "".join(rows), None, "cli")
+    elapsed = time.perf_counter() - started
+    assert imported.errors == [] and imported.count == 10_000
+    assert elapsed < 5, f"10,000 rows took {elapsed:.2f} s"
+    assert await _stored(storage) == 10_000
+    last = rows[-1].rstrip("\n").split(",")
+    got = (await contracts.get(last[0], last[1])).contract
+    assert (got.seats, got.owner, got.currency) == (int(last[2]), last[10], "EUR")

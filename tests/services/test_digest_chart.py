@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from core.periods import Period
 from messages import charts
 from messages import digest_trend as trend
+from services.digest_on_demand import webhook_error
 from tests.messages.test_digest import report
 from tests.services.test_digests import SEND, bot, clock, hubspot, subscribed  # noqa: F401  (fixtures)
 
@@ -86,3 +89,59 @@ async def test_a_digest_sent_now_falls_back_the_same_way(bot, storage, slack, cl
     (post,) = slack.posts_to("C0001")
     assert post["ts"] == ts and charts_in(post) == []
     assert await storage.digests.refused_blocks("T0001") == {charts.BLOCK_TYPE}
+
+
+@pytest.mark.parametrize(
+    "status,body,code",
+    [
+        (200, "ok", None),
+        (400, "invalid_blocks", "invalid_blocks"),
+        (400, "invalid_blocks\n", "invalid_blocks"),
+        (400, '{"ok": false, "error": "invalid_blocks"}', "invalid_blocks"),
+        (404, "expired_url", "expired_url"),
+        (500, "", "error"),
+        (400, "{not json", "error"),
+        (200, '{"ok": false, "error": "invalid_blocks"}', "invalid_blocks"),
+        (200, '{"ok": true}', None),
+        (400, '{"ok": true}', "error"),
+    ],
+)
+def test_a_response_urls_answer_names_slacks_error(status, body, code):
+    assert webhook_error(status, body) == code
+
+
+def hook_posts(slack, hook: str) -> list[dict]:
+    return [r for r in slack.response_attempts if r["hook"] == hook.rsplit("/", 1)[1]]
+
+
+async def test_a_preview_through_response_url_falls_back_once_and_remembers(bot, storage, slack, clock):
+    await seed_history(storage)
+    await subscribed(bot)
+    clock.now = SEND
+    slack.without_blocks["T0001"] = {charts.BLOCK_TYPE}
+    hook = slack.response_url("T0001")
+    await bot.digests.preview_to("T0001", "Europe/Berlin", hook)
+    tried = hook_posts(slack, hook)
+    assert [bool(charts_in(t)) for t in tried] == [True, False]  # refused with the chart, then without
+    (shown,) = [r for r in slack.responses if r["hook"] == hook.rsplit("/", 1)[1]]  # one preview shown
+    assert shown["response_type"] == "ephemeral" and "Paid seats" in str(shown["blocks"])
+    assert await storage.digests.refused_blocks("T0001") == {charts.BLOCK_TYPE}
+
+    # remembered: the next preview, and the scheduled digest, go without the chart at the first try
+    again = slack.response_url("T0001")
+    await bot.digests.preview_to("T0001", "Europe/Berlin", again)
+    assert [bool(charts_in(t)) for t in hook_posts(slack, again)] == [False]
+    assert (await bot.digests.run(SEND)).posted == 1
+    tried = [c for c in slack.calls_to("chat.postMessage") if c.args.get("channel") == "C0001"]
+    assert [bool(charts_in(c.args)) for c in tried] == [False]
+
+
+async def test_a_preview_slack_takes_is_sent_once_with_its_chart(bot, storage, slack, clock):
+    await seed_history(storage)
+    clock.now = SEND
+    hook = slack.response_url("T0001")
+    await bot.digests.preview_to("T0001", "Europe/Berlin", hook)
+    (tried,) = hook_posts(slack, hook)
+    assert len(charts_in(tried)) == 1
+    assert [r["hook"] for r in slack.responses] == [tried["hook"]]
+    assert await storage.digests.refused_blocks("T0001") == set()

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from core.clock import FrozenClock, utcnow
+from core.renewals import UTC_NAME, reminder_day
 from providers.registry import INSTALLED
 from services.renewal_posts import MAX_ATTEMPTS, RENEWAL_EVENT
 from services.renewals import Key, RenewalsService
@@ -32,8 +33,9 @@ def clock():
 
 @pytest.fixture
 def contract(clock):
-    """A contract whose 90-day stage is due today: notice deadline in 90 days, 30 days' notice."""
-    deadline = clock().date() + timedelta(days=90)
+    """A contract whose 90-day stage is due now: notice deadline 90 days after the day the reminders
+    count now (today from 09:00 UTC, else yesterday), 30 days' notice."""
+    deadline = reminder_day(clock(), UTC_NAME) + timedelta(days=90)
     return {
         "provider": "hubspot",
         "seats": "100",
@@ -183,6 +185,27 @@ async def test_a_post_slack_took_whose_answer_was_lost_is_never_posted_twice(
     found = posts(slack)
     expected = {OWNER: found[OWNER_DM][0]["ts"], CHANNEL: found[ALERTS][0]["ts"]} if ts else {}
     assert {r["destination"]: r["ts"] for r in rows if r["ts"]} == expected
+
+
+async def test_the_owners_dm_is_read_back_with_im_history_and_left_uncertain_without_it(
+    workspace, storage, slack, settings, clock
+):
+    """The manifest's optional scopes, granted one by one: channels:history finds the channel's post;
+    the owner's DM needs im:history (issue 26). Declined, the DM stays uncertain: never a second DM."""
+    from bot.slack_app import BOT_OPTIONAL_SCOPES
+
+    assert "im:history" in BOT_OPTIONAL_SCOPES  # the install asks for it; the installer may decline
+    slack.workspaces["T0001"].scopes += ",channels:history"
+    reminders = service(storage, settings, clock, timeout=2)
+    slack.answer_slowly("chat.postMessage", 5, count=2)  # both taken, neither answer arrives in time
+    await reminders.run(clock())
+    for _ in range(3):
+        clock.advance(hours=1)
+        await reminders.run(clock())
+    assert counts(slack) == (1, 1)
+    assert await states(storage) == {OWNER: "uncertain", CHANNEL: "posted"}
+    looked = {c.args.get("channel") for c in slack.calls_to("conversations.history")}
+    assert ALERTS in looked  # the DM was asked for too, and Slack answered missing_scope
 
 
 async def test_a_failure_slack_answers_is_retried_but_not_for_ever(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -168,9 +168,10 @@ async def test_will_cancel_stops_and_remind_me_later_reminds_once_a_week_on(repl
     [("contract settings", True), ("digest subscription", True), ("neither: UTC", False)],
 )
 async def test_the_days_are_the_workspaces(replicas, storage, slack, clock, how, posted):
-    """15:30 UTC the day before the 90-day stage is 00:30 on its day in Tokyo: a Tokyo workspace (set for
-    its contracts, or its digest subscription's timezone) is reminded then, "90 days left"; a UTC one
-    on the next day."""
+    """A stage's day starts at 09:00 in the workspace's timezone (working hours, not midnight): 00:30 on
+    the 90-day stage's day in Tokyo (15:30 UTC the day before) is too early; 09:30 in Tokyo (00:30 UTC)
+    a Tokyo workspace (set for its contracts, or its digest subscription's timezone) is reminded, "90
+    days left"; a UTC one at 09:00 UTC."""
     from services.digest_schedule import WEEKLY, Schedule
     from tests.conftest import subscribe_due
 
@@ -183,15 +184,34 @@ async def test_the_days_are_the_workspaces(replicas, storage, slack, clock, how,
         tokyo = Schedule(WEEKLY, 0, "09:00", "Asia/Tokyo")
         await subscribe_due(storage, "T0001", "C0DIGEST", tokyo, clock())
     the_day_before = datetime.combine(STAGE_DAYS[90] - timedelta(days=1), datetime.min.time(), UTC)
-    clock.now = the_day_before.replace(hour=14, minute=30)  # 23:30 in Tokyo
-    await one.renewals.run(clock())
-    assert reminders(slack) == []
-    clock.now = the_day_before.replace(hour=15, minute=30)
+    for hour, minute in ((14, 30), (15, 30), (23, 59)):  # 23:30, 00:30 and 08:59 in Tokyo
+        clock.now = the_day_before.replace(hour=hour, minute=minute)
+        await one.renewals.run(clock())
+        assert reminders(slack) == []
+    clock.now = the_day_before + timedelta(days=1, minutes=30)  # 09:30 in Tokyo, 00:30 in UTC
     await one.renewals.run(clock())
     found = [(channel, stage) for channel, stage, _ in reminders(slack)]
     assert found == ([(OWNER_DM, "90"), (ALERTS, "90")] if posted else [])
     if posted:
         assert "(90 days left)" in reminders(slack)[0][2]
+    clock.now = datetime.combine(STAGE_DAYS[90], START.timetz()) - timedelta(minutes=1)  # 08:59 UTC
+    await one.renewals.run(clock())
+    assert len(reminders(slack)) == (2 if posted else 0)
     clock.now = datetime.combine(STAGE_DAYS[90], START.timetz())
+    await one.renewals.run(clock())
+    assert [(channel, stage) for channel, stage, _ in reminders(slack)] == [(OWNER_DM, "90"), (ALERTS, "90")]
+
+
+async def test_the_reminder_hour_is_the_workspaces(replicas, slack, clock):
+    """`contracts settings --hour 14`: the stage's day starts at 14:00 in the workspace's days (UTC)."""
+    one, _ = replicas
+    await one.contracts.set("T0001", CONTRACT, "U0001")
+    saved, problem = await one.contracts.set_settings("T0001", "U0001", hour="14:00")
+    assert problem is None and saved.reminder_hour == 14
+    for at in (time(9, 0), time(13, 59)):
+        clock.now = datetime.combine(STAGE_DAYS[90], at, UTC)
+        await one.renewals.run(clock())
+    assert reminders(slack) == []
+    clock.now = datetime.combine(STAGE_DAYS[90], time(14, 0), UTC)
     await one.renewals.run(clock())
     assert [(channel, stage) for channel, stage, _ in reminders(slack)] == [(OWNER_DM, "90"), (ALERTS, "90")]
