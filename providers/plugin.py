@@ -226,6 +226,9 @@ class Account:
     name: str
     scopes: tuple[str, ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
+    # what a person does when this account is refused as not the connection's (a grant for another
+    # account), in one sentence where the provider knows better than "sign in to it and try again"
+    refused_advice: str = ""
 
 
 @dataclass(frozen=True)

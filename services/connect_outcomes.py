@@ -38,13 +38,14 @@ NOT_CONNECTED_NOTE = "{provider} is not connected."
 TRY_AGAIN_HINT = "Go back to Slack and run /quolum connect for a new link."
 
 
-def other_account(provider: ProviderSpec, granted: str, connected: str) -> ConnectOutcome:
-    """A grant (`ProviderSpec.grant`) approved for another account than the connection's."""
+def other_account(provider: ProviderSpec, granted: str, connected: str, advice: str = "") -> ConnectOutcome:
+    """A grant (`ProviderSpec.grant`) approved for another account than the connection's; `advice`:
+    the provider's own sentence on what to do (`Account.refused_advice`), else sign in and retry."""
     return ConnectOutcome(
         False,
         "Nothing was connected",
         f"This consent was given for {granted}, but Quolum's {provider.display_name} connection reads "
-        f"{connected}. Quolum gave the access back; sign in to {connected} and try again.",
+        f"{connected}. Quolum gave the access back; {advice or f'sign in to {connected} and try again.'}",
         400,
     )
 

@@ -240,7 +240,8 @@ class ConnectionsService:
                 if existing and existing.exists and existing.account_id not in (None, "", account.account_id):
                     await self.issued.give_back(key, tokens.credentials(), issued)
                     connected = existing.account_name or existing.account_id
-                    return other_account(provider, account.name or account.account_id, connected)
+                    granted = account.name or account.account_id
+                    return other_account(provider, granted, connected, account.refused_advice)
                 credentials, scopes, details = self._with_grant(existing, credentials, scopes, details)
             saved = await self.storage.connections.save_connected(
                 team_id=record.team_id,

@@ -49,6 +49,10 @@ NO_USERS_READ = (
 REJECTED = "Slack did not accept the bot token ({code}): reinstall the Quolum app, then try again."
 UNAVAILABLE = "Slack is not answering right now; nothing was saved. Please try again in a few minutes."
 FAILED = "Slack refused to list the members ({code}); nothing was saved."
+NOT_ADDED = (
+    "an org owner or admin adds Quolum to {workspace} in the organisation's settings (Organization "
+    "settings, Apps), then connects Slack billing again."
+)
 PROTECTED_ADMIN = "is a Slack workspace owner or admin"
 PROTECTED_GRANTER = "connected Slack billing to Quolum"
 PROTECTED_CONNECTOR = "connected Slack to Quolum"
@@ -255,7 +259,10 @@ class SlackSeatsHooks:
         except ProviderError as error:
             if error.category not in ("team_access_not_granted", "missing_scope"):
                 raise
-            return account
+            # the org's account, refused by the connection: the fix is in the org, not a new sign-in
+            return replace(
+                account, refused_advice=NOT_ADDED.format(workspace=connection.account_name or workspace)
+            )
         return replace(account, account_id=workspace, name=connection.account_name or account.name)
 
     # --- health -----------------------------------------------------------------------------------

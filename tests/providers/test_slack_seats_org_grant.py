@@ -101,6 +101,7 @@ async def test_an_org_wide_token_that_does_not_reach_this_workspace_is_given_bac
     slack.add_org_install(ORG, "Acme Org", teams=(OTHER,))  # the app was not added to T0001
     page = consent(bot, slack, ORG)
     assert page.status_code == 400 and "gave the access back" in page.text and "Acme Org" in page.text
+    assert "adds Quolum to" in page.text and "sign in to" not in page.text  # the fix is in the org
     [revoke] = slack.calls_to("auth.revoke")
     assert revoke.token in slack.revoked
     connection = await storage.connections.get(TEAM, KEY)
