@@ -270,7 +270,9 @@ async def test_a_preview_whose_chart_slack_refuses_is_shown_once_without_it(bot,
     from services.digest_schedule import latest_period
     from tests.messages.test_digest import report
 
-    _, end = latest_period(Schedule(WEEKLY, 0, "09:00", "UTC"), utcnow())  # U0002 has no time zone
+    # the period the preview shows is the one that ended last in the asking person's time zone
+    tz = slack.users.get("U0002", {}).get("tz") or "UTC"
+    _, end = latest_period(Schedule(WEEKLY, 0, "09:00", tz), utcnow())
     await storage.connections.save_connected(
         team_id="T0001",
         provider="hubspot",
